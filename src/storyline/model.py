@@ -1,0 +1,246 @@
+"""Plain dataclasses shared by every stage.
+
+Stage cores take and return these and nothing else: no store handles, no
+open files. That is what lets the SQLite runner and the Spark engine call
+the same functions.
+
+Spans are ``(start, end)`` character offsets into an article's stored text.
+Dates are ISO 8601 strings: ``2025-02-03``, ``2025-02`` or ``2025``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+import numpy as np
+
+Span = tuple[int, int]
+
+RelationKind = Literal["duplicate", "excerpt", "rewrite", "translation", "shared-source", "related"]
+ClaimKind = Literal["quote", "number", "event", "statement"]
+ClaimStatus = Literal["corroborated", "single-source", "contradicted"]
+Precision = Literal["day", "month", "year"]
+
+
+def stable_id(prefix: str, *parts: str, length: int = 12) -> str:
+    """A short id that depends only on ``parts``: the same input gives the same id on every run."""
+    digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return f"{prefix}-{digest[:length]}"
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+# --- input ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RawDocument:
+    """What a reader yields: one article's text and whatever metadata the input carried.
+
+    ``source`` is the article's identity: a path as given, a URL, or a record id
+    inside a container file (``feed.xml#entry=3``, ``dump.jsonl#line=12``).
+    Fields the input did not carry are None; the metadata stage fills them from
+    the text where the text says them, and only then.
+    """
+
+    source: str
+    text: str
+    title: Optional[str] = None
+    url: Optional[str] = None
+    outlet: Optional[str] = None
+    published: Optional[str] = None
+    language: Optional[str] = None
+    byline: Optional[str] = None
+    reader: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that could not be read, and why, in words a user can act on."""
+
+    source: str
+    reason: str
+
+
+# --- stored articles and their prepared signals ----------------------------
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    source: str
+    text: str
+    title: Optional[str] = None
+    url: Optional[str] = None
+    outlet: Optional[str] = None
+    published: Optional[str] = None
+    language: Optional[str] = None
+    byline: Optional[str] = None
+    version: int = 1
+
+    @staticmethod
+    def id_for(source: str) -> str:
+        return stable_id("a", source)
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class Prepared:
+    """An article with the signals every analysis stage reads, computed once per version.
+
+    ``sentence_vectors`` are unit-length rows, one per sentence; ``vector`` is the
+    unit-length mean of them (the article's embedding); ``minhash`` is a uint32
+    signature over word shingles.
+    """
+
+    article: Article
+    language: Optional[str]
+    sentences: list[Sentence]
+    vector: np.ndarray
+    sentence_vectors: np.ndarray
+    minhash: np.ndarray
+
+    @property
+    def id(self) -> str:
+        return self.article.id
+
+
+# --- reuse (provenance) ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passage:
+    a: Span
+    b: Span
+    similarity: float
+
+
+@dataclass
+class Relation:
+    """How article ``a`` and article ``b`` derive from each other (a < b by id)."""
+
+    a: str
+    b: str
+    kind: RelationKind
+    direction: Optional[Literal["a->b", "b->a"]] = None
+    score: float = 0.0
+    evidence: list[str] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
+
+
+# --- stories and events ----------------------------------------------------
+
+
+@dataclass
+class Event:
+    id: str
+    title: Optional[str]
+    articles: list[str]
+    date: Optional[str] = None
+
+
+@dataclass
+class Story:
+    id: str
+    title: Optional[str]
+    articles: list[str]
+    events: list[Event] = field(default_factory=list)
+    independent_sources: int = 0
+
+
+# --- entities ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    article: str
+    span: Span
+    text: str
+    label: Optional[str] = None  # the NER model's label: a hint, not truth
+
+
+@dataclass
+class Merge:
+    """Why two groups of aliases were taken for one entity."""
+
+    aliases: list[str]
+    rule: str
+    evidence: str
+
+
+@dataclass
+class Entity:
+    id: str
+    name: str
+    type: Optional[str]
+    aliases: list[str]
+    articles: list[str]
+    mentions: list[Mention]
+    merges: list[Merge] = field(default_factory=list)
+
+
+# --- claims, omissions, timeline -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Evidence:
+    article: str
+    span: Span
+    sentence: str
+    wording: str  # the claim as this article words it (the clause, or the quote)
+
+
+@dataclass
+class Claim:
+    id: str
+    story: str
+    text: str
+    kind: ClaimKind
+    speaker: Optional[str]  # entity id
+    articles: list[str]
+    status: ClaimStatus
+    independent_sources: int
+    conflicts: list[str] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+@dataclass
+class Omission:
+    story: str
+    article: str
+    claims: list[str]
+
+
+@dataclass
+class TimelineEntry:
+    story: str
+    date: Optional[str]
+    precision: Optional[Precision]
+    phrase: str
+    text: str
+    articles: list[str]
+    evidence: list[Evidence] = field(default_factory=list)
+
+
+# --- the whole analysis, as the views see it ---------------------------------
+
+
+@dataclass
+class Analysis:
+    articles: list[Article] = field(default_factory=list)
+    stories: list[Story] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    omissions: list[Omission] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)

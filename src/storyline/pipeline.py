@@ -1,0 +1,228 @@
+"""The incremental runner: reads the store, calls each stage's pure core, writes the results back.
+
+1. read      inputs → documents (metadata completed from the text) → the store
+2. prepare   language, sentences, embeddings, MinHash      (only new article versions)
+3. reuse     relations between new articles and all others (only new article versions)
+4. stories   stories and their events                      (all prepared articles)
+5. entities  mentions (only new versions) → cross-article entities
+6. claims    the claim ledger per story                    (only stories whose inputs changed)
+7. timeline  dated happenings per story                    (only stories whose inputs changed)
+
+Each stage persists its output, so a run that stops early (``until=``) or is
+interrupted resumes where it left off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Optional, Sequence
+
+from . import claims as claims_stage
+from . import entities as entities_stage
+from . import reuse as reuse_stage
+from . import stories as stories_stage
+from . import timeline as timeline_stage
+from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
+from .metadata import complete_metadata
+from .model import Analysis, Prepared, Relation, Skipped
+from .prepare import prepare
+from .readers import read_paths
+from .store import Store
+
+STAGES = ("prepare", "reuse", "stories", "entities", "claims", "timeline")
+PREPARE_BATCH = 64
+
+Progress = Callable[[str, int, int], None]
+"""Called as progress(stage, done, total) while a stage works."""
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    return None
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass
+class RunReport:
+    seconds: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Models:
+    """The models the stages use, loaded on first need and then kept for the run."""
+
+    embedder_name: str = DEFAULT_EMBEDDER
+    _embedder: Optional[Embedder] = None
+    _nlp: Any = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = load_embedder(self.embedder_name)
+        return self._embedder
+
+    @property
+    def nlp(self) -> Any:
+        if self._nlp is None:
+            self._nlp = entities_stage.load_nlp()
+        return self._nlp
+
+
+def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skipped], None] | None = None,
+           on_document: Callable[[str], None] | None = None) -> IngestReport:
+    """Read every input into the store; unreadable inputs are reported and the batch goes on."""
+    report = IngestReport()
+    for item in read_paths(paths):
+        if isinstance(item, Skipped):
+            report.skipped.append(item)
+            if on_skip:
+                on_skip(item)
+            continue
+        outcome, article = store.ingest(complete_metadata(item))
+        getattr(report, outcome).append(article.id)
+        if on_document:
+            on_document(item.source)
+    return report
+
+
+def analyze(store: Store, *, models: Models | None = None, until: str | None = None,
+            progress: Progress = _silent) -> RunReport:
+    """Run every stage (or those up to ``until``) over what the store holds, skipping work already done."""
+    if until is not None and until not in STAGES:
+        raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGES)}")
+    models = models or Models()
+    report = RunReport()
+    for name in STAGES:
+        started = time.perf_counter()
+        report.counts[name] = _RUNNERS[name](store, models, progress)
+        report.seconds[name] = time.perf_counter() - started
+        if name == until:
+            break
+    return report
+
+
+def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
+    pending = store.unprepared(models.embedder_name)
+    for start in range(0, len(pending), PREPARE_BATCH):
+        batch = pending[start:start + PREPARE_BATCH]
+        store.save_prepared(prepare(batch, models.embedder), models.embedder_name)
+        progress("prepare", start + len(batch), len(pending))
+    return len(pending)
+
+
+def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
+    pending = set(store.reuse_pending())
+    if not pending:
+        return 0
+    everything = store.prepared()
+    new = [p for p in everything if p.id in pending]
+    existing = [p for p in everything if p.id not in pending]
+    relations = reuse_stage.find_relations(new, existing)
+    store.save_relations(new, relations)
+    progress("reuse", len(new), len(new))
+    return len(new)
+
+
+def _run_stories(store: Store, models: Models, progress: Progress) -> int:
+    prepared = store.prepared()
+    stories = stories_stage.cluster_stories(prepared, store.relations())
+    store.save_stories(stories, {p.id: p.article.published for p in prepared})
+    progress("stories", len(prepared), len(prepared))
+    return len(stories)
+
+
+def _run_entities(store: Store, models: Models, progress: Progress) -> int:
+    pending = store.mentions_pending()
+    for done, prepared in enumerate(store.prepared(ids=pending), start=1):
+        store.save_mentions(prepared.article, entities_stage.extract_mentions(prepared, models.nlp))
+        progress("entities", done, len(pending))
+    entities = entities_stage.resolve_entities(store.mentions(), store.prepared(), store.relations(),
+                                               store.stories())
+    store.save_entities(entities)
+    return len(entities)
+
+
+def _story_inputs(store: Store) -> tuple[list[Prepared], list[Relation], dict[str, str]]:
+    prepared = store.prepared()
+    relations = store.relations()
+    versions = {p.id: f"{p.id}@{p.article.version}" for p in prepared}
+    return prepared, relations, versions
+
+
+def _fingerprint(*parts: Any) -> str:
+    return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _run_claims(store: Store, models: Models, progress: Progress) -> int:
+    prepared, relations, versions = _story_inputs(store)
+    entities = store.entities()
+    entity_key = _fingerprint(sorted((e.id, len(e.mentions)) for e in entities))
+    stories = store.stories()
+    rebuilt = 0
+    for done, story in enumerate(stories, start=1):
+        members = set(story.articles)
+        key = _fingerprint(
+            sorted(versions.get(a, a) for a in members),
+            sorted((r.a, r.b, r.kind) for r in relations if r.a in members and r.b in members),
+            entity_key,
+        )
+        if store.story_result_fingerprint(story.id, "claims") != key:
+            docs = [p for p in prepared if p.id in members]
+            claims, omissions = claims_stage.build_ledger(story, docs, relations, entities)
+            store.save_story_result(story.id, "claims", key, {"claims": claims, "omissions": omissions})
+            rebuilt += 1
+        progress("claims", done, len(stories))
+    return rebuilt
+
+
+def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
+    prepared, _, versions = _story_inputs(store)
+    claims_by_story = store.story_results("claims")
+    stories = store.stories()
+    claims, _ = store.claims()
+    rebuilt = 0
+    for done, story in enumerate(stories, start=1):
+        members = set(story.articles)
+        key = _fingerprint(sorted(versions.get(a, a) for a in members),
+                           _fingerprint(claims_by_story.get(story.id)))
+        if store.story_result_fingerprint(story.id, "timeline") != key:
+            docs = [p for p in prepared if p.id in members]
+            entries = timeline_stage.build_timeline(story, docs, [c for c in claims if c.story == story.id])
+            store.save_story_result(story.id, "timeline", key, entries)
+            rebuilt += 1
+        progress("timeline", done, len(stories))
+    return rebuilt
+
+
+_RUNNERS: dict[str, Callable[[Store, Models, Progress], int]] = {
+    "prepare": _run_prepare,
+    "reuse": _run_reuse,
+    "stories": _run_stories,
+    "entities": _run_entities,
+    "claims": _run_claims,
+    "timeline": _run_timeline,
+}
+
+
+def load_analysis(store: Store) -> Analysis:
+    """Everything the store holds, as the views see it."""
+    claims, omissions = store.claims()
+    return Analysis(
+        articles=store.articles(),
+        stories=store.stories(),
+        relations=store.relations(),
+        entities=store.entities(),
+        claims=claims,
+        omissions=omissions,
+        timeline=store.timeline(),
+    )

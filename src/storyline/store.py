@@ -1,0 +1,562 @@
+"""The SQLite store: articles and their versions, prepared signals, and every stage's results.
+
+One file, WAL mode, migrations recorded in the database (each in its own
+transaction). Every write that belongs together is one transaction, so an
+interrupted run leaves the store as it was before that unit of work and a
+second run finishes the job.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Literal, Optional, Sequence
+
+import numpy as np
+
+from .model import (
+    Article, Claim, Entity, Event, Evidence, Merge, Mention, Omission, Passage, Prepared,
+    RawDocument, Relation, Sentence, Story, TimelineEntry, text_hash,
+)
+
+DEFAULT_DB = "storyline.db"
+
+IngestOutcome = Literal["added", "updated", "unchanged"]
+
+
+class StoreError(Exception):
+    """A store that cannot be opened or written, in words a user can act on."""
+
+
+MIGRATIONS: list[tuple[str, str]] = [
+    (
+        "articles and versions",
+        """
+        CREATE TABLE articles (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL UNIQUE,
+            version INTEGER NOT NULL,
+            text_hash TEXT NOT NULL,
+            title TEXT, url TEXT, outlet TEXT, published TEXT, language TEXT, byline TEXT, reader TEXT,
+            added_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX articles_text_hash ON articles(text_hash);
+        CREATE INDEX articles_published ON articles(published);
+        CREATE INDEX articles_outlet ON articles(outlet);
+        CREATE TABLE article_versions (
+            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            text_hash TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (article_id, version)
+        );
+        CREATE VIRTUAL TABLE article_search USING fts5(
+            article_id UNINDEXED, title, text, tokenize = 'unicode61 remove_diacritics 2'
+        );
+        """,
+    ),
+    (
+        "prepared signals and stage results",
+        """
+        CREATE TABLE prepared (
+            article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            embedder TEXT NOT NULL,
+            language TEXT,
+            sentences TEXT NOT NULL,
+            vector BLOB NOT NULL,
+            sentence_vectors BLOB NOT NULL,
+            minhash BLOB NOT NULL
+        );
+        CREATE TABLE mentions (
+            article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            payload TEXT NOT NULL
+        );
+        CREATE TABLE reuse_done (
+            article_id TEXT PRIMARY KEY REFERENCES articles(id) ON DELETE CASCADE,
+            version INTEGER NOT NULL
+        );
+        CREATE TABLE relations (
+            a TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            b TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            kind TEXT NOT NULL,
+            direction TEXT,
+            score REAL NOT NULL,
+            evidence TEXT NOT NULL,
+            passages TEXT NOT NULL,
+            PRIMARY KEY (a, b)
+        );
+        CREATE INDEX relations_b ON relations(b);
+        CREATE TABLE stories (
+            id TEXT PRIMARY KEY,
+            title TEXT,
+            independent_sources INTEGER NOT NULL,
+            first_published TEXT,
+            last_published TEXT,
+            payload TEXT NOT NULL
+        );
+        CREATE TABLE story_articles (
+            story_id TEXT NOT NULL REFERENCES stories(id) ON DELETE CASCADE,
+            article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            event_id TEXT,
+            PRIMARY KEY (story_id, article_id)
+        );
+        CREATE INDEX story_articles_article ON story_articles(article_id);
+        CREATE TABLE story_redirects (old_id TEXT PRIMARY KEY, new_id TEXT NOT NULL);
+        CREATE TABLE story_results (
+            story_id TEXT NOT NULL,
+            stage TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            PRIMARY KEY (story_id, stage)
+        );
+        CREATE TABLE entities (id TEXT PRIMARY KEY, payload TEXT NOT NULL);
+        """,
+    ),
+]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _plain(value: Any) -> Any:
+    return asdict(value) if hasattr(value, "__dataclass_fields__") else value
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_plain)
+
+
+class Store:
+    """The storyline database. Open with :func:`open_store`; use as a context manager."""
+
+    def __init__(self, connection: sqlite3.Connection, path: str) -> None:
+        self.db = connection
+        self.path = path
+
+    # --- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One unit of work: all of it is written or none of it."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def migrate(self) -> list[str]:
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+        done = {row[0] for row in self.db.execute("SELECT version FROM schema_migrations")}
+        applied = []
+        for version, (name, sql) in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            with self.transaction() as db:
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, _now()))
+            applied.append(name)
+        return applied
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        return list(self.db.execute("SELECT version, name, applied_at FROM schema_migrations ORDER BY version"))
+
+    # --- articles ----------------------------------------------------------------
+
+    def ingest(self, doc: RawDocument) -> tuple[IngestOutcome, Article]:
+        """Store one document by its source: new, a new version, or nothing when the text is unchanged.
+
+        The same text already stored under another source is joined to it by a
+        ``duplicate`` relation: two articles, one independent source.
+        """
+        article_id = Article.id_for(doc.source)
+        digest = text_hash(doc.text)
+        now = _now()
+        with self.transaction() as db:
+            row = db.execute("SELECT version, text_hash FROM articles WHERE id = ?", (article_id,)).fetchone()
+            if row and row[1] == digest:
+                return "unchanged", self._article_row(article_id)
+            version = row[0] + 1 if row else 1
+            metadata = (doc.title, doc.url, doc.outlet, doc.published, doc.language, doc.byline, doc.reader)
+            if row:
+                db.execute(
+                    "UPDATE articles SET version=?, text_hash=?, title=?, url=?, outlet=?, published=?, language=?,"
+                    " byline=?, reader=?, updated_at=? WHERE id=?",
+                    (version, digest, *metadata, now, article_id),
+                )
+                db.execute("DELETE FROM article_search WHERE article_id = ?", (article_id,))
+                db.execute("DELETE FROM relations WHERE (a = ? OR b = ?)", (article_id, article_id))
+            else:
+                db.execute(
+                    "INSERT INTO articles (id, source, version, text_hash, title, url, outlet, published, language,"
+                    " byline, reader, added_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (article_id, doc.source, version, digest, *metadata, now, now),
+                )
+            db.execute(
+                "INSERT INTO article_versions VALUES (?, ?, ?, ?, ?)", (article_id, version, doc.text, digest, now)
+            )
+            db.execute(
+                "INSERT INTO article_search (article_id, title, text) VALUES (?, ?, ?)",
+                (article_id, doc.title or "", doc.text),
+            )
+            for (twin,) in db.execute(
+                "SELECT id FROM articles WHERE text_hash = ? AND id != ?", (digest, article_id)
+            ).fetchall():
+                a, b = sorted((article_id, twin))
+                db.execute(
+                    "INSERT OR REPLACE INTO relations VALUES (?, ?, 'duplicate', NULL, 1.0, ?, ?)",
+                    (a, b, _dumps(["identical text"]), _dumps([{"a": [0, len(doc.text)], "b": [0, len(doc.text)],
+                                                                "similarity": 1.0}])),
+                )
+        return ("updated" if row else "added"), self._article_row(article_id)
+
+    def remove(self, source: str) -> bool:
+        """Delete an article (by source or id) with everything derived from it. False when it is not stored."""
+        with self.transaction() as db:
+            row = db.execute("SELECT id FROM articles WHERE source = ? OR id = ?", (source, source)).fetchone()
+            if not row:
+                return False
+            db.execute("DELETE FROM article_search WHERE article_id = ?", (row[0],))
+            db.execute("DELETE FROM articles WHERE id = ?", (row[0],))
+        return True
+
+    def _article_row(self, article_id: str) -> Article:
+        articles = self.articles(ids=[article_id])
+        return articles[0]
+
+    def articles(self, ids: Optional[Sequence[str]] = None) -> list[Article]:
+        """Articles at their latest version, ordered by id."""
+        sql = (
+            "SELECT a.id, a.source, v.text, a.title, a.url, a.outlet, a.published, a.language, a.byline, a.version"
+            " FROM articles a JOIN article_versions v ON v.article_id = a.id AND v.version = a.version"
+        )
+        params: tuple = ()
+        if ids is not None:
+            sql += f" WHERE a.id IN ({','.join('?' * len(ids))})"
+            params = tuple(ids)
+        rows = self.db.execute(sql + " ORDER BY a.id", params).fetchall()
+        return [Article(*row) for row in rows]
+
+    def article_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM articles").fetchone()[0]
+
+    def versions(self, article_id: str) -> list[tuple[int, str, str]]:
+        """Every stored version of an article: (version, added_at, text)."""
+        return list(self.db.execute(
+            "SELECT version, added_at, text FROM article_versions WHERE article_id = ? ORDER BY version",
+            (article_id,),
+        ))
+
+    def search(self, query: str, limit: int = 20) -> list[tuple[str, str]]:
+        """Full-text search: (article id, snippet) best first. Query syntax is FTS5's."""
+        try:
+            rows = self.db.execute(
+                "SELECT article_id, snippet(article_search, 2, '[', ']', '…', 12) FROM article_search"
+                " WHERE article_search MATCH ? ORDER BY rank LIMIT ?",
+                (query, limit),
+            ).fetchall()
+        except sqlite3.OperationalError:
+            # Not valid FTS5 syntax (a stray quote or operator): search the words as a phrase.
+            phrase = '"' + query.replace('"', '""') + '"'
+            rows = self.db.execute(
+                "SELECT article_id, snippet(article_search, 2, '[', ']', '…', 12) FROM article_search"
+                " WHERE article_search MATCH ? ORDER BY rank LIMIT ?",
+                (phrase, limit),
+            ).fetchall()
+        return [(row[0], row[1]) for row in rows]
+
+    # --- prepared signals --------------------------------------------------------
+
+    def unprepared(self, embedder: str) -> list[Article]:
+        ids = [row[0] for row in self.db.execute(
+            "SELECT a.id FROM articles a LEFT JOIN prepared p ON p.article_id = a.id"
+            " WHERE p.article_id IS NULL OR p.version != a.version OR p.embedder != ? ORDER BY a.id",
+            (embedder,),
+        )]
+        return self.articles(ids=ids) if ids else []
+
+    def save_prepared(self, items: Sequence[Prepared], embedder: str) -> None:
+        with self.transaction() as db:
+            for item in items:
+                db.execute(
+                    "INSERT OR REPLACE INTO prepared VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        item.id, item.article.version, embedder, item.language,
+                        _dumps([[s.start, s.end] for s in item.sentences]),
+                        item.vector.astype(np.float32).tobytes(),
+                        item.sentence_vectors.astype(np.float16).tobytes(),
+                        item.minhash.astype(np.uint32).tobytes(),
+                    ),
+                )
+
+    def prepared(self, ids: Optional[Sequence[str]] = None) -> list[Prepared]:
+        """Prepared articles (only those prepared at their current version), ordered by id."""
+        articles = {a.id: a for a in self.articles(ids=ids)}
+        sql = "SELECT p.article_id, p.language, p.sentences, p.vector, p.sentence_vectors, p.minhash FROM prepared p" \
+              " JOIN articles a ON a.id = p.article_id AND a.version = p.version"
+        params: tuple = ()
+        if ids is not None:
+            sql += f" WHERE p.article_id IN ({','.join('?' * len(ids))})"
+            params = tuple(ids)
+        rows = self.db.execute(sql + " ORDER BY p.article_id", params).fetchall()
+        out = []
+        for article_id, language, sentences, vector, sentence_vectors, signature in rows:
+            article = articles.get(article_id)
+            if article is None:
+                continue
+            spans = json.loads(sentences)
+            vector_array = np.frombuffer(vector, dtype=np.float32)
+            out.append(Prepared(
+                article=article,
+                language=language,
+                sentences=[Sentence(s, e, article.text[s:e]) for s, e in spans],
+                vector=vector_array,
+                sentence_vectors=np.frombuffer(sentence_vectors, dtype=np.float16)
+                .astype(np.float32).reshape(len(spans), len(vector_array)),
+                minhash=np.frombuffer(signature, dtype=np.uint32),
+            ))
+        return out
+
+    # --- reuse ---------------------------------------------------------------------
+
+    def reuse_pending(self) -> list[str]:
+        return [row[0] for row in self.db.execute(
+            "SELECT p.article_id FROM prepared p JOIN articles a ON a.id = p.article_id AND a.version = p.version"
+            " LEFT JOIN reuse_done r ON r.article_id = p.article_id"
+            " WHERE r.article_id IS NULL OR r.version != p.version ORDER BY p.article_id"
+        )]
+
+    def save_relations(self, done: Sequence[Prepared], relations: Sequence[Relation]) -> None:
+        """Record the relations found for newly prepared articles, replacing what older versions had."""
+        with self.transaction() as db:
+            for item in done:
+                # The store's own duplicate relations (same text, two sources) stay: they need no re-check.
+                db.execute("DELETE FROM relations WHERE (a = ? OR b = ?) AND kind != 'duplicate'", (item.id, item.id))
+                db.execute("INSERT OR REPLACE INTO reuse_done VALUES (?, ?)", (item.id, item.article.version))
+            for r in relations:
+                db.execute(
+                    "INSERT OR REPLACE INTO relations VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (r.a, r.b, r.kind, r.direction, r.score, _dumps(r.evidence), _dumps(r.passages)),
+                )
+
+    def relations(self) -> list[Relation]:
+        rows = self.db.execute(
+            "SELECT a, b, kind, direction, score, evidence, passages FROM relations ORDER BY a, b"
+        ).fetchall()
+        return [
+            Relation(a, b, kind, direction, score, json.loads(evidence),
+                     [Passage(tuple(p["a"]), tuple(p["b"]), p["similarity"]) for p in json.loads(passages)])
+            for a, b, kind, direction, score, evidence, passages in rows
+        ]
+
+    # --- stories -----------------------------------------------------------------------
+
+    def story_assignment(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT article_id, story_id FROM story_articles"))
+
+    def save_stories(self, stories: Sequence[Story], published: dict[str, Optional[str]]) -> None:
+        """Replace the stories; a story id that disappears redirects to the story that took its founding article."""
+        previous = self.story_assignment()
+        old_ids = {row[0] for row in self.db.execute("SELECT id FROM stories")}
+        new_ids = {story.id for story in stories}
+        with self.transaction() as db:
+            db.execute("DELETE FROM story_articles")
+            db.execute("DELETE FROM stories")
+            for story in stories:
+                dates = sorted(d for d in (published.get(a) for a in story.articles) if d)
+                db.execute(
+                    "INSERT INTO stories VALUES (?, ?, ?, ?, ?, ?)",
+                    (story.id, story.title, story.independent_sources, dates[0] if dates else None,
+                     dates[-1] if dates else None, _dumps(story)),
+                )
+                event_of = {a: event.id for event in story.events for a in event.articles}
+                db.executemany(
+                    "INSERT INTO story_articles VALUES (?, ?, ?)",
+                    [(story.id, a, event_of.get(a)) for a in story.articles],
+                )
+            for gone in old_ids - new_ids:
+                members = [a for a, s in previous.items() if s == gone]
+                heirs = sorted({s.id for s in stories for a in members if a in s.articles})
+                if heirs:
+                    db.execute("INSERT OR REPLACE INTO story_redirects VALUES (?, ?)", (gone, heirs[0]))
+            db.execute(
+                f"DELETE FROM story_results WHERE story_id NOT IN ({','.join('?' * len(new_ids))})", tuple(new_ids)
+            )
+            db.execute(f"DELETE FROM story_redirects WHERE old_id IN ({','.join('?' * len(new_ids))})",
+                       tuple(new_ids))
+
+    def stories(self) -> list[Story]:
+        return [_story(json.loads(row[0])) for row in self.db.execute("SELECT payload FROM stories ORDER BY id")]
+
+    def resolve_story_id(self, story_id: str) -> Optional[str]:
+        """The current id of a story, following redirects left by merges."""
+        seen = set()
+        while story_id not in seen:
+            seen.add(story_id)
+            if self.db.execute("SELECT 1 FROM stories WHERE id = ?", (story_id,)).fetchone():
+                return story_id
+            row = self.db.execute("SELECT new_id FROM story_redirects WHERE old_id = ?", (story_id,)).fetchone()
+            if not row:
+                return None
+            story_id = row[0]
+        return None
+
+    # --- entities -------------------------------------------------------------------------
+
+    def mentions_pending(self) -> list[str]:
+        return [row[0] for row in self.db.execute(
+            "SELECT a.id FROM articles a LEFT JOIN mentions m ON m.article_id = a.id"
+            " WHERE m.article_id IS NULL OR m.version != a.version ORDER BY a.id"
+        )]
+
+    def save_mentions(self, article: Article, mentions: Sequence[Mention]) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?)", (article.id, article.version,
+                                                                          _dumps(mentions)))
+
+    def mentions(self) -> dict[str, list[Mention]]:
+        return {
+            article_id: [_mention(m) for m in json.loads(payload)]
+            for article_id, payload in self.db.execute(
+                "SELECT m.article_id, m.payload FROM mentions m JOIN articles a"
+                " ON a.id = m.article_id AND a.version = m.version ORDER BY m.article_id"
+            )
+        }
+
+    def save_entities(self, entities: Sequence[Entity]) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM entities")
+            db.executemany("INSERT INTO entities VALUES (?, ?)", [(e.id, _dumps(e)) for e in entities])
+
+    def entities(self) -> list[Entity]:
+        return [_entity(json.loads(row[0])) for row in self.db.execute("SELECT payload FROM entities ORDER BY id")]
+
+    # --- per-story results (claims, timeline) -------------------------------------------------
+
+    def story_result_fingerprint(self, story_id: str, stage: str) -> Optional[str]:
+        row = self.db.execute(
+            "SELECT fingerprint FROM story_results WHERE story_id = ? AND stage = ?", (story_id, stage)
+        ).fetchone()
+        return row[0] if row else None
+
+    def save_story_result(self, story_id: str, stage: str, fingerprint: str, payload: Any) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO story_results VALUES (?, ?, ?, ?)",
+                       (story_id, stage, fingerprint, _dumps(payload)))
+
+    def story_results(self, stage: str) -> dict[str, Any]:
+        return {
+            story_id: json.loads(payload)
+            for story_id, payload in self.db.execute(
+                "SELECT story_id, payload FROM story_results WHERE stage = ? ORDER BY story_id", (stage,)
+            )
+        }
+
+    def claims(self) -> tuple[list[Claim], list[Omission]]:
+        claims: list[Claim] = []
+        omissions: list[Omission] = []
+        for payload in self.story_results("claims").values():
+            claims.extend(_claim(c) for c in payload["claims"])
+            omissions.extend(Omission(**o) for o in payload["omissions"])
+        return claims, omissions
+
+    def timeline(self) -> list[TimelineEntry]:
+        entries: list[TimelineEntry] = []
+        for payload in self.story_results("timeline").values():
+            entries.extend(_timeline_entry(t) for t in payload)
+        return entries
+
+
+def open_store(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Store:
+    """Open (and create or migrate) a store, or raise StoreError saying what is wrong with the file."""
+    path = str(path)
+    try:
+        if read_only:
+            if not Path(path).exists():
+                raise StoreError(f"{path}: no such database")
+            connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, isolation_level=None,
+                                         check_same_thread=False)
+        else:
+            connection = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA journal_mode = WAL")
+        connection.execute("PRAGMA foreign_keys = ON")
+        connection.execute("PRAGMA synchronous = NORMAL")
+        store = Store(connection, path)
+        if not read_only:
+            store.migrate()
+        return store
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path}: {describe_sqlite_error(error)}") from error
+
+
+def describe_sqlite_error(error: sqlite3.Error) -> str:
+    message = str(error)
+    if "locked" in message or "busy" in message:
+        return "the database is locked by another process (try again when it finishes)"
+    if "readonly" in message or "read-only" in message:
+        return "the database is read-only (check the file's and its folder's permissions)"
+    if "not a database" in message or "malformed" in message:
+        return "not a storyline database, or the file is damaged"
+    if "unable to open" in message:
+        return "cannot open the database file (does its folder exist and is it writable?)"
+    return message
+
+
+# --- decoding stored JSON payloads back into dataclasses ---------------------------------
+
+
+def _span(value: Iterable[int]) -> tuple[int, int]:
+    start, end = value
+    return (int(start), int(end))
+
+
+def _mention(m: dict) -> Mention:
+    return Mention(m["article"], _span(m["span"]), m["text"], m.get("label"))
+
+
+def _evidence(e: dict) -> Evidence:
+    return Evidence(e["article"], _span(e["span"]), e["sentence"], e.get("wording", ""))
+
+
+def _story(s: dict) -> Story:
+    return Story(s["id"], s["title"], list(s["articles"]), [Event(**e) for e in s["events"]],
+                 s.get("independent_sources", 0))
+
+
+def _entity(e: dict) -> Entity:
+    return Entity(e["id"], e["name"], e["type"], list(e["aliases"]), list(e["articles"]),
+                  [_mention(m) for m in e["mentions"]], [Merge(**m) for m in e.get("merges", [])])
+
+
+def _claim(c: dict) -> Claim:
+    return Claim(c["id"], c["story"], c["text"], c["kind"], c["speaker"], list(c["articles"]), c["status"],
+                 c["independent_sources"], list(c.get("conflicts", [])), [_evidence(e) for e in c["evidence"]])
+
+
+def _timeline_entry(t: dict) -> TimelineEntry:
+    return TimelineEntry(t["story"], t["date"], t["precision"], t["phrase"], t["text"], list(t["articles"]),
+                         [_evidence(e) for e in t.get("evidence", [])])

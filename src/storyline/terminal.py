@@ -1,0 +1,123 @@
+"""The terminal report: what ``storyline analyze`` and ``storyline story`` print, rendered with rich."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Optional
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .model import Analysis, Article, Story
+
+STATUS_STYLE = {"corroborated": "green", "single-source": "yellow", "contradicted": "red"}
+KEY_ENTITIES = 10
+CLAIMS_SHOWN = 8
+
+
+def article_label(article: Optional[Article]) -> str:
+    if article is None:
+        return "?"
+    return article.outlet or article.source.rsplit("/", 1)[-1]
+
+
+def stories_table(analysis: Analysis) -> Table:
+    articles = {a.id: a for a in analysis.articles}
+    table = Table(title="Stories", show_lines=False)
+    for column in ("id", "title", "articles", "independent", "outlets", "dates"):
+        table.add_column(column)
+    for story in analysis.stories:
+        members = [articles[a] for a in story.articles if a in articles]
+        dates = sorted(a.published for a in members if a.published)
+        outlets = sorted({a.outlet for a in members if a.outlet})
+        table.add_row(
+            story.id, Text(story.title or "(untitled)"), str(len(members)), str(story.independent_sources),
+            Text(", ".join(outlets) or "-"), f"{dates[0]} – {dates[-1]}" if dates else "-",
+        )
+    return table
+
+
+def story_report(analysis: Analysis, story: Story) -> Panel:
+    articles = {a.id: a for a in analysis.articles}
+    members = set(story.articles)
+    parts: list = []
+
+    table = Table(title="Articles", title_justify="left", expand=True)
+    for column in ("outlet", "published", "title / source", "lang", "event"):
+        table.add_column(column)
+    event_of = {a: event for event in story.events for a in event.articles}
+    ordered = sorted(story.articles, key=lambda a: (articles[a].published or "9999", a))
+    for article_id in ordered:
+        article = articles[article_id]
+        event = event_of.get(article_id)
+        table.add_row(Text(article.outlet or "unknown"), article.published or "-",
+                      Text(article.title or article.source), article.language or "-",
+                      Text(event.title[:40] if event and event.title else "-"))
+    parts.append(table)
+
+    if story.events:
+        events = Table(title="Events", title_justify="left", expand=True)
+        for column in ("date", "event", "articles"):
+            events.add_column(column)
+        for event in sorted(story.events, key=lambda e: (e.date or "9999", e.id)):
+            events.add_row(event.date or "undated", Text(event.title or "(untitled)"),
+                           Text(", ".join(article_label(articles.get(a)) for a in event.articles)))
+        parts.append(events)
+
+    relations = [r for r in analysis.relations if r.a in members and r.b in members and r.kind != "related"]
+    lines = Text()
+    for relation in relations:
+        a, b = article_label(articles.get(relation.a)), article_label(articles.get(relation.b))
+        arrow = {"a->b": f"{a} → {b}", "b->a": f"{b} → {a}"}.get(relation.direction or "", f"{a} — {b}")
+        lines.append(f"{arrow}: {relation.kind} ({relation.score:.2f}, {len(relation.passages)} passages)\n")
+        for sign in relation.evidence[:3]:
+            lines.append(f"    {sign}\n", style="dim")
+    lines.append(f"Independent sources: {story.independent_sources} of {len(story.articles)} articles")
+    parts.append(Panel(lines, title="How they derive from each other", title_align="left"))
+
+    entities = sorted((e for e in analysis.entities if members & set(e.articles)),
+                      key=lambda e: (-len(members & set(e.articles)), -len(e.mentions), e.name))[:KEY_ENTITIES]
+    if entities:
+        table = Table(title="Key entities", title_justify="left", expand=True)
+        for column in ("entity", "type", "articles", "also written"):
+            table.add_column(column)
+        for entity in entities:
+            others = [alias for alias in entity.aliases if alias != entity.name]
+            table.add_row(Text(entity.name), entity.type or "-", str(len(members & set(entity.articles))),
+                          Text(", ".join(others[:6])))
+        parts.append(table)
+
+    claims = [c for c in analysis.claims if c.story == story.id]
+    if claims:
+        counts = Counter(c.status for c in claims)
+        table = Table(title="Claims: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
+                      title_justify="left", expand=True)
+        for column in ("status", "sources", "claim", "carried by"):
+            table.add_column(column)
+        ranked = sorted(claims, key=lambda c: (c.status != "contradicted", -c.independent_sources, c.id))
+        for claim in ranked[:CLAIMS_SHOWN]:
+            table.add_row(Text(claim.status, style=STATUS_STYLE.get(claim.status, "")), str(claim.independent_sources),
+                          Text(claim.text[:160]), Text(", ".join(article_label(articles.get(a)) for a in claim.articles)))
+        if len(ranked) > CLAIMS_SHOWN:
+            table.caption = f"{len(ranked) - CLAIMS_SHOWN} more in the JSON export and the HTML report"
+        parts.append(table)
+
+    timeline = sorted((t for t in analysis.timeline if t.story == story.id),
+                      key=lambda t: (t.date is None, t.date or "", t.text))
+    if timeline:
+        table = Table(title="Timeline", title_justify="left", expand=True)
+        for column in ("date", "as written", "what", "source"):
+            table.add_column(column)
+        for entry in timeline:
+            table.add_row(entry.date or "unresolved", Text(entry.phrase), Text(entry.text[:140]),
+                          Text(", ".join(article_label(articles.get(a)) for a in entry.articles)))
+        parts.append(table)
+
+    return Panel(Group(*parts), title=Text(f"{story.title or '(untitled)'}  [{story.id}]"), title_align="left")
+
+
+def print_report(console: Console, analysis: Analysis) -> None:
+    for story in analysis.stories:
+        console.print(story_report(analysis, story))
