@@ -1,1 +1,34 @@
-"""storyline."""
+"""storyline: read the news across outlets.
+
+The library is the product; the ``storyline`` command and the web app are
+thin layers over these functions::
+
+    from storyline import open_store, ingest, analyze, load_analysis, to_json
+
+    with open_store("news.db") as store:
+        ingest(store, ["articles/"])
+        analyze(store)
+        export = to_json(load_analysis(store))
+"""
+
+from .embedders import load_embedder, register_embedder
+from .export import filter_analysis, to_json, validate_export, write_csv, write_json
+from .graph import count_independent, independent_groups
+from .metadata import complete_metadata
+from .model import (
+    Analysis, Article, Claim, Entity, Event, Evidence, Mention, Merge, Omission, Passage, Prepared, RawDocument,
+    Relation, Sentence, Skipped, Story, TimelineEntry,
+)
+from .pipeline import STAGES, IngestReport, Models, RunReport, analyze, ingest, load_analysis
+from .readers import read_paths, register_reader
+from .report import render_html
+from .store import Store, StoreError, open_store
+
+__all__ = [
+    "Analysis", "Article", "Claim", "Entity", "Event", "Evidence", "IngestReport", "Mention", "Merge", "Models",
+    "Omission", "Passage", "Prepared", "RawDocument", "Relation", "RunReport", "STAGES", "Sentence", "Skipped",
+    "Store", "StoreError", "Story", "TimelineEntry", "analyze", "complete_metadata", "count_independent",
+    "filter_analysis", "independent_groups", "ingest", "load_analysis", "load_embedder", "open_store",
+    "read_paths", "register_embedder", "register_reader", "render_html", "to_json", "validate_export",
+    "write_csv", "write_json",
+]

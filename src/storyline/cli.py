@@ -86,10 +86,9 @@ def progress_bar(console: Console) -> Iterator[Callable[[str, int, int], None]]:
 
 
 def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> list[Skipped]:
-    always = Console(stderr=True, highlight=False)  # skip lines are shown even with --quiet
-
     def on_skip(item: Skipped) -> None:
-        always.print(Text(f"skipped {item.source}: {item.reason}"))
+        # One unwrapped line per input, shown even with --quiet, so it can be grepped.
+        click.echo(f"skipped {item.source}: {item.reason}", err=True)
 
     with progress_bar(err) as update:
         count = [0]
@@ -102,7 +101,7 @@ def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> list[Skipped]
     err.print(f"read {len(report.added) + len(report.updated) + len(report.unchanged)} articles: "
               f"{len(report.added)} new, {len(report.updated)} new versions, {len(report.unchanged)} unchanged")
     if report.skipped:
-        always.print(f"skipped {len(report.skipped)} input(s); the rest were read")
+        click.echo(f"skipped {len(report.skipped)} input(s); the rest were read", err=True)
     return report.skipped
 
 

@@ -135,7 +135,8 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
 
 def _run_stories(store: Store, models: Models, progress: Progress) -> int:
     prepared = store.prepared()
-    stories = stories_stage.cluster_stories(prepared, store.relations())
+    stories = stories_stage.keep_story_ids(stories_stage.cluster_stories(prepared, store.relations()),
+                                           store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
     progress("stories", len(prepared), len(prepared))
     return len(stories)

@@ -25,6 +25,7 @@ _ABBREVIATIONS = {
 }
 _BOUNDARY = re.compile(r"""([.!?]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
 _LAST_WORD = re.compile(r"([\w.]+)$")
+_INITIALS = re.compile(r"^(?:\w\.)*\w$")  # "J", "J.D", "U.S": initials, not a sentence end
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -42,7 +43,7 @@ def split_sentences(text: str) -> list[Sentence]:
             head = line.group()[: boundary.start(1)]
             last = _LAST_WORD.search(head)
             word = last.group(1).lower() if last else ""
-            if boundary.group(1).startswith(".") and (word in _ABBREVIATIONS or len(word.rstrip(".")) == 1):
+            if boundary.group(1).startswith(".") and (word in _ABBREVIATIONS or _INITIALS.match(word)):
                 continue
             end = line.start() + boundary.end(1)
             _append_trimmed(sentences, text, start, end)

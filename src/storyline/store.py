@@ -312,6 +312,9 @@ class Store:
                         item.minhash.astype(np.uint32).tobytes(),
                     ),
                 )
+                # The detected language becomes the article's, unless the input gave one.
+                db.execute("UPDATE articles SET language = ? WHERE id = ? AND language IS NULL",
+                           (item.language, item.id))
 
     def prepared(self, ids: Optional[Sequence[str]] = None) -> list[Prepared]:
         """Prepared articles (only those prepared at their current version), ordered by id."""

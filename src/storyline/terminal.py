@@ -26,8 +26,12 @@ def article_label(article: Optional[Article]) -> str:
 def stories_table(analysis: Analysis) -> Table:
     articles = {a.id: a for a in analysis.articles}
     table = Table(title="Stories", show_lines=False)
-    for column in ("id", "title", "articles", "independent", "outlets", "dates"):
-        table.add_column(column)
+    table.add_column("id", no_wrap=True)
+    table.add_column("title", ratio=3)
+    for column in ("articles", "independent"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("outlets", ratio=2)
+    table.add_column("dates", no_wrap=True)
     for story in analysis.stories:
         members = [articles[a] for a in story.articles if a in articles]
         dates = sorted(a.published for a in members if a.published)

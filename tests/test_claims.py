@@ -1,0 +1,276 @@
+"""The claim ledger: extraction, alignment across outlets, status, conflicts and omissions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import FIXTURES, make_articles
+from storyline.claims import (
+    ClaimCandidate,
+    DateMention,
+    align_candidates,
+    build_ledger,
+    claim_wording_diffs,
+    extract_claim_candidates,
+    extract_dates,
+    extract_quantities,
+    opinion_markers,
+    wording_diff,
+)
+from storyline.model import Claim, Entity, Mention, Prepared, Relation, Story, stable_id
+from storyline.prepare import prepare
+
+CLAIM_FIXTURES = FIXTURES / "claims"
+
+
+@pytest.fixture(scope="module")
+def fire(embedder) -> dict[str, Prepared]:
+    """Three reports of one factory fire: a wire story, an independent daily, a translation of the wire."""
+    articles = make_articles({p.stem: p.read_text(encoding="utf-8") for p in sorted(CLAIM_FIXTURES.glob("*.txt"))})
+    return {doc.article.source: doc for doc in prepare(articles, embedder)}
+
+
+def fire_story(fire: dict[str, Prepared], *names: str) -> Story:
+    chosen = names or tuple(fire)
+    return Story(id="s-fire", title="factory fire", articles=[fire[name].id for name in chosen])
+
+
+def only(claims: list[Claim], fragment: str) -> Claim:
+    found = [claim for claim in claims if any(fragment in evidence.wording for evidence in claim.evidence)]
+    assert len(found) == 1, [claim.text for claim in found]
+    return found[0]
+
+
+# --- the fixture story ---------------------------------------------------------
+
+
+def test_fact_reported_by_independent_outlets_is_corroborated(fire):
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()))
+    cooperate = only(claims, "cooperate")
+    assert cooperate.status == "corroborated"
+    assert cooperate.independent_sources == 3
+    assert sorted(cooperate.articles) == sorted(doc.id for doc in fire.values())
+    assert {evidence.article for evidence in cooperate.evidence} == set(cooperate.articles)
+
+
+def test_fact_from_one_outlet_is_single_source(fire):
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()))
+    rubble = only(claims, "searched the rubble")
+    assert rubble.status == "single-source"
+    assert rubble.independent_sources == 1
+    assert rubble.articles == [fire["fire_daily"].id]
+
+
+def test_different_numbers_for_the_same_count_conflict(fire):
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()))
+    twelve, fifteen = only(claims, "12 people died"), only(claims, "15 people died")
+    assert twelve.id != fifteen.id
+    assert twelve.kind == fifteen.kind == "number"
+    assert twelve.conflicts == [fifteen.id] and fifteen.conflicts == [twelve.id]
+    assert twelve.status == fifteen.status == "contradicted"
+    assert twelve.independent_sources == 1  # still says how many carry it
+    unrelated = only(claims, "400 workers")
+    assert unrelated.conflicts == []
+
+
+def test_same_quote_in_different_wording_is_one_claim_with_its_speaker(fire):
+    wire, daily = fire["fire_wire"], fire["fire_daily"]
+    mentions = []
+    for doc in (wire, daily):
+        start = doc.article.text.index("Dana Okafor")
+        mentions.append(Mention(article=doc.id, span=(start, start + len("Dana Okafor")), text="Dana Okafor", label="PERSON"))
+    chief = Entity(id="e-chief", name="Dana Okafor", type="PERSON", aliases=["Dana Okafor"],
+                   articles=[wire.id, daily.id], mentions=mentions)
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()), entities=[chief])
+    quote = only(claims, "no way to escape")
+    assert quote.kind == "quote"
+    assert quote.speaker == "e-chief"
+    assert quote.status == "corroborated"
+    wordings = {evidence.article: evidence.wording for evidence in quote.evidence}
+    assert wordings[daily.id] == "The doors on the third floor were locked from outside, and workers had absolutely no way to escape"
+    assert wordings[wire.id].startswith("The doors on the third floor were locked from the outside")
+    for evidence in quote.evidence:
+        text = fire_by_id(fire, evidence.article).article.text
+        assert text[evidence.span[0]:evidence.span[1]] == evidence.wording
+        assert evidence.wording in evidence.sentence
+    (_, diff), = claim_wording_diffs(quote)
+    changes = [change for change in diff if change[0] != "="]
+    assert ("+", "absolutely") in changes or ("-", "absolutely") in changes
+
+
+def fire_by_id(fire: dict[str, Prepared], article_id: str) -> Prepared:
+    return next(doc for doc in fire.values() if doc.id == article_id)
+
+
+def test_a_translation_does_not_corroborate_its_original(fire):
+    wire, translated = fire["fire_wire"], fire["fire_translated"]
+    a, b = sorted((wire.id, translated.id))
+    translation = Relation(a=a, b=b, kind="translation", direction=None, score=0.9)
+    without, _ = build_ledger(fire_story(fire), list(fire.values()))
+    with_relation, _ = build_ledger(fire_story(fire), list(fire.values()), relations=[translation])
+
+    assert only(without, "400 workers").status == "corroborated"
+    workers = only(with_relation, "400 workers")
+    assert sorted(workers.articles) == sorted((wire.id, translated.id))
+    assert workers.independent_sources == 1
+    assert workers.status == "single-source"
+    # The daily's independent report still corroborates what all three carry.
+    assert only(with_relation, "cooperate").independent_sources == 2
+
+
+def test_omissions_list_what_the_story_carries_elsewhere(fire):
+    claims, omissions = build_ledger(fire_story(fire), list(fire.values()))
+    by_article = {omission.article: omission.claims for omission in omissions}
+    daily = fire["fire_daily"].id
+    assert only(claims, "400 workers").id in by_article[daily]
+    assert only(claims, "12 people died").id in by_article[daily]
+    carried = {claim.id for claim in claims if daily in claim.articles}
+    assert not carried & set(by_article[daily])
+    statuses = {claim.id: claim.status for claim in claims}
+    for listed in by_article.values():
+        corroborated_first = [statuses[claim_id] == "corroborated" for claim_id in listed]
+        assert corroborated_first == sorted(corroborated_first, reverse=True)
+
+
+def test_opinion_and_boilerplate_are_not_claims(fire):
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()))
+    texts = " ".join(evidence.wording for claim in claims for evidence in claim.evidence)
+    for absent in ("shameful", "slammed", "Subscribe", "Advertisement", "kills workers"):
+        assert absent not in texts
+    candidates = extract_claim_candidates(fire["fire_daily"])
+    loaded = [c for c in candidates if c.opinion]
+    assert {word for c in loaded for word in c.opinion_words} >= {"shameful", "slammed"}
+    assert all(not c.is_fact for c in loaded)
+
+
+def test_articles_outside_the_story_are_ignored_and_ids_are_stable(fire):
+    story = fire_story(fire, "fire_wire", "fire_daily")
+    claims, omissions = build_ledger(story, list(fire.values()))
+    again, _ = build_ledger(story, list(fire.values()))
+    translated = fire["fire_translated"].id
+    assert all(translated not in claim.articles for claim in claims)
+    assert {omission.article for omission in omissions} <= set(story.articles)
+    assert [claim.id for claim in claims] == [claim.id for claim in again]
+    for claim in claims:
+        first = claim.evidence[0]
+        assert claim.id == stable_id("c", story.id, first.article, f"{first.span[0]}:{first.span[1]}", claim.kind,
+                                     first.wording)
+        assert claim.text == first.wording
+        assert claim.story == story.id
+
+
+# --- the pure pieces -------------------------------------------------------------
+
+
+def test_quantities_keep_what_they_count_and_skip_years_and_names():
+    text = ("Police detained more than 75,000 individuals in 2022, and some 8 million people fled; "
+            "the MS-13 gang has 40,000 members and prices rose 12%.")
+    found = {(q.value, q.qualifier, q.unit) for q in extract_quantities(text)}
+    assert found == {(75000.0, ">", "individual"), (8e6, "~", "people"), (40000.0, "=", "member"),
+                     (12.0, "=", "percent")}
+
+
+def test_dates_are_read_with_their_parts():
+    dates = extract_dates("The deal was signed on February 3, 2025, after talks on Monday and in March 2024.")
+    assert [(d.month, d.day, d.year, d.weekday) for d in dates] == [
+        (2, 3, 2025, None), (None, None, None, "monday"), (3, None, 2024, None)]
+
+
+def test_opinion_words_inside_quotes_belong_to_the_speaker():
+    assert opinion_markers('He called the plan "a radical and harsh idea", officials said.') == ()
+    assert opinion_markers("The senator slammed the harsh new rules.") == ("slammed", "harsh")
+
+
+def test_wording_diff_shows_words_added_and_removed():
+    diff = wording_diff("agreed to the most unprecedented, extraordinary migratory agreement",
+                        "has agreed to the most unprecedented, extraordinary, extraordinary migratory agreement")
+    # Which of the two repeated words counts as the inserted one is a matter of alignment: compare without commas.
+    assert [(op, words.replace(",", "")) for op, words in diff] == [
+        ("+", "has"), ("=", "agreed to the most unprecedented extraordinary"),
+        ("+", "extraordinary"), ("=", "migratory agreement")]
+    assert wording_diff("12 people died.", "12 people died") == [("=", "12 people died.")]
+
+
+def test_pronoun_speaker_takes_the_previous_quote_speaker(embedder):
+    text = ("“We will rebuild the bridge before the winter,” Mayor Ann Lee said on Friday.\n"
+            "The city council approved the budget for the repairs last month.\n"
+            "“Nobody should have to drive two hours to reach the hospital,” she added.\n")
+    doc, = prepare(make_articles({"bridge.txt": text}), embedder)
+    quotes = [c for c in extract_claim_candidates(doc) if c.kind == "quote"]
+    assert [c.speaker_text for c in quotes] == ["Mayor Ann Lee", "Mayor Ann Lee"]
+    assert text[quotes[1].speaker_span[0]:quotes[1].speaker_span[1]] == "Mayor Ann Lee"
+
+
+def _event(article: str, start: int, weekday: str) -> ClaimCandidate:
+    sentence = f"The minister resigned on {weekday.title()} after the vote."
+    date = DateMention(weekday.title(), (start + 25, start + 25 + len(weekday)), weekday=weekday)
+    return ClaimCandidate(article=article, kind="event", span=(start, start + len(sentence)), wording=sentence,
+                          sentence_index=0, sentence_span=(start, start + len(sentence)), sentence=sentence,
+                          dates=(date,), names=())
+
+
+def test_different_dates_for_one_event_conflict_and_same_dates_align():
+    candidates = [_event("a-1", 0, "tuesday"), _event("a-2", 0, "wednesday"), _event("a-3", 10, "tuesday")]
+    vectors = np.ones((3, 4), dtype=np.float32) / 2.0  # identical unit vectors: only the dates differ
+    alignment = align_candidates(candidates, vectors)
+    groups = sorted(sorted(group) for group in alignment.groups)
+    assert groups == [[0, 2], [1]]
+    assert len(alignment.conflicts) == 1
+
+
+# --- the sample story ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_ledger(seed_prepared):
+    story = Story(id="s-seed", title=None, articles=[doc.id for doc in seed_prepared])
+    return story, build_ledger(story, seed_prepared)
+
+
+def seed_id(seed_prepared, number: str) -> str:
+    return next(doc.id for doc in seed_prepared if doc.article.source.split("/")[-1].startswith(number))
+
+
+def test_seed_quote_carried_by_two_outlets_is_corroborated_with_the_difference_shown(seed_ledger, seed_prepared):
+    _, (claims, _) = seed_ledger
+    quote = only(claims, "migratory agreement anywhere in the world")
+    assert quote.kind == "quote"
+    assert sorted(quote.articles) == sorted([seed_id(seed_prepared, "003"), seed_id(seed_prepared, "004")])
+    assert quote.status == "corroborated" and quote.independent_sources == 2
+    (_, diff), = claim_wording_diffs(quote)
+    assert [words.strip(",") for op, words in diff if op != "="] == ["[Bukele] has", "extraordinary"]
+
+
+def test_seed_facts_from_one_outlet_are_single_source(seed_ledger, seed_prepared):
+    _, (claims, _) = seed_ledger
+    for fragment, number in (("40,000 inmates", "004"), ("more than 75,000 individuals", "001")):
+        claim = only(claims, fragment)
+        assert claim.kind == "number"
+        assert claim.status == "single-source"
+        assert claim.articles == [seed_id(seed_prepared, number)]
+
+
+def test_seed_translation_relation_merges_sources(seed_ledger, seed_prepared):
+    story, (claims, _) = seed_ledger
+    original, translation = seed_id(seed_prepared, "000"), seed_id(seed_prepared, "002")
+    pair = sorted((original, translation))
+    both_only = [claim for claim in claims if sorted(claim.articles) == pair]
+    assert both_only and all(claim.status == "corroborated" for claim in both_only)
+    related = Relation(a=pair[0], b=pair[1], kind="translation")
+    joined, _ = build_ledger(story, seed_prepared, relations=[related])
+    joined_pairs = [claim for claim in joined if sorted(claim.articles) == pair]
+    assert {claim.id for claim in joined_pairs} == {claim.id for claim in both_only}
+    assert all(claim.independent_sources == 1 and claim.status == "single-source" for claim in joined_pairs)
+
+
+def test_seed_claims_are_extractive_and_free_of_loaded_language(seed_ledger, seed_prepared):
+    _, (claims, _) = seed_ledger
+    texts = {doc.id: doc.article.text for doc in seed_prepared}
+    assert len(claims) >= 20
+    for claim in claims:
+        for evidence in claim.evidence:
+            assert texts[evidence.article][evidence.span[0]:evidence.span[1]] == evidence.wording
+            assert evidence.wording in evidence.sentence
+            if claim.kind != "quote":
+                assert not opinion_markers(evidence.wording), evidence.wording

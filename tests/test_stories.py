@@ -1,0 +1,189 @@
+"""Stories and events: look-alikes kept apart, one story across outlets, seeds, ids, order."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, make_articles
+from storyline.model import Prepared, Relation, Story, stable_id
+from storyline.prepare import prepare
+from storyline.stories import StorySettings, cluster_stories
+
+LOOKALIKES = FIXTURES / "stories" / "lookalikes.json"
+
+
+def _load_fixture() -> list[dict]:
+    return json.loads(LOOKALIKES.read_text(encoding="utf-8"))["articles"]
+
+
+@pytest.fixture(scope="module")
+def fixture_rows() -> list[dict]:
+    return _load_fixture()
+
+
+@pytest.fixture(scope="module")
+def fixture_prepared(fixture_rows, embedder) -> list[Prepared]:
+    texts = {row["source"]: row["text"] for row in fixture_rows}
+    metadata = {row["source"]: {"title": row["title"], "published": row["published"]} for row in fixture_rows}
+    return prepare(make_articles(texts, **metadata), embedder)
+
+
+def _label_groups(stories: list[Story], prepared: list[Prepared], rows: list[dict], key: str) -> set[frozenset[str]]:
+    """The grouping as sets of fixture labels' sources, to compare with the expected one."""
+    source_of = {doc.id: doc.article.source for doc in prepared}
+    if key == "story":
+        return {frozenset(source_of[a] for a in story.articles) for story in stories}
+    return {frozenset(source_of[a] for a in event.articles) for story in stories for event in story.events}
+
+
+def _expected_groups(rows: list[dict], key: str) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for row in rows:
+        groups.setdefault(row[key], set()).add(row["source"])
+    return {frozenset(group) for group in groups.values()}
+
+
+def _seed_number(prepared: list[Prepared]) -> dict[str, str]:
+    return {doc.id: Path(doc.article.source).name[:3] for doc in prepared}
+
+
+def test_lookalike_stories_stay_apart_and_outlets_stay_together(fixture_prepared, fixture_rows):
+    stories = cluster_stories(fixture_prepared)
+    assert _label_groups(stories, fixture_prepared, fixture_rows, "story") == _expected_groups(fixture_rows, "story")
+
+
+def test_events_split_developments_and_keep_one_development_whole(fixture_prepared, fixture_rows):
+    stories = cluster_stories(fixture_prepared)
+    assert _label_groups(stories, fixture_prepared, fixture_rows, "event") == _expected_groups(fixture_rows, "event")
+    peru = next(s for s in stories if any("peru" in a for a in _sources(s, fixture_prepared)))
+    assert [event.date for event in peru.events] == ["2024-03-12", "2024-03-13"]
+    assert peru.events[1].title == "Peru declares emergency in Arequipa after deadly quake"
+
+
+def _sources(story: Story, prepared: list[Prepared]) -> list[str]:
+    source_of = {doc.id: doc.article.source for doc in prepared}
+    return [source_of[a] for a in story.articles]
+
+
+def test_titles_are_headlines_from_the_articles(fixture_prepared):
+    headlines = {doc.article.title for doc in fixture_prepared}
+    for story in cluster_stories(fixture_prepared):
+        assert story.title in headlines
+        for event in story.events:
+            assert event.title in headlines
+
+
+def test_shuffled_input_gives_the_same_stories(fixture_prepared, seed_prepared):
+    everything = list(fixture_prepared) + list(seed_prepared)
+    expected = cluster_stories(everything)
+    shuffled = everything[:]
+    random.Random(7).shuffle(shuffled)
+    assert cluster_stories(shuffled) == expected
+
+
+def test_reversed_processing_order_gives_the_same_grouping(fixture_prepared, fixture_rows):
+    # Without dates the processing order is by id; renaming the ids reverses it.
+    renamed = []
+    for position, doc in enumerate(sorted(fixture_prepared, key=lambda d: d.id)):
+        article = replace(doc.article, id=f"a-{len(fixture_prepared) - position:04d}", published=None)
+        renamed.append(replace(doc, article=article))
+    forward = [replace(doc, article=replace(doc.article, published=None)) for doc in fixture_prepared]
+    groups_forward = _label_groups(cluster_stories(forward), forward, fixture_rows, "story")
+    groups_reversed = _label_groups(cluster_stories(renamed), renamed, fixture_rows, "story")
+    assert groups_forward == groups_reversed == _expected_groups(fixture_rows, "story")
+
+
+def test_seeds_are_one_story_with_negotiation_and_announcement(seed_prepared):
+    stories = cluster_stories(seed_prepared)
+    assert len(stories) == 1
+    story = stories[0]
+    number = _seed_number(seed_prepared)
+    assert sorted(number[a] for a in story.articles) == ["000", "001", "002", "003", "004"]
+    assert [sorted(number[a] for a in event.articles) for event in story.events] == [
+        ["000", "001", "002"], ["003", "004"]]
+    assert story.independent_sources == 5
+    assert all(event.date is None for event in story.events)  # no article carries a published date
+    texts = [doc.article.text for doc in seed_prepared]
+    assert story.title and any(story.title in text for text in texts)
+    assert all(event.title and any(event.title in text for text in texts) for event in story.events)
+
+
+def test_ids_derive_from_founding_articles_and_repeat(seed_prepared):
+    first = cluster_stories(seed_prepared)
+    assert cluster_stories(list(reversed(seed_prepared))) == first
+    by_number = {n: a for a, n in _seed_number(seed_prepared).items()}
+    story = first[0]
+    assert story.id == stable_id("s", min(story.articles))
+    # Undated articles: the founder is the smallest id.
+    negotiation = min(by_number[n] for n in ("000", "001", "002"))
+    announcement = min(by_number[n] for n in ("003", "004"))
+    assert [event.id for event in story.events] == [stable_id("e", negotiation), stable_id("e", announcement)]
+    # A publication date makes the dated article the founder, whatever its id.
+    dated = [replace(doc, article=replace(doc.article, published="2025-02-04")) if _seed_number([doc])[doc.id] == "004"
+             else doc for doc in seed_prepared]
+    assert cluster_stories(dated)[0].id == stable_id("s", by_number["004"])
+
+
+def test_derivation_relations_force_one_story_and_count_once(fixture_prepared):
+    ids = {doc.article.source: doc.id for doc in fixture_prepared}
+    quake, rehab = ids["quake-turkey-wire.txt"], ids["rehab-reyes-a.txt"]
+    a, b = sorted([quake, rehab])
+    joined = cluster_stories(fixture_prepared, [Relation(a, b, "rewrite", score=0.9)])
+    holder = next(s for s in joined if quake in s.articles)
+    assert rehab in holder.articles
+    assert holder.independent_sources == len(holder.articles) - 1
+    loose = cluster_stories(fixture_prepared, [Relation(a, b, "related", score=0.9)])
+    assert not any(quake in s.articles and rehab in s.articles for s in loose)
+
+
+def test_derived_article_headline_is_second_choice(seed_prepared):
+    number = _seed_number(seed_prepared)
+    by_number = {n: a for a, n in number.items()}
+    titled = [replace(doc, article=replace(doc.article, title=f"Headline of article {number[doc.id]} here",
+                                           outlet="Daily Example"))
+              for doc in seed_prepared]
+    plain = cluster_stories(titled)[0].title
+    central = next(n for n in number.values() if plain == f"Headline of article {n} here")
+    derived_id = by_number[central]
+    other = by_number["001" if central != "001" else "000"]
+    a, b = sorted([derived_id, other])
+    relation = Relation(a, b, "translation", direction="a->b" if b == derived_id else "b->a")
+    assert cluster_stories(titled, [relation])[0].title != plain
+
+
+def test_outlet_suffix_is_stripped_from_headlines(seed_prepared):
+    titled = [replace(doc, article=replace(doc.article, title="Deal reached on migrant transfers | Daily Example",
+                                           outlet="Daily Example")) for doc in seed_prepared]
+    assert cluster_stories(titled)[0].title == "Deal reached on migrant transfers"
+
+
+def test_time_window_keeps_a_late_copy_out_of_a_cold_story(fixture_prepared):
+    original = next(doc for doc in fixture_prepared if doc.article.source == "quake-turkey-wire.txt")
+    late_article = replace(original.article, id="a-late-copy", source="late-copy.txt", published="2024-07-01")
+    stories = cluster_stories(list(fixture_prepared) + [replace(original, article=late_article)])
+    late_story = next(s for s in stories if "a-late-copy" in s.articles)
+    assert late_story.articles == ["a-late-copy"]
+
+
+def test_empty_input_and_bad_settings():
+    assert cluster_stories([]) == []
+    with pytest.raises(ValueError):
+        StorySettings(event_same=0.3, event_different=0.5)
+
+
+def test_story_ids_survive_later_articles_and_splits():
+    from storyline.model import Story
+    from storyline.stories import keep_story_ids
+
+    previous = {"a1": "s-old", "a2": "s-old", "a3": "s-old", "b1": "s-other"}
+    fresh = [Story("s-new-founder", None, ["a0", "a1", "a2"]), Story("s-old", None, ["a3"]),
+             Story("s-b", None, ["b1", "b2"]), Story("s-c", None, ["c1"])]
+    kept = keep_story_ids(fresh, previous)
+    assert [s.id for s in kept] == ["s-old", kept[1].id, "s-other", "s-c"]
+    assert kept[1].id not in {"s-old", "s-other", "s-c"}  # the smaller part of a split gets a new id
+    assert [s.articles for s in kept] == [s.articles for s in fresh]
