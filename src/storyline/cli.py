@@ -208,7 +208,7 @@ def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: t
 
     \b
     Example:
-      storyline stories --since 2025-02-01 --outlet "Rolling Stone US"
+      storyline stories --since 2025-02-01 --outlet "Daily Example"
     """
     with store_at(db_path, read_only=True) as store:
         analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
