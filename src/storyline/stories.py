@@ -485,7 +485,6 @@ def _event_similarity(member_docs: list[Prepared], settings: StorySettings) -> n
     names = _name_forms(member_docs)
     lead_terms = _tfidf([_specific_terms(doc, names, _lead_line_count(doc, settings.lead_sentences))
                          for doc in member_docs])
-    n = len(member_docs)
     term_matrix = _dense(lead_terms)
     overlap = term_matrix @ term_matrix.T
     days = [_day(doc.article.published) for doc in member_docs]

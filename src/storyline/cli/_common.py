@@ -1,0 +1,102 @@
+"""What every command shares: options, the store opened safely, progress bars, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator, Optional
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from .. import export as export_views
+from ..model import Analysis
+from ..report import render_html
+from ..store import DEFAULT_DB, Store, StoreError, describe_sqlite_error, open_store
+
+EXIT_OK, EXIT_SKIPPED, EXIT_FATAL = 0, 1, 2
+
+
+class Fatal(click.ClickException):
+    exit_code = EXIT_FATAL
+
+
+def db_option(command: Callable) -> Callable:
+    return click.option("--db", "db_path", default=DEFAULT_DB, show_default=True, metavar="FILE",
+                        help="The SQLite store to use.")(command)
+
+
+def quiet_option(command: Callable) -> Callable:
+    return click.option("--quiet", "-q", is_flag=True, help="Print only errors and the final result.")(command)
+
+
+def filter_options(command: Callable) -> Callable:
+    command = click.option("--outlet", "outlets", multiple=True, help="Keep stories this outlet covers (repeatable).")(command)
+    command = click.option("--until", metavar="DATE", help="Keep stories with an article published on or before DATE.")(command)
+    return click.option("--since", metavar="DATE", help="Keep stories with an article published on or after DATE.")(command)
+
+
+@contextmanager
+def store_at(path: str, *, read_only: bool = False) -> Iterator[Store]:
+    """Open the store, turning database trouble into one clear line and exit code 2."""
+    try:
+        store = open_store(path, read_only=read_only)
+    except StoreError as error:
+        raise Fatal(str(error)) from error
+    try:
+        yield store
+    except sqlite3.DatabaseError as error:
+        raise Fatal(f"{path}: {describe_sqlite_error(error)}") from error
+    finally:
+        store.close()
+
+
+def json_text(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2)
+
+
+def stderr_console(quiet: bool) -> Console:
+    return Console(stderr=True, quiet=quiet, highlight=False)
+
+
+@contextmanager
+def progress_bar(console: Console) -> Iterator[Callable[[str, int, int], None]]:
+    columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True, disable=console.quiet) as bar:
+        tasks: dict[str, int] = {}
+
+        def update(stage: str, done: int, total: int) -> None:
+            if stage not in tasks:
+                tasks[stage] = bar.add_task(stage, total=total)
+            bar.update(tasks[stage], completed=done, total=total)
+
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="storyline")
+def cli() -> None:
+    """storyline reads the news across outlets: stories and events, who copies whom,
+    entities, a claim ledger and a timeline, all extracted from the articles.
+
+    \b
+    Example:
+      storyline analyze examples/seeds --json out.json --html report.html
+    """
+
+
+def write_outputs(analysis: Analysis, json_path: Optional[str], html_path: Optional[str], err: Console) -> None:
+    try:
+        if json_path:
+            export_views.write_json(analysis, json_path)
+            err.print(f"wrote {json_path}")
+        if html_path:
+            Path(html_path).write_text(render_html(analysis), encoding="utf-8")
+            err.print(f"wrote {html_path}")
+    except OSError as error:
+        raise Fatal(f"{error.filename}: {error.strerror}") from error
+
+
