@@ -19,6 +19,8 @@ demo: $(STAMP)
 	$(BIN)/storyline analyze examples/seeds --db demo.db --json demo.json --html demo.html
 
 test: $(STAMP)
+	@# The browser tests drive Debian's chromium; as root (CI) install it when missing, else they are skipped.
+	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || echo "chromium is not installed: the browser tests will be skipped"
 	$(BIN)/pytest
 
 clean:

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import FIXTURES, make_articles
 from storyline.claims import (
+    LEXICAL_AGREEMENT,
     ClaimCandidate,
     DateMention,
     align_candidates,
@@ -15,10 +16,13 @@ from storyline.claims import (
     extract_claim_candidates,
     extract_dates,
     extract_quantities,
+    framing,
+    passage_pairs,
+    shared_phrase,
     opinion_markers,
     wording_diff,
 )
-from storyline.model import Claim, Entity, Mention, Prepared, Relation, Story, stable_id
+from storyline.model import Claim, Entity, Mention, Passage, Prepared, Relation, Story, stable_id
 from storyline.prepare import prepare
 
 CLAIM_FIXTURES = FIXTURES / "claims"
@@ -133,11 +137,21 @@ def test_omissions_list_what_the_story_carries_elsewhere(fire):
         assert corroborated_first == sorted(corroborated_first, reverse=True)
 
 
-def test_opinion_and_boilerplate_are_not_claims(fire):
-    claims, _ = build_ledger(fire_story(fire), list(fire.values()))
-    texts = " ".join(evidence.wording for claim in claims for evidence in claim.evidence)
+def test_boilerplate_is_no_claim_and_opinion_is_kept_marked(fire):
+    claims, omissions = build_ledger(fire_story(fire), list(fire.values()))
+    facts = " ".join(evidence.wording for claim in claims if not claim.opinion for evidence in claim.evidence)
     for absent in ("shameful", "slammed", "Subscribe", "Advertisement", "kills workers"):
-        assert absent not in texts
+        assert absent not in facts
+    everything = " ".join(evidence.wording for claim in claims for evidence in claim.evidence)
+    for absent in ("Subscribe", "Advertisement", "kills workers"):
+        assert absent not in everything
+    shameful, slammed = only(claims, "shameful"), only(claims, "slammed")
+    assert shameful.opinion and shameful.markers == ["shameful"]
+    assert slammed.opinion and "slammed" in slammed.markers
+    assert shameful.status == "single-source"  # who carries the wording; it is not taken as a fact
+    # Leaving out an opinion omits no fact.
+    opinion_ids = {shameful.id, slammed.id}
+    assert all(not opinion_ids & set(omission.claims) for omission in omissions)
     candidates = extract_claim_candidates(fire["fire_daily"])
     loaded = [c for c in candidates if c.opinion]
     assert {word for c in loaded for word in c.opinion_words} >= {"shameful", "slammed"}
@@ -153,10 +167,10 @@ def test_articles_outside_the_story_are_ignored_and_ids_are_stable(fire):
     assert {omission.article for omission in omissions} <= set(story.articles)
     assert [claim.id for claim in claims] == [claim.id for claim in again]
     for claim in claims:
-        first = claim.evidence[0]
+        # The claim is worded, and named, by its earliest evidence stated as a fact.
+        first = next(e for e in claim.evidence if e.wording == claim.text)
         assert claim.id == stable_id("c", story.id, first.article, f"{first.span[0]}:{first.span[1]}", claim.kind,
                                      first.wording)
-        assert claim.text == first.wording
         assert claim.story == story.id
 
 
@@ -264,7 +278,7 @@ def test_seed_translation_relation_merges_sources(seed_ledger, seed_prepared):
     assert all(claim.independent_sources == 1 and claim.status == "single-source" for claim in joined_pairs)
 
 
-def test_seed_claims_are_extractive_and_free_of_loaded_language(seed_ledger, seed_prepared):
+def test_seed_claims_are_extractive_and_facts_are_worded_free_of_loaded_language(seed_ledger, seed_prepared):
     _, (claims, _) = seed_ledger
     texts = {doc.id: doc.article.text for doc in seed_prepared}
     assert len(claims) >= 20
@@ -272,5 +286,87 @@ def test_seed_claims_are_extractive_and_free_of_loaded_language(seed_ledger, see
         for evidence in claim.evidence:
             assert texts[evidence.article][evidence.span[0]:evidence.span[1]] == evidence.wording
             assert evidence.wording in evidence.sentence
-            if claim.kind != "quote":
-                assert not opinion_markers(evidence.wording), evidence.wording
+        if claim.kind != "quote" and not claim.opinion:
+            assert not opinion_markers(claim.text), claim.text
+
+
+# --- framing, passages, shared phrases, independence -------------------------------
+
+
+def test_evidence_carries_each_outlets_framing(fire):
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()))
+    quote = only(claims, "no way to escape")
+    by_article = {evidence.article: evidence for evidence in quote.evidence}
+    daily, wire = by_article[fire["fire_daily"].id], by_article[fire["fire_wire"].id]
+    assert daily.attributed_to == "fire chief Dana Okafor" or daily.attributed_to == "Dana Okafor"
+    assert wire.attributed_to and "Dana Okafor" in wire.attributed_to
+    assert daily.quotes and "absolutely" in daily.quotes[0]
+    cooperate = only(claims, "cooperate")
+    assert all(evidence.attributed_to and "owners" in evidence.attributed_to for evidence in cooperate.evidence)
+    # Stated in the article's own voice: nobody to attribute it to, nothing quoted.
+    workers = only(claims, "400 workers")
+    assert all(evidence.attributed_to is None and evidence.quotes == () for evidence in workers.evidence)
+
+
+def test_framing_lists_loaded_words_labels_hedges_and_quotes():
+    sentence = ('Officials reportedly slammed the "so-called reform" as the regime detained illegal migrants, '
+                "the minister said.")
+    candidate = ClaimCandidate(article="a-1", kind="statement", span=(0, len(sentence)), wording=sentence,
+                               sentence_index=0, sentence_span=(0, len(sentence)), sentence=sentence,
+                               speaker_text="the minister")
+    attributed_to, markers, hedges, quotes = framing(candidate)
+    assert attributed_to == "the minister"
+    assert set(markers) == {"slammed", "regime", "illegal"}  # "so-called" is inside the quote: the speaker's
+    assert hedges == ("reportedly",)
+    assert quotes == ("so-called reform",)
+
+
+def _statement(article: str, sentence: str, start: int = 0) -> ClaimCandidate:
+    return ClaimCandidate(article=article, kind="statement", span=(start, start + len(sentence)), wording=sentence,
+                          sentence_index=0, sentence_span=(start, start + len(sentence)), sentence=sentence)
+
+
+def _unit_pair(cosine: float) -> np.ndarray:
+    return np.array([[1.0, 0.0], [cosine, float(np.sqrt(1 - cosine ** 2))]], dtype=np.float32)
+
+
+def test_sentences_in_an_aligned_passage_are_one_claim_at_a_lower_cosine():
+    original = _statement("a-1", "The ministry said the new border crossing would open to trucks next spring.")
+    garbled = _statement("a-2", "Ministry of the said new frontier pass will be opened for the lorries in the spring next.")
+    vectors = _unit_pair(0.55)  # a machine translation's garbled wording: below every vector threshold
+    assert sorted(map(sorted, align_candidates([original, garbled], vectors).groups)) == [[0], [1]]
+    relation = Relation(a="a-1", b="a-2", kind="translation",
+                        passages=[Passage(a=(0, len(original.wording)), b=(0, len(garbled.wording)), similarity=0.8)])
+    pairs = passage_pairs([original, garbled], [relation])
+    assert pairs == {(0, 1)}
+    assert align_candidates([original, garbled], vectors, in_passages=pairs).groups == [[0, 1]]
+    # Passages of independent reports (`related`) vouch for nothing the vectors do not already say.
+    independent = Relation(a="a-1", b="a-2", kind="related", passages=relation.passages)
+    assert passage_pairs([original, garbled], [independent]) == set()
+    # A sentence mostly outside the passage is not in it.
+    elsewhere = Relation(a="a-1", b="a-2", kind="translation",
+                         passages=[Passage(a=(0, 10), b=(0, len(garbled.wording)), similarity=0.8)])
+    assert passage_pairs([original, garbled], [elsewhere]) == set()
+
+
+def test_a_phrase_shared_verbatim_aligns_independent_wordings():
+    first = _statement("a-1", "Shortly after taking office, the president told officials to begin the formal "
+                              "process of listing the armed group as a terrorist organization.")
+    second = _statement("a-2", "The order also asked the ministry to begin the formal process of listing the "
+                               "armed group as a foreign terrorist organization.")
+    assert shared_phrase(first.wording, second.wording) >= LEXICAL_AGREEMENT
+    assert align_candidates([first, second], _unit_pair(0.55)).groups == [[0, 1]]
+    # The same cosine with only a name in common is two claims.
+    other = _statement("a-2", "The group has been active in the region since the end of the war, the ministry said.")
+    assert shared_phrase(first.wording, other.wording) < LEXICAL_AGREEMENT
+    assert len(align_candidates([first, other], _unit_pair(0.55)).groups) == 2
+
+
+def test_derivation_is_transitive_through_an_article_that_omits_the_claim(fire):
+    """Two derivatives of one original are one source, even where the original leaves the claim out."""
+    wire, daily, translated = fire["fire_wire"], fire["fire_daily"], fire["fire_translated"]
+    relations = [Relation(*sorted((daily.id, wire.id)), kind="rewrite"),
+                 Relation(*sorted((wire.id, translated.id)), kind="translation")]
+    claims, _ = build_ledger(fire_story(fire), list(fire.values()), relations=relations)
+    assert all(claim.independent_sources == 1 for claim in claims)
+    assert not any(claim.status == "corroborated" for claim in claims)

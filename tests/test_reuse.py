@@ -8,7 +8,15 @@ from conftest import FIXTURES, make_articles
 from storyline.graph import count_independent
 from storyline.model import Prepared, Relation
 from storyline.prepare import prepare
-from storyline.reuse import attributed_sources, find_relations, machine_translation_signs, relation_between
+from storyline import reuse
+from storyline.embedders import HashingEmbedder
+from storyline.reuse import (
+    alignment_measures,
+    attributed_sources,
+    find_relations,
+    machine_translation_signs,
+    relation_between,
+)
 
 REUSE = FIXTURES / "reuse"
 
@@ -91,6 +99,9 @@ def test_machine_translation_back_into_english(fixture_relations, fixtures_prepa
     signs = " | ".join(relation.evidence)
     assert "broken hyphenation: 'anti -flood'" in signs
     assert "'Helenavoss' for 'Helena Voss'" in signs
+    # Evidence names the articles, so it reads on its own.
+    assert "bridge_machine.txt reads as a machine translation of bridge_original.txt" in signs
+    assert "sign of machine translation in bridge_machine.txt" in signs
 
 
 def test_unrelated_articles_have_no_relation(fixture_relations):
@@ -162,16 +173,117 @@ def test_attributed_sources():
 
 
 def test_seeds(seed_prepared):
-    """The sample story: the machine translation is found; the two announcement reports stay independent."""
+    """The sample story: the machine translation and the report sharing its source are one source with it."""
     ids = [p.id for p in seed_prepared]
     relations = find_relations(seed_prepared)
     by_pair = {frozenset((r.a, r.b)): r for r in relations}
-    english, machine = seed_prepared[0].id, seed_prepared[2].id
-    translated = by_pair[frozenset((english, machine))]
-    assert translated.kind in ("translation", "rewrite")
+    english, shared, machine = seed_prepared[0], seed_prepared[1], seed_prepared[2]
+    translated = by_pair[frozenset((english.id, machine.id))]
+    assert translated.kind == "translation"
+    assert translated.direction == ("a->b" if translated.a == english.id else "b->a")  # the English report first
     assert len(translated.passages) >= 5
-    assert any("broken hyphenation" in e for e in translated.evidence)
+    evidence = " | ".join(translated.evidence)
+    assert "broken hyphenation" in evidence
+    assert f"{machine.article.source.rsplit('/', 1)[-1]} reads as a machine translation of " \
+           f"{english.article.source.rsplit('/', 1)[-1]}" in evidence
+    # Both attribute their report to one outlet and carry its facts in its order.
+    same_source = by_pair[frozenset((english.id, shared.id))]
+    assert same_source.kind == "shared-source" and same_source.direction is None
+    assert same_source.passages
+    assert any("both attribute their reporting to" in e for e in same_source.evidence)
     announcement = by_pair.get(frozenset((seed_prepared[3].id, seed_prepared[4].id)))
     assert announcement is None or announcement.kind == "related"
-    assert 3 <= count_independent(ids, relations) <= 4
+    for relation in relations:
+        if seed_prepared[3].id in (relation.a, relation.b) or seed_prepared[4].id in (relation.a, relation.b):
+            assert relation.kind == "related"
+    assert count_independent(ids, relations) == 3
 
+
+def test_independent_report_of_the_same_story_is_related_at_most(fixture_relations):
+    for pair, relation in fixture_relations.items():
+        if "bridge_independent.txt" in pair:
+            assert relation.kind == "related"
+
+
+def test_shared_source_by_attribution_and_facts_in_order(fixture_relations):
+    relation = _pair(fixture_relations, "bridge_wire_one.txt", "bridge_wire_two.txt")
+    assert relation is not None and relation.kind == "shared-source"
+    assert relation.direction is None
+    evidence = " | ".join(relation.evidence)
+    assert "bridge_wire_one.txt and bridge_wire_two.txt both attribute their reporting to 'harbour gazette'" in evidence
+    assert "same facts in the same order" in evidence and "'Harbour Gazette'" in evidence
+    assert len(relation.passages) >= 2
+
+
+def test_shared_source_through_a_third_article(fixture_relations):
+    """The excerpt and the Spanish version both derive from the original: they share its source."""
+    relation = _pair(fixture_relations, "bridge_excerpt.txt", "bridge_spanish.txt")
+    assert relation is not None and relation.kind == "shared-source"
+    assert any("both derive from bridge_original.txt" in e for e in relation.evidence)
+
+
+def test_shared_source_through_a_third_article_known_from_an_earlier_run(fixtures_prepared):
+    original, excerpt, spanish = (fixtures_prepared[n] for n in
+                                  ("bridge_original.txt", "bridge_excerpt.txt", "bridge_spanish.txt"))
+    earlier = relation_between(original, excerpt)
+    assert earlier is not None and earlier.kind == "excerpt"
+    without = {frozenset((r.a, r.b)): r for r in find_relations([spanish], [original, excerpt])}
+    with_known = {frozenset((r.a, r.b)): r for r in find_relations([spanish], [original, excerpt], known=[earlier])}
+    pair = frozenset((excerpt.id, spanish.id))
+    assert pair not in without or without[pair].kind == "related"
+    assert with_known[pair].kind == "shared-source"
+
+
+def test_evidence_names_articles_by_outlet(embedder):
+    articles = make_articles(
+        {"one.txt": _text("bridge_original.txt"), "two.txt": _text("bridge_excerpt.txt")},
+        **{"one.txt": {"outlet": "Harbour Gazette"}, "two.txt": {"outlet": "Averill Daily"}},
+    )
+    relation = relation_between(*prepare(articles, embedder))
+    assert relation is not None and relation.kind == "excerpt"
+    assert "Averill Daily is a verbatim part of Harbour Gazette, the longer text" in relation.evidence
+
+
+def test_wire_story_reprints_stay_linear_and_one_source(embedder, monkeypatch):
+    """A story reprinted many times is one LSH bucket: each reprint keeps only its closest few candidates."""
+    limit = 3
+    monkeypatch.setattr(reuse, "CANDIDATE_LIMIT", limit)
+    text = _text("bridge_excerpt.txt")
+    copies = prepare(make_articles({f"reprint-{i:02d}.txt": text for i in range(60)}), embedder)
+    relations = find_relations(copies)
+    assert {r.kind for r in relations} <= {"duplicate", "shared-source"}
+    # At most `limit` LSH candidates, `limit` embedding neighbours and `limit`
+    # pairs through a third copy per article: linear, where all pairs are 1770.
+    assert len(relations) <= 60 * 3 * limit
+    assert count_independent([p.id for p in copies], relations) == 1
+
+
+def test_translation_found_without_language_ids(fixtures_prepared):
+    original = fixtures_prepared["bridge_original.txt"]
+    spanish = fixtures_prepared["bridge_spanish.txt"]
+    unknown = Prepared(article=spanish.article, language=None, sentences=spanish.sentences, vector=spanish.vector,
+                       sentence_vectors=spanish.sentence_vectors, minhash=spanish.minhash)
+    relation = relation_between(original, unknown)
+    assert relation is not None and relation.kind == "translation"
+    assert any("most frequent words" in e and "was not identified" in e for e in relation.evidence)
+
+
+def test_translation_from_names_and_numbers_when_the_model_cannot_read_the_language():
+    """With a lexical embedder that cannot see across languages, names and numbers in order still tell."""
+    articles = make_articles({n: _text(n) for n in ("bridge_original.txt", "bridge_spanish.txt", "chess_unrelated.txt")})
+    original, spanish, chess = prepare(articles, HashingEmbedder())
+    relation = relation_between(original, spanish)
+    assert relation is not None and relation.kind == "translation"
+    assert any("names and numbers" in e for e in relation.evidence)
+    found = find_relations([spanish], [original, chess])
+    assert [(r.kind, {r.a, r.b}) for r in found] == [("translation", {original.id, spanish.id})]
+
+
+def test_alignment_measures_follow_argument_order(fixtures_prepared):
+    original, excerpt = fixtures_prepared["bridge_original.txt"], fixtures_prepared["bridge_excerpt.txt"]
+    forward, backward = alignment_measures(original, excerpt), alignment_measures(excerpt, original)
+    assert forward.verbatim_b > 0.8 > forward.verbatim_a
+    assert (backward.verbatim_a, backward.verbatim_b) == (forward.verbatim_b, forward.verbatim_a)
+    assert forward.relation is not None and forward.relation.kind == "excerpt"
+    unrelated = alignment_measures(original, fixtures_prepared["chess_unrelated.txt"])
+    assert unrelated.relation is None and unrelated.aligned_a < 0.2

@@ -23,7 +23,8 @@ def test_migrations_are_recorded_once(tmp_path):
     path = tmp_path / "m.db"
     with open_store(path) as first:
         recorded = first.migrations()
-        assert [name for _, name, _ in recorded] == ["articles and versions", "prepared signals and stage results"]
+        assert [name for _, name, _ in recorded] == ["articles and versions", "prepared signals and stage results",
+                                                     "entities indexed by article"]
     with open_store(path) as second:
         assert second.migrate() == []
         assert second.migrations() == recorded

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from conftest import FIXTURES, make_articles
@@ -187,3 +189,91 @@ def test_story_ids_survive_later_articles_and_splits():
     assert [s.id for s in kept] == ["s-old", kept[1].id, "s-other", "s-c"]
     assert kept[1].id not in {"s-old", "s-other", "s-c"}  # the smaller part of a split gets a new id
     assert [s.articles for s in kept] == [s.articles for s in fresh]
+
+
+# --- the array core: windows, borders, processing order ----------------------------------
+
+from storyline.stories import (DEFAULTS_PATH, StorySignals, cluster_blocks, cluster_window, merge_across_border,
+                               processing_order, story_signals, term_statistics, window_of)
+
+
+def _signals(prepared: list[Prepared]) -> tuple[StorySignals, list[Prepared]]:
+    ordered = sorted(prepared, key=lambda d: (d.article.published is None, d.article.published or "", d.id))
+    signals, members = story_signals(ordered, [], term_statistics(ordered))
+    assert all(len(m) == 1 for m in members)
+    return signals, ordered
+
+
+def _grouping(story_of, ordered: list[Prepared]) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = {}
+    for row, story in enumerate(story_of.tolist()):
+        groups.setdefault(story, set()).add(ordered[row].article.source)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_any_processing_order_gives_the_same_stories(fixture_prepared, fixture_rows):
+    signals, ordered = _signals([replace(d, article=replace(d.article, published=None)) for d in fixture_prepared])
+    expected = _expected_groups(fixture_rows, "story")
+    for seed in range(5):
+        order = np.random.default_rng(seed).permutation(len(signals))
+        assert _grouping(cluster_window(signals, order=order).story_of, ordered) == expected
+
+
+def test_windows_merged_across_borders_equal_the_whole_run(fixture_prepared, fixture_rows):
+    signals, ordered = _signals(list(fixture_prepared))
+    settings = StorySettings(partition_days=14)
+    blocks = window_of(signals.first_day, settings)
+    assert len(set(blocks.tolist())) >= 3  # dated blocks plus the undated one
+    # What the Spark engine does: each block alone, then a left fold in time order, undated last.
+    folded, rows_seen = None, []
+    for block in sorted(set(blocks.tolist()), key=lambda b: (b == -1, b)):
+        rows = np.flatnonzero(blocks == block)
+        window = cluster_window(signals.take(rows), settings)
+        folded = window if folded is None else merge_across_border(folded, window, settings)
+        rows_seen.extend(rows.tolist())
+    story_of = np.empty(len(signals), dtype=np.int64)
+    story_of[rows_seen] = folded.story_of
+    assert _grouping(story_of, ordered) == _grouping(cluster_blocks(signals, settings).story_of, ordered)
+    assert _grouping(story_of, ordered) == _expected_groups(fixture_rows, "story")
+
+
+def test_a_story_crossing_a_window_border_stays_one(fixture_prepared):
+    settings = StorySettings()
+    border = (date(2024, 3, 12).toordinal() // settings.partition_days + 1) * settings.partition_days
+    before, after = date.fromordinal(border - 1).isoformat(), date.fromordinal(border).isoformat()
+    peru = [d for d in fixture_prepared if d.article.source.startswith("quake-peru")]
+    moved = [replace(d, article=replace(d.article, published=before if i == 0 else after)) for i, d in enumerate(peru)]
+    stories = cluster_stories(moved, settings=settings)
+    assert len(stories) == 1 and len(stories[0].articles) == 3
+
+
+def test_take_and_concatenate_keep_rows_whole(fixture_prepared):
+    signals, _ = _signals(list(fixture_prepared))
+    rows = np.array([4, 0, 7])
+    taken = signals.take(rows)
+    for position, row in enumerate(rows):
+        original = slice(signals.indptr[row], signals.indptr[row + 1])
+        picked = slice(taken.indptr[position], taken.indptr[position + 1])
+        assert taken.terms[picked].tolist() == signals.terms[original].tolist()
+        assert np.allclose(taken.weights[picked], signals.weights[original])
+    again = StorySignals.concatenate([signals.take(np.arange(5)), signals.take(np.arange(5, len(signals)))])
+    assert again.indptr.tolist() == signals.indptr.tolist() and again.terms.tolist() == signals.terms.tolist()
+    assert processing_order(signals).tolist() == list(range(len(signals)))
+
+
+def test_seeds_with_a_dated_announcement_keep_two_events(seed_prepared):
+    # In the pipeline the dateline gives 004 a publication date; the others stay undated.
+    number = _seed_number(seed_prepared)
+    dated = [replace(doc, article=replace(doc.article, published="2025-02-04")) if number[doc.id] == "004" else doc
+             for doc in seed_prepared]
+    stories = cluster_stories(dated)
+    assert len(stories) == 1
+    assert sorted(sorted(number[a] for a in event.articles) for event in stories[0].events) == [
+        ["000", "001", "002"], ["003", "004"]]
+
+
+def test_shipped_defaults_are_the_settings_defaults():
+    shipped = json.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
+    assert StorySettings.defaults() == StorySettings() == StorySettings(**shipped)
+    with pytest.raises(ValueError):
+        StorySettings(window_days=30, partition_days=14)

@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from conftest import FIXTURES, make_articles
+from storyline.claims import build_ledger
 from storyline.model import Claim, Evidence, Prepared, Story, TimelineEntry
 from storyline.prepare import prepare
 from storyline.timeline import build_timeline, find_time_expressions, looks_ahead, resolve
@@ -173,6 +174,8 @@ def test_undated_article_resolves_through_an_aligned_claim(docs: dict[str, Prepa
 
     (entry,) = build_timeline(story, [undated, dated], [_claim_on_first_sentences(undated, dated)])
     assert (entry.date, entry.precision, entry.phrase) == ("2025-02-03", "day", "on February 3")
+    assert entry.anchor == dated.id  # the dated article that lent its publication date
+    assert all(e.anchor is None for e in without)
     assert entry.articles == [undated.id, dated.id]
     assert [e.wording for e in entry.evidence] == ["on February 3", "on Monday"]
 
@@ -223,3 +226,22 @@ def test_lending_article_is_evidence_even_without_its_own_phrase(embedder) -> No
     assert (entry.date, entry.phrase) == ("2025-06-06", "last Friday")
     assert entry.articles == [undated.id, dated.id]
     assert entry.evidence[1].sentence == dated.sentences[0].text
+
+
+def test_seed_ledger_lends_the_dated_reports_date_to_the_undated_one(seed_prepared: list[Prepared]) -> None:
+    """The real chain: claims aligned by the ledger carry a dated report's date to an undated one, and only them."""
+    dated = [p for p in seed_prepared if "February 4, 2025" in "\n".join(p.article.text.splitlines()[:3])]
+    docs = [
+        dataclasses.replace(p, article=dataclasses.replace(p.article, published="2025-02-04")) if p in dated else p
+        for p in seed_prepared
+    ]
+    story = _story(*docs)
+    claims, _ = build_ledger(story, docs)
+    entries = build_timeline(story, docs, claims)
+    undated = next(p for p in docs if "on February 3" in p.article.text)
+    february = next(e for e in entries if any(ev.article == undated.id and ev.wording == "on February 3"
+                                              for ev in e.evidence))
+    assert (february.date, february.precision, february.anchor) == ("2025-02-03", "day", dated[0].id)
+    # No dated report carries the Thursday call: the phrase stays, with no date and no anchor.
+    thursday = [e for e in entries if e.phrase.lower() == "on thursday"]
+    assert thursday and all(e.date is None and e.anchor is None for e in thursday)

@@ -3,16 +3,23 @@
 1. Extract claim candidates from each article of the story: quotes with their
    speaker, numbers with what they count, events (a named actor, an action, a
    date), and other factual statements. Boilerplate is skipped; sentences in
-   loaded or evaluative language are marked as opinion and kept out of the
-   ledger (the checkable clause of such a sentence, e.g. a number, is kept when
-   it stands free of the loaded words).
-2. Align candidates across articles: sentence embeddings first, then the
-   facts inside them (names, numbers, dates, quoted words) decide. Aligned
-   candidates become one claim; aligned candidates that give different numbers
-   for the same thing, or different dates, become two claims in conflict.
+   loaded or evaluative language, and hedged statements, are marked as opinion
+   (the checkable clause of such a sentence, e.g. a number, is a fact when it
+   stands free of the loaded words).
+2. Align candidates across articles: sentence embeddings, the passages the
+   reuse stage aligned between two articles, and the distinctive words two
+   sentences share; then the facts inside them (names, numbers, dates, quoted
+   words) decide. Aligned candidates become one claim; aligned candidates that
+   give different numbers for the same thing, or different dates, become two
+   claims in conflict. A claim every article words as opinion is kept, marked
+   ``opinion``; a fact one outlet words with loaded words stays a fact.
 3. Status: independent sources are counted on the provenance graph, so a copy,
    rewrite or translation of an article does not corroborate it. Omissions
-   list, for each article, the story's claims it does not carry.
+   list, for each article, the story's facts it does not carry.
+4. Framing: each piece of evidence keeps, as written, who the article
+   attributes the claim to, its loaded words and contested labels, its hedges
+   and the quotes it keeps, so outlets' wordings of one fact can be shown side
+   by side. Nothing is generated.
 
 Everything here is pure: the inputs are the shared dataclasses, no model is
 loaded (the sentence vectors come from the prepare stage) and no file is read.
@@ -28,7 +35,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from .graph import count_independent
+from .graph import independent_groups
 from .model import Claim, ClaimKind, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
 
 __all__ = [
@@ -48,6 +55,10 @@ __all__ = [
     "extract_quantities",
     "find_attribution",
     "find_quotes",
+    "framing",
+    "label_markers",
+    "passage_pairs",
+    "shared_phrase",
     "is_boilerplate",
     "opinion_markers",
     "wording_diff",
@@ -69,6 +80,17 @@ NAME_AGREEMENT = 0.5
 # Share of content words two quotes must have in common to be one quote in
 # different wordings, whatever the sentences around them say.
 QUOTE_OVERLAP = 0.5
+# Two sentences that lie in passages the reuse stage aligned (a copy, rewrite or
+# translation and its original) need only this cosine to be one claim: the
+# passage already says they carry the same text, and machine-translated wording
+# drops the cosine of true pairs to 0.5-0.6 (seeds: 0.52 for a garbled name).
+PASSAGE_ALIGN_THRESHOLD = 0.45
+# Independently written reports of one fact can score 0.5-0.67 (seeds): below the
+# vector thresholds. Such a pair is aligned when the sentences also share a run
+# of words verbatim holding at least LEXICAL_AGREEMENT content words (a phrase
+# taken from one official statement, say); a shared name or two is not enough.
+LEXICAL_FLOOR = 0.5
+LEXICAL_AGREEMENT = 5
 MIN_STATEMENT_WORDS = 6
 MIN_QUOTE_WORDS = 4
 
@@ -92,6 +114,14 @@ LOADED_PHRASES = ("so called", "lashed out", "war on")
 # Modals alone ("would", "could") are not hedges here: news reports plans with them.
 HEDGE_WORDS = frozenset("""
 perhaps possibly probably likely unlikely uncertain unclear unknown supposedly seemingly speculated
+reportedly allegedly apparently purportedly potentially
+""".split())
+# Contested labels: words whose choice frames the people or acts they name. Not
+# opinion on their own (news uses them plainly), but part of how an outlet words
+# a fact, so they are listed among its markers side by side with other outlets'.
+LABEL_WORDS = frozenset("""
+illegal illegals alien aliens undocumented unauthorized regime thug thugs mob rioters militant militants
+terrorist terrorists insurgent insurgents extremists radicals invasion crackdown massacre
 """.split())
 HEDGE_PHRASES = ("could be", "may be", "might be", "remains to be seen")
 
@@ -110,7 +140,9 @@ SPEECH_VERBS = (
     "continued|replied|responded|confirmed|clarified|suggested|indicated|asserted|acknowledged|admitted"
 )
 _NAME_RUN = r"(?:[A-Z][\w.'’&-]*\s+){0,6}[A-Z][\w'’&-]*\.?"
-_SPEAKER = rf"(?P<speaker>\b(?:[Hh]e|[Ss]he|[Tt]he\s+(?:[a-z]+\s+)?{_NAME_RUN}|[Tt]he\s+[a-z]+(?:\s+[a-z]+)?|{_NAME_RUN}))"
+# "the regional fire service said", "the owners of the factory said": up to three
+# lowercase words, and an "of" phrase, make a speaker too.
+_SPEAKER = rf"(?P<speaker>\b(?:[Hh]e|[Ss]he|[Tt]he\s+(?:[a-z]+\s+)?{_NAME_RUN}|[Tt]he\s+[a-z]+(?:\s+[a-z]+){{0,2}}(?:\s+of\s+(?:the\s+)?[a-z]+)?|{_NAME_RUN}))"
 _SPEAKER_BEFORE = re.compile(rf"{_SPEAKER}\s+(?:\w+ly\s+)?(?P<verb>{SPEECH_VERBS})\b")
 # After a quote: '..." Lee said', '..." fire chief Ann Lee told reporters' or '..." said Lee'.
 # Up to three lowercase words (a job title) may stand before the name.
@@ -269,6 +301,25 @@ def _hedge_markers(text: str) -> tuple[str, ...]:
     unquoted = _QUOTE_PAIRS.sub(" ", text).lower()
     found = [w for w in _words(unquoted) if w in HEDGE_WORDS]
     return tuple(found + [p for p in HEDGE_PHRASES if p in unquoted])
+
+
+def label_markers(text: str) -> tuple[str, ...]:
+    """Contested labels in ``text`` outside quotation marks."""
+    unquoted = _QUOTE_PAIRS.sub(" ", text).lower()
+    return tuple(dict.fromkeys(w for w in _words(unquoted) if w in LABEL_WORDS))
+
+
+def framing(candidate: "ClaimCandidate") -> tuple[Optional[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """How one article words a claim: (attributed to, markers, hedges, quotes kept), all as written.
+
+    The markers are the loaded words and contested labels of the sentence, the
+    hedges its hedging words, both outside quotation marks; the quotes are the
+    quoted passages of the sentence (a quote claim keeps its own).
+    """
+    sentence = candidate.sentence
+    markers = tuple(dict.fromkeys(opinion_markers(sentence) + label_markers(sentence)))
+    quotes = tuple(q.text for q in find_quotes(sentence) if len(_words(q.text)) >= 2)
+    return candidate.speaker_text, markers, _hedge_markers(sentence), quotes
 
 
 def is_boilerplate(sentence: str, line: str) -> bool:
@@ -710,13 +761,21 @@ def _dates_conflict(a: Sequence[DateMention], b: Sequence[DateMention]) -> bool:
     return False
 
 
-def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float) -> Optional[str]:
-    """'align', 'conflict' or None for two candidates of different articles."""
+def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_passage: bool = False,
+                   shared_words: int = 0) -> Optional[str]:
+    """'align', 'conflict' or None for two candidates of different articles.
+
+    ``in_passage``: both lie in passages the reuse stage aligned between their
+    articles; ``shared_words``: content words in the longest run of words they share verbatim.
+    """
     quote_pair = x.kind == "quote" and y.kind == "quote"
     lexical = _quote_overlap(x.wording, y.wording) if quote_pair else 0.0
-    similar = cosine >= ALIGN_THRESHOLD or (
-        cosine >= ALIGN_THRESHOLD_WITH_NAMES
-        and (_name_agreement(x.names, y.names) >= NAME_AGREEMENT or _share_anchor(x, y))
+    similar = (
+        cosine >= ALIGN_THRESHOLD
+        or (cosine >= ALIGN_THRESHOLD_WITH_NAMES
+            and (_name_agreement(x.names, y.names) >= NAME_AGREEMENT or _share_anchor(x, y)))
+        or (in_passage and cosine >= PASSAGE_ALIGN_THRESHOLD)
+        or (cosine >= LEXICAL_FLOOR and shared_words >= LEXICAL_AGREEMENT)
     )
     if quote_pair and lexical >= QUOTE_OVERLAP:
         return "align"
@@ -746,15 +805,55 @@ class Alignment:
     conflicts: list[tuple[int, int]] = field(default_factory=list)  # pairs of group indexes
 
 
-def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray) -> Alignment:
+def shared_phrase(a: str, b: str) -> int:
+    """Content words in the longest run of words two wordings share verbatim (case and punctuation aside)."""
+    words_a = [_diff_key(t) for t in a.split()]
+    words_b = [_diff_key(t) for t in b.split()]
+    match = difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).find_longest_match(
+        0, len(words_a), 0, len(words_b))
+    return sum(1 for w in words_a[match.a:match.a + match.size] if w and w not in _STOP)
+
+
+def passage_pairs(candidates: Sequence[ClaimCandidate], relations: Sequence[Relation]) -> set[tuple[int, int]]:
+    """Index pairs (i < j) of candidates whose sentences lie in one aligned passage of a derivation between their articles.
+
+    A sentence lies in a passage when most of it falls inside the passage's span.
+    """
+    by_article: dict[str, list[int]] = {}
+    for index, candidate in enumerate(candidates):
+        by_article.setdefault(candidate.article, []).append(index)
+
+    def inside(index: int, span: Span) -> bool:
+        start, end = candidates[index].sentence_span
+        overlap = min(end, span[1]) - max(start, span[0])
+        return overlap > 0 and overlap * 2 >= end - start
+
+    pairs: set[tuple[int, int]] = set()
+    for relation in relations:
+        # Passages of a `related` pair are only similar sentences of independent
+        # reports: the vectors already weigh those; only derivation vouches for them.
+        if relation.kind == "related" or relation.a not in by_article or relation.b not in by_article:
+            continue
+        for passage in relation.passages:
+            side_a = [i for i in by_article[relation.a] if inside(i, passage.a)]
+            side_b = [j for j in by_article[relation.b] if inside(j, passage.b)]
+            pairs.update((min(i, j), max(i, j)) for i in side_a for j in side_b)
+    return pairs
+
+
+def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, *,
+                     in_passages: Iterable[tuple[int, int]] = ()) -> Alignment:
     """Group candidates of different articles that state the same fact.
 
-    ``vectors`` has one unit row per candidate (its sentence's embedding).
-    Pairs are joined strongest first; a pair that conflicts (same counted thing,
-    different number; same event, different date) is never joined, and its two
-    groups are recorded as conflicting.
+    ``vectors`` has one unit row per candidate (its sentence's embedding);
+    ``in_passages`` lists index pairs whose sentences lie in passages the reuse
+    stage aligned (see :func:`passage_pairs`). Pairs are joined strongest
+    first; a pair that conflicts (same counted thing, different number; same
+    event, different date) is never joined, and its two groups are recorded as
+    conflicting.
     """
     count = len(candidates)
+    passage_set = {(min(i, j), max(i, j)) for i, j in in_passages}
     parent = list(range(count))
 
     def root(i: int) -> int:
@@ -769,7 +868,10 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray) 
         for j in range(i + 1, count):
             if candidates[i].article == candidates[j].article:
                 continue
-            relation = _pair_relation(candidates[i], candidates[j], float(cosines[i, j]))
+            cosine = float(cosines[i, j])
+            shared = shared_phrase(candidates[i].wording, candidates[j].wording) if cosine >= LEXICAL_FLOOR else 0
+            relation = _pair_relation(candidates[i], candidates[j], cosine, in_passage=(i, j) in passage_set,
+                                      shared_words=shared)
             if relation is not None:
                 pairs.append((float(cosines[i, j]), i, j, relation))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
@@ -833,9 +935,12 @@ def wording_diff(a: str, b: str) -> list[tuple[str, str]]:
 
 
 def claim_wording_diffs(claim: Claim) -> list[tuple[str, list[tuple[str, str]]]]:
-    """For each evidence after the first whose wording differs: its article and the word diff from the claim's text."""
+    """For each other evidence whose wording differs: its article and the word diff from the claim's text."""
     diffs = []
-    for evidence in claim.evidence[1:]:
+    representative = next((e for e in claim.evidence if e.wording == claim.text), None)
+    for evidence in claim.evidence:
+        if evidence is representative:
+            continue
         diff = wording_diff(claim.text, evidence.wording)
         if any(op != "=" for op, _ in diff):
             diffs.append((evidence.article, diff))
@@ -843,6 +948,13 @@ def claim_wording_diffs(claim: Claim) -> list[tuple[str, list[tuple[str, str]]]]
 
 
 # --- the ledger ------------------------------------------------------------------
+
+
+def _evidence(candidate: ClaimCandidate) -> Evidence:
+    attributed_to, markers, hedges, quotes = framing(candidate)
+    return Evidence(article=candidate.article, span=candidate.span, sentence=candidate.sentence,
+                    wording=candidate.wording, attributed_to=attributed_to, markers=markers, hedges=hedges,
+                    quotes=quotes)
 
 
 def claim_status(conflicts: Sequence[str], independent_sources: int) -> ClaimStatus:
@@ -879,10 +991,12 @@ def build_ledger(
 
     ``docs`` may hold articles of other stories; only the story's are read.
     Claims are ordered by their first article (earliest published, then id)
-    and position in it. Omissions list, for each article of the story, every
-    claim of the story it does not carry, corroborated claims first (most
-    independent sources first), then the rest; articles that carry them all
-    get no omission.
+    and position in it. ``relations`` give the independent sources (over the
+    whole story's provenance graph) and the aligned passages of derived
+    articles. Omissions list, for each article of the story, every fact of
+    the story it does not carry (opinion claims are not omissions),
+    corroborated claims first (most independent sources first), then the
+    rest; articles that carry them all get no omission.
     """
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
@@ -901,28 +1015,39 @@ def build_ledger(
         for candidate in extract_claim_candidates(doc):
             key = (candidate.article, candidate.span, candidate.kind, candidate.wording)
             # A clause holding two counts is found once per count: it is one claim.
-            if candidate.is_fact and key not in seen:
+            # Opinion is kept too: aligned with the facts it words, marked as such.
+            if key not in seen:
                 seen.add(key)
                 candidates.append(candidate)
                 rows.append(_candidate_vector(doc, candidate))
     vectors = np.vstack(rows) if rows else np.zeros((0, 1), np.float32)
-    alignment = align_candidates(candidates, vectors)
+    story_relations = [r for r in relations if r.a in in_story and r.b in in_story]
+    # Derivation is transitive through articles that do not carry the claim: a
+    # translation of an original and a rewrite of the same original are one
+    # source even when the original leaves the claim out.
+    source_of = {article: n for n, group in enumerate(independent_groups(in_story, story_relations))
+                 for article in group}
+    alignment = align_candidates(candidates, vectors, in_passages=passage_pairs(candidates, story_relations))
 
     claims: list[Claim] = []
     for group in alignment.groups:
         members = sorted((candidates[i] for i in group), key=lambda c: (order[c.article], c.span))
-        first = members[0]
+        # The claim is worded as the earliest article that states it as a fact;
+        # only when every article words it as opinion is it an opinion claim.
+        facts = [c for c in members if c.is_fact]
+        first = facts[0] if facts else members[0]
         articles = list(dict.fromkeys(c.article for c in members))
         speaker = next((entity for entity in (_speaker_entity(c.article, c.speaker_span, mentions) for c in members)
                         if entity is not None), None)
-        kind = first.kind
+        markers = [] if facts else list(dict.fromkeys(
+            word for c in members for word in c.opinion_words + _hedge_markers(c.sentence)))
         claims.append(Claim(
             # Two claims can start at one offset (a sentence holding two counts), so the whole span and the
             # wording go into the id too.
             id=stable_id("c", story.id, first.article, f"{first.span[0]}:{first.span[1]}", first.kind, first.wording),
-            story=story.id, text=first.wording, kind=kind, speaker=speaker, articles=articles,
-            status="single-source", independent_sources=count_independent(articles, relations),
-            evidence=[Evidence(article=c.article, span=c.span, sentence=c.sentence, wording=c.wording) for c in members],
+            story=story.id, text=first.wording, kind=first.kind, speaker=speaker, articles=articles,
+            status="single-source", independent_sources=len({source_of[a] for a in articles}),
+            evidence=[_evidence(c) for c in members], opinion=not facts, markers=markers,
         ))
     for a, b in alignment.conflicts:
         claims[a].conflicts.append(claims[b].id)
@@ -932,8 +1057,9 @@ def build_ledger(
         claim.status = claim_status(claim.conflicts, claim.independent_sources)
     claims.sort(key=lambda c: (order[c.evidence[0].article], c.evidence[0].span))
 
+    # An article that leaves out an opinion has omitted no fact.
     omissions: list[Omission] = []
-    ranked = sorted(claims, key=lambda c: (c.status != "corroborated", -c.independent_sources,
+    ranked = sorted((c for c in claims if not c.opinion), key=lambda c: (c.status != "corroborated", -c.independent_sources,
                                            order[c.evidence[0].article], c.evidence[0].span))
     for doc in story_docs:
         missing = [c.id for c in ranked if doc.id not in c.articles]

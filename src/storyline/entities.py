@@ -18,7 +18,21 @@
    6. names left unmatched in passages that the reuse stage aligned between two
       articles, where a lower similarity suffices: the sentences say the
       same thing, so their names correspond. This is what catches names a
-      machine translation garbled beyond plain string similarity.
+      machine translation garbled beyond plain string similarity;
+   7. names one side of a derivation writes and the other does not, paired
+      inside aligned passages (grown by a sentence each way) when one is an
+      acronym of the other's garbled expansion ("VBS News" / "Valencia
+      Broadcasting Company News") or a word-by-word translation of it
+      ("Office of Coastal Security" / "Ministry of Coast and Safety"; that one
+      must also stand at the same place in the passage).
+
+   Precision guards: two full names with one surname and different given
+   names are two people; look-alike forms that one original article writes
+   both of are two names when they share a sentence or are both people's.
+3. Each entity gets the most used well-formed variant as its name and a type
+   voted by what the texts say ("gangs such as X", "X, a gang", "members of
+   X", "President X", a head word such as "Ministry") before the model's
+   labels, which are hints only. Every merge keeps its rule and evidence.
 
    Comparisons are blocked by story and by first letter / phonetic key, so
    the cost grows with the size of stories, not of the corpus.
@@ -122,6 +136,7 @@ def extract_mentions(doc: Prepared, nlp: Any) -> list[Mention]:
     for span in _capitalised_runs(parsed, doc, covered, headline_ranges, stop_words):
         candidates.append((span, None, False))
 
+    candidates = [c for c in candidates if not _capitalised_verb(parsed, c[0], nlp)]
     # Title-case headlines make the model tag ordinary words ("Accept Deported Migrants"): there a
     # mention is kept only when the article names it again in running text.
     body_keys = {normalise(text[s:e], label) for (s, e), label, in_headline in candidates if not in_headline}
@@ -131,6 +146,31 @@ def extract_mentions(doc: Prepared, nlp: Any) -> list[Mention]:
         if not in_headline or normalise(text[span[0]:span[1]], label) in body_keys
     }
     return sorted(mentions.values(), key=lambda m: m.span)
+
+
+_VERB_LIKE = re.compile(r"[a-z]{3,}(?:ing|ed|ly)$")
+
+
+def _capitalised_verb(parsed: Any, span: Span, nlp: Any) -> bool:
+    """A lone capitalised verb or adverb mid-sentence ("officials Deporting migrants to the north").
+
+    Machine translations capitalise ordinary words, and the model then calls
+    them names. The word is tagged again, in lower case and in its context:
+    if it is then a verb or an adverb, it was never a name ("beijing" stays a
+    proper noun, "deporting" becomes a verb).
+    """
+    word = parsed.text[span[0]:span[1]]
+    if " " in word or word.isupper() or not _VERB_LIKE.fullmatch(word.lower()):
+        return False
+    tokens = [t for t in parsed if t.idx == span[0]]
+    if not tokens:
+        return False
+    token = tokens[0]
+    window = parsed[max(0, token.i - 6):min(len(parsed), token.i + 7)]
+    words = [t.text.lower() if t.i == token.i else t.text for t in window]
+    retagged = nlp(" ".join(words))
+    position = token.i - window.start
+    return position < len(retagged) and retagged[position].tag_.startswith(("VB", "RB"))
 
 
 def _clean_entity_span(text: str, start: int, end: int, label: Optional[str]) -> list[Span]:
@@ -306,17 +346,57 @@ def normalise(surface: str, label: Optional[str] = None) -> str:
     Titles are dropped only for people and unlabelled names ("General Motors"
     keeps its first word). Single-letter middle initials are dropped.
     """
-    text = unidecode(surface).lower().replace("’", "'")
-    text = _POSSESSIVE.sub("", text.strip()) if len(text) > 3 else text
+    written = _name_part(unidecode(surface).replace("’", "'").strip())
+    text = written.lower()
+    if len(text) > 3 and re.search(r"['’]s$", text):
+        text = text[:-2]
+    elif len(text) > 3 and re.search(r"s['’]$", text):
+        text = text[:-1]  # "Chargers'": the apostrophe goes, the plural stays
     tokens = [re.sub(r"[^a-z0-9]", "", word) for word in text.split()]
     tokens = [token for token in tokens if token]
     while len(tokens) > 1 and tokens[0] == "the":
         tokens = tokens[1:]
     if label in (None, "PERSON"):
         tokens = _strip_titles(tokens)
+    while len(tokens) > 1 and tokens[-1] in _NAME_SUFFIXES:
+        tokens = tokens[:-1]
     if len(tokens) >= 3:
         tokens = [tokens[0]] + [t for t in tokens[1:-1] if len(t) > 1] + [tokens[-1]]
     return " ".join(tokens)
+
+
+# Trailing words that do not tell two names apart: generations and company forms.
+_NAME_SUFFIXES = frozenset({"jr", "sr", "ii", "iii", "iv", "inc", "corp", "corporation", "ltd", "llc", "plc", "co",
+                            "sa", "ag", "gmbh"})
+_PREPOSITIONS = frozenset({"in", "of", "at", "on", "from", "near", "off", "by", "for", "with", "to", "into", "outside",
+                           "inside", "between", "across", "around"})
+# Lower-case particles that belong to a name ("van Gogh", "de la Cruz", "al Assad").
+_NAME_PARTICLES = _CONNECTORS - {"of", "for", "the", "and", "y", "e"}
+
+
+def _name_part(surface: str) -> str:
+    """The name inside a wider span: leading descriptors and anything after a comma dropped.
+
+    Spans from other annotators or models often carry words around the name
+    ("defensive tackle Jamal Williams", "in the Gulf of Aden", "Regina
+    Benjamin, MD"). Lower-case words before the first capitalised one go
+    (name particles such as "van" or "de" stay), and so does a comma's tail.
+    """
+    words = surface.split()
+    if not any(w[:1].isupper() or w[:1].isdigit() for w in words):
+        return surface
+    head = surface.split(",")[0].split() if "," in surface else words
+    if any(w[:1].isupper() for w in head):
+        words = head
+    start = 0
+    while start < len(words) - 1 and not (words[start][:1].isupper() or words[start][:1].isdigit()) \
+            and words[start].lower() not in _NAME_PARTICLES and not any(ch.isupper() for ch in words[start]):
+        start += 1
+    # "a store in central Paris" is a store, not Paris: a preposition after the first dropped word
+    # means the name only modifies the phrase's head.
+    if any(w.lower() in _PREPOSITIONS for w in words[1:start]):
+        return surface
+    return " ".join(words[start:])
 
 
 def _strip_titles(tokens: list[str]) -> list[str]:
@@ -476,6 +556,8 @@ def _different_people(x: str, y: str) -> bool:
     for a, b in zip(tx[:-1], ty[:-1]):
         if a == b or (len(a) == 1 and b.startswith(a)) or (len(b) == 1 and a.startswith(b)):
             continue
+        if _short_form(a, b):
+            continue
         if min(len(a), len(b)) >= 4 and fuzz.ratio(a, b) >= 85:
             continue
         return True
@@ -494,6 +576,7 @@ class _Context:
     story_of: dict[str, str]
     linked: dict[str, set[str]]  # articles joined by a derivation (not just "related"), both ways
     translated: set[str]  # articles that are the machine-translated side of a relation
+    sentence_spans: dict[str, list[Span]] = field(default_factory=dict)
 
 
 def resolve_entities(
@@ -524,6 +607,7 @@ def resolve_entities(
     _merge_initials_and_qualifiers(clusters, context)               # 4
     _merge_look_alikes(clusters, context)                           # 5
     _merge_aligned(clusters, relations, context)                    # 6
+    _merge_translated_names(clusters, relations, context)           # 7
     return _entities(clusters, context)
 
 
@@ -546,6 +630,7 @@ def _build_context(docs: Sequence[Prepared], relations: Sequence[Relation], stor
         story_of=story_of if stories else {doc.id: "*" for doc in docs},
         linked=linked,
         translated=translated,
+        sentence_spans={doc.id: [(s.start, s.end) for s in doc.sentences] for doc in docs},
     )
 
 
@@ -664,8 +749,18 @@ def _distinct_people(keys: Sequence[str]) -> list[str]:
 
 
 def _same_person_form(x: str, y: str) -> bool:
+    """ "john f kennedy" / "john kennedy", "fred larue" / "frederick larue": one person's name written two ways."""
     tx, ty = _content_tokens(x), _content_tokens(y)
-    return tx[-1] == ty[-1] and (set(tx) <= set(ty) or set(ty) <= set(tx))
+    if tx[-1] != ty[-1]:
+        return False
+    short, long_ = (tx, ty) if len(tx) <= len(ty) else (ty, tx)
+    return all(any(a == b or _short_form(a, b) for b in long_[:-1]) for a in short[:-1])
+
+
+def _short_form(a: str, b: str) -> bool:
+    """A given name and its short form: "fred" / "frederick", "chris" / "christopher"."""
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 3 and short != long_ and long_.startswith(short)
 
 
 def _merge_same_form(clusters: _Clusters, multiword: bool) -> None:
@@ -703,6 +798,13 @@ def _merge_surnames_in_stories(clusters: _Clusters, context: _Context) -> None:
         full = full_by_story.get(story, {})
         candidates = sorted(k for k in _surname_candidates(key, full) if _partial_ok(clusters.nodes[full[k]], bare))
         roots = {clusters.find(full[k]) for k in candidates}
+        if len(roots) > 1 and len(_distinct_people(candidates)) == 1:
+            # Several written forms of one person ("Fred X", "Frederick X"): one entity.
+            for other in candidates[1:]:
+                clusters.union(full[candidates[0]], full[other], "same-name",
+                               f"\u201c{other}\u201d and \u201c{candidates[0]}\u201d: one name written two ways "
+                               f"in story {story}")
+            roots = {clusters.find(full[k]) for k in candidates}
         if len(roots) == 1 and len(_distinct_people(candidates)) == 1:
             articles = sorted({clusters.nodes[i].article for i in indices})
             clusters.union(indices[0], full[candidates[0]], "surname",
@@ -837,6 +939,12 @@ def _merge_look_alikes(clusters: _Clusters, context: _Context) -> None:
     for n, node in enumerate(clusters.nodes):
         for sentence in node.sentences:
             sentence_index[(node.article, sentence)].append(n)
+    # Two forms written in one article that is not a machine translation may be two names, not one
+    # misspelt: see _two_names (a translation that garbles one name two ways proves nothing).
+    written_in: dict[str, set[str]] = defaultdict(set)
+    for node in clusters.nodes:
+        if node.article not in context.translated:
+            written_in[node.key].add(node.article)
     for story, roots in sorted(_roots_by_story(clusters, context).items()):
         blocks: dict[str, set[int]] = defaultdict(set)
         for root in roots:
@@ -852,6 +960,9 @@ def _merge_look_alikes(clusters: _Clusters, context: _Context) -> None:
             if best is None:
                 continue
             rule, x, y = best
+            if written_in[x] & written_in[y] and _two_names(clusters, ra, rb, x, y, written_in[x] & written_in[y],
+                                                            context):
+                continue
             if rule != "fuzzy":
                 gate = _context_gate(clusters, ra, rb, context, sentence_index)
                 if gate is None:
@@ -860,6 +971,25 @@ def _merge_look_alikes(clusters: _Clusters, context: _Context) -> None:
             else:
                 evidence = f"\u201c{x}\u201d ~ \u201c{y}\u201d in story {story}"
             clusters.union(ra, rb, rule, evidence)
+
+
+def _two_names(clusters: _Clusters, ra: int, rb: int, x: str, y: str, articles: set[str], context: _Context) -> bool:
+    """Whether look-alike forms that one article writes both of are two names rather than a typo.
+
+    They are when the article writes them in one sentence ("Anna Meier and
+    Anna Meyer"), or when both are people's names: an article that writes
+    "Anna Meier" and later "Anna Meyer" most likely names two people, while
+    "Liga de Castora" and a later "Liga de Castra" is a slip of the pen.
+    """
+    sentences: dict[str, set[tuple[str, int]]] = {x: set(), y: set()}
+    for node in clusters.nodes:
+        if node.key in sentences and node.article in articles:
+            sentences[node.key].update((node.article, s) for s in node.sentences)
+    if sentences[x] & sentences[y]:
+        return True
+    nodes_a = [clusters.nodes[n] for n in clusters.cluster(ra).nodes]
+    nodes_b = [clusters.nodes[n] for n in clusters.cluster(rb).nodes]
+    return _entity_type(nodes_a, context) == "PERSON" and _entity_type(nodes_b, context) == "PERSON"
 
 
 def _best_look_alike(keys_a: Iterable[str], keys_b: Iterable[str]) -> Optional[tuple[str, str, str]]:
@@ -924,13 +1054,16 @@ def _merge_aligned(clusters: _Clusters, relations: Sequence[Relation], context: 
             common = set(left) & set(right)
             left = {r: p for r, p in left.items() if r not in common}
             right = {r: p for r, p in right.items() if r not in common}
+            # The forms written in the passages are compared, not every alias their clusters gathered
+            # elsewhere: one bad mention ("Anna Paul" for "Anna, Paul") must not bridge two people.
+            forms_a = _keys_in(located.get(relation.a, []), passage.a, clusters)
+            forms_b = _keys_in(located.get(relation.b, []), passage.b, clusters)
             scored = []
             for ra, pa in left.items():
                 for rb, pb in right.items():
                     if abs(pa - pb) > 0.3:
                         continue
-                    score = max(_aligned_score(x, y) for x in clusters.cluster(ra).keys
-                                for y in clusters.cluster(rb).keys)
+                    score = max(_aligned_score(x, y) for x in forms_a[ra] for y in forms_b[rb])
                     if score >= 0.6:
                         scored.append((score - 0.2 * abs(pa - pb), ra, rb))
             used: set[int] = set()
@@ -946,20 +1079,200 @@ def _merge_aligned(clusters: _Clusters, relations: Sequence[Relation], context: 
                                f"{relation.b}[{passage.b[0]}:{passage.b[1]}] \u201c{_quote(text_b, passage.b, 60)}\u201d")
 
 
-def _names_in(spans: Sequence[tuple[Span, int]], window: Span, clusters: _Clusters) -> dict[int, float]:
-    """Clusters named inside ``window``, each with its first relative position (0 = start, 1 = end)."""
-    found: dict[int, float] = {}
-    width = max(1, window[1] - window[0])
+def _keys_in(spans: Sequence[tuple[Span, int]], window: Span, clusters: _Clusters) -> dict[int, set[str]]:
+    """The normalised forms written inside ``window``, by cluster."""
+    found: dict[int, set[str]] = defaultdict(set)
     start = bisect.bisect_left(spans, ((window[0], -1), -1))
     for (s, e), n in spans[start:]:
         if s >= window[1]:
             break
         if e <= window[1]:
-            found.setdefault(clusters.find(n), (s - window[0]) / width)
+            found[clusters.find(n)].add(clusters.nodes[n].key)
     return found
 
 
-# --- 7. entities ---------------------------------------------------------------------------
+def _names_in(spans: Sequence[tuple[Span, int]], window: Span, clusters: _Clusters,
+              frame: Optional[Span] = None) -> dict[int, float]:
+    """Clusters named inside ``window``, each with its first relative position in ``frame`` (by default
+    the window itself: 0 = start, 1 = end)."""
+    found: dict[int, float] = {}
+    origin = frame or window
+    width = max(1, origin[1] - origin[0])
+    start = bisect.bisect_left(spans, ((window[0], -1), -1))
+    for (s, e), n in spans[start:]:
+        if s >= window[1]:
+            break
+        if e <= window[1]:
+            found.setdefault(clusters.find(n), (s - origin[0]) / width)
+    return found
+
+
+# --- 7. names rendered differently on the two sides of a derivation ----------------------
+
+# Generic words of institutions' names and the words translations render them with. Not an alias
+# table: no particular name is in it, only the common nouns any name may be built from.
+_WORD_CLASSES: tuple[frozenset[str], ...] = (
+    frozenset({"ministry", "department", "office", "secretariat", "bureau", "agency", "administration",
+               "directorate", "service"}),
+    frozenset({"security", "safety", "protection", "defence", "defense"}),
+    frozenset({"council", "board", "committee", "commission", "panel"}),
+    frozenset({"corporation", "company", "system", "group", "network", "firm"}),
+    frozenset({"interior", "internal", "home", "domestic"}),
+    frozenset({"foreign", "external", "overseas", "international"}),
+    frozenset({"kingdom", "country", "state", "nation", "realm"}),
+    frozenset({"party", "union", "alliance", "league", "front", "coalition", "federation"}),
+    frozenset({"court", "tribunal"}),
+    frozenset({"army", "military", "forces", "force", "troops"}),
+    frozenset({"national", "federal", "central"}),
+    frozenset({"health", "medical", "healthcare"}),
+    frozenset({"justice", "law", "legal", "judicial"}),
+    frozenset({"finance", "treasury", "financial", "economy", "economic"}),
+    frozenset({"institute", "institution", "center", "centre", "academy"}),
+)
+_WORD_CLASS_OF: dict[str, int] = {word: i for i, words in enumerate(_WORD_CLASSES) for word in words}
+
+
+def _word_affinity(a: str, b: str) -> Optional[str]:
+    """How two words of two renderings of one name may correspond: "same", "spelling", "part" or "class"."""
+    if a == b:
+        return "same"
+    if min(len(a), len(b)) >= 4 and fuzz.ratio(a, b) >= 75:
+        return "spelling"
+    short, long_ = sorted((a, b), key=len)
+    if len(short) >= 4 and short in long_:
+        return "part"  # "coast" in "coastline": a compound translated word by word
+    if a in _WORD_CLASS_OF and _WORD_CLASS_OF[a] == _WORD_CLASS_OF.get(b):
+        return "class"
+    return None
+
+
+def _literal_translation(x: str, y: str) -> bool:
+    """Two multi-word names whose words correspond one to one, at least one by its letters.
+
+    "Office of Coastal Security" / "Ministry of Coast and Safety": office ~ ministry (class),
+    coastal ~ coast (spelling), security ~ safety (class).
+    """
+    tx, ty = list(_content_tokens(x)), list(_content_tokens(y))
+    if min(len(tx), len(ty)) < 2 or abs(len(tx) - len(ty)) > 1:
+        return False
+    short, long_ = (tx, ty) if len(tx) <= len(ty) else (ty, tx)
+    kinds: list[str] = []
+    free = list(long_)
+    for word in short:
+        match = next(((kind, other) for other in free if (kind := _word_affinity(word, other))), None)
+        if match is None:
+            return False
+        kinds.append(match[0])
+        free.remove(match[1])
+    return any(kind in ("same", "spelling", "part") for kind in kinds) and kinds.count("same") < len(kinds)
+
+
+def _fuzzy_acronym(x_surface: str, y_key: str) -> bool:
+    """An acronym (with any words after it) against an expansion whose initials differ in at most one letter.
+
+    "VBS News" / "Valencia Broadcasting Company News": V-B-S against V-B-C, and "News" on both.
+    Only used between names of aligned passages, where the two sides say the same thing.
+    """
+    words = x_surface.split()
+    if not words or not _looks_like_acronym(words[0]):
+        return False
+    letters = _acronym_letters(words[0])
+    tail = [t for t in normalise(" ".join(words[1:])).split() if t]
+    expansion = list(_content_tokens(y_key))
+    if tail:
+        if expansion[-len(tail):] != tail:
+            return False
+        expansion = expansion[:-len(tail)]
+    initials = "".join(t[0] for t in expansion)
+    if len(letters) != len(initials) or len(letters) < 2 or letters[0] != initials[0]:
+        return False
+    mismatches = sum(a != b for a, b in zip(letters, initials))
+    return mismatches == 0 or (mismatches == 1 and len(letters) >= 3)
+
+
+def _widen(window: Span, sentences: Sequence[Span]) -> Span:
+    """The window grown by one sentence each way: translations merge and split sentences."""
+    if not sentences:
+        return window
+    starts = [s for s, _ in sentences]
+    first = max(0, bisect.bisect_right(starts, window[0]) - 2)
+    last = min(len(sentences) - 1, bisect.bisect_left(starts, window[1]))
+    return min(window[0], sentences[first][0]), max(window[1], sentences[last][1])
+
+
+def _merge_translated_names(clusters: _Clusters, relations: Sequence[Relation], context: _Context) -> None:
+    """A name of one side of a derivation that the other side renders with other words.
+
+    Only names absent from the other article are paired, and only inside
+    aligned passages (grown by a sentence each way): an acronym against a
+    garbled expansion ("VBS News" / "Valencia Broadcasting Company News"),
+    or a word-by-word translation ("Office of Coastal Security" /
+    "Ministry of Coast and Safety"), which must also sit at the same place in
+    the passage. Each name pairs with at most one other per passage.
+    """
+    located: dict[str, list[tuple[Span, int]]] = defaultdict(list)
+    for n, node in enumerate(clusters.nodes):
+        for mention in node.mentions:
+            located[node.article].append((mention.span, n))
+    for spans in located.values():
+        spans.sort()
+    nodes_of: dict[str, list[int]] = defaultdict(list)
+    for n, node in enumerate(clusters.nodes):
+        nodes_of[node.article].append(n)
+    for relation in sorted(relations, key=lambda r: (r.a, r.b)):
+        if relation.kind == "related":
+            continue
+        for passage in relation.passages:
+            present_a = {clusters.find(n) for n in nodes_of.get(relation.a, ())}
+            present_b = {clusters.find(n) for n in nodes_of.get(relation.b, ())}
+            window_a = _widen(passage.a, context.sentence_spans.get(relation.a, []))
+            window_b = _widen(passage.b, context.sentence_spans.get(relation.b, []))
+            # Positions are measured against the passage itself (names in the added sentences fall
+            # below 0 or above 1), so that growing the windows does not shift them.
+            left = {r: p for r, p in _names_in(located.get(relation.a, []), window_a, clusters, passage.a).items()
+                    if r not in present_b}
+            right = {r: p for r, p in _names_in(located.get(relation.b, []), window_b, clusters, passage.b).items()
+                     if r not in present_a}
+            scored: list[tuple[float, int, int, str, str, str]] = []
+            for ra, pa in left.items():
+                for rb, pb in right.items():
+                    found = _translated_pair(clusters, ra, rb, abs(pa - pb))
+                    if found is not None:
+                        rule, x, y = found
+                        scored.append(((1.0 if rule == "acronym-aligned" else 0.8) - abs(pa - pb), ra, rb, rule, x, y))
+            used: set[int] = set()
+            for _, ra, rb, rule, x, y in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+                if ra in used or rb in used:
+                    continue
+                used.update((ra, rb))
+                text_a, text_b = context.texts.get(relation.a, ""), context.texts.get(relation.b, "")
+                clusters.union(ra, rb, rule,
+                               f"\u201c{x}\u201d ~ \u201c{y}\u201d "
+                               f"({'initials of the expansion' if rule == 'acronym-aligned' else 'word by word'}), "
+                               f"neither named on the other side, in aligned passages "
+                               f"{relation.a}[{passage.a[0]}:{passage.a[1]}] \u201c{_quote(text_a, passage.a, 60)}\u201d / "
+                               f"{relation.b}[{passage.b[0]}:{passage.b[1]}] \u201c{_quote(text_b, passage.b, 60)}\u201d")
+
+
+def _translated_pair(clusters: _Clusters, ra: int, rb: int, offset: float) -> Optional[tuple[str, str, str]]:
+    """The rule pairing two clusters' names across a derivation, with the two forms it matched."""
+    forms_a, forms_b = clusters.forms(clusters.cluster(ra)), clusters.forms(clusters.cluster(rb))
+    for x in forms_a:
+        for y in forms_b:
+            if _fuzzy_acronym(x, normalise(y)):
+                return "acronym-aligned", x, y
+            if _fuzzy_acronym(y, normalise(x)):
+                return "acronym-aligned", x, y
+    if offset > 0.3:
+        return None
+    for x in forms_a:
+        for y in forms_b:
+            if _literal_translation(normalise(x), normalise(y)):
+                return "translated-aligned", x, y
+    return None
+
+
+# --- 8. entities ---------------------------------------------------------------------------
 
 
 _LABEL_ORDER = ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE")
@@ -971,7 +1284,7 @@ def _entities(clusters: _Clusters, context: _Context) -> list[Entity]:
         cluster = clusters.data[root]
         nodes = [clusters.nodes[n] for n in cluster.nodes]
         mentions = sorted((m for node in nodes for m in node.mentions), key=lambda m: (m.article, m.span))
-        entity_type = _majority_label(_label_weights(nodes, context))
+        entity_type = _entity_type(nodes, context)
         name = _canonical_name(nodes, entity_type, context)
         aliases = sorted({m.text for m in mentions})
         entities.append(Entity(
@@ -1004,6 +1317,148 @@ def _label_weights(nodes: Sequence[_Node], context: _Context) -> Counter:
             if mention.label:
                 votes[mention.label] += weight
     return votes
+
+
+def _entity_type(nodes: Sequence[_Node], context: _Context) -> Optional[str]:
+    """The entity's type: what the texts say it is, before what the NER model guessed.
+
+    The model's labels are weak on names it has not seen and weaker on machine
+    translations (a gang tagged as a person in every article). The texts often
+    say the type outright: "gangs such as X", "X, a Marenian gang", "members
+    of X", "President X"; and a name's own head word ("... Ministry",
+    "... Airport") or a digit ("K-9 Unit": no person) says it too. Those cues win
+    when at least two agree (or one with no label against it); otherwise the
+    weighted label vote decides.
+    """
+    cues: Counter = Counter()
+    for node in nodes:
+        weight = 0.5 if node.article in context.translated else 1.0
+        text = context.texts.get(node.article, "")
+        for mention in node.mentions:
+            cue = _context_cue(text, mention.span, mention.label)
+            if cue:
+                cues[cue] += weight
+        head = _head_word_type(node.key)
+        if head:
+            cues[head] += 2 * weight
+    labels = _label_weights(nodes, context)
+    if any(ch.isdigit() for node in nodes for ch in node.key):
+        # A name carrying a number ("G7", "Unit 8200") is never a person's.
+        labels.pop("PERSON", None)
+        cues.pop("PERSON", None)
+    if cues:
+        best = _majority_label(cues)
+        total = sum(cues.values())
+        if best is not None and cues[best] * 2 > total and (cues[best] >= 2 or not labels):
+            return best
+    return _majority_label(labels)
+
+
+# Nouns that say what kind of thing a name is when the text puts them next to it.
+_TYPE_NOUNS: dict[str, str] = {
+    **dict.fromkeys((
+        "gang", "gangs", "cartel", "cartels", "group", "groups", "organization", "organizations", "organisation",
+        "organisations", "militia", "militias", "party", "parties", "company", "companies", "firm", "firms",
+        "agency", "agencies", "network", "networks", "newspaper", "newspapers", "broadcaster", "broadcasters",
+        "outlet", "outlets", "movement", "movements", "faction", "factions", "union", "unions", "club", "clubs",
+        "team", "teams", "bank", "banks", "ministry", "ministries", "department", "departments", "court",
+        "courts", "council", "university", "universities", "charity", "charities", "nonprofit", "ngo", "ngos",
+        "syndicate", "syndicates", "insurgents", "rebels", "band", "bands", "label", "brand", "brands",
+        "manufacturer", "carrier", "airline", "airlines", "retailer", "publisher", "magazine", "channel",
+    ), "ORG"),
+    **dict.fromkeys((
+        "country", "countries", "nation", "nations", "city", "cities", "town", "towns", "village", "villages",
+        "province", "provinces", "state", "states", "capital", "capitals", "region", "regions", "county",
+        "counties", "territory", "territories", "municipality", "district", "districts", "island", "islands",
+    ), "GPE"),
+    **dict.fromkeys((
+        "prison", "prisons", "airport", "airports", "hospital", "hospitals", "stadium", "bridge", "facility",
+        "facilities", "jail", "jails", "port", "ports", "base", "hotel", "hotels", "center", "centre", "museum",
+    ), "FAC"),
+    **dict.fromkeys((
+        "leader", "leaders", "official", "officials", "politician", "politicians", "man", "woman", "men", "women",
+        "lawyer", "lawyers", "journalist", "journalists", "spokesman", "spokeswoman", "spokesperson", "actor",
+        "actress", "singer", "player", "players", "founder", "executive", "businessman", "businesswoman",
+        "activist", "activists", "candidate", "candidates", "politicians", "diplomat", "diplomats", "citizen",
+        "son", "daughter", "brother", "sister", "father", "mother", "wife", "husband", "widow", "victim",
+        "suspect", "author", "writer", "photographer", "coach", "doctor", "reporter", "correspondent",
+    ), "PERSON"),
+}
+# The last word of a name that says its kind ("Department of ...", "... News", "... Airport").
+_HEAD_WORDS: dict[str, str] = {
+    **dict.fromkeys((
+        "news", "corporation", "corp", "inc", "ltd", "llc", "plc", "company", "co", "group", "party", "union",
+        "council", "committee", "commission", "ministry", "department", "agency", "institute", "institution",
+        "university", "college", "bank", "court", "police", "army", "navy", "force", "forces", "guard",
+        "association", "federation", "foundation", "society", "league", "network", "times", "post", "press",
+        "tribune", "journal", "herald", "gazette", "office", "bureau", "service", "services", "authority",
+        "administration", "board", "organization", "organisation", "cartel", "gang", "brigade", "front",
+        "movement", "alliance", "coalition", "congress", "parliament", "senate", "assembly", "club",
+    ), "ORG"),
+    **dict.fromkeys(("airport", "prison", "hospital", "stadium", "bridge", "center", "centre", "museum", "hotel",
+                     "station", "square", "palace", "tower", "jail", "base"), "FAC"),
+    **dict.fromkeys(("city", "county", "province", "republic", "kingdom", "state", "emirates"), "GPE"),
+}
+_CUE_STOP = frozenset({"that", "which", "who", "whose", "with", "in", "on", "at", "by", "for", "from", "to", "and",
+                       "or", "of", "as", "since", "after", "before", "where", "when", "whom"})
+_CUE_TOKEN = re.compile(r"[^\W\d_][\w’'-]*|\d[\w-]*|[^\w\s]")
+_HYPERNYM_LINKS = frozenset({"like", "including", "especially", "notably"})
+_DETERMINERS = frozenset({"a", "an", "the"})
+
+
+def _context_cue(text: str, span: Span, label: Optional[str] = None) -> Optional[str]:
+    """The type the words around one mention give its name, or None.
+
+    Read in this order: a title before it ("President X"), "members of X",
+    an appositive or "as a ..." after it ("X, a Marenian gang"; "X as a
+    terrorist organization"), a hypernym before it ("gangs such as X"), and
+    a kind noun right after it ("the X gang").
+    """
+    before = _CUE_TOKEN.findall(text[max(0, span[0] - 80):span[0]])
+    after = _CUE_TOKEN.findall(text[span[1]:span[1] + 80])
+    if before and before[-1].lower().rstrip(".") in _TITLE_WORDS and before[-1][0].isupper():
+        return "PERSON"
+    lowered_before = [w.lower() for w in before]
+    if lowered_before[-1:] == ["the"]:
+        lowered_before = lowered_before[:-1]
+    if lowered_before[-2:-1] and lowered_before[-1] == "of" and \
+            re.fullmatch(r"members?|leaders?|founders?|branch(?:es)?|cells?|wings?", lowered_before[-2]):
+        return "ORG"
+    lowered_after = [w.lower() for w in after]
+    phrase: list[str] = []
+    if lowered_after[:1] == [","] and lowered_after[1:2] and lowered_after[1] in _DETERMINERS:
+        phrase = lowered_after[2:7]
+    elif lowered_after[:1] == ["as"] and lowered_after[1:2] and lowered_after[1] in ("a", "an"):
+        phrase = lowered_after[2:6]
+    head = None
+    for word in phrase:
+        if word in _CUE_STOP or not word[0].isalpha():
+            break
+        head = word
+    if head in _TYPE_NOUNS:
+        return _TYPE_NOUNS[head]
+    if lowered_before and (lowered_before[-1] in _HYPERNYM_LINKS or lowered_before[-2:] == ["such", "as"]):
+        window = lowered_before[-7:-1]
+        for word in reversed(window):
+            if word in _TYPE_NOUNS:
+                return _TYPE_NOUNS[word]
+            if word in (".", ";", ":"):
+                break
+    # A people's adjective precedes nouns of every kind ("Marenian gang"): no cue there.
+    if label != "NORP" and lowered_after and after[0].islower() and _TYPE_NOUNS.get(lowered_after[0]) in ("ORG", "FAC") and \
+            lowered_after[0] not in ("state", "states", "base", "port", "center", "centre"):
+        return _TYPE_NOUNS[lowered_after[0]]
+    return None
+
+
+def _head_word_type(key: str) -> Optional[str]:
+    """The kind a multi-word name's own head word gives it: its last word, or its first before "of"."""
+    tokens = key.split()
+    if len(tokens) < 2:
+        return None
+    if "of" in tokens[1:-1] and tokens[0] in _HEAD_WORDS:
+        return _HEAD_WORDS[tokens[0]]
+    return _HEAD_WORDS.get(tokens[-1])
 
 
 def _majority_label(labels: Counter) -> Optional[str]:

@@ -51,6 +51,7 @@ __all__ = [
     "to_json",
     "validate_export",
     "write_csv",
+    "write_graphml",
     "write_html",
     "write_json",
 ]
@@ -235,9 +236,15 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
                     "span": _span(evidence.span),
                     "sentence": evidence.sentence,
                     "wording": evidence.wording,
+                    "attributed_to": evidence.attributed_to,
+                    "markers": list(evidence.markers),
+                    "hedges": list(evidence.hedges),
+                    "quotes": list(evidence.quotes),
                 }
                 for evidence in sorted(claim.evidence, key=evidence_key)
             ],
+            "opinion": bool(claim.opinion),
+            "markers": list(claim.markers),
         }
 
     def timeline_json(entry: TimelineEntry) -> dict[str, Any]:
@@ -252,6 +259,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
                 {"article": evidence.article, "span": _span(evidence.span), "sentence": evidence.sentence}
                 for evidence in sorted(entry.evidence, key=evidence_key)
             ],
+            "anchor": entry.anchor,
         }
 
     relations = sorted(
@@ -667,3 +675,85 @@ def filter_analysis(
             if entry.story in story_ids
         ],
     )
+
+
+# --- GraphML (the provenance graph, for Gephi and networkx) ---------------------------------
+
+_GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+# Characters XML 1.0 cannot hold, even escaped: dropped from attribute values.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+# (attribute name, GraphML type) of the nodes (articles) and edges (relations).
+_GRAPHML_NODE_KEYS = (
+    ("label", "string"), ("title", "string"), ("outlet", "string"), ("published", "string"),
+    ("story", "string"), ("source", "string"), ("language", "string"),
+)
+_GRAPHML_EDGE_KEYS = (
+    ("a", "string"), ("b", "string"), ("kind", "string"), ("direction", "string"), ("origin", "string"), ("score", "double"), ("story", "string"),
+    ("passages", "int"),
+)
+
+
+def write_graphml(analysis: Analysis, path: str | Path) -> Path:
+    """Write the provenance graph of ``analysis`` as GraphML (readable by Gephi and networkx.read_graphml).
+
+    Nodes are articles (id = article id) with ``label`` (the title, else the source),
+    ``title``, ``outlet``, ``published``, ``story``, ``source`` and ``language``; edges are
+    reuse relations between them with ``a`` and ``b`` (the relation's articles, also the
+    edge's source and target), ``kind``, ``direction`` (``a->b`` or ``b->a``), ``origin``
+    (the article the other derives from, when the direction is known), ``score``,
+    ``story`` and ``passages`` (how many aligned passages). The graph is undirected
+    because a relation's direction may be unknown, and tools may swap an undirected
+    edge's ends: ``a``, ``b`` and ``origin`` keep the direction readable. Unknown values
+    are left out.
+    Values, dates and the order of nodes and edges are those of the JSON export.
+    """
+    import xml.etree.ElementTree as ElementTree
+
+    doc = to_json(analysis)
+    ElementTree.register_namespace("", _GRAPHML_NS)
+
+    def tag(name: str) -> str:
+        return f"{{{_GRAPHML_NS}}}{name}"
+
+    root = ElementTree.Element(tag("graphml"))
+    for owner, keys in (("node", _GRAPHML_NODE_KEYS), ("edge", _GRAPHML_EDGE_KEYS)):
+        for name, kind in keys:
+            ElementTree.SubElement(root, tag("key"), {"id": f"{owner[0]}_{name}", "for": owner,
+                                                      "attr.name": name, "attr.type": kind})
+    graph = ElementTree.SubElement(root, tag("graph"), {"id": "provenance", "edgedefault": "undirected"})
+
+    def add_data(element: ElementTree.Element, key: str, value: Any) -> None:
+        if value is None or value == "":
+            return
+        data = ElementTree.SubElement(element, tag("data"), {"key": key})
+        data.text = _XML_INVALID.sub("", str(value))
+
+    story_of: dict[str, str] = {}
+    for story in doc["stories"]:
+        for article_id in story["articles"]:
+            story_of.setdefault(article_id, story["id"])
+    known = set()
+    for article in doc["articles"]:
+        known.add(article["id"])
+        node = ElementTree.SubElement(graph, tag("node"), {"id": article["id"]})
+        values = {**article, "label": article["title"] or article["source"], "story": story_of.get(article["id"])}
+        for name, _ in _GRAPHML_NODE_KEYS:
+            add_data(node, f"n_{name}", values.get(name))
+    for relation in doc["relations"]:
+        for end in (relation["a"], relation["b"]):
+            if end not in known:  # an edge must not point at a node the graph lacks
+                known.add(end)
+                ElementTree.SubElement(graph, tag("node"), {"id": end})
+    for number, relation in enumerate(doc["relations"]):
+        edge = ElementTree.SubElement(graph, tag("edge"), {"id": f"e{number}", "source": relation["a"],
+                                                           "target": relation["b"]})
+        origin = {"a->b": relation["a"], "b->a": relation["b"]}.get(relation["direction"] or "")
+        values = {**relation, "origin": origin, "passages": len(relation["passages"])}
+        for name, _ in _GRAPHML_EDGE_KEYS:
+            add_data(edge, f"e_{name}", values.get(name))
+    target = Path(path)
+    ElementTree.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+    return target
+
+
+EXPORTERS = {**EXPORTERS, "graphml": write_graphml}

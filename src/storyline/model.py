@@ -198,6 +198,13 @@ class Evidence:
     span: Span
     sentence: str
     wording: str  # the claim as this article words it (the clause, or the quote)
+    # Framing, extracted from the sentence (claims only; empty elsewhere): who the
+    # article attributes the statement to as written (None: stated in its own voice),
+    # its loaded or evaluative words, its hedges, and the quoted words it keeps.
+    attributed_to: Optional[str] = None
+    markers: tuple[str, ...] = ()
+    hedges: tuple[str, ...] = ()
+    quotes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -212,6 +219,9 @@ class Claim:
     independent_sources: int
     conflicts: list[str] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    # True when every article words it as opinion (loaded words) or a hedge: shown, not taken as fact.
+    opinion: bool = False
+    markers: list[str] = field(default_factory=list)  # the loaded words and hedges that made it opinion
 
 
 @dataclass
@@ -230,6 +240,7 @@ class TimelineEntry:
     text: str
     articles: list[str]
     evidence: list[Evidence] = field(default_factory=list)
+    anchor: Optional[str] = None  # the dated article whose publication date resolved an undated one's phrase
 
 
 # --- the whole analysis, as the views see it ---------------------------------

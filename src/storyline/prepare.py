@@ -23,7 +23,9 @@ _ABBREVIATIONS = {
     "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
     "p.m", "d.c", "fig", "approx", "dept", "est", "mt", "ft",
 }
-_BOUNDARY = re.compile(r"""([.!?]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])""")
+_BOUNDARY = re.compile(r"""([.!?]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9À-ÖØ-Þ])"""
+                       # Chinese and Japanese end sentences with full-width marks and no space.
+                       r"""|([。！？]+[」』）]*)(\s*)(?=\S)""")
 _LAST_WORD = re.compile(r"([\w.]+)$")
 _INITIALS = re.compile(r"^(?:\w\.)*\w$")  # "J", "J.D", "U.S": initials, not a sentence end
 
@@ -34,20 +36,21 @@ def split_sentences(text: str) -> list[Sentence]:
     A line break always ends a sentence (headlines, datelines and captions
     stand on their own lines in news text); inside a line, terminal
     punctuation followed by a capital does, unless it ends a known
-    abbreviation or a single initial.
+    abbreviation or an initial; full-width 。！？ do whatever follows.
     """
     sentences: list[Sentence] = []
     for line in re.finditer(r"[^\n]+", text):
         start = line.start()
         for boundary in _BOUNDARY.finditer(line.group()):
-            head = line.group()[: boundary.start(1)]
-            last = _LAST_WORD.search(head)
-            word = last.group(1).lower() if last else ""
-            if boundary.group(1).startswith(".") and (word in _ABBREVIATIONS or _INITIALS.match(word)):
-                continue
-            end = line.start() + boundary.end(1)
+            latin = boundary.group(1) is not None
+            if latin and boundary.group(1).startswith("."):
+                last = _LAST_WORD.search(line.group()[: boundary.start(1)])
+                word = last.group(1).lower() if last else ""
+                if word in _ABBREVIATIONS or _INITIALS.match(word):
+                    continue
+            end = line.start() + boundary.end(1 if latin else 3)
             _append_trimmed(sentences, text, start, end)
-            start = line.start() + boundary.end(2)
+            start = line.start() + boundary.end(2 if latin else 4)
         _append_trimmed(sentences, text, start, line.end())
     return sentences
 

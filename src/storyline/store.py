@@ -9,9 +9,10 @@ second run finishes the job.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Literal, Optional, Sequence
@@ -26,6 +27,7 @@ from .model import (
 DEFAULT_DB = "storyline.db"
 
 IngestOutcome = Literal["added", "updated", "unchanged"]
+_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
 
 class StoreError(Exception):
@@ -118,6 +120,31 @@ MIGRATIONS: list[tuple[str, str]] = [
             PRIMARY KEY (story_id, stage)
         );
         CREATE TABLE entities (id TEXT PRIMARY KEY, payload TEXT NOT NULL);
+        """,
+    ),
+    (
+        "entities indexed by article",
+        # Lets a view read the entities of one story without decoding entity payloads (a common
+        # name's payload lists every mention in the store: megabytes).
+        """
+        CREATE TABLE entity_articles (
+            entity_id TEXT NOT NULL REFERENCES entities(id) ON DELETE CASCADE,
+            article_id TEXT NOT NULL,
+            mentions INTEGER NOT NULL,
+            PRIMARY KEY (entity_id, article_id)
+        );
+        CREATE INDEX entity_articles_article ON entity_articles(article_id);
+        CREATE TABLE entity_names (
+            entity_id TEXT PRIMARY KEY REFERENCES entities(id) ON DELETE CASCADE,
+            name TEXT NOT NULL, type TEXT, aliases TEXT NOT NULL
+        );
+        INSERT INTO entity_names SELECT id, json_extract(payload, '$.name'), json_extract(payload, '$.type'),
+            json_extract(payload, '$.aliases') FROM entities;
+        INSERT OR IGNORE INTO entity_articles
+            SELECT e.id, json_extract(m.value, '$.article'), count(*)
+            FROM entities e, json_each(e.payload, '$.mentions') m GROUP BY 1, 2;
+        INSERT OR IGNORE INTO entity_articles
+            SELECT e.id, j.value, 0 FROM entities e, json_each(e.payload, '$.articles') j;
         """,
     ),
 ]
@@ -452,8 +479,13 @@ class Store:
 
     def save_entities(self, entities: Sequence[Entity]) -> None:
         with self.transaction() as db:
+            db.execute("DELETE FROM entity_articles")
+            db.execute("DELETE FROM entity_names")
             db.execute("DELETE FROM entities")
             db.executemany("INSERT INTO entities VALUES (?, ?)", [(e.id, _dumps(e)) for e in entities])
+            db.executemany("INSERT INTO entity_names VALUES (?, ?, ?, ?)",
+                           [(e.id, e.name, e.type, _dumps(e.aliases)) for e in entities])
+            db.executemany("INSERT OR IGNORE INTO entity_articles VALUES (?, ?, ?)", _entity_article_rows(entities))
 
     def entities(self) -> list[Entity]:
         return [_entity(json.loads(row[0])) for row in self.db.execute("SELECT payload FROM entities ORDER BY id")]
@@ -493,6 +525,139 @@ class Store:
             entries.extend(_timeline_entry(t) for t in payload)
         return entries
 
+    # --- reads of one story, article or entity (views that must not load everything) -------------
+
+    def story(self, story_id: str) -> Optional[Story]:
+        """One story by its current id (see :meth:`resolve_story_id` for ids left by merges)."""
+        row = self.db.execute("SELECT payload FROM stories WHERE id = ?", (story_id,)).fetchone()
+        return _story(json.loads(row[0])) if row else None
+
+    def story_of_article(self, article_id: str) -> Optional[str]:
+        row = self.db.execute("SELECT story_id FROM story_articles WHERE article_id = ? ORDER BY story_id",
+                              (article_id,)).fetchone()
+        return row[0] if row else None
+
+    def relations_among(self, ids: Sequence[str]) -> list[Relation]:
+        """Relations whose two articles are both in ``ids``, ordered by (a, b)."""
+        members = _dumps(list(ids))
+        rows = self.db.execute(
+            "SELECT a, b, kind, direction, score, evidence, passages FROM relations"
+            " WHERE a IN (SELECT value FROM json_each(?)) AND b IN (SELECT value FROM json_each(?)) ORDER BY a, b",
+            (members, members),
+        ).fetchall()
+        return [_relation(row) for row in rows]
+
+    def relations_of(self, article_id: str) -> list[Relation]:
+        """Relations touching one article, ordered by (a, b)."""
+        rows = self.db.execute(
+            "SELECT a, b, kind, direction, score, evidence, passages FROM relations WHERE a = ?"
+            " UNION ALL SELECT a, b, kind, direction, score, evidence, passages FROM relations WHERE b = ?"
+            " ORDER BY a, b",
+            (article_id, article_id),
+        ).fetchall()
+        return [_relation(row) for row in rows]
+
+    def story_result(self, story_id: str, stage: str) -> Any:
+        """One story's stored result of a per-story stage (claims, timeline), or None."""
+        row = self.db.execute("SELECT payload FROM story_results WHERE story_id = ? AND stage = ?",
+                              (story_id, stage)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def story_claims(self, story_id: str) -> tuple[list[Claim], list[Omission]]:
+        payload = self.story_result(story_id, "claims") or {"claims": [], "omissions": []}
+        return [_claim(c) for c in payload["claims"]], [Omission(**o) for o in payload["omissions"]]
+
+    def story_timeline(self, story_id: str) -> list[TimelineEntry]:
+        return [_timeline_entry(t) for t in self.story_result(story_id, "timeline") or []]
+
+    def entity(self, entity_id: str) -> Optional[Entity]:
+        row = self.db.execute("SELECT payload FROM entities WHERE id = ?", (entity_id,)).fetchone()
+        return _entity(json.loads(row[0])) if row else None
+
+    def entities_in(self, article_ids: Sequence[str], limit: int = 50) -> list[EntitySummary]:
+        """The entities found in a set of articles, most widespread first, without their full mention lists."""
+        rows = self.db.execute(
+            "WITH hits AS (SELECT entity_id, count(*) AS articles, sum(mentions) AS mentions FROM entity_articles"
+            " WHERE article_id IN (SELECT value FROM json_each(?)) GROUP BY entity_id"
+            " ORDER BY articles DESC, mentions DESC, entity_id LIMIT ?)"
+            " SELECT h.entity_id, n.name, n.type, n.aliases, h.articles, h.mentions"
+            " FROM hits h JOIN entity_names n ON n.entity_id = h.entity_id"
+            " ORDER BY h.articles DESC, h.mentions DESC, h.entity_id",
+            (_dumps(list(article_ids)), limit),
+        ).fetchall()
+        return [EntitySummary(entity_id, name, kind, json.loads(aliases or "[]"), articles, mentions)
+                for entity_id, name, kind, aliases, articles, mentions in rows]
+
+    def find_stories(self, *, since: Optional[str] = None, until: Optional[str] = None,
+                     outlets: Optional[Sequence[str]] = None, languages: Optional[Sequence[str]] = None,
+                     article_ids: Optional[Sequence[str]] = None, limit: int = 50,
+                     offset: int = 0) -> tuple[int, list[StorySummary]]:
+        """Stories with at least one article matching every filter given: (how many in all, one page of them).
+
+        The filters mean what :func:`storyline.export.filter_analysis` means by them: ``since``/``until``
+        are inclusive ISO dates of any precision, a partial publication date matches any range it
+        overlaps, undated articles never match a date filter, outlets match case-insensitively.
+        ``article_ids`` keeps stories holding one of them (e.g. full-text search hits). Newest first.
+        """
+        conditions, params = [], []
+        published = ("(CASE WHEN a.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*'"
+                     " THEN substr(a.published, 1, 10)"
+                     " WHEN a.published GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]' THEN a.published"
+                     " WHEN a.published GLOB '[0-9][0-9][0-9][0-9]' THEN a.published END)")
+        # A date of any precision compared with the range's first (last) day cut to the same precision
+        # is exactly "its last (first) day is on or after (before) it": ISO dates sort as strings.
+        if since is not None:
+            first_day = _padded_date("since", since, "-01-01")
+            conditions.append(f"{published} >= substr(?, 1, length({published}))")
+            params.append(first_day)
+        if until is not None:
+            last_day = _padded_date("until", until, "-12-31")
+            conditions.append(f"{published} <= substr(?, 1, length({published}))")
+            params.append(last_day)
+        if outlets is not None:
+            conditions.append("lower(trim(a.outlet)) IN (SELECT value FROM json_each(?))")
+            params.append(_dumps([o.strip().casefold() for o in outlets]))
+        if languages is not None:
+            conditions.append("lower(a.language) IN (SELECT value FROM json_each(?))")
+            params.append(_dumps([lang.strip().casefold() for lang in languages]))
+        if article_ids is not None:
+            conditions.append("a.id IN (SELECT value FROM json_each(?))")
+            params.append(_dumps(list(article_ids)))
+        where = ""
+        if conditions:
+            where = (" WHERE s.id IN (SELECT sa.story_id FROM story_articles sa JOIN articles a ON a.id = sa.article_id"
+                     f" WHERE {' AND '.join(conditions)})")
+        total = self.db.execute(f"SELECT count(*) FROM stories s{where}", params).fetchone()[0]
+        rows = self.db.execute(
+            f"SELECT s.id, s.title, s.independent_sources, s.first_published, s.last_published FROM stories s{where}"
+            " ORDER BY s.last_published IS NULL, s.last_published DESC, s.id LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        ).fetchall()
+        members: dict[str, tuple[int, list[str], list[str]]] = {}
+        if rows:
+            for story_id, count, outlet_list, language_list in self.db.execute(
+                "SELECT sa.story_id, count(*), json_group_array(DISTINCT a.outlet), json_group_array(DISTINCT a.language)"
+                " FROM story_articles sa JOIN articles a ON a.id = sa.article_id"
+                " WHERE sa.story_id IN (SELECT value FROM json_each(?)) GROUP BY sa.story_id",
+                (_dumps([row[0] for row in rows]),),
+            ):
+                members[story_id] = (count, sorted(o for o in json.loads(outlet_list) if o),
+                                     sorted(lang for lang in json.loads(language_list) if lang))
+        return total, [
+            StorySummary(story_id, title, sources, first, last, *members.get(story_id, (0, [], [])))
+            for story_id, title, sources, first, last in rows
+        ]
+
+    def facets(self) -> dict[str, list[tuple[str, int]]]:
+        """Outlets and languages in the store with their article counts, most common first."""
+        return {
+            column: [(value, count) for value, count in self.db.execute(
+                f"SELECT {column}, count(*) FROM articles WHERE {column} IS NOT NULL"
+                f" GROUP BY {column} ORDER BY count(*) DESC, {column}"
+            )]
+            for column in ("outlet", "language")
+        }
+
 
 def open_store(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Store:
     """Open (and create or migrate) a store, or raise StoreError saying what is wrong with the file."""
@@ -529,6 +694,56 @@ def describe_sqlite_error(error: sqlite3.Error) -> str:
     return message
 
 
+@dataclass(frozen=True)
+class StorySummary:
+    """A story as a list shows it: no payload, just what tells stories apart."""
+
+    id: str
+    title: Optional[str]
+    independent_sources: int
+    first_published: Optional[str]
+    last_published: Optional[str]
+    articles: int
+    outlets: list[str]
+    languages: list[str]
+
+
+@dataclass(frozen=True)
+class EntitySummary:
+    """An entity as seen in a set of articles: how many of them name it, and how often."""
+
+    id: str
+    name: str
+    type: Optional[str]
+    aliases: list[str]
+    articles: int
+    mentions: int
+
+
+def _padded_date(name: str, value: str, padding: str) -> str:
+    """An ISO date of any precision filled out to a day with ``padding`` (``2025-02`` → ``2025-02-31``)."""
+    text = value.strip()
+    if not _ISO_DATE.match(text):
+        raise ValueError(f"{name} must be an ISO date such as 2025-02-03, 2025-02 or 2025; got {value!r}")
+    return text + padding[len(text) - 4:]
+
+
+def _entity_article_rows(entities: Sequence[Entity]) -> list[tuple[str, str, int]]:
+    rows = []
+    for entity in entities:
+        counts: dict[str, int] = {article_id: 0 for article_id in entity.articles}
+        for mention in entity.mentions:
+            counts[mention.article] = counts.get(mention.article, 0) + 1
+        rows.extend((entity.id, article_id, count) for article_id, count in counts.items())
+    return rows
+
+
+def _relation(row: Sequence[Any]) -> Relation:
+    a, b, kind, direction, score, evidence, passages = row
+    return Relation(a, b, kind, direction, score, json.loads(evidence),
+                    [Passage(tuple(p["a"]), tuple(p["b"]), p["similarity"]) for p in json.loads(passages)])
+
+
 # --- decoding stored JSON payloads back into dataclasses ---------------------------------
 
 
@@ -542,7 +757,8 @@ def _mention(m: dict) -> Mention:
 
 
 def _evidence(e: dict) -> Evidence:
-    return Evidence(e["article"], _span(e["span"]), e["sentence"], e.get("wording", ""))
+    return Evidence(e["article"], _span(e["span"]), e["sentence"], e.get("wording", ""), e.get("attributed_to"),
+                    tuple(e.get("markers", ())), tuple(e.get("hedges", ())), tuple(e.get("quotes", ())))
 
 
 def _story(s: dict) -> Story:
@@ -557,9 +773,10 @@ def _entity(e: dict) -> Entity:
 
 def _claim(c: dict) -> Claim:
     return Claim(c["id"], c["story"], c["text"], c["kind"], c["speaker"], list(c["articles"]), c["status"],
-                 c["independent_sources"], list(c.get("conflicts", [])), [_evidence(e) for e in c["evidence"]])
+                 c["independent_sources"], list(c.get("conflicts", [])), [_evidence(e) for e in c["evidence"]],
+                 bool(c.get("opinion", False)), list(c.get("markers", [])))
 
 
 def _timeline_entry(t: dict) -> TimelineEntry:
     return TimelineEntry(t["story"], t["date"], t["precision"], t["phrase"], t["text"], list(t["articles"]),
-                         [_evidence(e) for e in t.get("evidence", [])])
+                         [_evidence(e) for e in t.get("evidence", [])], t.get("anchor"))

@@ -1,79 +1,117 @@
 """Stage: stories, and the events (developments) inside each story.
 
-:func:`cluster_stories` is the stage's pure core. It works in three steps:
+:func:`cluster_stories` is the stage's pure core. It works in four steps:
 
-1. Signals. Per article: its embedding (from prepare), a TF-IDF vector of its
-   *specific* terms (names and numbers, found by truecasing over the batch:
-   a word is a name when the batch writes it capitalised mid-sentence at least
-   as often as in lower case) and its publication day. Articles joined by any
-   relation but ``related`` are one unit from the start, so they always end in
-   the same story.
-2. Streaming assignment. Units are taken in publication order (undated last)
-   and each joins the best-scoring story of the *hot set* (stories active
-   within ``window_days`` of it; an undated unit sees every story) or founds a
-   new one. The score mixes text similarity with the overlap of specific terms,
-   so two earthquakes or two rehab stays (same topic, embedding cosine
-   0.6-0.8) stay apart unless they share their names and numbers. A merge pass
-   then joins stories that ended up split only because of arrival order.
-3. Events. Inside each story, average-link clustering on lead-level signals
-   (the embedding of the first sentences, the specific terms of the headline
-   and lead, the publication day) splits the story into its developments.
+1. Signals (:func:`story_signals`). Per article: its embedding (from prepare),
+   a TF-IDF vector of its *specific* terms (names and numbers, found by
+   truecasing over the corpus: a word is a name when the corpus writes it
+   capitalised mid-sentence at least as often as in lower case) and its
+   publication day. Articles joined by any relation but ``related`` are one
+   unit from the start, so they always end in the same story.
+2. Time windows (:func:`window_of`). Units fall into calendar blocks of
+   ``partition_days`` days; undated units form one last block of their own.
+3. Streaming assignment per block (:func:`cluster_window`). Units are taken in
+   publication order (then id) and each joins the best-scoring story or founds
+   a new one. Candidates come from an inverted index over specific terms whose
+   postings older than ``window_days`` are never read, so the cost per unit is
+   bounded by the scan limits, not by the number of stories. The score mixes
+   the average embedding cosine with the average specific-term cosine between
+   the unit and the story's articles (average link), so two earthquakes or two rehab stays (same topic, embedding
+   cosine 0.6-0.8) stay apart unless they share their names and numbers. A
+   merge pass then streams the block's stories themselves through the same
+   index, joining stories that arrival order split.
+4. Borders (:func:`merge_across_border`). Blocks are folded left in time
+   order; at each border the stories active within ``window_days`` of it are
+   streamed together once more, and the undated block last meets every story.
+
+The Spark engine runs step 3 on partitions (one block each) and step 4 at the
+driver: since the local path is the same fold, both give the same stories.
+
+Events: inside each story, average-link clustering on lead-level signals (the
+embedding of the first sentences, the specific terms of the headline and lead,
+the publication day) splits the story into its developments; an article joins
+the one development it is most similar to.
 
 Titles are always taken from the articles (a headline, else a lead sentence);
 ids derive from the founding article, so the same input gives the same ids.
+The defaults live in ``defaults/stories.json``, learnt on the ECB+ training
+split by ``benchmarks/bench_stories_ecbplus.py --tune``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Mapping, Optional, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping, Optional, Sequence
 
+import numba
 import numpy as np
 
 from .graph import count_independent
 from .model import Event, Prepared, Relation, Story, stable_id
 
+DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "stories.json"
+# Read once: an immutable view of the shipped file, not a cache that changes.
+_SHIPPED: Mapping[str, Any] = MappingProxyType(json.loads(DEFAULTS_PATH.read_text(encoding="utf-8")))
+
 
 @dataclass(frozen=True)
 class StorySettings:
-    """Defaults chosen to work on any news corpus; override only what you must."""
+    """The stage's knobs. Their defaults come from ``defaults/stories.json`` (learnt on training data):
+    users do not tune them per corpus; override only what you must."""
 
-    # Time: a dated article only meets stories active within this many days of it.
-    window_days: int = 14
-    # Article-to-story score = text_weight * cosine + keyword_weight * specific-term overlap.
-    text_weight: float = 0.5
-    keyword_weight: float = 0.5
-    join_threshold: float = 0.5
+    # Time: a dated unit only meets stories active within this many days of it.
+    window_days: int = _SHIPPED["window_days"]
+    # Calendar blocks the work is organised in (and the Spark engine's partitions); >= window_days.
+    partition_days: int = _SHIPPED["partition_days"]
+    # Unit-to-story score = text_weight * embedding cosine + keyword_weight * specific-term cosine.
+    text_weight: float = _SHIPPED["text_weight"]
+    keyword_weight: float = _SHIPPED["keyword_weight"]
+    join_threshold: float = _SHIPPED["join_threshold"]
     # Below this embedding cosine shared names alone never join (same actors, other story).
-    text_floor: float = 0.45
+    text_floor: float = _SHIPPED["text_floor"]
     # At or above this cosine the texts are near-copies or translations: join on text alone.
-    near_copy: float = 0.9
-    # Max-link compares with at most this many of a story's newest members (bounds cost).
-    member_links: int = 64
-    # Only the stories with the nearest centroids are scored in full (an ANN index slots in here).
-    candidate_stories: int = 32
+    near_copy: float = _SHIPPED["near_copy"]
+    # Only this many stories (those sharing the most specific-term weight) are scored in full.
+    candidate_stories: int = _SHIPPED["candidate_stories"]
+    # At most this many postings are read per term: bounds the cost of very common terms.
+    posting_scan: int = _SHIPPED["posting_scan"]
     # Events: how many content sentences make an article's lead.
-    lead_sentences: int = 3
-    event_text_weight: float = 0.45
-    event_keyword_weight: float = 0.45
-    event_date_weight: float = 0.10
-    event_date_scale_days: float = 2.0
+    lead_sentences: int = _SHIPPED["lead_sentences"]
+    event_text_weight: float = _SHIPPED["event_text_weight"]
+    event_keyword_weight: float = _SHIPPED["event_keyword_weight"]
+    event_date_weight: float = _SHIPPED["event_date_weight"]
+    event_date_scale_days: float = _SHIPPED["event_date_scale_days"]
     # Average-link similarity at or above ``event_same`` is one development, below
     # ``event_different`` two; in between the cut is the story's own mean similarity.
-    event_same: float = 0.6
-    event_different: float = 0.45
+    event_same: float = _SHIPPED["event_same"]
+    event_different: float = _SHIPPED["event_different"]
 
     def __post_init__(self) -> None:
         if self.window_days < 0:
             raise ValueError(f"window_days must be >= 0, got {self.window_days}")
+        if self.partition_days < max(1, self.window_days):
+            raise ValueError(f"partition_days ({self.partition_days}) must be >= window_days ({self.window_days}) "
+                             "and >= 1, or a story could not reach across one border")
         if not 0.0 <= self.event_different <= self.event_same <= 1.0:
             raise ValueError("need 0 <= event_different <= event_same <= 1")
-        if min(self.member_links, self.lead_sentences, self.candidate_stories) < 1:
-            raise ValueError("member_links, lead_sentences and candidate_stories must be >= 1")
+        if min(self.lead_sentences, self.candidate_stories, self.posting_scan) < 1:
+            raise ValueError("lead_sentences, candidate_stories and posting_scan must be >= 1")
+
+    @classmethod
+    def defaults(cls) -> "StorySettings":
+        """The shipped defaults (the same as ``StorySettings()``)."""
+        return cls()
+
+
+# --- the stage ---------------------------------------------------------------------
 
 
 def cluster_stories(
@@ -81,43 +119,43 @@ def cluster_stories(
     relations: Sequence[Relation] = (),
     *,
     settings: StorySettings | None = None,
+    statistics: "TermStatistics | None" = None,
 ) -> list[Story]:
     """Group prepared articles into stories, each with its events.
 
     The result does not depend on the order of ``docs``: they are processed by
     publication date (undated last), then id. Stories come out in the order of
     their founding articles; each story's articles in publication order.
+    ``statistics`` are the corpus' term statistics (names, document
+    frequencies); by default they are counted over ``docs``.
     """
     settings = settings or StorySettings()
     if not docs:
         return []
     by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
     ordered = sorted(by_id.values(), key=_article_key)
-    index = {doc.id: position for position, doc in enumerate(ordered)}
+    statistics = statistics or term_statistics(ordered)
 
-    # 1. Signals, for the whole batch at once.
-    vectors = np.stack([_unit(doc.vector) for doc in ordered])
-    names = _name_forms(ordered)
-    keywords = _tfidf([_specific_terms(doc, names) for doc in ordered])
-    days = [_day(doc.article.published) for doc in ordered]
-    units = _units([doc.id for doc in ordered], relations, index)
+    # 1. Signals, one row per unit (articles a derivation relation joins).
+    signals, unit_members = story_signals(ordered, relations, statistics)
+    # 2-4. Blocks clustered one by one, folded left in time order.
+    result = cluster_blocks(signals, settings)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for unit, story in enumerate(result.story_of.tolist()):
+        groups[story].extend(unit_members[unit])
 
-    # 2. Streaming assignment over the hot set, then a merge pass.
-    groups = _assign(units, vectors, keywords, days, settings)
-    groups = _merge_split_stories(groups, vectors, keywords, days, settings)
-
-    # 3. Events inside each story; titles and ids from the articles.
+    # Events inside each story; titles and ids from the articles.
     derived = _derived_articles(relations)
+    names = statistics.name_forms()
     stories: list[Story] = []
-    for members in groups:
+    for members in groups.values():
         member_docs = sorted((ordered[i] for i in members), key=_article_key)
-        story_events = _events(member_docs, derived, settings)
         stories.append(
             Story(
                 id=stable_id("s", member_docs[0].id),
                 title=_title(member_docs, derived),
                 articles=[doc.id for doc in member_docs],
-                events=story_events,
+                events=_events(member_docs, derived, settings, names),
                 independent_sources=count_independent([doc.id for doc in member_docs], relations),
             )
         )
@@ -145,7 +183,7 @@ def _day(published: Optional[str]) -> Optional[int]:
         return None
 
 
-# --- specific terms (names and numbers), TF-IDF within the batch ----------------
+# --- specific terms (names and numbers) -------------------------------------------
 
 _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*[^\W_]|[^\W\d_]|\$?\d+(?:[.,:]\d+)*%?", re.UNICODE)
 _POSSESSIVE = re.compile(r"['’]s$")
@@ -166,18 +204,58 @@ def _is_title_case(text: str) -> bool:
     return sum(1 for w in words if w[0].isupper()) / len(words) > 0.6
 
 
-def _name_forms(ordered: Sequence[Prepared]) -> frozenset[str]:
-    """Lower-cased words the batch writes capitalised mid-sentence at least as often as in lower case."""
-    capitalised: Counter[str] = Counter()
-    lower: Counter[str] = Counter()
-    for doc in ordered:
+@dataclass
+class TermStatistics:
+    """Corpus counts the specific terms need: how each word is cased, and in how many documents each term occurs.
+
+    Counted per partition and added up with :meth:`merged` (the Spark engine does
+    this), so every partition weighs terms by the same corpus-wide figures.
+    """
+
+    capitalised: Counter[str] = field(default_factory=Counter)
+    lower: Counter[str] = field(default_factory=Counter)
+    document_frequency: Counter[str] = field(default_factory=Counter)
+    documents: int = 0
+
+    def merged(self, other: "TermStatistics") -> "TermStatistics":
+        return TermStatistics(self.capitalised + other.capitalised, self.lower + other.lower,
+                              self.document_frequency + other.document_frequency, self.documents + other.documents)
+
+    def name_forms(self) -> frozenset[str]:
+        """Lower-cased words written capitalised mid-sentence at least as often as in lower case."""
+        return frozenset(word for word, count in self.capitalised.items() if count >= self.lower[word])
+
+    def idf(self, term: str) -> float:
+        return math.log((1 + self.documents) / (1 + self.document_frequency[term])) + 1.0
+
+
+def term_statistics(docs: Sequence[Prepared]) -> TermStatistics:
+    statistics = TermStatistics(documents=len(docs))
+    everything_a_name = _AnyName()
+    for doc in docs:
+        candidates: set[str] = set()
         for text, heading in _lines_of(doc):
             for position, token in enumerate(_TOKEN.findall(text)):
                 if token[0].islower():
-                    lower[_normal(token).lower()] += 1
+                    statistics.lower[_normal(token).lower()] += 1
                 elif token[0].isupper() and position > 0 and not heading:
-                    capitalised[_normal(token).lower()] += 1
-    return frozenset(word for word, count in capitalised.items() if count >= lower[word])
+                    statistics.capitalised[_normal(token).lower()] += 1
+                term = _term(token, everything_a_name)
+                if term:
+                    candidates.add(term)
+        statistics.document_frequency.update(candidates)
+    return statistics
+
+
+class _AnyName(frozenset):
+    """Takes every capitalised word for a name: document frequencies are counted before names are known."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _name_forms(docs: Sequence[Prepared]) -> frozenset[str]:
+    return term_statistics(docs).name_forms()
 
 
 def _normal(token: str) -> str:
@@ -210,20 +288,17 @@ def _specific_terms(doc: Prepared, names: frozenset[str], sentence_limit: Option
     return terms
 
 
+def _weights(counts: Counter[str], statistics: TermStatistics) -> dict[str, float]:
+    """Unit-length TF-IDF: sublinear tf times smoothed idf."""
+    return _normalised({term: (1.0 + math.log(count)) * statistics.idf(term) for term, count in counts.items()})
+
+
 def _tfidf(term_counts: Sequence[Counter[str]]) -> list[dict[str, float]]:
-    """Unit-length sparse vectors: sublinear tf times smoothed idf over the given documents."""
-    frequency: Counter[str] = Counter()
+    """TF-IDF with document frequencies counted over the given term counts."""
+    statistics = TermStatistics(documents=len(term_counts))
     for counts in term_counts:
-        frequency.update(counts.keys())
-    total = len(term_counts)
-    vectors: list[dict[str, float]] = []
-    for counts in term_counts:
-        weights = {
-            term: (1.0 + math.log(count)) * (math.log((1 + total) / (1 + frequency[term])) + 1.0)
-            for term, count in counts.items()
-        }
-        vectors.append(_normalised(weights))
-    return vectors
+        statistics.document_frequency.update(counts.keys())
+    return [_weights(counts, statistics) for counts in term_counts]
 
 
 def _normalised(weights: dict[str, float]) -> dict[str, float]:
@@ -240,22 +315,103 @@ def _dense(vectors: Sequence[dict[str, float]]) -> np.ndarray:
     return matrix
 
 
-def _sparse_dot(a: dict[str, float], b: dict[str, float]) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(weight * b.get(term, 0.0) for term, weight in a.items())
+def term_key(term: str) -> int:
+    """A stable 63-bit key for a term: the same in every process and partition (Python's hash() is salted)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") >> 1
 
 
-# --- units: articles that must share a story -----------------------------------
+# --- signals: what the streaming core reads ------------------------------------------
+
+
+UNDATED = -1
 
 
 @dataclass
-class _Unit:
-    members: list[int]  # indices into the ordered articles, ascending
-    vector: np.ndarray
-    keywords: dict[str, float]
-    first_day: Optional[int]
-    last_day: Optional[int]
+class StorySignals:
+    """Rows to cluster (units of articles, or whole stories), as arrays: no text, no Python objects per row.
+
+    ``vectors`` are sums of unit embeddings (a unit's or story's articles added
+    up; ``sizes`` says how many), ``indptr``/``terms``/``weights`` a CSR matrix of specific-term
+    weight sums keyed by :func:`term_key`, ``first_day``/``last_day`` day ordinals
+    (``UNDATED`` = -1 when unknown), ``ids`` each row's founding article id (it
+    breaks ties in processing order).
+    """
+
+    ids: np.ndarray  # str
+    vectors: np.ndarray  # (n, d) float32
+    indptr: np.ndarray  # (n + 1,) int64
+    terms: np.ndarray  # (nnz,) int64
+    weights: np.ndarray  # (nnz,) float32
+    first_day: np.ndarray  # (n,) int64
+    last_day: np.ndarray  # (n,) int64
+    sizes: np.ndarray  # (n,) int64: how many articles each row sums
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> "StorySignals":
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        picked = _ranges(starts, lengths)
+        return StorySignals(self.ids[rows], self.vectors[rows], indptr, self.terms[picked], self.weights[picked],
+                            self.first_day[rows], self.last_day[rows], self.sizes[rows])
+
+    @staticmethod
+    def concatenate(parts: Sequence["StorySignals"]) -> "StorySignals":
+        offsets = np.cumsum([0] + [int(p.indptr[-1]) for p in parts[:-1]])
+        indptr = np.concatenate([[0]] + [p.indptr[1:] + offset for p, offset in zip(parts, offsets)]).astype(np.int64)
+        return StorySignals(np.concatenate([p.ids for p in parts]), np.concatenate([p.vectors for p in parts]),
+                            indptr, np.concatenate([p.terms for p in parts]),
+                            np.concatenate([p.weights for p in parts]),
+                            np.concatenate([p.first_day for p in parts]), np.concatenate([p.last_day for p in parts]),
+                            np.concatenate([p.sizes for p in parts]))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated aranges [start, start + length) without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.ones(total, dtype=np.int64)
+    nonempty = lengths > 0
+    heads = np.cumsum(lengths[nonempty]) - lengths[nonempty]
+    steps[heads] = starts[nonempty] - np.concatenate([[0], starts[nonempty][:-1] + lengths[nonempty][:-1] - 1])
+    return np.cumsum(steps)
+
+
+def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
+                  statistics: TermStatistics) -> tuple[StorySignals, list[list[int]]]:
+    """One row per unit (articles a derivation relation joins), and each unit's article indices into ``ordered``."""
+    index = {doc.id: position for position, doc in enumerate(ordered)}
+    unit_members = _units([doc.id for doc in ordered], relations, index)
+    names = statistics.name_forms()
+    dimensions = len(ordered[0].vector)
+    vectors = np.zeros((len(unit_members), dimensions), dtype=np.float32)
+    indptr = [0]
+    terms: list[int] = []
+    weights: list[float] = []
+    first_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
+    last_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
+    for row, members in enumerate(unit_members):
+        summed: dict[str, float] = defaultdict(float)
+        for i in members:
+            vectors[row] += _unit(ordered[i].vector)
+            for term, weight in _weights(_specific_terms(ordered[i], names), statistics).items():
+                summed[term] += weight
+        for term in sorted(summed):
+            terms.append(term_key(term))
+            weights.append(summed[term])
+        indptr.append(len(terms))
+        days = [d for d in (_day(ordered[i].article.published) for i in members) if d is not None]
+        if days:
+            first_day[row], last_day[row] = min(days), max(days)
+    ids = np.array([ordered[members[0]].id for members in unit_members])
+    return StorySignals(ids, vectors, np.array(indptr, dtype=np.int64), np.array(terms, dtype=np.int64),
+                        np.array(weights, dtype=np.float32), first_day, last_day,
+                        np.array([len(m) for m in unit_members], dtype=np.int64)), unit_members
 
 
 def _units(ids: list[str], relations: Sequence[Relation], index: dict[str, int]) -> list[list[int]]:
@@ -280,187 +436,300 @@ def _units(ids: list[str], relations: Sequence[Relation], index: dict[str, int])
     return sorted(grouped.values())
 
 
-def _make_unit(members: list[int], vectors: np.ndarray, keywords: list[dict[str, float]],
-               days: list[Optional[int]]) -> _Unit:
-    summed: dict[str, float] = defaultdict(float)
-    for i in members:
-        for term, weight in keywords[i].items():
-            summed[term] += weight
-    known = [days[i] for i in members if days[i] is not None]
-    return _Unit(
-        members=members,
-        vector=_unit(vectors[members].mean(axis=0)),
-        keywords=_normalised(dict(summed)),
-        first_day=min(known) if known else None,
-        last_day=max(known) if known else None,
-    )
+# --- time windows and the streaming core ---------------------------------------------
 
 
-# --- streaming assignment ------------------------------------------------------
+def window_of(first_day: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """The calendar block of each row: ``day // partition_days``; ``UNDATED`` rows get -1 (clustered last)."""
+    first_day = np.asarray(first_day, dtype=np.int64)
+    return np.where(first_day == UNDATED, -1, first_day // settings.partition_days)
+
+
+def processing_order(signals: StorySignals) -> np.ndarray:
+    """Rows by first day (undated last), then id: a stream meets articles as they were published."""
+    undated_last = np.where(signals.first_day == UNDATED, np.iinfo(np.int64).max, signals.first_day)
+    return np.lexsort((signals.ids, undated_last)).astype(np.int64)
 
 
 @dataclass
-class _StoryState:
-    """What the hot set keeps per story: enough to score a newcomer without revisiting articles."""
+class WindowStories:
+    """The stories of one time window (or of several, once merged across their borders).
 
-    units: list[_Unit] = field(default_factory=list)
-    vector_sum: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
-    keyword_sum: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    first_day: Optional[int] = None
-    last_day: Optional[int] = None
-    _keyword_centroid: Optional[dict[str, float]] = None
+    ``ids[i]`` is row i's founding article id (rows = the units or stories given
+    to :func:`cluster_window`), ``story_of[i]`` its story's row in ``stories``;
+    ``stories`` holds each story's summed signals, so windows merge without
+    going back to the articles.
+    """
 
-    def keyword_centroid(self) -> dict[str, float]:
-        if self._keyword_centroid is None:
-            self._keyword_centroid = _normalised(dict(self.keyword_sum))
-        return self._keyword_centroid
-
-    def add(self, unit: _Unit) -> None:
-        self._keyword_centroid = None
-        self.units.append(unit)
-        self.vector_sum = unit.vector.copy() if self.vector_sum.size == 0 else self.vector_sum + unit.vector
-        for term, weight in unit.keywords.items():
-            self.keyword_sum[term] += weight
-        if unit.first_day is not None:
-            self.first_day = unit.first_day if self.first_day is None else min(self.first_day, unit.first_day)
-        if unit.last_day is not None:
-            self.last_day = unit.last_day if self.last_day is None else max(self.last_day, unit.last_day)
-
-    def members(self) -> list[int]:
-        return sorted(i for unit in self.units for i in unit.members)
+    ids: np.ndarray
+    story_of: np.ndarray
+    stories: StorySignals
 
 
-def _in_window(first_day: Optional[int], last_day: Optional[int], unit: _Unit, window: int) -> bool:
-    if unit.first_day is None or first_day is None or last_day is None or unit.last_day is None:
-        return True  # undated on either side: content decides
-    return unit.first_day <= last_day + window and unit.last_day >= first_day - window
+def cluster_window(signals: StorySignals, settings: StorySettings | None = None, *,
+                   order: np.ndarray | None = None) -> WindowStories:
+    """Cluster the rows of one time window into stories: a streaming pass, then a merge pass over its stories.
+
+    Pure: the same rows give the same stories whatever their order in ``signals``
+    (rows are processed in :func:`processing_order`; pass ``order`` only to
+    measure how much another order would change).
+    """
+    settings = settings or StorySettings()
+    if len(signals) == 0:
+        return WindowStories(signals.ids, np.zeros(0, dtype=np.int64), signals)
+    labels = _stream(signals, processing_order(signals) if order is None else np.asarray(order, np.int64), settings)
+    stories = _aggregate(signals, labels)
+    # Merge pass: the window's stories streamed through the same index, as rows.
+    merged = _stream(stories, processing_order(stories), settings)
+    return WindowStories(signals.ids, merged[labels], _aggregate(stories, merged))
 
 
-def _link(unit: _Unit, story: _StoryState, settings: StorySettings) -> tuple[float, float]:
-    """(score, best text cosine) of a unit against a story: the better of max-link and centroid."""
-    recent = story.units[-settings.member_links:]
-    texts = np.stack([member.vector for member in recent]) @ unit.vector
-    overlaps = np.array([_sparse_dot(unit.keywords, member.keywords) for member in recent])
-    member_scores = settings.text_weight * texts + settings.keyword_weight * overlaps
-    centroid_text = float(_unit(story.vector_sum) @ unit.vector)
-    centroid_overlap = _sparse_dot(unit.keywords, story.keyword_centroid())
-    centroid_score = settings.text_weight * centroid_text + settings.keyword_weight * centroid_overlap
-    return max(float(member_scores.max()), centroid_score), max(float(texts.max()), centroid_text)
+def merge_across_border(left: WindowStories, right: WindowStories,
+                        settings: StorySettings | None = None) -> WindowStories:
+    """Join the stories of two windows where they continue each other; ``left`` holds the earlier days.
+
+    Only stories that could meet take part: those of ``left`` active within
+    ``window_days`` of ``right``'s first day (all of them when ``right`` is
+    undated) and those of ``right`` starting within ``window_days`` of
+    ``left``'s last day. They are streamed together through the same index as
+    in :func:`cluster_window`. Fold windows left in time order, the undated
+    window last: ``merge_across_border(merge_across_border(w0, w1), w2)...``.
+    """
+    settings = settings or StorySettings()
+    if len(left.stories) == 0:
+        return right
+    if len(right.stories) == 0:
+        return left
+    both = StorySignals.concatenate([left.stories, right.stories])
+    n_left = len(left.stories)
+    left_dated = left.stories.last_day[left.stories.last_day != UNDATED]
+    right_dated = right.stories.first_day[right.stories.first_day != UNDATED]
+    left_takes = left.stories.first_day == UNDATED
+    right_takes = right.stories.first_day == UNDATED
+    if len(right_dated):
+        left_takes |= left.stories.last_day >= int(right_dated.min()) - settings.window_days
+    else:
+        left_takes[:] = True  # the undated window meets every story
+    if len(left_dated):
+        right_takes |= right.stories.first_day <= int(left_dated.max()) + settings.window_days
+    else:
+        right_takes[:] = True
+    taking = np.concatenate([np.flatnonzero(left_takes), n_left + np.flatnonzero(right_takes)])
+    order = taking[processing_order(both.take(taking))]
+    labels = _stream(both, order, settings)
+    return WindowStories(np.concatenate([left.ids, right.ids]),
+                         np.concatenate([labels[left.story_of], labels[n_left + right.story_of]]),
+                         _aggregate(both, labels))
 
 
-def _accepts(score: float, text: float, settings: StorySettings) -> bool:
-    return text >= settings.near_copy or (text >= settings.text_floor and score >= settings.join_threshold)
+def cluster_blocks(signals: StorySignals, settings: StorySettings | None = None) -> WindowStories:
+    """What :func:`cluster_stories` runs: each calendar block clustered, then the blocks folded left in time order.
+
+    The Spark engine runs :func:`cluster_window` on each block in parallel and the
+    same fold at the driver; it gets exactly these stories.
+    """
+    settings = settings or StorySettings()
+    blocks = window_of(signals.first_day, settings)
+    ordered_blocks = sorted(set(blocks.tolist()), key=lambda b: (b == -1, b))
+    result: WindowStories | None = None
+    rows_in_result: list[np.ndarray] = []
+    for block in ordered_blocks:
+        rows = np.flatnonzero(blocks == block)
+        window = cluster_window(signals.take(rows), settings)
+        result = window if result is None else merge_across_border(result, window, settings)
+        rows_in_result.append(rows)
+    if result is None:
+        return cluster_window(signals, settings)
+    # Back to the caller's row order.
+    story_of = np.empty(len(signals), dtype=np.int64)
+    story_of[np.concatenate(rows_in_result)] = result.story_of
+    return WindowStories(signals.ids, story_of, result.stories)
 
 
-class _CentroidTable:
-    """Unit-length story centroids in one growable matrix, for vectorised nearest-story look-ups."""
-
-    def __init__(self, dimensions: int) -> None:
-        self._rows = np.zeros((16, dimensions), dtype=np.float32)
-
-    def set(self, story: int, vector_sum: np.ndarray) -> None:
-        if story >= len(self._rows):
-            grown = np.zeros((max(2 * len(self._rows), story + 1), self._rows.shape[1]), dtype=np.float32)
-            grown[:len(self._rows)] = self._rows
-            self._rows = grown
-        self._rows[story] = _unit(vector_sum)
-
-    def nearest(self, query: np.ndarray, stories: Sequence[int], limit: int) -> list[int]:
-        if len(stories) <= limit:
-            return list(stories)
-        candidates = np.asarray(stories)
-        cosines = self._rows[candidates] @ query
-        top = np.argpartition(-cosines, limit - 1)[:limit]
-        return sorted(candidates[top].tolist())
+def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
+    dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
+    labels = _stream_kernel(
+        order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,
+        term_index.astype(np.int64).reshape(-1), signals.weights.astype(np.float64), signals.first_day,
+        signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
+        settings.join_threshold, settings.text_floor, settings.near_copy, settings.candidate_stories,
+        settings.posting_scan)
+    # Rows the stream did not see stay stories of their own, numbered after the others.
+    alone = np.flatnonzero(labels < 0)
+    labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
+    return labels
 
 
-def _assign(units: list[list[int]], vectors: np.ndarray, keywords: list[dict[str, float]],
-            days: list[Optional[int]], settings: StorySettings) -> list[list[int]]:
-    stories: list[_StoryState] = []
-    centroids = _CentroidTable(vectors.shape[1])
-    hot: list[int] = []  # stories whose latest dated article is within the window of the stream's front
-    for members in units:
-        unit = _make_unit(members, vectors, keywords, days)
-        if unit.first_day is not None:
-            # Dated units arrive in date order, so a story that has gone cold stays cold for them.
-            hot = [s for s in hot if stories[s].last_day is None
-                   or stories[s].last_day >= unit.first_day - settings.window_days]
-            candidates = hot
-        else:
-            candidates = list(range(len(stories)))
-        best, best_score = -1, -math.inf
-        for s in centroids.nearest(unit.vector, candidates, settings.candidate_stories):
-            story = stories[s]
-            if not _in_window(story.first_day, story.last_day, unit, settings.window_days):
+def _aggregate(signals: StorySignals, labels: np.ndarray) -> StorySignals:
+    """One row per label: members' vectors and term weights summed, days spanned, the founder's id."""
+    count = int(labels.max()) + 1 if len(labels) else 0
+    order = processing_order(signals)
+    vectors, first_day, last_day, founder = _sum_rows(signals.vectors, labels, order, signals.first_day,
+                                                      signals.last_day, count)
+    sizes = np.bincount(labels, weights=signals.sizes, minlength=count).astype(np.int64)
+    lengths = np.diff(signals.indptr)
+    row_labels = np.repeat(labels, lengths)
+    by = np.lexsort((signals.terms, row_labels))
+    keyed_labels, keyed_terms = row_labels[by], signals.terms[by]
+    if len(by):
+        starts = np.flatnonzero(np.concatenate([[True], (keyed_labels[1:] != keyed_labels[:-1])
+                                                | (keyed_terms[1:] != keyed_terms[:-1])]))
+        weights = np.add.reduceat(signals.weights[by].astype(np.float64), starts).astype(np.float32)
+        terms, term_labels = keyed_terms[starts], keyed_labels[starts]
+    else:
+        weights, terms, term_labels = (np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_labels, minlength=count), out=indptr[1:])
+    return StorySignals(signals.ids[founder], vectors, indptr, terms, weights, first_day, last_day, sizes)
+
+
+@numba.njit(cache=True)
+def _sum_rows(vectors: np.ndarray, labels: np.ndarray, order: np.ndarray, first_day: np.ndarray,
+              last_day: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    sums = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    first = np.full(count, -1, dtype=np.int64)
+    last = np.full(count, -1, dtype=np.int64)
+    founder = np.full(count, -1, dtype=np.int64)
+    for step in range(order.shape[0]):
+        row = order[step]
+        story = labels[row]
+        if founder[story] < 0:
+            founder[story] = row  # the first row in processing order founds the story
+        sums[story] += vectors[row]
+        if first_day[row] >= 0 and (first[story] < 0 or first_day[row] < first[story]):
+            first[story] = first_day[row]
+        if last_day[row] >= 0 and last_day[row] > last[story]:
+            last[story] = last_day[row]
+    return sums, first, last, founder
+
+
+@numba.njit(cache=True)
+def _grown(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
+    out = np.full((capacity,) + array.shape[1:], fill, dtype=array.dtype)
+    out[:array.shape[0]] = array
+    return out
+
+
+@numba.njit(cache=True)
+def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, terms: np.ndarray,
+                   weights: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, sizes: np.ndarray, n_terms: int,
+                   window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
+                   near_copy: float, candidate_limit: int, posting_scan: int) -> np.ndarray:
+    """The streaming assignment, one row after another in ``order``.
+
+    Index: one posting per (row, term), chained newest first per term. A row
+    reads the chains of its terms, newest first, stopping at ``posting_scan``
+    postings or at the first posting older than ``window`` days (dated rows
+    arrive in date order, so older postings belong to stories gone cold), and
+    sums its term weight times the posting's weight per story: that is its dot
+    product with the sum of the story's specific-term vectors. The
+    ``candidate_limit`` stories with the largest sums are scored in full: average
+    link, i.e. the dot products with the story's sums divided by the number of
+    article pairs, for the embeddings and the specific terms. Work per row is bounded by its term count times
+    ``posting_scan``, whatever the number of stories.
+    """
+    n_rows, dimensions = vectors.shape
+    labels = np.full(n_rows, -1, dtype=np.int64)
+    capacity = 256
+    sums = np.zeros((capacity, dimensions), dtype=np.float32)
+    story_size = np.zeros(capacity)
+    story_first = np.full(capacity, -1, dtype=np.int64)
+    story_last = np.full(capacity, -1, dtype=np.int64)
+    shared = np.zeros(capacity)
+    seen_at = np.full(capacity, -1, dtype=np.int64)
+    touched = np.empty(capacity, dtype=np.int64)
+    total = 0
+    for step in range(order.shape[0]):
+        total += indptr[order[step] + 1] - indptr[order[step]]
+    post_story = np.empty(total, dtype=np.int64)
+    post_weight = np.empty(total)
+    post_previous = np.empty(total, dtype=np.int64)
+    post_day = np.empty(total, dtype=np.int64)
+    newest = np.full(n_terms, -1, dtype=np.int64)
+    n_posts = 0
+    n_stories = 0
+    for step in range(order.shape[0]):
+        row = order[step]
+        first, last = first_day[row], last_day[row]
+        vector = vectors[row]
+        size = float(sizes[row])
+        n_touched = 0
+        for p in range(indptr[row], indptr[row + 1]):
+            weight = weights[p]
+            q = newest[terms[p]]
+            read = 0
+            while q >= 0 and read < posting_scan:
+                if first >= 0 and post_day[q] >= 0 and post_day[q] < first - window:
+                    break
+                story = post_story[q]
+                if seen_at[story] != step:
+                    seen_at[story] = step
+                    shared[story] = 0.0
+                    touched[n_touched] = story
+                    n_touched += 1
+                shared[story] += weight * post_weight[q]
+                q = post_previous[q]
+                read += 1
+        candidates = touched[:n_touched]
+        if n_touched > candidate_limit:
+            ranking = np.empty(n_touched)
+            for c in range(n_touched):
+                ranking[c] = -shared[candidates[c]]
+            candidates = candidates[np.argsort(ranking, kind="mergesort")[:candidate_limit]]
+        best = -1
+        best_score = -np.inf
+        for c in range(candidates.shape[0]):
+            story = candidates[c]
+            if first >= 0 and story_last[story] >= 0 and (
+                    story_last[story] < first - window or story_first[story] > last + window):
                 continue
-            score, text = _link(unit, story, settings)
-            if _accepts(score, text, settings) and score > best_score:
-                best, best_score = s, score
+            pairs = size * story_size[story]
+            text = np.dot(vector, sums[story]) / pairs
+            keyword = shared[story] / pairs
+            score = text_weight * text + keyword_weight * keyword
+            if text >= near_copy or (text >= text_floor and score >= threshold):
+                if score > best_score or (score == best_score and story < best):
+                    best, best_score = story, score
         if best < 0:
-            stories.append(_StoryState())
-            best = len(stories) - 1
-            hot.append(best)
-        stories[best].add(unit)
-        centroids.set(best, stories[best].vector_sum)
-    return [story.members() for story in stories]
-
-
-def _merge_split_stories(groups: list[list[int]], vectors: np.ndarray, keywords: list[dict[str, float]],
-                         days: list[Optional[int]], settings: StorySettings) -> list[list[int]]:
-    """Join stories that a bridging article connects only in hindsight (arrival order effects)."""
-    states = []
-    centroids = _CentroidTable(vectors.shape[1])
-    for members in groups:
-        state = _StoryState()
-        for i in members:
-            state.add(_make_unit([i], vectors, keywords, days))
-        centroids.set(len(states), state.vector_sum)
-        states.append(state)
-    # Scores are cached per pair and only the merged story's are recomputed.
-    scores: dict[tuple[int, int], float] = {}
-
-    def score_pair(a: int, b: int) -> None:
-        if _stories_in_window(states[a], states[b], settings.window_days):
-            score, text = _story_link(states[a], states[b], settings)
-            if _accepts(score, text, settings):
-                scores[(a, b)] = score
-
-    everyone = list(range(len(states)))
-    for a in everyone:
-        for b in centroids.nearest(_unit(states[a].vector_sum), everyone, settings.candidate_stories + 1):
-            if b > a:
-                score_pair(a, b)
-    alive = set(everyone)
-    while scores:
-        (a, b), _ = max(scores.items(), key=lambda item: (item[1], -item[0][0], -item[0][1]))
-        for unit in states[b].units:
-            states[a].add(unit)
-        centroids.set(a, states[a].vector_sum)
-        alive.discard(b)
-        scores = {pair: score for pair, score in scores.items() if a not in pair and b not in pair}
-        for other in centroids.nearest(_unit(states[a].vector_sum), sorted(alive - {a}), settings.candidate_stories):
-            score_pair(min(a, other), max(a, other))
-    result = [states[i].members() for i in sorted(alive)]
-    return sorted(result, key=lambda members: members[0])
-
-
-def _stories_in_window(a: _StoryState, b: _StoryState, window: int) -> bool:
-    if None in (a.first_day, a.last_day, b.first_day, b.last_day):
-        return True
-    assert a.first_day is not None and a.last_day is not None and b.first_day is not None and b.last_day is not None
-    return b.first_day <= a.last_day + window and b.last_day >= a.first_day - window
-
-
-def _story_link(a: _StoryState, b: _StoryState, settings: StorySettings) -> tuple[float, float]:
-    pairs = [_link(unit, b, settings) for unit in a.units[-settings.member_links:]]
-    return max(p[0] for p in pairs), max(p[1] for p in pairs)
+            if n_stories == capacity:
+                capacity *= 2
+                sums = _grown(sums, capacity, 0.0)
+                story_size = _grown(story_size, capacity, 0.0)
+                story_first = _grown(story_first, capacity, -1)
+                story_last = _grown(story_last, capacity, -1)
+                shared = _grown(shared, capacity, 0.0)
+                seen_at = _grown(seen_at, capacity, -1)
+                touched = _grown(touched, capacity, 0)
+            best = n_stories
+            n_stories += 1
+        story_size[best] += size
+        sums[best] += vector
+        if first >= 0 and (story_first[best] < 0 or first < story_first[best]):
+            story_first[best] = first
+        if last > story_last[best]:
+            story_last[best] = last
+        labels[row] = best
+        for p in range(indptr[row], indptr[row + 1]):
+            term = terms[p]
+            post_story[n_posts] = best
+            post_weight[n_posts] = weights[p]
+            post_previous[n_posts] = newest[term]
+            post_day[n_posts] = last
+            newest[term] = n_posts
+            n_posts += 1
+    return labels
 
 
 # --- events inside a story -----------------------------------------------------
 
 
-def _events(member_docs: list[Prepared], derived: frozenset[str], settings: StorySettings) -> list[Event]:
-    clusters = _event_clusters(member_docs, settings) if len(member_docs) > 1 else [list(range(len(member_docs)))]
+def _events(member_docs: list[Prepared], derived: frozenset[str], settings: StorySettings,
+            names: frozenset[str]) -> list[Event]:
+    if len(member_docs) > 1:
+        clusters = event_clusters(_event_similarity(member_docs, settings, names), settings)
+    else:
+        clusters = [[0]]
     events: list[Event] = []
     for cluster in clusters:
         event_docs = sorted((member_docs[i] for i in cluster), key=_article_key)
@@ -479,17 +748,21 @@ def _events(member_docs: list[Prepared], derived: frozenset[str], settings: Stor
     return events
 
 
-def _event_similarity(member_docs: list[Prepared], settings: StorySettings) -> np.ndarray:
+def _event_similarity(member_docs: list[Prepared], settings: StorySettings, names: frozenset[str]) -> np.ndarray:
     """Pairwise similarity of what each article's lead says: wording, specific terms, day."""
     leads = np.stack([_lead_vector(doc, settings.lead_sentences) for doc in member_docs])
-    names = _name_forms(member_docs)
-    lead_terms = _tfidf([_specific_terms(doc, names, _lead_line_count(doc, settings.lead_sentences))
-                         for doc in member_docs])
-    term_matrix = _dense(lead_terms)
-    overlap = term_matrix @ term_matrix.T
-    days = [_day(doc.article.published) for doc in member_docs]
-    known = np.array([day is not None for day in days])
-    ordinals = np.array([day if day is not None else 0 for day in days], dtype=np.float64)
+    lead_terms = _dense(_tfidf([_specific_terms(doc, names, _lead_line_count(doc, settings.lead_sentences))
+                                for doc in member_docs]))
+    days = np.array([_day(doc.article.published) or UNDATED for doc in member_docs], dtype=np.int64)
+    return event_similarity(leads, lead_terms, days, settings)
+
+
+def event_similarity(leads: np.ndarray, lead_terms: np.ndarray, days: np.ndarray,
+                     settings: StorySettings) -> np.ndarray:
+    """Pairwise similarity of a story's articles from unit lead embeddings, unit lead-term rows and day ordinals."""
+    overlap = lead_terms @ lead_terms.T
+    known = days != UNDATED
+    ordinals = np.where(known, days, 0).astype(np.float64)
     closeness = np.exp(-np.abs(ordinals[:, None] - ordinals[None, :]) / settings.event_date_scale_days)
     closeness[~(known[:, None] & known[None, :])] = 0.5  # unknown dates neither join nor split
     total = settings.event_text_weight + settings.event_keyword_weight + settings.event_date_weight
@@ -497,10 +770,12 @@ def _event_similarity(member_docs: list[Prepared], settings: StorySettings) -> n
             + settings.event_date_weight * closeness) / total
 
 
-def _event_clusters(member_docs: list[Prepared], settings: StorySettings) -> list[list[int]]:
+def event_clusters(similarity: np.ndarray, settings: StorySettings) -> list[list[int]]:
     """Average-link agglomeration; the cut sits between two absolute bounds, at the story's mean similarity."""
-    similarity = _event_similarity(member_docs, settings).astype(np.float64)
-    n = len(member_docs)
+    similarity = np.asarray(similarity, dtype=np.float64)
+    n = len(similarity)
+    if n < 2:
+        return [list(range(n))]
     off_diagonal = similarity[~np.eye(n, dtype=bool)]
     cut = float(np.clip(off_diagonal.mean(), settings.event_different, settings.event_same))
     # Lance-Williams update keeps cluster-to-cluster average links in one matrix.

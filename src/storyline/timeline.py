@@ -658,4 +658,5 @@ def _entry(story_id: str, group: list[_Mention]) -> TimelineEntry:
         text=first.sentence.text,
         articles=articles,
         evidence=evidence,
+        anchor=next((m.anchor.article for m in group if m.anchor is not None), None),
     )

@@ -58,18 +58,22 @@ def story(story_id: str, db_path: str) -> None:
 @click.option("--json", "json_path", metavar="FILE", help="Write the storyline/1 JSON export here ('-' for stdout).")
 @click.option("--csv", "csv_dir", metavar="DIR", help="Write one CSV file per table into DIR.")
 @click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
+@click.option("--graphml", "graphml_path", metavar="FILE",
+              help="Write the provenance graph (articles, reuse relations) as GraphML for Gephi or networkx.")
 @filter_options
 def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_path: Optional[str],
-           since: Optional[str], until: Optional[str], outlets: tuple[str, ...]) -> None:
-    """Export the analysis as JSON (storyline/1), CSV tables or an HTML report.
+           since: Optional[str], until: Optional[str], outlets: tuple[str, ...],
+           graphml_path: Optional[str]) -> None:
+    """Export the analysis as JSON (storyline/1), CSV tables, an HTML report or a GraphML provenance graph.
 
     \b
     Examples:
       storyline export --json out.json --since 2025-01-01
       storyline export --csv tables/
+      storyline export --graphml provenance.graphml
     """
-    if not (json_path or csv_dir or html_path):
-        raise click.UsageError("give --json FILE, --csv DIR or --html FILE")
+    if not (json_path or csv_dir or html_path or graphml_path):
+        raise click.UsageError("give --json FILE, --csv DIR, --html FILE or --graphml FILE")
     with store_at(db_path, read_only=True) as store:
         analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
                                                 outlets=list(outlets) or None)
@@ -84,6 +88,12 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
         except OSError as error:
             raise Fatal(f"{error.filename}: {error.strerror}") from error
         err.print(f"wrote {csv_dir}")
+    if graphml_path:
+        try:
+            export_views.write_graphml(analysis, graphml_path)
+        except OSError as error:
+            raise Fatal(f"{error.filename}: {error.strerror}") from error
+        err.print(f"wrote {graphml_path}")
 
 
 @cli.command()

@@ -1,0 +1,301 @@
+"""The web app: server-rendered pages over the store, each with a JSON twin.
+
+Every page answers in JSON at the same URL with ``.json`` appended to the last path
+segment (``/stories/s-1a2b.json``) or with ``?format=json``; the JSON is exactly the
+data the template renders (see :mod:`storyline.web.views`). Pages read through a pool
+of read-only connections; uploads are written by one writer thread
+(:mod:`storyline.web.jobs`). No page loads anything from another server.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import tempfile
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator, Optional
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from starlette.datastructures import UploadFile
+
+from .. import pipeline
+from ..store import DEFAULT_DB, StoreError, open_store
+from . import views
+from .jobs import ReaderPool, UploadJobs
+from .security import Guard, RequestTooLarge, is_loopback, safe_upload_name, same_secret
+
+log = logging.getLogger("storyline.web")
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+UPLOAD_PATH = "/upload"
+MAX_QUERY_CHARS = 300
+MAX_FILTER_VALUES = 20
+FACETS_SECONDS = 30.0
+COPY_CHUNK = 1 << 16
+
+
+@dataclass
+class WebConfig:
+    """How the server runs; ``uploads_allowed`` follows from the binding, the token and --read-only."""
+
+    db_path: str = DEFAULT_DB
+    host: str = "127.0.0.1"
+    port: int = 8000
+    read_only: bool = False
+    token: Optional[str] = None
+    max_upload_bytes: int = 20 * 1024 * 1024
+    max_upload_files: int = 100
+    max_body_bytes: int = 64 * 1024
+    readers: int = 8
+    uploads_dir: Optional[str] = None
+    models: Optional[pipeline.Models] = field(default=None, repr=False)
+
+    @property
+    def uploads_allowed(self) -> bool:
+        return not self.read_only and (is_loopback(self.host) or bool(self.token))
+
+    @property
+    def uploads_reason(self) -> str:
+        if self.read_only:
+            return "the server was started with --read-only"
+        if not self.uploads_allowed:
+            return "the server is reachable from other machines and was started without --token"
+        return ""
+
+    def upload_folder(self) -> Path:
+        if self.uploads_dir:
+            return Path(self.uploads_dir)
+        db = Path(self.db_path).resolve()
+        return db.with_name(db.name + ".uploads")
+
+
+def _environment() -> Environment:
+    environment = Environment(loader=PackageLoader("storyline.web", "templates"), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
+    environment.filters["score"] = lambda value: f"{float(value):.2f}"
+    environment.filters["pid"] = views.path_id
+    environment.globals["snippet"] = views.snippet_markup
+    environment.globals["marked_text"] = views.marked_text
+    environment.globals["article_marks"] = views.article_marks
+    environment.globals["compare_marks"] = views.compare_marks
+    environment.globals["ledger_cells"] = views.ledger_cells
+    return environment
+
+
+def _wants_json(request: Request, raw_id: str = "") -> tuple[str, bool]:
+    """The id with a ``.json`` suffix removed, and whether the JSON twin was asked for."""
+    if raw_id.endswith(".json"):
+        return raw_id[: -len(".json")], True
+    return raw_id, request.query_params.get("format") == "json"
+
+
+def create_app(config: WebConfig) -> FastAPI:
+    """The ASGI app for one store (wrapped in :class:`~storyline.web.security.Guard` by :func:`build_asgi`)."""
+    if not config.read_only:
+        # Create or migrate the store once, before any reader opens it.
+        open_store(config.db_path).close()
+    elif not Path(config.db_path).exists():
+        raise StoreError(f"{config.db_path}: no such database")
+    pool = ReaderPool(config.db_path, config.readers)
+    facets_cache: dict[str, Any] = {"at": 0.0, "value": None}
+
+    def forget_facets() -> None:
+        facets_cache["at"] = 0.0
+
+    jobs = UploadJobs(config.db_path, config.upload_folder(), models=config.models, on_change=forget_facets) \
+        if config.uploads_allowed else None
+    csrf = secrets.token_urlsafe(32)
+    templates = _environment()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if jobs is not None:
+            jobs.close()
+        pool.close()
+
+    # No interactive docs: they load scripts from a CDN, and nothing here may reach the network.
+    app = FastAPI(title="storyline", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.config = config
+    app.state.jobs = jobs
+    app.state.pool = pool
+
+    def render(request: Request, template: str, data: dict[str, Any], as_json: bool, status: int = 200,
+               **extra: Any) -> Response:
+        if as_json:
+            return JSONResponse(data, status_code=status)
+        json_url = request.url.path + ".json" + (f"?{request.url.query}" if request.url.query else "")
+        html = templates.get_template(template).render(
+            data=data, json_url=json_url, uploads=config.uploads_allowed, **extra)
+        return HTMLResponse(html, status_code=status)
+
+    def not_found(request: Request, what: str, as_json: bool) -> Response:
+        return render(request, "error.html", {"error": f"no {what}"}, as_json, status=404)
+
+    def facets() -> dict[str, Any]:
+        if facets_cache["value"] is None or time.monotonic() - facets_cache["at"] > FACETS_SECONDS:
+            with pool.reader() as store:
+                facets_cache["value"] = store.facets()
+            facets_cache["at"] = time.monotonic()
+        return facets_cache["value"]
+
+    @app.get("/", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/stories", status_code=303)
+
+    @app.get("/stories")
+    @app.get("/stories.json")
+    def stories(request: Request, q: str = "", since: str = "", until: str = "",
+                outlet: list[str] = Query(default=[]), language: list[str] = Query(default=[]),
+                page: int = Query(default=1, ge=1, le=100_000)) -> Response:
+        _, as_json = _wants_json(request, request.url.path)
+        q = q.strip()[:MAX_QUERY_CHARS]
+        outlets = [o for o in outlet if o.strip()][:MAX_FILTER_VALUES]
+        languages = [lang for lang in language if lang.strip()][:MAX_FILTER_VALUES]
+        try:
+            with pool.reader() as store:
+                data = views.stories_page(store, query=q, since=since.strip() or None, until=until.strip() or None,
+                                          outlets=outlets, languages=languages, page=page, facets=facets())
+        except ValueError as error:
+            return render(request, "error.html", {"error": str(error)}, as_json, status=400)
+        return render(request, "stories.html", data, as_json)
+
+    @app.get("/stories/{story_id}")
+    def story(request: Request, story_id: str) -> Response:
+        story_id, as_json = _wants_json(request, story_id)
+        with pool.reader() as store:
+            data = views.story_page(store, story_id)
+        if data is None:
+            return not_found(request, f"story {story_id!r}", as_json)
+        if data["story"]["id"] != story_id and not as_json:
+            # A story merged into another: its old URL keeps working.
+            return RedirectResponse(f"/stories/{views.path_id(data['story']['id'])}", status_code=301)
+        return render(request, "story.html", data, as_json, links=views.article_links(data["articles"]),
+                      claim_by_id={claim["id"]: claim for claim in data["claims"]})
+
+    @app.get("/articles/{article_id}")
+    def article(request: Request, article_id: str, span: str = "") -> Response:
+        article_id, as_json = _wants_json(request, article_id)
+        focus = None
+        start, _, end = span.partition("-")
+        if start.isdigit() and end.isdigit() and len(span) < 24:
+            focus = (int(start), int(end))
+        with pool.reader() as store:
+            data = views.article_page(store, article_id, focus)
+        if data is None:
+            return not_found(request, f"article {article_id!r}", as_json)
+        return render(request, "article.html", data, as_json)
+
+    @app.get("/compare/{left_id}/{right_id}")
+    def compare(request: Request, left_id: str, right_id: str) -> Response:
+        right_id, as_json = _wants_json(request, right_id)
+        with pool.reader() as store:
+            data = views.compare_page(store, left_id, right_id)
+        if data is None:
+            return not_found(request, f"pair of articles {left_id!r} and {right_id!r}", as_json)
+        return render(request, "compare.html", data, as_json)
+
+    @app.get("/entities/{entity_id}")
+    def entity(request: Request, entity_id: str) -> Response:
+        entity_id, as_json = _wants_json(request, entity_id)
+        with pool.reader() as store:
+            data = views.entity_page(store, entity_id)
+        if data is None:
+            return not_found(request, f"entity {entity_id!r}", as_json)
+        return render(request, "entity.html", data, as_json)
+
+    def upload_status() -> dict[str, Any]:
+        return {"enabled": config.uploads_allowed, "reason": config.uploads_reason,
+                "token_required": bool(config.token), "max_bytes": config.max_upload_bytes,
+                "max_files": config.max_upload_files}
+
+    @app.get("/upload")
+    @app.get("/upload.json")
+    def upload_form(request: Request, token: str = "") -> Response:
+        _, as_json = _wants_json(request, request.url.path)
+        data = upload_status()
+        return render(request, "upload.html", data, as_json, csrf=csrf, token=token[:200])
+
+    @app.post(UPLOAD_PATH)
+    async def upload(request: Request) -> Response:
+        as_json = request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", "")
+        if jobs is None:
+            return render(request, "error.html", {"error": "uploads are off: " + config.uploads_reason}, as_json, 403)
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+            return render(request, "error.html", {"error": "cross-site upload refused"}, as_json, 403)
+        try:
+            form = await request.form(max_files=config.max_upload_files, max_fields=10)
+        except RequestTooLarge:
+            return render(request, "error.html", {"error": "upload too large"}, as_json, 413)
+        except Exception as error:  # noqa: BLE001 - a malformed form is the client's problem: say what it was
+            return render(request, "error.html", {"error": f"unreadable upload: {error}"}, as_json, 400)
+        try:
+            given_csrf = form.get("csrf") or request.headers.get("x-storyline-csrf")
+            if not same_secret(given_csrf if isinstance(given_csrf, str) else None, csrf):
+                return render(request, "error.html", {"error": "stale or missing form token; reload the upload page"},
+                              as_json, 403)
+            if config.token:
+                given = form.get("token") or request.headers.get("x-storyline-token")
+                if not same_secret(given if isinstance(given, str) else None, config.token):
+                    return render(request, "error.html", {"error": "a valid access token is required"}, as_json, 403)
+            files = [item for item in form.getlist("files") if isinstance(item, UploadFile)]
+            if not files:
+                return render(request, "error.html", {"error": "no files were uploaded"}, as_json, 400)
+            staged = Path(tempfile.mkdtemp(prefix="storyline-upload-"))
+            names: list[str] = []
+            for item in files:
+                name = safe_upload_name(item.filename or "")
+                if name is None:
+                    continue
+                while name in names:
+                    name = "_" + name
+                with (staged / name).open("wb") as handle:
+                    while chunk := await item.read(COPY_CHUNK):
+                        handle.write(chunk)
+                names.append(name)
+        finally:
+            await form.close()
+        if not names:
+            return render(request, "error.html", {"error": "no usable file names"}, as_json, 400)
+        job = jobs.submit(staged, names)
+        if as_json:
+            return JSONResponse({"job": job.id, "status": f"/jobs/{job.id}.json", "page": f"/jobs/{job.id}"},
+                                status_code=202)
+        return RedirectResponse(f"/jobs/{job.id}", status_code=303)
+
+    @app.get("/jobs/{job_id}")
+    def job_status(request: Request, job_id: str) -> Response:
+        job_id, as_json = _wants_json(request, job_id)
+        job = jobs.get(job_id) if jobs is not None else None
+        if job is None:
+            return not_found(request, "such upload job", as_json)
+        return render(request, "job.html", job.to_json(), as_json)
+
+    return app
+
+
+def build_asgi(config: WebConfig) -> Any:
+    """The app with its guards around it: what a server runs."""
+    allowed = {"localhost", "127.0.0.1", "::1", config.host.strip("[]").lower()} if is_loopback(config.host) else None
+    return Guard(create_app(config), max_body=config.max_body_bytes,
+                 max_upload_body=config.max_upload_bytes + 64 * 1024, upload_path=UPLOAD_PATH,
+                 allowed_hosts=allowed)
+
+
+CONFIG_ENV = "STORYLINE_WEB_CONFIG"
+
+
+def app_from_environment() -> Any:
+    """Factory for several server processes (``--workers``): the config travels in an environment variable."""
+    settings = json.loads(os.environ[CONFIG_ENV])
+    return build_asgi(WebConfig(**settings))
