@@ -78,6 +78,7 @@ def test_seeds_every_stage_has_results(seeds_analysed):
     statuses = {c["status"] for c in export["claims"]}
     assert {"corroborated", "single-source"} <= statuses
     assert 1 <= export["stories"][0]["independent_sources"] < 5
+    assert any(c["opinion"] for c in export["claims"]) and ">opinion" in html  # marked, not taken as fact
     assert export["stories"][0]["title"] and export["stories"][0]["title"] in html
 
 

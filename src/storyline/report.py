@@ -344,6 +344,8 @@ class _Builder:
             "text": claim["text"],
             "kind": claim["kind"],
             "status": claim["status"],
+            "opinion": claim.get("opinion", False),
+            "markers": claim.get("markers", []),
             "speaker": speaker["name"] if speaker else claim["speaker"],
             "outlets": [self.article_ref(article) for article in claim["articles"]],
             "independent_sources": claim["independent_sources"],

@@ -100,9 +100,13 @@ def story_report(analysis: Analysis, story: Story) -> Panel:
                       title_justify="left", expand=True)
         for column in ("status", "sources", "claim", "carried by"):
             table.add_column(column)
-        ranked = sorted(claims, key=lambda c: (c.status != "contradicted", -c.independent_sources, c.id))
+        # Contradictions first, then the best-sourced facts; opinion last: it is wording, not a checkable fact.
+        ranked = sorted(claims, key=lambda c: (c.status != "contradicted", c.opinion, -c.independent_sources, c.id))
         for claim in ranked[:CLAIMS_SHOWN]:
-            table.add_row(Text(claim.status, style=STATUS_STYLE.get(claim.status, "")), str(claim.independent_sources),
+            status = Text(claim.status, style=STATUS_STYLE.get(claim.status, ""))
+            if claim.opinion:
+                status.append("\nopinion", style="magenta")
+            table.add_row(status, str(claim.independent_sources),
                           Text(claim.text[:160]), Text(", ".join(article_label(articles.get(a)) for a in claim.articles)))
         if len(ranked) > CLAIMS_SHOWN:
             table.caption = f"{len(ranked) - CLAIMS_SHOWN} more in the JSON export and the HTML report"
