@@ -34,11 +34,17 @@ class MultilingualUSE:
         # 2-vCPU machine and runs about 20x slower than 1 thread.
         self._model = USE(threads=threads)
 
+    # Sentences are encoded in chunks of similar length: the model pads a batch to its longest
+    # sentence, so one big mixed batch costs 2-3x more than sorted chunks.
+    chunk = 64
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimensions), dtype=np.float32)
-        vectors = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
-        return _unit_rows(vectors)
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.chunk):
+            rows = order[start:start + self.chunk]
+            out[rows] = np.asarray(self._model.encode([texts[i] for i in rows]), dtype=np.float32)
+        return _unit_rows(out)
 
 
 class HashingEmbedder:
