@@ -510,21 +510,13 @@ def _files(paths: Iterable[Union[str, Path]], skip: SkipHandler) -> Iterator[tup
 
 
 def _directory_files(path: Path, source: str, skip: SkipHandler) -> Iterator[tuple[Path, str]]:
-    try:
-        names = sorted(entry.name for entry in os.scandir(path))
-    except OSError as error:
-        skip(Skipped(source, f"cannot list directory: {error.strerror or error}"))
-        return
-    for name in names:
-        if name.startswith("."):
-            continue
-        child = path / name
-        child_source = os.path.join(source, name)
-        # Symlinked folders are not followed: they can loop.
-        if child.is_dir() and not child.is_symlink():
-            yield from _directory_files(child, child_source, skip)
-        elif not child.is_dir():
-            yield child, child_source
+    from .readers import walk_directory
+
+    for item in walk_directory(path, source):
+        if isinstance(item, Skipped):
+            skip(item)
+        else:
+            yield item
 
 
 def _reader_name(path: Path, source: str, skip: SkipHandler) -> Optional[str]:

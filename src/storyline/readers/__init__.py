@@ -141,7 +141,8 @@ def read_paths(paths: Iterable[Union[str, Path]], *, max_article_bytes: int = 10
             yield from _read_file(path, source, options)
 
 
-def _read_directory(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
+def walk_directory(path: Path, source: str) -> Iterator[Union[tuple[Path, str], Skipped]]:
+    """The files below a directory with their sources, sorted; hidden files are left out."""
     try:
         names = sorted(entry.name for entry in os.scandir(path))
     except OSError as error:
@@ -154,9 +155,17 @@ def _read_directory(path: Path, source: str, options: ReadOptions) -> Iterator[R
         child_source = os.path.join(source, name)
         # Symlinked folders are not followed: they can loop.
         if child.is_dir() and not child.is_symlink():
-            yield from _read_directory(child, child_source, options)
+            yield from walk_directory(child, child_source)
         elif not child.is_dir():
-            yield from _read_file(child, child_source, options)
+            yield child, child_source
+
+
+def _read_directory(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
+    for item in walk_directory(path, source):
+        if isinstance(item, Skipped):
+            yield item
+        else:
+            yield from _read_file(*item, options)
 
 
 def _read_file(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
