@@ -1,6 +1,7 @@
 """Load test of the web app: the story page of a 100k-article store under 20 concurrent clients.
 
     python benchmarks/bench_web.py [STORE] [--articles 100000] [--clients 20] [--seconds 20] [--workers 1]
+                                   [--page-cache-mb 0]
 
 1. If STORE (default ``out/bench-web-100k.db``) does not exist, generate it: synthetic
    articles (about 1 KB of text each, 10 per story, dates over two years, 150 outlets,
@@ -11,7 +12,9 @@
    per-story results go in by a fast path (plain INSERTs in one transaction, the same
    rows ``Store.ingest`` and ``save_story_result`` write) so generation takes a minute,
    not an hour. No model runs: the web app only reads stored results.
-2. Start ``storyline serve --read-only`` on 127.0.0.1 (a subprocess).
+2. Start ``storyline serve --read-only`` on 127.0.0.1 (a subprocess), by default with its
+   page cache off (``--page-cache-mb 0``) so every story page is read and rendered: the
+   figure is a page's full cost, not a cache's.
 3. Load it with ``wrk`` when installed (closed loop, one connection per client, a random
    story per request), else with an async httpx client at the same concurrency. The
    peer in the same run is the server's cheapest response (a static file), a floor for
@@ -177,9 +180,9 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(db: Path, port: int, workers: int) -> subprocess.Popen:
+def start_server(db: Path, port: int, workers: int, page_cache_mb: int) -> subprocess.Popen:
     command = [str(Path(sys.executable).with_name("storyline")), "serve", "--db", str(db), "--read-only",
-               "--port", str(port), "--workers", str(workers)]
+               "--port", str(port), "--workers", str(workers), "--page-cache-mb", str(page_cache_mb)]
     server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -195,7 +198,15 @@ def start_server(db: Path, port: int, workers: int) -> subprocess.Popen:
 WRK_SCRIPT = """
 local ids = {}
 for line in io.lines("%(ids)s") do ids[#ids + 1] = line end
-math.randomseed(7)
+-- Each wrk thread has its own Lua state: seed each differently, or they would ask for the same ids.
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("seed", 7 + threads)
+end
+init = function(args)
+  math.randomseed(seed)
+end
 request = function()
   return wrk.format("GET", "%(prefix)s" .. ids[math.random(#ids)] .. "%(suffix)s")
 end
@@ -262,6 +273,8 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=1, help="server processes (storyline serve --workers)")
+    parser.add_argument("--page-cache-mb", type=int, default=0,
+                        help="the server's page cache (default off: every request builds its page)")
     parser.add_argument("--client", choices=["auto", "wrk", "httpx"], default="auto")
     parser.add_argument("--target-p95-ms", type=float, default=100.0)
     args = parser.parse_args()
@@ -275,7 +288,7 @@ def main() -> int:
         article_ids = [row[0] for row in store.db.execute("SELECT article_id FROM story_articles ORDER BY article_id")]
     client = args.client if args.client != "auto" else ("wrk" if shutil.which("wrk") else "httpx")
     port = free_port()
-    server = start_server(db, port, args.workers)
+    server = start_server(db, port, args.workers, args.page_cache_mb)
     rows = []
     try:
         with tempfile.TemporaryDirectory() as folder:
@@ -297,7 +310,8 @@ def main() -> int:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=20)
     print(f"store: {db} ({count} articles, {len(story_ids)} stories); server: storyline serve --read-only "
-          f"--workers {args.workers}; client: {client}, {args.clients} concurrent, {args.seconds} s per target")
+          f"--workers {args.workers} --page-cache-mb {args.page_cache_mb}; client: {client}, {args.clients} concurrent, "
+          f"{args.seconds} s per target")
     print(f"{'target':<22}{'requests':>9}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}"
           f"{'server CPU ms/req':>19}")
     for name, r in rows:

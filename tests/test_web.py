@@ -189,6 +189,53 @@ def test_merged_story_id_redirects(analysed_db, tmp_path, everything):
         assert c.get("/stories/s-old.json").json()["story"]["id"] == story.id
 
 
+def test_story_page_cache_serves_until_the_store_changes(analysed_db, tmp_path, everything):
+    db = tmp_path / "copy.db"
+    shutil.copy(analysed_db, db)
+    story = seed_story(everything)
+    article_id = sorted(story.articles)[0]
+    asgi = build_asgi(WebConfig(db_path=str(db), read_only=True))
+    cache = asgi.app.state.page_cache
+    with TestClient(asgi, base_url="http://127.0.0.1") as c:
+        first = c.get(f"/stories/{story.id}")
+        assert first.status_code == 200 and first.headers["content-type"].startswith("text/html")
+        assert cache.size > 0
+        again = c.get(f"/stories/{story.id}")
+        assert again.text == first.text and again.headers["content-type"] == first.headers["content-type"]
+        assert "content-security-policy" in again.headers, "a cached page still passes through the guards"
+        assert c.get(f"/stories/{story.id}.json").json()["story"]["id"] == story.id
+        # Another process (here: another connection) changes the store: the cached page is stale.
+        with open_store(db) as writer, writer.transaction() as connection:
+            connection.execute("UPDATE articles SET title = 'Retitled by a later run' WHERE id = ?", (article_id,))
+        assert "Retitled by a later run" in c.get(f"/stories/{story.id}").text
+        assert "Retitled by a later run" in c.get(f"/stories/{story.id}").text
+        titles = {a["id"]: a["title"] for a in c.get(f"/stories/{story.id}.json").json()["articles"]}
+        assert titles[article_id] == "Retitled by a later run"
+
+
+def test_page_cache_is_bounded_in_bytes():
+    from starlette.responses import Response
+
+    from storyline.web.app import PageCache
+    from storyline.web.jobs import Snapshot
+
+    cache = PageCache(max_bytes=1000)
+    now = Snapshot(built_at=1, current=1)
+    for index in range(10):
+        cache.put((f"/stories/{index}", ""), now, Response(b"x" * 200, media_type="text/html"))
+    assert cache.size <= 1000
+    assert cache.get(("/stories/0", ""), now) is None, "the least recently used page went first"
+    assert cache.get(("/stories/9", ""), now).body == b"x" * 200
+    assert cache.get(("/stories/9", ""), Snapshot(built_at=2, current=2)) is None, "a later store generation"
+
+
+def test_templates_read_dict_keys_and_keep_dict_methods():
+    from storyline.web.app import _environment
+
+    template = _environment().from_string("{{ d.title }}|{{ d.get('title') }}|{{ d.get('absent', 'none') }}")
+    assert template.render(d={"title": "<T>", "get": "a key named like a method"}) == "&lt;T&gt;|&lt;T&gt;|none"
+
+
 # --- security --------------------------------------------------------------------------------
 
 

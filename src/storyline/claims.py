@@ -1094,7 +1094,11 @@ game match final tournament championship race concert show premiere trial hearin
 meeting summit talks deal agreement merger acquisition takeover purchase sale launch release recall
 death injury arrest detention rescue evacuation outbreak epidemic surgery operation rehab visit tour
 resignation dismissal appointment nomination award win victory defeat loss scandal spill leak hijacking kidnapping
+offer arson damage help treatment decision stay stint investigation statement announcement campaign conviction
+probation addiction exit return departure arrival sentencing charge charges ruling bid search hunt manhunt
 """.split())
+# Deverbal nouns name an action ("the nomination", "the settlement") whatever the story.
+_DEVERBAL_SUFFIXES = ("ation", "ition", "ution", "sion", "ment")
 _EVENT_SUFFIXES = ("ation", "ition", "sion", "tion", "ment", "ing", "ure", "al", "ance", "ence")
 # Dependency labels whose subtree is another event's clause, not an argument of this one.
 _CLAUSE_DEPS = frozenset({"conj", "ccomp", "advcl", "parataxis", "xcomp", "relcl", "acl", "csubj", "cc", "punct"})
@@ -1152,7 +1156,18 @@ def _verbal_stem(lemma: str, verbs: set[str]) -> str:
 
 
 def _is_event_noun(lemma: str, verbs: set[str]) -> bool:
-    return lemma in EVENT_NOUNS or _verbal_stem(lemma, verbs) != lemma
+    return (lemma in EVENT_NOUNS or _verbal_stem(lemma, verbs) != lemma
+            or (len(lemma) >= 7 and lemma.endswith(_DEVERBAL_SUFFIXES)))
+
+
+def _headline_predicate(word: str, verbs: set[str]) -> Optional[str]:
+    """The verb or event noun a capitalised headline word stands for ("Checks" -> "check"), or None."""
+    lower = word.lower()
+    for candidate in (lower, lower[:-1] if lower.endswith("s") else lower, lower[:-2] if lower.endswith("es") else lower,
+                      lower[:-2] if lower.endswith("ed") else lower, lower[:-1] if lower.endswith("ed") else lower):
+        if candidate in verbs or candidate in EVENT_NOUNS:
+            return candidate
+    return None
 
 
 def _clause_span(token: object) -> Span:
@@ -1208,12 +1223,19 @@ def extract_event_mentions(doc: Prepared, nlp: object, *, story_verbs: Optional[
         lemma = token.lemma_.lower()
         if not lemma.isalpha() or len(lemma) < 3:
             continue
-        if token.pos_ == "VERB":
-            if lemma in _LIGHT_VERBS and not any(c.dep_ in _OBJECT_DEPS for c in token.children):
+        pos = token.pos_
+        if pos == "VERB":
+            if lemma == "be":
                 continue
-        elif token.pos_ == "NOUN":
+        elif pos == "NOUN":
             if not _is_event_noun(lemma, verbs):
                 continue
+        elif pos == "PROPN" and token.text[:1].isupper():
+            # Title-cased headlines tag their verbs as names: "Lohan Checks Into Rehab".
+            headline = _headline_predicate(token.text, verbs)
+            if headline is None:
+                continue
+            lemma, pos = headline, "VERB" if headline in verbs else "NOUN"
         else:
             continue
         start = token.idx
@@ -1221,7 +1243,7 @@ def extract_event_mentions(doc: Prepared, nlp: object, *, story_verbs: Optional[
         span = _clause_span(token)
         events.append(EventMention(
             article=doc.id, trigger=(start, start + len(token.text)), lemma=lemma, key=_verbal_stem(lemma, verbs),
-            pos=token.pos_, span=span, wording=text[span[0]:span[1]], sentence_index=index,
+            pos=pos, span=span, wording=text[span[0]:span[1]], sentence_index=index,
             actors=_argument_heads(token, _SUBJECT_DEPS), patients=_argument_heads(token, _OBJECT_DEPS),
             places=tuple(dict.fromkeys(places_by_sentence.get(index, ()))),
             dates=tuple(d for d in dates_by_sentence.get(index, ()) if not d.relative),

@@ -28,8 +28,11 @@ MIN_TOKEN_CHARS = 16
               help="Largest upload (all files of one request together).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Server processes; more than one needs --read-only (upload progress lives in one process).")
+@click.option("--page-cache-mb", default=32, show_default=True, type=click.IntRange(0, 65536),
+              help="Memory for rendered story pages, per server process (0: no cache). Pages are kept until "
+                   "the store changes.")
 def serve(db_path: str, host: str, port: int, read_only: bool, token: Optional[str], max_upload_mb: int,
-          workers: int) -> None:
+          workers: int, page_cache_mb: int) -> None:
     """Explore the store in a browser: stories, provenance graphs, the claim ledger, timelines.
 
     Every page has a JSON twin: add .json to its address. Uploads (the same readers as
@@ -43,14 +46,14 @@ def serve(db_path: str, host: str, port: int, read_only: bool, token: Optional[s
     """
     import uvicorn  # imported here: the other commands need no web server
 
-    from ..web.app import CONFIG_ENV, WebConfig, build_asgi
+    from ..web.app import CONFIG_ENV, WebConfig, build_asgi, tune_gc_for_serving
 
     if token is not None and len(token) < MIN_TOKEN_CHARS:
         raise click.BadParameter(f"use at least {MIN_TOKEN_CHARS} characters", param_hint="--token")
     if workers > 1 and not read_only:
         raise click.BadParameter("more than one worker needs --read-only", param_hint="--workers")
     config = WebConfig(db_path=db_path, host=host, port=port, read_only=read_only, token=token,
-                       max_upload_bytes=max_upload_mb * 1024 * 1024)
+                       max_upload_bytes=max_upload_mb * 1024 * 1024, page_cache_bytes=page_cache_mb * 1024 * 1024)
     if not config.uploads_allowed:
         click.echo(f"uploads are off: {config.uploads_reason}", err=True)
     try:
@@ -62,6 +65,8 @@ def serve(db_path: str, host: str, port: int, read_only: bool, token: Optional[s
                         workers=workers, log_level="warning", access_log=False)
         else:
             click.echo(f"storyline is serving {db_path} at http://{host}:{port}/", err=True)
-            uvicorn.run(build_asgi(config), host=host, port=port, log_level="warning", access_log=False)
+            asgi = build_asgi(config)
+            tune_gc_for_serving()
+            uvicorn.run(asgi, host=host, port=port, log_level="warning", access_log=False)
     except StoreError as error:
         raise Fatal(str(error)) from error

@@ -28,6 +28,18 @@ MAX_KEPT_JOBS = 200
 POOL_WAIT_SECONDS = 30
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Store generations around one read: ``built_at`` to file what it builds under, ``current`` to look up.
+
+    A page built under generation g may be served to a request whose ``current`` is at most g:
+    every commit that request could see had been noticed (and counted) before g was read.
+    """
+
+    built_at: int
+    current: int
+
+
 class ReaderPool:
     """Read-only store connections handed out one per request; each request reads one consistent snapshot."""
 
@@ -37,14 +49,33 @@ class ReaderPool:
         self._idle: queue.LifoQueue[Store] = queue.LifoQueue()
         self._opened = 0
         self._lock = threading.Lock()
+        # Bumped whenever any connection sees a commit it had not seen (PRAGMA data_version),
+        # whoever made it: the upload writer here or `storyline analyze` in another process.
+        self.generation = 0
+        self._data_versions: dict[int, int] = {}
 
     @contextmanager
     def reader(self) -> Iterator[Store]:
+        with self.snapshot() as (store, _):
+            yield store
+
+    @contextmanager
+    def snapshot(self) -> Iterator[tuple[Store, Snapshot]]:
+        """A reader as :meth:`reader`, with the store generations a cache of its pages needs."""
         store = self._take()
         try:
+            # Read before the snapshot starts: what is built from this snapshot is at least this fresh.
+            before = self.generation
             # One read transaction per request: an upload committing meanwhile cannot tear a page.
             store.db.execute("BEGIN")
-            yield store
+            data_version = store.db.execute("PRAGMA data_version").fetchone()[0]
+            with self._lock:
+                # A connection's data_version changes when another connection commits; a new
+                # connection's first value says nothing, so it counts as a change too.
+                if self._data_versions.get(id(store)) != data_version:
+                    self._data_versions[id(store)] = data_version
+                    self.generation += 1
+            yield store, Snapshot(built_at=before, current=self.generation)
         finally:
             if store.db.in_transaction:
                 store.db.execute("ROLLBACK")

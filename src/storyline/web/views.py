@@ -142,14 +142,15 @@ _LEDGER_CELLS = {
 
 def ledger_cells(cells: Sequence[Optional[str]]) -> Markup:
     """One ledger row's cells: fixed markup per state (no article text reaches it)."""
-    return Markup("").join(_LEDGER_CELLS[cell] for cell in cells)
+    # A plain join: Markup.join would escape each (already safe, constant) cell again.
+    return Markup("".join([_LEDGER_CELLS[cell] for cell in cells]))
 
 
 def article_links(articles: Sequence[Mapping[str, Any]]) -> dict[str, Markup]:
     """A link to each article, labelled by outlet, built once per page (every piece escaped)."""
     return {
-        article["id"]: Markup('<a class="art" href="/articles/{}" title="{}">{}</a>').format(
-            path_id(article["id"]), article["title"] or article["source"], article["label"])
+        article["id"]: Markup(f'<a class="art" href="/articles/{escape(path_id(article["id"]))}"'
+                              f' title="{escape(article["title"] or article["source"])}">{escape(article["label"])}</a>')
         for article in articles
     }
 
