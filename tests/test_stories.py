@@ -277,3 +277,86 @@ def test_shipped_defaults_are_the_settings_defaults():
     assert StorySettings.defaults() == StorySettings() == StorySettings(**shipped)
     with pytest.raises(ValueError):
         StorySettings(window_days=30, partition_days=14)
+
+
+# --- the split test and the fragment pass, on hand-made signals ---------------------------
+
+from storyline.stories import attach_fragments, split_lookalikes, term_key
+
+
+def _hand_signals(term_rows: list[dict[str, float]], vectors: np.ndarray, days: list[int] | None = None) -> StorySignals:
+    """Signals from explicit term weights (unit-normalised per row) and embeddings, one article per row."""
+    indptr, terms, weights = [0], [], []
+    for row in term_rows:
+        norm = float(np.sqrt(sum(w * w for w in row.values())))
+        for term in sorted(row, key=term_key):
+            terms.append(term_key(term))
+            weights.append(row[term] / norm)
+        indptr.append(len(terms))
+    n = len(term_rows)
+    day = np.array(days if days is not None else [-1] * n, dtype=np.int64)
+    return StorySignals(np.array([f"a{i:03d}" for i in range(n)]), vectors.astype(np.float32),
+                        np.array(indptr, dtype=np.int64), np.array(terms, dtype=np.int64),
+                        np.array(weights, dtype=np.float32), day, day.copy(), np.ones(n, dtype=np.int64))
+
+
+def _same_topic_vectors(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    topic = rng.normal(size=16)
+    vectors = topic + 0.3 * rng.normal(size=(n, 16))
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_split_test_parts_two_lookalikes_sharing_their_setting():
+    # Twelve articles glued by their setting (team, city); two different players are the actors.
+    rows = [{"saints": 1.0, "orleans": 1.0, ("brees" if i < 6 else "thomas"): 1.5, ("knee" if i < 6 else "ankle"): 1.0}
+            for i in range(12)]
+    signals = _hand_signals(rows, _same_topic_vectors(12))
+    settings = StorySettings(split_min_size=10, split_ratio=0.6)
+    story_of = split_lookalikes(signals, np.zeros(12, dtype=np.int64), settings)
+    assert story_of.tolist() == [0] * 6 + [1] * 6
+
+
+def test_split_test_keeps_one_story_told_in_varied_words():
+    rng = np.random.default_rng(3)
+    extras = ["monday", "court", "police", "jury", "appeal", "lawyer"]
+    rows = [{"brees": 1.5, "saints": 1.0, extras[int(rng.integers(6))]: 0.8} for _ in range(12)]
+    signals = _hand_signals(rows, _same_topic_vectors(12, seed=1))
+    story_of = split_lookalikes(signals, np.zeros(12, dtype=np.int64), StorySettings(split_min_size=10))
+    assert set(story_of.tolist()) == {0}
+
+
+def test_split_test_leaves_small_stories_alone():
+    rows = [{"saints": 1.0, ("brees" if i < 3 else "thomas"): 1.5} for i in range(6)]
+    signals = _hand_signals(rows, _same_topic_vectors(6))
+    story_of = split_lookalikes(signals, np.zeros(6, dtype=np.int64), StorySettings(split_min_size=10))
+    assert set(story_of.tolist()) == {0}
+
+
+def test_fragments_join_a_larger_story_but_never_each_other():
+    # Rows 0-3 are one story (sizes from aggregation); row 4 a stray article of it, linked weakly;
+    # rows 5 and 6 two strays that only resemble each other.
+    rows = [{"quake": 1.0, "lima": 1.0, "peru": 1.0}] * 4 + [{"peru": 1.0, "rescue": 1.0, "aftershock": 1.0},
+                                                           {"oslo": 1.0, "fire": 1.0}, {"oslo": 1.0, "fire": 1.0}]
+    signals = _hand_signals(rows, _same_topic_vectors(7))
+    stories = replace(signals.take(np.array([0, 4, 5, 6])), sizes=np.array([4, 1, 1, 1], dtype=np.int64))
+    stories = replace(stories, vectors=stories.vectors * stories.sizes[:, None].astype(np.float32))
+    # near_copy out of reach: these made-up embeddings are all alike, the terms must decide.
+    settings = StorySettings(fragment_size=2, fragment_threshold=0.15, join_threshold=0.5, near_copy=0.999)
+    labels = attach_fragments(stories, settings)
+    assert labels[1] == labels[0]  # the stray joins its story on the lower bar
+    assert len({labels[0], labels[2], labels[3]}) == 3  # fragments do not pool together
+    off = attach_fragments(stories, replace(settings, fragment_threshold=0.9))
+    assert len(set(off.tolist())) == 4
+
+
+def test_a_fragment_linking_alike_to_two_stories_joins_neither():
+    # Two stories sharing a setting term; the stray names only the setting: it fits both equally.
+    rows = ([{"saints": 1.0, "brees": 1.0}] * 3 + [{"saints": 1.0, "thomas": 1.0}] * 3
+            + [{"saints": 1.0, "injury": 1.0}])
+    signals = _hand_signals(rows, _same_topic_vectors(7))
+    stories = replace(signals.take(np.array([0, 3, 6])), sizes=np.array([3, 3, 1], dtype=np.int64))
+    stories = replace(stories, vectors=stories.vectors * stories.sizes[:, None].astype(np.float32))
+    settings = StorySettings(fragment_size=2, fragment_threshold=0.15, near_copy=0.999)
+    assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.05)).tolist())) == 3
+    assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.0)).tolist())) == 2

@@ -19,7 +19,13 @@
    the unit and the story's articles (average link), so two earthquakes or two rehab stays (same topic, embedding
    cosine 0.6-0.8) stay apart unless they share their names and numbers. A
    merge pass then streams the block's stories themselves through the same
-   index, joining stories that arrival order split.
+   index, joining stories that arrival order split. A split test
+   (:func:`split_lookalikes`) then cuts a large story in two (average link) when
+   its halves link far less to each other than within themselves (and their
+   years disagree): two look-alikes glued by a shared setting (team, city,
+   product) but with different actors. Last, a fragment pass
+   (:func:`attach_fragments`) lets stories of one to a few articles join the
+   larger story they link to best on a lower bar, through the same index.
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
    order; at each border the stories active within ``window_days`` of it are
    streamed together once more, and the undated block last meets every story.
@@ -54,7 +60,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numba
 import numpy as np
 
-from .graph import count_independent
+from .graph import count_independent, independent_groups
 from .model import Event, Prepared, Relation, Story, stable_id
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "stories.json"
@@ -93,6 +99,23 @@ class StorySettings:
     # ``event_different`` two; in between the cut is the story's own mean similarity.
     event_same: float = _SHIPPED["event_same"]
     event_different: float = _SHIPPED["event_different"]
+    # Split test: a story of at least ``split_min_size`` rows is cut in two (average link) and kept
+    # apart when the link across the halves is below ``split_ratio`` times the weaker half's own link:
+    # two look-alike stories that share their setting but not their actors. Only the first
+    # ``split_sample`` rows are clustered; later rows go to the half they link to best.
+    split_min_size: int = _SHIPPED["split_min_size"]
+    split_ratio: float = _SHIPPED["split_ratio"]
+    split_sample: int = _SHIPPED["split_sample"]
+    # In the split test, two articles that both name years but not the same ones lose this much
+    # similarity (times how little their years overlap): look-alikes are often years apart.
+    split_year_penalty: float = _SHIPPED["split_year_penalty"]
+    # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
+    # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
+    fragment_size: int = _SHIPPED["fragment_size"]
+    fragment_threshold: float = _SHIPPED["fragment_threshold"]
+    # ... and only when that link beats the runner-up story's by this much (a stray that links
+    # about as well to several look-alike stories belongs to none of them).
+    fragment_margin: float = _SHIPPED["fragment_margin"]
 
     def __post_init__(self) -> None:
         if self.window_days < 0:
@@ -104,6 +127,10 @@ class StorySettings:
             raise ValueError("need 0 <= event_different <= event_same <= 1")
         if min(self.lead_sentences, self.candidate_stories, self.posting_scan) < 1:
             raise ValueError("lead_sentences, candidate_stories and posting_scan must be >= 1")
+        if self.split_min_size < 4 or self.split_sample < self.split_min_size:
+            raise ValueError("need 4 <= split_min_size <= split_sample (each half needs two rows)")
+        if not 0.0 <= self.split_ratio <= 1.0:
+            raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
 
     @classmethod
     def defaults(cls) -> "StorySettings":
@@ -320,6 +347,10 @@ def term_key(term: str) -> int:
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") >> 1
 
 
+# Keys of the terms that read as years (numbers are specific terms, kept as written): an immutable table.
+_YEAR_KEYS: np.ndarray = np.array(sorted(term_key(str(year)) for year in range(1900, 2100)), dtype=np.int64)
+
+
 # --- signals: what the streaming core reads ------------------------------------------
 
 
@@ -416,24 +447,7 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
 
 def _units(ids: list[str], relations: Sequence[Relation], index: dict[str, int]) -> list[list[int]]:
     """Indices grouped by derivation relations (any kind but ``related``), in processing order."""
-    parent = list(range(len(ids)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for relation in relations:
-        if relation.kind == "related" or relation.a not in index or relation.b not in index:
-            continue
-        ra, rb = root(index[relation.a]), root(index[relation.b])
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    grouped: dict[int, list[int]] = defaultdict(list)
-    for i in range(len(ids)):
-        grouped[root(i)].append(i)
-    return sorted(grouped.values())
+    return sorted(sorted(index[article] for article in group) for group in independent_groups(ids, relations))
 
 
 # --- time windows and the streaming core ---------------------------------------------
@@ -481,7 +495,125 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
     stories = _aggregate(signals, labels)
     # Merge pass: the window's stories streamed through the same index, as rows.
     merged = _stream(stories, processing_order(stories), settings)
-    return WindowStories(signals.ids, merged[labels], _aggregate(stories, merged))
+    # Split test: average link lets shared setting terms glue two look-alike stories together.
+    story_of = split_lookalikes(signals, merged[labels], settings)
+    # Fragment pass: stray articles of a larger story join it on a lower bar.
+    stories = _aggregate(signals, story_of)
+    if settings.fragment_size > 0:
+        story_of = attach_fragments(stories, settings)[story_of]
+        stories = _aggregate(signals, story_of)
+    return WindowStories(signals.ids, story_of, stories)
+
+
+def attach_fragments(stories: StorySignals, settings: StorySettings) -> np.ndarray:
+    """Label per story row: stories of at most ``fragment_size`` articles join the larger story they link to
+    best when the link reaches ``fragment_threshold``; larger stories never merge here."""
+    order = processing_order(stories)
+    large = stories.sizes[order] > settings.fragment_size
+    order = np.concatenate([order[large], order[~large]])
+    labels = _stream(stories, order, settings, attach_max_size=settings.fragment_size,
+                     threshold=settings.fragment_threshold, attach_margin=settings.fragment_margin)
+    return _renumbered(labels, processing_order(stories))
+
+
+def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Labels renumbered by founding row in ``order``, so that they do not depend on how they were made."""
+    first_seen: dict[int, int] = {}
+    for row in order.tolist():
+        first_seen.setdefault(int(labels[row]), len(first_seen))
+    return np.array([first_seen[int(label)] for label in labels.tolist()], dtype=np.int64)
+
+
+def split_lookalikes(signals: StorySignals, story_of: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """Cut stories that hold two groups linked far less across than within (see ``StorySettings.split_ratio``).
+
+    Work per story is bounded by ``split_sample`` squared, whatever the story's size;
+    labels come back renumbered by founding row in processing order.
+    """
+    story_of = np.asarray(story_of, dtype=np.int64).copy()
+    if len(story_of) < settings.split_min_size:
+        return story_of
+    order = processing_order(signals)
+    members_of: dict[int, list[int]] = defaultdict(list)
+    for row in order.tolist():
+        members_of[int(story_of[row])].append(row)
+    next_label = int(story_of.max()) + 1
+    for members in members_of.values():
+        if len(members) < settings.split_min_size:
+            continue
+        rows = np.array(members, dtype=np.int64)
+        sample = rows[:settings.split_sample]
+        similarity = _row_similarity(signals, sample, sample, settings, year_penalty=settings.split_year_penalty)
+        halves = _two_halves(similarity)
+        in_a, in_b = halves == 0, halves == 1
+        if min(int(in_a.sum()), int(in_b.sum())) < 2:
+            continue
+        within_a = _mean_off_diagonal(similarity[np.ix_(in_a, in_a)])
+        within_b = _mean_off_diagonal(similarity[np.ix_(in_b, in_b)])
+        across = float(similarity[np.ix_(in_a, in_b)].mean())
+        if across >= settings.split_ratio * min(within_a, within_b):
+            continue
+        goes_to_b = in_b
+        if len(rows) > len(sample):
+            rest = _row_similarity(signals, rows[len(sample):], sample, settings)
+            goes_to_b = np.concatenate([in_b, rest[:, in_b].mean(axis=1) > rest[:, in_a].mean(axis=1)])
+        story_of[rows[goes_to_b]] = next_label
+        next_label += 1
+    return _renumbered(story_of, order)
+
+
+def _row_similarity(signals: StorySignals, rows: np.ndarray, columns: np.ndarray,
+                    settings: StorySettings, *, year_penalty: float = 0.0) -> np.ndarray:
+    """The stream's score (average link of embeddings and specific terms) between two sets of rows,
+    less ``year_penalty`` times the year disagreement of rows that both name years."""
+    both = np.concatenate([rows, columns])
+    part = signals.take(both)
+    _, term_index = np.unique(part.terms, return_inverse=True)
+    dense = np.zeros((len(both), int(term_index.max(initial=-1)) + 1))
+    row_of_entry = np.repeat(np.arange(len(both)), np.diff(part.indptr))
+    np.add.at(dense, (row_of_entry, term_index.reshape(-1)), part.weights.astype(np.float64))
+    vectors = part.vectors.astype(np.float64)
+    n = len(rows)
+    pairs = np.outer(part.sizes[:n], part.sizes[n:]).astype(np.float64)
+    similarity = (settings.text_weight * (vectors[:n] @ vectors[n:].T)
+                  + settings.keyword_weight * (dense[:n] @ dense[n:].T)) / pairs
+    if year_penalty > 0 and dense.shape[1]:
+        keys = np.unique(part.terms)
+        years = dense[:, np.isin(keys, _YEAR_KEYS)]
+        norms = np.linalg.norm(years, axis=1)
+        named = norms > 0
+        years[named] /= norms[named, None]
+        disagreement = (1.0 - years[:n] @ years[n:].T) * np.outer(named[:n], named[n:])
+        similarity -= year_penalty * disagreement
+    return similarity
+
+
+def _mean_off_diagonal(matrix: np.ndarray) -> float:
+    n = len(matrix)
+    return float((matrix.sum() - np.trace(matrix)) / (n * (n - 1)))
+
+
+def _two_halves(similarity: np.ndarray) -> np.ndarray:
+    """Average-link agglomeration down to two clusters: 0 for the one holding row 0, 1 for the other."""
+    n = len(similarity)
+    links = np.array(similarity, dtype=np.float64)
+    np.fill_diagonal(links, -np.inf)
+    sizes = np.ones(n)
+    cluster_of = np.arange(n)
+    alive = n
+    while alive > 2:
+        a, b = divmod(int(np.argmax(links)), n)
+        a, b = min(a, b), max(a, b)
+        merged = (sizes[a] * links[a] + sizes[b] * links[b]) / (sizes[a] + sizes[b])
+        links[a, :] = merged
+        links[:, a] = merged
+        links[a, a] = -np.inf
+        links[b, :] = -np.inf
+        links[:, b] = -np.inf
+        sizes[a] += sizes[b]
+        cluster_of[cluster_of == b] = a
+        alive -= 1
+    return (cluster_of != cluster_of[0]).astype(np.int64)
 
 
 def merge_across_border(left: WindowStories, right: WindowStories,
@@ -546,15 +678,16 @@ def cluster_blocks(signals: StorySignals, settings: StorySettings | None = None)
     return WindowStories(signals.ids, story_of, result.stories)
 
 
-def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings) -> np.ndarray:
+def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *,
+            attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0) -> np.ndarray:
     """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
     dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
     labels = _stream_kernel(
         order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,
         term_index.astype(np.int64).reshape(-1), signals.weights.astype(np.float64), signals.first_day,
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
-        settings.join_threshold, settings.text_floor, settings.near_copy, settings.candidate_stories,
-        settings.posting_scan)
+        settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
+        settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin)
     # Rows the stream did not see stay stories of their own, numbered after the others.
     alone = np.flatnonzero(labels < 0)
     labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
@@ -615,7 +748,8 @@ def _grown(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
 def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, terms: np.ndarray,
                    weights: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, sizes: np.ndarray, n_terms: int,
                    window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
-                   near_copy: float, candidate_limit: int, posting_scan: int) -> np.ndarray:
+                   near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
+                   attach_margin: float) -> np.ndarray:
     """The streaming assignment, one row after another in ``order``.
 
     Index: one posting per (row, term), chained newest first per term. A row
@@ -628,6 +762,13 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     link, i.e. the dot products with the story's sums divided by the number of
     article pairs, for the embeddings and the specific terms. Work per row is bounded by its term count times
     ``posting_scan``, whatever the number of stories.
+
+    With ``attach_max_size`` > 0 (the fragment pass) rows larger than that only
+    found stories, and smaller rows (fragments) only join those larger stories,
+    never each other; fragments add no postings, so the chains stay in date order.
+    A fragment joins only when its best story beats the runner-up by
+    ``attach_margin``: a stray that links about as well to several look-alikes
+    belongs to none of them.
     """
     n_rows, dimensions = vectors.shape
     labels = np.full(n_rows, -1, dtype=np.int64)
@@ -654,8 +795,12 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         first, last = first_day[row], last_day[row]
         vector = vectors[row]
         size = float(sizes[row])
+        fragment = attach_max_size > 0 and sizes[row] <= attach_max_size
+        founder_only = attach_max_size > 0 and not fragment
         n_touched = 0
         for p in range(indptr[row], indptr[row + 1]):
+            if founder_only:
+                break
             weight = weights[p]
             q = newest[terms[p]]
             read = 0
@@ -679,10 +824,13 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             candidates = candidates[np.argsort(ranking, kind="mergesort")[:candidate_limit]]
         best = -1
         best_score = -np.inf
+        runner_up = -np.inf
         for c in range(candidates.shape[0]):
             story = candidates[c]
             if first >= 0 and story_last[story] >= 0 and (
                     story_last[story] < first - window or story_first[story] > last + window):
+                continue
+            if fragment and story_size[story] <= attach_max_size:
                 continue
             pairs = size * story_size[story]
             text = np.dot(vector, sums[story]) / pairs
@@ -690,7 +838,12 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             score = text_weight * text + keyword_weight * keyword
             if text >= near_copy or (text >= text_floor and score >= threshold):
                 if score > best_score or (score == best_score and story < best):
+                    runner_up = best_score
                     best, best_score = story, score
+                elif score > runner_up:
+                    runner_up = score
+        if fragment and best >= 0 and best_score - runner_up < attach_margin:
+            best = -1
         if best < 0:
             if n_stories == capacity:
                 capacity *= 2
@@ -710,6 +863,8 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         if last > story_last[best]:
             story_last[best] = last
         labels[row] = best
+        if fragment:
+            continue
         for p in range(indptr[row], indptr[row + 1]):
             term = terms[p]
             post_story[n_posts] = best
