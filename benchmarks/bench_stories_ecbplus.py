@@ -195,7 +195,7 @@ def baseline(name: str, matrix_of: Callable[[Sequence[Prepared]], np.ndarray], t
 # languages the embedding is what still joins a story whose other terms are not shared.
 # fragment_margin is not in the grid: ECB+ has no single-article stories, so on it a fragment always
 # belongs somewhere and the grid would pick no margin; on the scale generator (Zipf story sizes, many
-# singletons) no margin costs 0.065 BCubed F1 and 0.05 costs 0.012 (measured, see results/stories.md).
+# singletons) no margin costs 0.065 BCubed F1 and 0.05 costs 0.012 (measured, see BENCHMARKS.md, section Stories).
 GRID = {
     "join_threshold": [0.25, 0.3, 0.35],
     "keyword_weight": [0.8, 0.9],

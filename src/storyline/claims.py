@@ -1252,7 +1252,7 @@ def extract_event_mentions(doc: Prepared, nlp: object, *, story_verbs: Optional[
     return events
 
 
-# Tuned on ECB+ train topics (see benchmarks/results/claims.md): two mentions of one
+# Tuned on ECB+ train topics (see BENCHMARKS.md, section Claims): two mentions of one
 # predicate stem are one event unless their arguments clash or their sentences differ too much.
 EVENT_SENTENCE_FLOOR = 0.0
 
