@@ -200,7 +200,7 @@ def _article_key(doc: Prepared) -> tuple[bool, str, str]:
     return (published is None, published or "", doc.id)
 
 
-def _day(published: Optional[str]) -> Optional[int]:
+def day_ordinal(published: Optional[str]) -> Optional[int]:
     """Day ordinal of an ISO date; None unless the day is known (a month is too coarse for a window)."""
     if not published or len(published) < 10:
         return None
@@ -436,7 +436,7 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
             terms.append(term_key(term))
             weights.append(summed[term])
         indptr.append(len(terms))
-        days = [d for d in (_day(ordered[i].article.published) for i in members) if d is not None]
+        days = [d for d in (day_ordinal(ordered[i].article.published) for i in members) if d is not None]
         if days:
             first_day[row], last_day[row] = min(days), max(days)
     ids = np.array([ordered[members[0]].id for members in unit_members])
@@ -908,7 +908,7 @@ def _event_similarity(member_docs: list[Prepared], settings: StorySettings, name
     leads = np.stack([_lead_vector(doc, settings.lead_sentences) for doc in member_docs])
     lead_terms = _dense(_tfidf([_specific_terms(doc, names, _lead_line_count(doc, settings.lead_sentences))
                                 for doc in member_docs]))
-    days = np.array([_day(doc.article.published) or UNDATED for doc in member_docs], dtype=np.int64)
+    days = np.array([day_ordinal(doc.article.published) or UNDATED for doc in member_docs], dtype=np.int64)
     return event_similarity(leads, lead_terms, days, settings)
 
 

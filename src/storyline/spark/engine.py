@@ -19,11 +19,9 @@ Parquet by :mod:`storyline.spark.tables`.
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date
 from itertools import combinations
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -35,8 +33,8 @@ from .. import timeline as timeline_stage
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
 from ..fingerprint import NUM_PERM, estimated_jaccard, lsh_bands
 from ..graph import count_independent
-from ..model import (Article, Claim, Entity, Mention, Omission, Passage, Prepared, RawDocument, Relation, Skipped,
-                     Story, TimelineEntry, stable_id, text_hash)
+from ..model import (Article, Entity, Mention, Passage, Prepared, RawDocument, Relation, Skipped, Story, stable_id,
+                     text_hash)
 from ..prepare import prepare
 from . import inputs as input_files
 
@@ -400,20 +398,11 @@ def identical_text_relation(first: tuple[str, int], second: tuple[str, int]) -> 
 # --- 5. stories ------------------------------------------------------------------------------------
 
 
-def _day(published: Optional[str]) -> Optional[int]:
-    if not published or len(published) < 10:
-        return None
-    try:
-        return date.fromisoformat(published[:10]).toordinal()
-    except ValueError:
-        return None
-
-
 UNDATED = -1  # the window key of articles without a known day
 
 
 def _window(prepared: Prepared, length: int) -> int:
-    day = _day(prepared.article.published)
+    day = stories_stage.day_ordinal(prepared.article.published)
     return UNDATED if day is None else day // length
 
 
@@ -492,7 +481,8 @@ def _relation_sides(relations: Any, key_of: Any) -> Any:
 
 
 def _days(keys: list[tuple[bool, str, str]]) -> list[int]:
-    return [d for d in (_day(published) for undated, published, _ in keys if not undated) if d is not None]
+    days = (stories_stage.day_ordinal(published) for undated, published, _ in keys if not undated)
+    return [d for d in days if d is not None]
 
 
 def _border_sets(per_window: Any, length: int, reach: int) -> Any:
