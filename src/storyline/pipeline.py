@@ -27,7 +27,7 @@ from . import stories as stories_stage
 from . import timeline as timeline_stage
 from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from .metadata import complete_metadata
-from .model import Analysis, Prepared, Relation, Skipped
+from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .prepare import prepare
 from .readers import read_paths
 from .store import Store
@@ -153,11 +153,41 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> int:
     return len(entities)
 
 
-def _story_inputs(store: Store) -> tuple[list[Prepared], list[Relation], dict[str, str]]:
-    prepared = store.prepared()
-    relations = store.relations()
-    versions = {p.id: f"{p.id}@{p.article.version}" for p in prepared}
-    return prepared, relations, versions
+@dataclass
+class _StoryInputs:
+    """What the per-story stages read, indexed by article once so each story costs only its own size."""
+
+    prepared: dict[str, Prepared]
+    relations_of: dict[str, list[Relation]]
+    entities_of: dict[str, list[Entity]]
+
+    @classmethod
+    def load(cls, store: Store, with_entities: bool = False) -> "_StoryInputs":
+        relations_of: dict[str, list[Relation]] = {}
+        for relation in store.relations():
+            relations_of.setdefault(relation.a, []).append(relation)
+            relations_of.setdefault(relation.b, []).append(relation)
+        entities_of: dict[str, list[Entity]] = {}
+        for entity in store.entities() if with_entities else ():
+            for article in entity.articles:
+                entities_of.setdefault(article, []).append(entity)
+        return cls({p.id: p for p in store.prepared()}, relations_of, entities_of)
+
+    def docs(self, story: Story) -> list[Prepared]:
+        return [self.prepared[a] for a in story.articles if a in self.prepared]
+
+    def versions(self, story: Story) -> list[str]:
+        return sorted(f"{a}@{self.prepared[a].article.version}" if a in self.prepared else a for a in story.articles)
+
+    def relations(self, story: Story) -> list[Relation]:
+        members = set(story.articles)
+        found = {(r.a, r.b): r for a in story.articles for r in self.relations_of.get(a, ())
+                 if r.a in members and r.b in members}
+        return [found[key] for key in sorted(found)]
+
+    def entities(self, story: Story) -> list[Entity]:
+        found = {e.id: e for a in story.articles for e in self.entities_of.get(a, ())}
+        return [found[key] for key in sorted(found)]
 
 
 def _fingerprint(*parts: Any) -> str:
@@ -165,21 +195,18 @@ def _fingerprint(*parts: Any) -> str:
 
 
 def _run_claims(store: Store, models: Models, progress: Progress) -> int:
-    prepared, relations, versions = _story_inputs(store)
-    entities = store.entities()
-    entity_key = _fingerprint(sorted((e.id, len(e.mentions)) for e in entities))
+    inputs = _StoryInputs.load(store, with_entities=True)
     stories = store.stories()
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
-        members = set(story.articles)
+        relations, entities = inputs.relations(story), inputs.entities(story)
         key = _fingerprint(
-            sorted(versions.get(a, a) for a in members),
-            sorted((r.a, r.b, r.kind) for r in relations if r.a in members and r.b in members),
-            entity_key,
+            inputs.versions(story),
+            [(r.a, r.b, r.kind) for r in relations],
+            [(e.id, len(e.mentions)) for e in entities],
         )
         if store.story_result_fingerprint(story.id, "claims") != key:
-            docs = [p for p in prepared if p.id in members]
-            claims, omissions = claims_stage.build_ledger(story, docs, relations, entities)
+            claims, omissions = claims_stage.build_ledger(story, inputs.docs(story), relations, entities)
             store.save_story_result(story.id, "claims", key, {"claims": claims, "omissions": omissions})
             rebuilt += 1
         progress("claims", done, len(stories))
@@ -187,18 +214,18 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
 
 
 def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
-    prepared, _, versions = _story_inputs(store)
+    inputs = _StoryInputs.load(store)
     claims_by_story = store.story_results("claims")
-    stories = store.stories()
     claims, _ = store.claims()
+    story_claims: dict[str, list[Claim]] = {}
+    for claim in claims:
+        story_claims.setdefault(claim.story, []).append(claim)
+    stories = store.stories()
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
-        members = set(story.articles)
-        key = _fingerprint(sorted(versions.get(a, a) for a in members),
-                           _fingerprint(claims_by_story.get(story.id)))
+        key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)))
         if store.story_result_fingerprint(story.id, "timeline") != key:
-            docs = [p for p in prepared if p.id in members]
-            entries = timeline_stage.build_timeline(story, docs, [c for c in claims if c.story == story.id])
+            entries = timeline_stage.build_timeline(story, inputs.docs(story), story_claims.get(story.id, []))
             store.save_story_result(story.id, "timeline", key, entries)
             rebuilt += 1
         progress("timeline", done, len(stories))
