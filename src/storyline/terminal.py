@@ -17,6 +17,10 @@ KEY_ENTITIES = 10
 CLAIMS_SHOWN = 8
 
 
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 def article_label(article: Optional[Article]) -> str:
     if article is None:
         return "?"
@@ -98,8 +102,10 @@ def story_report(analysis: Analysis, story: Story) -> Panel:
         counts = Counter(c.status for c in claims)
         table = Table(title="Claims: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())),
                       title_justify="left", expand=True)
-        for column in ("status", "sources", "claim", "carried by"):
-            table.add_column(column)
+        table.add_column("status", no_wrap=True)
+        table.add_column("sources", no_wrap=True)
+        table.add_column("claim", ratio=4)
+        table.add_column("carried by", ratio=2)
         # Contradictions first, then the best-sourced facts; opinion last: it is wording, not a checkable fact.
         ranked = sorted(claims, key=lambda c: (c.status != "contradicted", c.opinion, -c.independent_sources, c.id))
         for claim in ranked[:CLAIMS_SHOWN]:
@@ -107,7 +113,7 @@ def story_report(analysis: Analysis, story: Story) -> Panel:
             if claim.opinion:
                 status.append("\nopinion", style="magenta")
             table.add_row(status, str(claim.independent_sources),
-                          Text(claim.text[:160]), Text(", ".join(article_label(articles.get(a)) for a in claim.articles)))
+                          Text(_clip(claim.text, 160)), Text(", ".join(article_label(articles.get(a)) for a in claim.articles)))
         if len(ranked) > CLAIMS_SHOWN:
             table.caption = f"{len(ranked) - CLAIMS_SHOWN} more in the JSON export and the HTML report"
         parts.append(table)
@@ -116,10 +122,12 @@ def story_report(analysis: Analysis, story: Story) -> Panel:
                       key=lambda t: (t.date is None, t.date or "", t.text))
     if timeline:
         table = Table(title="Timeline", title_justify="left", expand=True)
-        for column in ("date", "as written", "what", "source"):
-            table.add_column(column)
+        table.add_column("date", no_wrap=True)
+        table.add_column("as written", ratio=1, min_width=12)
+        table.add_column("what", ratio=4)
+        table.add_column("source", ratio=2)
         for entry in timeline:
-            table.add_row(entry.date or "unresolved", Text(entry.phrase), Text(entry.text[:140]),
+            table.add_row(entry.date or "unresolved", Text(entry.phrase), Text(_clip(entry.text, 140)),
                           Text(", ".join(article_label(articles.get(a)) for a in entry.articles)))
         parts.append(table)
 
