@@ -360,3 +360,16 @@ def test_a_fragment_linking_alike_to_two_stories_joins_neither():
     settings = StorySettings(fragment_size=2, fragment_threshold=0.15, near_copy=0.999)
     assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.05)).tolist())) == 3
     assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.0)).tolist())) == 2
+
+
+def test_events_of_a_very_large_story_are_bounded_and_still_separate():
+    import numpy as np
+
+    from storyline.stories import EVENT_SEED_ROWS, StorySettings, event_clusters
+
+    n = EVENT_SEED_ROWS * 4
+    group = np.arange(n) % 2  # two developments, interleaved in processing order
+    similarity = np.where(group[:, None] == group[None, :], 0.9, 0.2)
+    clusters = event_clusters(similarity, StorySettings())
+    # rows past the seed rows are attached, not agglomerated, and land with their own development
+    assert sorted(sorted(group[c].tolist()) for c in clusters) == [[0] * (n // 2), [1] * (n // 2)]

@@ -925,12 +925,23 @@ def event_similarity(leads: np.ndarray, lead_terms: np.ndarray, days: np.ndarray
             + settings.event_date_weight * closeness) / total
 
 
+EVENT_SEED_ROWS = 300
+"""Agglomeration costs the cube of its rows: past this many articles in one story, the first ones (in
+processing order) form the events and each later article joins the event it links to best on average."""
+
+
 def event_clusters(similarity: np.ndarray, settings: StorySettings) -> list[list[int]]:
     """Average-link agglomeration; the cut sits between two absolute bounds, at the story's mean similarity."""
     similarity = np.asarray(similarity, dtype=np.float64)
     n = len(similarity)
     if n < 2:
         return [list(range(n))]
+    if n > EVENT_SEED_ROWS:
+        seeds = event_clusters(similarity[:EVENT_SEED_ROWS, :EVENT_SEED_ROWS], settings)
+        links = np.stack([similarity[EVENT_SEED_ROWS:, members].mean(axis=1) for members in seeds], axis=1)
+        for row, best in enumerate(links.argmax(axis=1), start=EVENT_SEED_ROWS):
+            seeds[int(best)].append(row)
+        return sorted(seeds)
     off_diagonal = similarity[~np.eye(n, dtype=bool)]
     cut = float(np.clip(off_diagonal.mean(), settings.event_different, settings.event_same))
     # Lance-Williams update keeps cluster-to-cluster average links in one matrix.
