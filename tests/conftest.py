@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -36,3 +37,20 @@ def seed_articles() -> list[Article]:
 @pytest.fixture(scope="session")
 def seed_prepared(seed_articles, embedder) -> list[Prepared]:
     return prepare(seed_articles, embedder)
+
+
+def run_cli(capsys, *args: object) -> tuple[int, str, str]:
+    """Run the ``storyline`` command in-process: (exit code, stdout, stderr)."""
+    from storyline.cli import main
+
+    old_argv = sys.argv
+    sys.argv = ["storyline", *map(str, args)]
+    try:
+        main()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
+    finally:
+        sys.argv = old_argv
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

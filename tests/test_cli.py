@@ -12,21 +12,10 @@ from storyline.cli import main
 from storyline.export import validate_export
 from storyline.model import Article
 
-from conftest import SEEDS
+from conftest import SEEDS, run_cli
 
 
-def run(capsys, *args: str) -> tuple[int, str, str]:
-    old_argv = sys.argv
-    sys.argv = ["storyline", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 @pytest.fixture(scope="module")

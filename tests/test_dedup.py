@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from storyline import fingerprint
-from storyline.cli import main
+from conftest import run_cli
 from storyline.dedup import dedup_texts, find_near_duplicates, read_corpus
 from storyline.fingerprint import candidate_probability, lsh_bands, minhash, shingle_hashes, token_hashes
 
@@ -21,18 +20,7 @@ EDITED = (FIXTURES / "council-edited.txt").read_text(encoding="utf-8")
 HARBOUR = (FIXTURES / "harbour.txt").read_text(encoding="utf-8")
 
 
-def run(capsys, *args: object) -> tuple[int, str, str]:
-    old_argv = sys.argv
-    sys.argv = ["storyline", *map(str, args)]
-    try:
-        main()
-        code = 0
-    except SystemExit as done:
-        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 2)
-    finally:
-        sys.argv = old_argv
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
+run = run_cli
 
 
 def exact_jaccard(a: str, b: str) -> float:

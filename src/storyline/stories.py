@@ -604,13 +604,7 @@ def _two_halves(similarity: np.ndarray) -> np.ndarray:
     while alive > 2:
         a, b = divmod(int(np.argmax(links)), n)
         a, b = min(a, b), max(a, b)
-        merged = (sizes[a] * links[a] + sizes[b] * links[b]) / (sizes[a] + sizes[b])
-        links[a, :] = merged
-        links[:, a] = merged
-        links[a, a] = -np.inf
-        links[b, :] = -np.inf
-        links[:, b] = -np.inf
-        sizes[a] += sizes[b]
+        _join_average_link(links, sizes, a, b)
         cluster_of[cluster_of == b] = a
         alive -= 1
     return (cluster_of != cluster_of[0]).astype(np.int64)
@@ -925,6 +919,17 @@ def event_similarity(leads: np.ndarray, lead_terms: np.ndarray, days: np.ndarray
             + settings.event_date_weight * closeness) / total
 
 
+def _join_average_link(links: np.ndarray, sizes: np.ndarray, a: int, b: int) -> None:
+    """Merge cluster b into a in place: the Lance-Williams update keeps average links in one matrix."""
+    merged = (sizes[a] * links[a] + sizes[b] * links[b]) / (sizes[a] + sizes[b])
+    links[a, :] = merged
+    links[:, a] = merged
+    links[a, a] = -np.inf
+    links[b, :] = -np.inf
+    links[:, b] = -np.inf
+    sizes[a] += sizes[b]
+
+
 EVENT_SEED_ROWS = 300
 """Agglomeration costs the cube of its rows: past this many articles in one story, the first ones (in
 processing order) form the events and each later article joins the event it links to best on average."""
@@ -955,13 +960,7 @@ def event_clusters(similarity: np.ndarray, settings: StorySettings) -> list[list
         if links[a, b] < cut:
             break
         a, b = min(a, b), max(a, b)
-        merged = (sizes[a] * links[a] + sizes[b] * links[b]) / (sizes[a] + sizes[b])
-        links[a, :] = merged
-        links[:, a] = merged
-        links[a, a] = -np.inf
-        links[b, :] = -np.inf
-        links[:, b] = -np.inf
-        sizes[a] += sizes[b]
+        _join_average_link(links, sizes, a, b)
         clusters[a] = sorted(clusters[a] + clusters.pop(b))
     return sorted(clusters.values())
 
