@@ -200,7 +200,7 @@ GRID = {
     "join_threshold": [0.25, 0.3, 0.35],
     "keyword_weight": [0.8, 0.9],
     "text_floor": [0.3],
-    "split_ratio": [0.55, 0.6, 0.65],
+    "split_ratio": [0.6, 0.63, 0.66, 0.69],
     "split_year_penalty": [0.0, 0.2],
     "fragment_size": [0, 2, 3],
     "fragment_threshold": [0.15, 0.2],

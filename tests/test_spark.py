@@ -125,14 +125,21 @@ def test_the_same_relations(embedded, distributed):
 
 
 def test_the_same_stories(embedded, distributed):
+    """Several calendar blocks, an undated block and a copy in a later block: the embedded engine's stories exactly."""
     _, analysis = embedded
     _, result = distributed
-    spark_stories = result.stories.collect()
-    expected = [set(s.articles) for s in analysis.stories]
-    found = [set(s.articles) for s in spark_stories]
-    assert _pairwise_f1(expected, found) >= 0.99
-    assert sorted(map(sorted, found)) == sorted(map(sorted, expected))
-    assert {s.id for s in spark_stories} == {s.id for s in analysis.stories}
+    spark_stories = sorted(result.stories.collect(), key=lambda s: s.id)
+    expected = sorted(analysis.stories, key=lambda s: s.id)
+    published = {a.id: a.published for a in analysis.articles}
+    settings = SparkSettings().story_settings
+    blocks = {a: stories_core.window_of([stories_core.day_ordinal(day) or stories_core.UNDATED], settings)[0]
+              for a, day in published.items()}
+    assert len({b for b in blocks.values() if b != stories_core.UNDATED}) >= 2
+    assert stories_core.UNDATED in blocks.values()
+    assert any(blocks[r.a] != blocks[r.b] and r.kind != "related" for r in analysis.relations)
+    # Article sets, ids, titles, article order, events (ids, titles, articles, dates), independent sources.
+    assert spark_stories == expected
+    assert sum(len(s.events) for s in spark_stories) >= len(spark_stories)
 
 
 def test_per_story_results_cover_every_story(embedded, distributed):
@@ -150,24 +157,36 @@ def test_per_story_results_cover_every_story(embedded, distributed):
     assert len(embedded_texts & spark_texts) >= 0.9 * len(embedded_texts)
 
 
-def test_stories_merge_across_a_window_border(spark, embedded):
-    """The seed story dated across a window border: clustered per window and merged, it is one story again."""
-    store, _ = embedded
-    seed_names = {path.name for path in SEEDS.glob("*.txt")}
-    seeds = [p for p in store.prepared() if Path(p.article.source).name in seed_names]
-    assert len(seeds) == len(seed_names)
-    window = 14
-    border = (date(2025, 2, 1).toordinal() // window + 1) * window
-    dated = [replace(p, article=replace(p.article, published=date.fromordinal(border - 2 + i).isoformat()))
-             for i, p in enumerate(seeds)]
-    expected = stories_core.cluster_stories(dated)
-    days = {p.id: date.fromisoformat(p.article.published).toordinal() for p in dated}
-    assert any(min(days[a] for a in s.articles) < border <= max(days[a] for a in s.articles) for s in expected)
+def test_stories_fold_blocks_as_the_embedded_engine(spark, embedded):
+    """Short blocks: the seed story dated across a border, one of its articles undated, its machine
+    translation's relation spanning the border, the port strike copy blocks later: the same stories."""
+    store, analysis = embedded
+    settings = stories_core.StorySettings(window_days=7, partition_days=7)
+    border = (date(2025, 2, 1).toordinal() // settings.partition_days + 1) * settings.partition_days
+    seed_names = sorted(path.name for path in SEEDS.glob("*.txt"))
+    docs = []
+    for prepared in sorted(store.prepared(), key=lambda p: p.id):
+        name = Path(prepared.article.source.split("#")[0]).name
+        if name in seed_names:
+            # Two days before the border, one before, one after, two after; the last one undated.
+            rank = seed_names.index(name)
+            day = None if rank == len(seed_names) - 1 else border + (rank - 2 if rank < 2 else rank - 1)
+            published = None if day is None else date.fromordinal(day).isoformat()
+            prepared = replace(prepared, article=replace(prepared.article, published=published))
+        docs.append(prepared)
+    relations = analysis.relations
+    day_of = {p.id: stories_core.day_ordinal(p.article.published) for p in docs}
+    block_of = {a: (day // settings.partition_days if day is not None else None) for a, day in day_of.items()}
+    assert len({b for b in block_of.values() if b is not None}) >= 3 and None in block_of.values()
+    derivations = [r for r in relations if r.kind != "related"]
+    assert any(None not in (block_of[r.a], block_of[r.b]) and block_of[r.a] != block_of[r.b] for r in derivations)
+    expected = sorted(stories_core.cluster_stories(docs, relations, settings=settings), key=lambda s: s.id)
+    assert any(len({block_of[a] for a in s.articles}) >= 3 for s in expected)  # across a border and undated
+
     context = spark.sparkContext
-    windowed = cluster_stories(context.parallelize(dated, 2), context.emptyRDD(),
-                               SparkSettings(story_window_days=window)).collect()
-    assert _pairwise_f1([s.articles for s in expected], [s.articles for s in windowed]) >= 0.99
-    assert [s.id for s in windowed] == [s.id for s in expected]
+    found = cluster_stories(context.parallelize(docs, 3), context.parallelize(relations, 2),
+                            SparkSettings(story_settings=settings)).collect()
+    assert sorted(found, key=lambda s: s.id) == expected
 
 
 def test_load_brings_the_run_into_the_store(distributed, tmp_path, spark):

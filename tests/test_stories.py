@@ -373,3 +373,15 @@ def test_events_of_a_very_large_story_are_bounded_and_still_separate():
     clusters = event_clusters(similarity, StorySettings())
     # rows past the seed rows are attached, not agglomerated, and land with their own development
     assert sorted(sorted(group[c].tolist()) for c in clusters) == [[0] * (n // 2), [1] * (n // 2)]
+
+
+def test_split_test_finds_lookalikes_beside_an_outlying_article():
+    # Two look-alikes glued by their setting, plus one article barely about either: the bisection must
+    # cut between the two groups, not peel the outlier off (which average link down to two clusters did).
+    rows = ([{"saints": 1.0, "orleans": 1.0, "brees": 1.5, "knee": 1.0}] * 6
+            + [{"saints": 1.0, "orleans": 1.0, "thomas": 1.5, "ankle": 1.0}] * 5
+            + [{"saints": 0.3, "weather": 2.0, "stadium": 1.0}])
+    signals = _hand_signals(rows, _same_topic_vectors(12, seed=2))
+    story_of = split_lookalikes(signals, np.zeros(12, dtype=np.int64), StorySettings(split_min_size=10))
+    assert len(set(story_of[:6].tolist())) == 1 and len(set(story_of[6:11].tolist())) == 1
+    assert story_of[0] != story_of[6]

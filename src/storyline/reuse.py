@@ -38,6 +38,7 @@ records (and numbers).
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import zlib
@@ -359,10 +360,18 @@ def _anchors(prepared: Prepared) -> list[str]:
 @dataclass
 class _Profile:
     tokens: list[frozenset[str]]
+    # The same content words as 64-bit hashes with their sentence's index, and the number of
+    # distinct words per sentence and per two adjacent sentences: what _align's word overlap needs.
+    token_hashes: np.ndarray  # uint64
+    token_rows: np.ndarray  # int64
+    token_counts: np.ndarray  # float32 per sentence
+    adjacent_token_counts: np.ndarray  # float32 per pair of adjacent sentences
+    words: frozenset[str]  # every word of the text, lower-cased
     usable: np.ndarray  # bool per sentence: long enough to align
     lengths: np.ndarray  # characters per sentence
     anchors: list[str]  # names and numbers in text order (see _anchors)
     grams: tuple[np.ndarray, np.ndarray]  # word n-gram hashes and word lengths (see _word_grams)
+    gram_set: np.ndarray  # the n-gram hashes, sorted and distinct
     frequent_words: frozenset[str]  # the text's most frequent words (see _languages_differ)
     signs: list[tuple[str, str]] = field(default_factory=list)  # (kind, quoted text)
     attributions: set[str] = field(default_factory=set)
@@ -381,12 +390,20 @@ def _profile(prepared: Prepared) -> _Profile:
     # clause: count characters there instead, three to a word.
     word_counts = np.array([max(len(_WORD.findall(s.text)), _spaceless_words(s.text)) for s in prepared.sentences],
                            dtype=np.int64)
+    grams = _word_grams(prepared.article.text)
+    hashes = {token: _token_hash(token) for sentence in tokens for token in sentence}
     return _Profile(
         tokens=tokens,
+        token_hashes=np.array([hashes[t] for sentence in tokens for t in sentence], dtype=np.uint64),
+        token_rows=np.repeat(np.arange(len(tokens), dtype=np.int64), [len(sentence) for sentence in tokens]),
+        token_counts=np.array([len(sentence) for sentence in tokens], dtype=np.float32),
+        adjacent_token_counts=np.array([len(x | y) for x, y in zip(tokens, tokens[1:])], dtype=np.float32),
+        words=frozenset(w.lower() for w in _WORD.findall(prepared.article.text)),
         usable=word_counts >= MIN_SENTENCE_WORDS,
         lengths=np.array([s.end - s.start for s in prepared.sentences], dtype=np.float64),
         anchors=_anchors(prepared),
-        grams=_word_grams(prepared.article.text),
+        grams=grams,
+        gram_set=np.unique(grams[0]),
         frequent_words=_frequent_words(prepared.article.text),
         signs=machine_translation_signs(prepared.article.text),
         attributions=attributed_sources(prepared.article.text),
@@ -423,17 +440,25 @@ class _Link:
         return max(self.semantic, self.lexical)
 
 
-def _incidence(sentences: Sequence[frozenset[str]], vocabulary: dict[str, int]) -> np.ndarray:
-    matrix = np.zeros((len(sentences), max(len(vocabulary), 1)), dtype=np.float32)
-    for row, sentence in enumerate(sentences):
-        matrix[row, [vocabulary[t] for t in sentence]] = 1.0
+def _token_hash(token: str) -> int:
+    return int.from_bytes(hashlib.blake2b(token.encode("utf-8"), digest_size=8).digest(), "little")
+
+
+def _incidence(profile: _Profile, vocabulary: np.ndarray) -> np.ndarray:
+    """0/1 matrix: sentence × word of ``vocabulary`` (sorted hashes); words outside it are left out."""
+    matrix = np.zeros((len(profile.tokens), max(len(vocabulary), 1)), dtype=np.float32)
+    if len(vocabulary):
+        columns = np.minimum(np.searchsorted(vocabulary, profile.token_hashes), len(vocabulary) - 1)
+        inside = vocabulary[columns] == profile.token_hashes
+        matrix[profile.token_rows[inside], columns[inside]] = 1.0
     return matrix
 
 
-def _dice(in_a: np.ndarray, in_b: np.ndarray) -> np.ndarray:
-    """Dice overlap of every row of ``in_a`` with every row of ``in_b`` (0/1 word incidence)."""
+def _dice(in_a: np.ndarray, in_b: np.ndarray, sizes_a: np.ndarray, sizes_b: np.ndarray) -> np.ndarray:
+    """Dice overlap of every row of ``in_a`` with every row of ``in_b``: 0/1 incidence over the words both
+    texts use, and each row's number of distinct words in all."""
     shared = in_a @ in_b.T
-    sizes = in_a.sum(axis=1)[:, None] + in_b.sum(axis=1)[None, :]
+    sizes = sizes_a[:, None] + sizes_b[None, :]
     return np.where(sizes > 0, 2.0 * shared / np.maximum(sizes, 1.0), 0.0)
 
 
@@ -453,13 +478,11 @@ def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
         return []
     vectors_a = np.asarray(a.sentence_vectors, dtype=np.float32)
     vectors_b = np.asarray(b.sentence_vectors, dtype=np.float32)
-    vocabulary: dict[str, int] = {}
-    for sentence in (*profile_a.tokens, *profile_b.tokens):
-        for token in sentence:
-            vocabulary.setdefault(token, len(vocabulary))
-    words_a, words_b = _incidence(profile_a.tokens, vocabulary), _incidence(profile_b.tokens, vocabulary)
+    # Only words both texts use can overlap: the incidence matrices need no other column.
+    vocabulary = np.intersect1d(profile_a.token_hashes, profile_b.token_hashes)
+    words_a, words_b = _incidence(profile_a, vocabulary), _incidence(profile_b, vocabulary)
     semantic = vectors_a @ vectors_b.T
-    lexical = _dice(words_a, words_b)
+    lexical = _dice(words_a, words_b, profile_a.token_counts, profile_b.token_counts)
     usable = profile_a.usable[:, None] & profile_b.usable[None, :]
     combined = np.where(usable, np.maximum(semantic, lexical), 0.0)
 
@@ -469,16 +492,17 @@ def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
     options.extend((float(combined[r, c]), (int(r),), (int(c),), float(semantic[r, c]), float(lexical[r, c]))
                    for r, c in zip(rows.tolist(), cols.tolist()))
     # One sentence against two adjacent ones: their mean vector and their joint words.
-    for one_side, vectors_one, words_one, usable_one, vectors_two, words_two, usable_two, flip in (
-        ("a", vectors_a, words_a, profile_a.usable, vectors_b, words_b, profile_b.usable, False),
-        ("b", vectors_b, words_b, profile_b.usable, vectors_a, words_a, profile_a.usable, True),
+    for one_side, vectors_one, words_one, one, vectors_two, words_two, two, flip in (
+        ("a", vectors_a, words_a, profile_a, vectors_b, words_b, profile_b, False),
+        ("b", vectors_b, words_b, profile_b, vectors_a, words_a, profile_a, True),
     ):
+        usable_one, usable_two = one.usable, two.usable
         if len(vectors_two) < 2:
             continue
         merged_vectors = _unit(vectors_two[:-1] + vectors_two[1:])
         merged_words = np.minimum(words_two[:-1] + words_two[1:], 1.0)
         merged_semantic = vectors_one @ merged_vectors.T
-        merged_lexical = _dice(words_one, merged_words)
+        merged_lexical = _dice(words_one, merged_words, one.token_counts, two.adjacent_token_counts)
         merged = np.maximum(merged_semantic, merged_lexical)
         singles = combined.T if flip else combined  # rows: the one side
         best_single = np.maximum(singles[:, :-1], singles[:, 1:])
@@ -566,7 +590,7 @@ def _coverage(links: Sequence[_Link], profile_a: _Profile, profile_b: _Profile) 
 
     aligned_a, weighted_a = shares(profile_a, "a")
     aligned_b, weighted_b = shares(profile_b, "b")
-    verbatim_a, verbatim_b = _verbatim_shares(profile_a.grams, profile_b.grams)
+    verbatim_a, verbatim_b = _verbatim_shares(profile_a, profile_b)
     weights = np.array([profile_a.lengths[l.a] + profile_b.lengths[l.b] for l in links])
     lexical = float(np.average([l.lexical for l in links], weights=weights)) if links else 0.0
     return _Coverage(aligned_a, aligned_b, weighted_a, weighted_b, verbatim_a, verbatim_b, lexical)
@@ -586,23 +610,24 @@ def _word_grams(text: str) -> tuple[np.ndarray, np.ndarray]:
     return grams, lengths
 
 
-def _verbatim_shares(grams_a: tuple[np.ndarray, np.ndarray], grams_b: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+def _verbatim_shares(profile_a: _Profile, profile_b: _Profile) -> tuple[float, float]:
     """Share of each text's words (by letters) inside a word n-gram the other text has too.
 
     Counted over the whole text, not per aligned sentence, so it measures copying
     whatever the sentence splitter made of hard-wrapped lines or pasted fragments.
     """
-    def share(mine: tuple[np.ndarray, np.ndarray], theirs: tuple[np.ndarray, np.ndarray]) -> float:
-        hashes, lengths = mine
-        if len(hashes) == 0 or len(theirs[0]) == 0 or lengths.sum() == 0:
+    def share(mine: _Profile, theirs: _Profile) -> float:
+        hashes, lengths = mine.grams
+        known = theirs.gram_set
+        if len(hashes) == 0 or len(known) == 0 or lengths.sum() == 0:
             return 0.0
-        hit = np.isin(hashes, theirs[0])
+        hit = known[np.minimum(np.searchsorted(known, hashes), len(known) - 1)] == hashes
         covered = np.zeros(len(lengths), dtype=bool)
         for offset in range(VERBATIM_GRAM):
             covered[offset:offset + len(hit)] |= hit
         return float(lengths[covered].sum() / lengths.sum())
 
-    return share(grams_a, grams_b), share(grams_b, grams_a)
+    return share(profile_a, profile_b), share(profile_b, profile_a)
 
 
 def _order_agreement(links: Sequence[_Link]) -> float:
@@ -1033,6 +1058,11 @@ def _stuttered_phrases(line: str, min_words: int = 3, max_gap: int = 6) -> list[
     found: list[str] = []
     for sentence in re.split(r"(?<=[.!?])\s+", line):
         words = [w.lower() for w in _WORD.findall(sentence)]
+        # Any phrase repeated at min_words or more words repeats its first min_words words:
+        # most sentences repeat none, and need no search.
+        grams = list(zip(*(words[k:] for k in range(min_words))))
+        if len(set(grams)) == len(grams):
+            continue
         seen_until = -1
         for length in range(6, min_words - 1, -1):
             for i in range(len(words) - 2 * length + 1):
@@ -1069,7 +1099,8 @@ def _inconsistent_names(text: str) -> list[str]:
     return pairs
 
 
-def _mangled_names(a: Prepared, b: Prepared, links: Sequence[_Link], side: str) -> list[tuple[str, str]]:
+def _mangled_names(a: Prepared, b: Prepared, pa: _Profile, pb: _Profile, links: Sequence[_Link],
+                   side: str) -> list[tuple[str, str]]:
     """Names in ``side``'s aligned sentences that render the other's name garbled or run together.
 
     Only a word the other text never uses, close to a name the other uses and
@@ -1077,8 +1108,7 @@ def _mangled_names(a: Prepared, b: Prepared, links: Sequence[_Link], side: str) 
     both directions, and inflections are excluded.
     """
     this, other = (a, b) if side == "a" else (b, a)
-    this_words = {w.lower() for w in _WORD.findall(this.article.text)}
-    other_words = {w.lower() for w in _WORD.findall(other.article.text)}
+    this_words, other_words = (pa.words, pb.words) if side == "a" else (pb.words, pa.words)
     signs: list[tuple[str, str]] = []
     seen: set[str] = set()
     for link in links:
@@ -1125,8 +1155,8 @@ def _signs_with_names(
     garbled it. A single name spelt two ways ("Hartley" / "Hartlee") does not,
     so it is counted only for the text that already shows more signs alone.
     """
-    names_a = _mangled_names(a, b, links, side="a")
-    names_b = _mangled_names(a, b, links, side="b")
+    names_a = _mangled_names(a, b, pa, pb, links, side="a")
+    names_b = _mangled_names(a, b, pa, pb, links, side="b")
     signs_a = pa.signs + [s for s in names_a if s[0] == "run-together name"]
     signs_b = pb.signs + [s for s in names_b if s[0] == "run-together name"]
     if len(pa.signs) > len(pb.signs):

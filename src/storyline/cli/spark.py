@@ -41,15 +41,16 @@ def spark() -> None:
               help="Spark master, e.g. local[2] or yarn. Default: spark-submit's, else local[*].")
 @click.option("--embedder", default=DEFAULT_EMBEDDER, show_default=True, help="Sentence-embedding backend.")
 @click.option("--until", type=click.Choice(ENGINE_STAGES), help="Stop after this stage.")
-@click.option("--story-window-days", type=int, default=0, show_default=True,
-              help="Cluster stories per window of this many days, then merge across borders (0: 28).")
+@click.option("--partition-days", type=int, default=None,
+              help="Cluster stories per calendar block of this many days, one task each (default: the stories "
+                   "stage's partition_days, 28, as in the embedded engine; at least its 14-day window).")
 @click.option("--reuse-window-days", type=int, default=0, show_default=True,
-              help="Search reuse within and between neighbouring windows of this many days (0: the story window).")
+              help="Search reuse within and between neighbouring windows of this many days (0: the story blocks).")
 @click.option("--partitions", type=int, default=0, help="Partitions for the per-article stages (0: cores x 4).")
 @click.option("--shuffle-partitions", type=int, default=None, help="spark.sql.shuffle.partitions.")
 @quiet_option
 def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str], embedder: str,
-                    until: Optional[str], story_window_days: int, reuse_window_days: int, partitions: int,
+                    until: Optional[str], partition_days: Optional[int], reuse_window_days: int, partitions: int,
                     shuffle_partitions: Optional[int], quiet: bool) -> None:
     """Analyse INPUTS (local paths or Hadoop URIs of WARC, JSON(L), HTML, text or Parquet) on Spark
     and write articles, relations, near-duplicates, stories, entities, claims and timeline as Parquet.
@@ -63,9 +64,11 @@ def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str],
     session = _spark_or_fatal(master, shuffle_partitions)
     from ..spark import run
     from ..spark.engine import SparkSettings
+    from ..stories import StorySettings
 
     try:
-        settings = SparkSettings(embedder=embedder, story_window_days=story_window_days,
+        story_settings = StorySettings() if partition_days is None else StorySettings(partition_days=partition_days)
+        settings = SparkSettings(embedder=embedder, story_settings=story_settings,
                                  reuse_window_days=reuse_window_days, partitions=partitions)
         result = run(session, list(inputs), output, settings, until=until,
                      on_stage=lambda name, seconds, count: err.print(f"{name}: {count:,} in {seconds:.1f}s"))

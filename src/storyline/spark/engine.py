@@ -7,13 +7,25 @@
                ``fingerprint.estimated_jaccard`` → connected components by label propagation
 4. reuse       ``reuse.find_relations`` per time window (new = the window, existing = the one
                before), plus ``reuse.relation_between`` on near-duplicates further apart
-5. stories     ``stories.cluster_stories`` per time window, then merges across window borders
-6. per story   mentions (``entities.extract_mentions``, spaCy loaded once per partition), then per
-               story ``entities.resolve_entities``, ``claims.build_ledger``, ``timeline.build_timeline``
+5. stories     the embedded stage's own block fold (``stories.cluster_blocks``): corpus-wide term
+               statistics, one task per calendar block (``stories.cluster_window``), the blocks folded
+               at the driver (``stories.merge_across_border``), then one task per story
+               (``stories.story_from_members``): the same stories as the embedded engine, by construction
+6. per story   per story: mentions (``entities.extract_mentions``, spaCy loaded once per partition),
+               ``entities.resolve_entities``, ``claims.build_ledger``, ``timeline.build_timeline``
 
 No algorithm is implemented twice: this module only decides which records
 meet in which task. Each stage is timed by name; results are written as
 Parquet by :mod:`storyline.spark.tables`.
+
+Driver memory. The stories fold holds, at the driver, every unit's founding
+article id and story number (about 70 bytes per unit) and one summed row
+per story (its embedding sum, ``4 × dimensions`` bytes, plus its specific-term
+weights, 12 bytes per distinct term): about 2-3 KB per story with a 512-wide
+embedder, e.g. 1-1.5 GB for 500,000 stories. The corpus-wide term statistics
+(a count per distinct word) are held there and broadcast to every executor.
+An executor holds one calendar block's articles (without sentence vectors) at a
+time, and one story's articles with everything.
 """
 
 from __future__ import annotations
@@ -32,8 +44,7 @@ from .. import stories as stories_stage
 from .. import timeline as timeline_stage
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
 from ..fingerprint import NUM_PERM, estimated_jaccard, lsh_bands
-from ..graph import count_independent
-from ..model import (Article, Entity, Mention, Passage, Prepared, RawDocument, Relation, Skipped, Story, stable_id,
+from ..model import (Article, Entity, Mention, Passage, Prepared, RawDocument, Relation, Skipped, Story,
                      text_hash)
 from ..prepare import prepare
 from . import inputs as input_files
@@ -55,20 +66,17 @@ class SparkSettings:
     # Estimated Jaccard at which two LSH candidates are near-duplicates: the reuse stage's candidate threshold.
     near_duplicate_jaccard: float = reuse_stage.CANDIDATE_JACCARD
     # Reuse is searched within windows of this many days and between neighbouring windows
-    # (0: the story window): copies further apart in time are found only as near-duplicates.
+    # (0: the stories' calendar blocks, ``StorySettings.partition_days``): copies further apart
+    # in time are found only as near-duplicates.
     reuse_window_days: int = 0
-    # Stories are clustered per window of this many days (0: twice the story settings' window),
-    # then merged across window borders.
-    story_window_days: int = 0
+    # Stories are clustered per calendar block of ``story_settings.partition_days`` days (one task
+    # each), as the embedded engine does: the same settings give the same stories.
     story_settings: stories_stage.StorySettings = field(default_factory=stories_stage.StorySettings)
     # Partitions for the per-article stages (0: Spark's default parallelism times 4).
     partitions: int = 0
 
-    def window_days(self) -> int:
-        return self.story_window_days or 2 * max(self.story_settings.window_days, 1)
-
     def reuse_window(self) -> int:
-        return self.reuse_window_days or self.window_days()
+        return self.reuse_window_days or self.story_settings.partition_days
 
 
 @dataclass
@@ -81,6 +89,7 @@ class Result:
     duplicate_groups: Any = None  # RDD[(article, group)] for articles in a near-duplicate group
     relations: Any = None         # RDD[Relation]
     stories: Any = None           # RDD[Story]
+    story_groups: Any = None      # RDD[(Story, list[Prepared], list[Relation])] (cached until per_story has run)
     mentions: Any = None          # RDD[(article, list[Mention])]
     entities: Any = None          # RDD[Entity]
     claims: Any = None            # RDD[Claim]
@@ -130,17 +139,21 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         return result.relations.count()
 
     def stories() -> int:
-        result.stories = _cache(cluster_stories(result.articles, result.relations, settings))
+        result.story_groups = story_groups(result.articles, result.relations, settings)
+        result.stories = _cache(result.story_groups.map(lambda group: group[0]))
         return result.stories.count()
 
     def per_story() -> int:
-        outputs = _cache(per_story_results(result.articles, result.relations, result.stories, settings))
+        outputs = _cache(per_story_results(result.story_groups))
         result.mentions = outputs.filter(lambda t: t[0] == "mentions").map(lambda t: t[1])
         result.entities = merge_entities(outputs.filter(lambda t: t[0] == "entity").map(lambda t: t[1]))
         result.claims = outputs.filter(lambda t: t[0] == "claim").map(lambda t: t[1])
         result.omissions = outputs.filter(lambda t: t[0] == "omission").map(lambda t: t[1])
         result.timeline = outputs.filter(lambda t: t[0] == "timeline").map(lambda t: t[1])
-        return outputs.count()
+        count = outputs.count()
+        # A second copy of every article: not needed once the per-story outputs are cached.
+        result.story_groups.unpersist()
+        return count
 
     for name, run in (("read", read), ("prepare", prepare_stage), ("near_duplicates", near_duplicates),
                       ("reuse", reuse), ("stories", stories), ("per_story", per_story)):
@@ -398,7 +411,7 @@ def identical_text_relation(first: tuple[str, int], second: tuple[str, int]) -> 
 # --- 5. stories ------------------------------------------------------------------------------------
 
 
-UNDATED = -1  # the window key of articles without a known day
+UNDATED = -1  # the window key of articles without a known day (stories.UNDATED, stories.window_of's too)
 
 
 def _window(prepared: Prepared, length: int) -> int:
@@ -413,215 +426,192 @@ def _sort_key(prepared: Prepared) -> tuple[bool, str, str]:
 
 
 def cluster_stories(articles: Any, relations: Any, settings: SparkSettings) -> Any:
-    """RDD[Story]: ``stories.cluster_stories`` per time window, then merged across window borders.
+    """RDD[Story]: the embedded engine's stories, found as :func:`story_groups` says."""
+    return story_groups(articles, relations, settings).map(lambda group: group[0])
 
-    1. Articles are keyed by window (``settings.window_days()`` long; undated ones
-       in a window of their own) and each window is clustered with the relations
-       inside it.
-    2. At each border, the stories active within the story window of it
-       (``StorySettings.window_days``) on both sides are clustered again together;
-       a story from one side and a story from the other whose articles land in one
-       story are merged. Each undated story is clustered again, the same way, with
-       the dated stories whose centroids come nearest it.
-    3. A derivation relation (any kind but ``related``) joining two windows merges
-       their stories, as it joins its articles into one unit in the embedded engine.
-    When every dated article falls in one window, undated ones join it and the
-    result is exactly the embedded engine's.
+
+def story_groups(articles: Any, relations: Any, settings: SparkSettings) -> Any:
+    """RDD[(Story, its articles, the relations among them)]: ``stories.cluster_stories``, block by block.
+
+    The embedded stage clusters calendar blocks one by one (``stories.cluster_blocks``);
+    here each block is a task and the fold runs at the driver:
+
+    1. Term statistics: ``stories.term_statistics`` per partition, added up with
+       ``TermStatistics.merged`` and broadcast, so every block weighs terms by the
+       corpus-wide counts, as the embedded stage does.
+    2. Units: articles joined by derivation relations (any kind but ``related``),
+       found corpus-wide by :func:`connected_components`; a unit belongs to the block
+       of its first day (``stories.window_of``), undated units to the undated block.
+    3. Per block: ``stories.story_signals`` on the block's units (the rows
+       ``cluster_blocks`` gives that block, in the same order), then
+       ``stories.cluster_window``. Only the block's ``WindowStories`` goes to the driver.
+    4. At the driver: the blocks folded left in time order, the undated block last,
+       with ``stories.merge_across_border``: the fold of ``cluster_blocks``.
+    5. Per story: ``stories.story_from_members`` on its articles and relations.
+
+    The groups are cached: the per-story stage reads them without another shuffle.
     """
     story_settings = settings.story_settings
-    length = settings.window_days()
-    if length < story_settings.window_days:
-        raise ValueError(f"story windows of {length} days are shorter than the stories' own window "
-                         f"({story_settings.window_days} days): a story could not reach across one border")
-    windows = articles.map(lambda p: (p.id, _window(p, length)))
-    dated_windows = sorted(windows.values().filter(lambda w: w != UNDATED).distinct().collect())
-    single = len(dated_windows) <= 1
-    only = dated_windows[0] if dated_windows else UNDATED
-    window_of = _cache(windows.mapValues(lambda w: only) if single else windows)
-
-    # 1. per window, with the relations inside it
-    keyed = window_of.join(articles.map(lambda p: (p.id, p))).map(lambda kv: (kv[1][0], kv[1][1]))
-    relation_windows = _cache(_relation_sides(relations, window_of))
-    inside = relation_windows.filter(lambda t: t[0] == t[1]).map(lambda t: (t[0], t[2]))
-
-    def cluster_window(item: tuple[int, tuple[Iterable[Prepared], Iterable[Relation]]]) -> list[tuple[int, Story, list]]:
-        window, (docs, window_relations) = item
-        docs = list(docs)
-        keys = {p.id: _sort_key(p) for p in docs}
-        found = stories_stage.cluster_stories(docs, list(window_relations), settings=story_settings)
-        return [(window, story, [keys[a] for a in story.articles]) for story in found]
-
-    per_window = _cache(keyed.cogroup(inside).flatMap(cluster_window))
-    if single:
-        return per_window.map(lambda t: t[1])
-
-    # 2. merges across borders and with undated stories; 3. derivations across windows
-    story_of = _cache(per_window.flatMap(lambda t: [(a, t[1].id) for a in t[1].articles]))
-    sets = _border_sets(per_window, length, story_settings.window_days).union(
-        _undated_sets(per_window, articles, story_of, story_settings))
-    pairs = _recluster(sets, articles, relations, story_of, story_settings)
-    pairs += (relation_windows.filter(lambda t: t[0] != t[1] and t[2].kind != "related")
-              .map(lambda t: (t[2].a, t[2].b)).join(story_of)
-              .map(lambda kv: (kv[1][0], kv[1][1])).join(story_of)
-              .map(lambda kv: (kv[1][0], kv[1][1])).collect())
-    group_of = articles.context.broadcast(_union(pairs))
-
-    parts = per_window.map(lambda t: (group_of.value.get(t[1].id, t[1].id), (t[1], t[2])))
-    article_group = story_of.filter(lambda kv: kv[1] in group_of.value).mapValues(lambda s: group_of.value[s])
-    group_relations = (_relation_sides(relations, article_group).filter(lambda t: t[0] == t[1])
-                       .map(lambda t: (t[0], t[2])))
-    return parts.cogroup(group_relations).map(lambda kv: _joined_story(list(kv[1][0]), list(kv[1][1])))
+    context = articles.context
+    # 1. term statistics
+    statistics = context.broadcast(corpus_term_statistics(articles))
+    names = context.broadcast(statistics.value.name_forms())
+    # 2. units, keyed by block
+    units = derivation_units(articles, relations, story_settings)
+    by_block = (articles.map(lambda p: (p.id, _for_signals(p))).leftOuterJoin(units)
+                .map(lambda kv: _keyed_by_block(kv[1][0], kv[1][1], story_settings)).groupByKey())
+    # 3. per block
+    blocks = _cache(by_block.map(lambda item: _cluster_block(item[0], item[1], statistics.value, story_settings)))
+    # 4. the fold
+    story_numbers = context.broadcast(fold_blocks(blocks.map(lambda t: (t[0], t[1])).collect(), story_settings))
+    # 5. per story
+    story_of = blocks.flatMap(lambda t: [(article, int(story_numbers.value[t[0]][row]))
+                                         for row, unit in enumerate(t[2]) for article in unit])
+    docs = articles.map(lambda p: (p.id, p)).join(story_of).map(lambda kv: (kv[1][1], kv[1][0]))
+    inside = relations_inside(relations, story_of)
+    return _cache(docs.cogroup(inside).map(lambda kv: _built_story(kv[1][0], kv[1][1], story_settings, names.value)))
 
 
-def _relation_sides(relations: Any, key_of: Any) -> Any:
-    """RDD[(key of a, key of b, relation)] for relations whose two articles both have a key."""
-    return (relations.map(lambda r: (r.a, r)).join(key_of)
-            .map(lambda kv: (kv[1][0].b, (kv[1][0], kv[1][1]))).join(key_of)
-            .map(lambda kv: (kv[1][0][1], kv[1][1], kv[1][0][0])))
+def corpus_term_statistics(articles: Any, batch: int = 2000) -> stories_stage.TermStatistics:
+    """``stories.term_statistics`` over every article: counted per batch within each partition, then added up."""
+
+    def count(partition: Iterator[Prepared]) -> Iterator[stories_stage.TermStatistics]:
+        total = stories_stage.TermStatistics()
+        pending: list[Prepared] = []
+        for prepared in partition:
+            pending.append(prepared)
+            if len(pending) == batch:
+                total = total.merged(stories_stage.term_statistics(pending))
+                pending = []
+        yield total.merged(stories_stage.term_statistics(pending))
+
+    def add(x: stories_stage.TermStatistics, y: stories_stage.TermStatistics) -> stories_stage.TermStatistics:
+        return x.merged(y)
+
+    # Counts are integers: the order partitions are added in does not change the sums.
+    return articles.mapPartitions(count).treeAggregate(stories_stage.TermStatistics(), add, add, depth=2)
 
 
-def _days(keys: list[tuple[bool, str, str]]) -> list[int]:
-    days = (stories_stage.day_ordinal(published) for undated, published, _ in keys if not undated)
-    return [d for d in days if d is not None]
+def derivation_units(articles: Any, relations: Any, story_settings: stories_stage.StorySettings) -> Any:
+    """RDD[(article, (unit, block))] for articles a derivation relation joins to others.
 
-
-def _border_sets(per_window: Any, length: int, reach: int) -> Any:
-    """RDD[(set key, (side, story id))]: stories within ``reach`` days of a border, by border."""
-
-    def sides(item: tuple[int, Story, list]) -> list[tuple[Any, tuple[int, str]]]:
-        window, story, keys = item
-        days = _days(keys)
-        if window == UNDATED or not days:
-            return []
-        out = []
-        if max(days) >= (window + 1) * length - reach:
-            out.append((("border", window + 1), (0, story.id)))
-        if min(days) < window * length + reach:
-            out.append((("border", window), (1, story.id)))
-        return out
-
-    return per_window.flatMap(sides)
-
-
-def _centroid(vectors: Iterable[np.ndarray]) -> np.ndarray:
-    mean = np.mean(np.stack([np.asarray(v, dtype=np.float32) for v in vectors]), axis=0)
-    norm = float(np.linalg.norm(mean))
-    return mean / norm if norm else mean
-
-
-def _undated_sets(per_window: Any, articles: Any, story_of: Any,
-                  story_settings: stories_stage.StorySettings) -> Any:
-    """RDD[(set key, (side, story id))]: each undated story with the dated stories whose centroids are nearest.
-
-    The centroid cosine only chooses which stories meet (the stories stage's own
-    ``text_floor`` and ``candidate_stories``); cluster_stories decides.
+    The unit is the smallest article id of its connected component; its block is that of
+    the unit's first day (undated when no member has a day), as ``story_signals`` and
+    ``window_of`` give it. Articles absent here are units of their own.
     """
-    undated_ids = set(per_window.filter(lambda t: t[0] == UNDATED).map(lambda t: t[1].id).collect())
-    if not undated_ids:
+    edges = relations.filter(lambda r: r.kind != "related").map(lambda r: (r.a, r.b))
+    if edges.isEmpty():
+        # One cheap job instead of label propagation's rounds of shuffles over nothing.
         return articles.context.emptyRDD()
-    centroids = _cache(articles.map(lambda p: (p.id, p.vector)).join(story_of)
-                       .map(lambda kv: (kv[1][1], kv[1][0])).groupByKey().mapValues(_centroid))
-    undated = centroids.filter(lambda kv: kv[0] in undated_ids).collect()
-    names = [story for story, _ in undated]
-    matrix = articles.context.broadcast(np.stack([vector for _, vector in undated]))
-    floor, limit = story_settings.text_floor, story_settings.candidate_stories
-
-    def near(item: tuple[str, np.ndarray]) -> list[tuple[str, tuple[float, str]]]:
-        story, vector = item
-        cosine = matrix.value @ vector
-        return [(names[i], (float(cosine[i]), story)) for i in np.flatnonzero(cosine >= floor)]
-
-    nearest = (centroids.filter(lambda kv: kv[0] not in undated_ids).flatMap(near).groupByKey()
-               .mapValues(lambda found: sorted(found, key=lambda t: (-t[0], t[1]))[:limit]))
-    return (nearest.flatMap(lambda kv: [(("undated", kv[0]), (1, story)) for _, story in kv[1]])
-            .union(nearest.map(lambda kv: (("undated", kv[0]), (0, kv[0])))))
+    unit_of = connected_components(edges)  # cached there
+    days = articles.map(lambda p: (p.id, stories_stage.day_ordinal(p.article.published)))
+    first_days = unit_of.join(days).map(lambda kv: kv[1]).reduceByKey(_earlier)  # (unit, first day)
+    return (unit_of.map(lambda kv: (kv[1], kv[0])).join(first_days)
+            .map(lambda kv: (kv[1][0], (kv[0], block_of(kv[1][1], story_settings)))))
 
 
-def _recluster(sets: Any, articles: Any, relations: Any, story_of: Any,
-               story_settings: stories_stage.StorySettings) -> list[tuple[str, str]]:
-    """Story pairs to merge: within each set, side-0 and side-1 stories whose articles cluster_stories joins."""
-    members = sets.map(lambda kv: (kv[1][1], (kv[0], kv[1][0])))  # (story, (set, side))
-    article_sets = (story_of.map(lambda kv: (kv[1], kv[0])).join(members)
-                    .map(lambda kv: (kv[1][0], (kv[1][1][0], kv[1][1][1], kv[0]))))  # (article, (set, side, story))
-    docs = article_sets.join(articles.map(lambda p: (p.id, p))).map(
-        lambda kv: (kv[1][0][0], (kv[1][0][1], kv[1][0][2], kv[1][1])))
-    set_relations = (_relation_sides(relations, article_sets.mapValues(lambda t: t[0]))
-                     .filter(lambda t: t[0] == t[1]).map(lambda t: (t[0], t[2])))
-
-    def merges(item: tuple[Any, tuple[Iterable, Iterable[Relation]]]) -> list[tuple[str, str]]:
-        _, (entries, set_relations_here) = item
-        entries = list(entries)
-        origin = {p.id: (side, story) for side, story, p in entries}
-        docs_here = list({p.id: p for _, _, p in entries}.values())
-        pairs = []
-        for story in stories_stage.cluster_stories(docs_here, list(set_relations_here), settings=story_settings):
-            left = sorted({origin[a][1] for a in story.articles if origin[a][0] == 0})
-            right = sorted({origin[a][1] for a in story.articles if origin[a][0] == 1})
-            pairs.extend((x, y) for x in left for y in right if x != y)
-        return pairs
-
-    return docs.cogroup(set_relations).flatMap(merges).distinct().collect()
+def _earlier(first: int | None, second: int | None) -> int | None:
+    if first is None or second is None:
+        return second if first is None else first
+    return min(first, second)
 
 
-def _union(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
-    """Each story in a pair → the smallest story id of its connected group."""
-    parent: dict[str, str] = {}
-
-    def root(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for x, y in pairs:
-        rx, ry = root(x), root(y)
-        if rx != ry:
-            parent[max(rx, ry)] = min(rx, ry)
-    return {x: root(x) for x in parent}
+def block_of(day: int | None, story_settings: stories_stage.StorySettings) -> int:
+    """The calendar block of a day ordinal (``stories.window_of``); ``UNDATED`` for an unknown day."""
+    first_day = np.array([stories_stage.UNDATED if day is None else day], dtype=np.int64)
+    return int(stories_stage.window_of(first_day, story_settings)[0])
 
 
-def _joined_story(parts: list[tuple[Story, list]], relations: list[Relation]) -> Story:
-    """Window stories merged into one: the articles and events of all, the id from the founding article."""
-    if len(parts) == 1:
-        return parts[0][0]
-    keys = sorted({key for _, story_keys in parts for key in story_keys})
-    founding = {event.id: min(key for story, story_keys in parts for key in story_keys
-                              if key[2] == event.articles[0]) for story, _ in parts for event in story.events}
-    events = sorted((event for story, _ in parts for event in story.events),
-                    key=lambda event: (event.date is None, event.date or "", founding[event.id]))
-    largest = max(parts, key=lambda part: (len(part[0].articles), [-ord(c) for c in part[1][0][2]]))[0]
-    articles = [key[2] for key in keys]
-    return Story(id=stable_id("s", articles[0]), title=largest.title, articles=articles, events=events,
-                 independent_sources=count_independent(articles, relations))
+def _for_signals(prepared: Prepared) -> Prepared:
+    """The article without what story signals never read (sentence vectors, MinHash): far less to shuffle."""
+    return replace(prepared, sentence_vectors=np.zeros((0, len(prepared.vector)), dtype=np.float32),
+                   minhash=np.zeros(0, dtype=np.uint32))
+
+
+def _keyed_by_block(prepared: Prepared, unit: tuple[str, int] | None,
+                    story_settings: stories_stage.StorySettings) -> tuple[int, tuple[str, Prepared]]:
+    if unit is None:
+        day = stories_stage.day_ordinal(prepared.article.published)
+        return block_of(day, story_settings), (prepared.id, prepared)
+    label, block = unit
+    return block, (label, prepared)
+
+
+def _cluster_block(block: int, members: Iterable[tuple[str, Prepared]], statistics: stories_stage.TermStatistics,
+                   story_settings: stories_stage.StorySettings
+                   ) -> tuple[int, stories_stage.WindowStories, list[list[str]]]:
+    """The block's stories (``story_signals`` then ``cluster_window``) and the articles of each unit row."""
+    members = list(members)
+    docs = sorted((prepared for _, prepared in members), key=_sort_key)
+    # story_signals joins a unit's articles through derivation relations. A chain through
+    # each unit's members has the same components: the relations themselves need not travel.
+    by_unit: dict[str, list[str]] = {}
+    for unit, prepared in members:
+        by_unit.setdefault(unit, []).append(prepared.id)
+    chains = [Relation(a, b, "duplicate") for ids in by_unit.values()
+              for a, b in zip(sorted(ids), sorted(ids)[1:])]
+    signals, unit_members = stories_stage.story_signals(docs, chains, statistics)
+    window = stories_stage.cluster_window(signals, story_settings)
+    return block, window, [[docs[i].id for i in unit] for unit in unit_members]
+
+
+def fold_blocks(windows: Sequence[tuple[int, stories_stage.WindowStories]],
+                story_settings: stories_stage.StorySettings) -> dict[int, np.ndarray]:
+    """Each block's story number per unit row: the blocks folded left in time order, the undated block last.
+
+    The fold of ``stories.cluster_blocks``, on the blocks' ``WindowStories``. Story
+    numbers are the fold's own (they only say which rows share a story).
+    """
+    result: stories_stage.WindowStories | None = None
+    sizes: list[tuple[int, int]] = []
+    for block, window in sorted(windows, key=lambda t: (t[0] == UNDATED, t[0])):
+        result = window if result is None else stories_stage.merge_across_border(result, window, story_settings)
+        sizes.append((block, len(window.ids)))
+    numbers: dict[int, np.ndarray] = {}
+    start = 0
+    for block, size in sizes:
+        assert result is not None
+        numbers[block] = result.story_of[start:start + size].copy()
+        start += size
+    return numbers
+
+
+def relations_inside(relations: Any, group_of: Any) -> Any:
+    """RDD[(group, Relation)]: relations whose two articles are in one group (``group_of``: (article, group))."""
+    return (relations.keyBy(lambda r: r.a).join(group_of)
+            .map(lambda kv: (kv[1][0].b, (kv[1][1], kv[1][0]))).join(group_of)
+            .filter(lambda kv: kv[1][0][0] == kv[1][1])
+            .map(lambda kv: (kv[1][1], kv[1][0][1])))
+
+
+def _built_story(docs: Iterable[Prepared], relations: Iterable[Relation], story_settings: stories_stage.StorySettings,
+                 names: frozenset[str]) -> tuple[Story, list[Prepared], list[Relation]]:
+    docs = sorted(docs, key=lambda prepared: prepared.id)
+    relations = sorted(relations, key=lambda r: (r.a, r.b))
+    return stories_stage.story_from_members(docs, relations, story_settings, names), docs, relations
 
 
 # --- 6. per story: entities, claims, timeline --------------------------------------------------------
 
 
-def per_story_results(articles: Any, relations: Any, stories: Any, settings: SparkSettings) -> Any:
-    """RDD[(kind, record)]: each article's mentions, then per story its entities, claims, omissions, timeline."""
+def per_story_results(groups: Any) -> Any:
+    """RDD[(kind, record)]: per story (from :func:`story_groups`) its articles' mentions (spaCy loaded once
+    per partition), then its entities, claims, omissions and timeline."""
 
-    def with_mentions(partition: Iterator[Prepared]) -> Iterator[tuple[str, tuple[Prepared, list[Mention]]]]:
+    def run(partition: Iterator[tuple[Story, list[Prepared], list[Relation]]]) -> Iterator[tuple[str, Any]]:
         nlp = None
-        for prepared in partition:
+        for story, docs, relations in partition:
             nlp = nlp or entities_stage.load_nlp()
-            yield prepared.id, (prepared, entities_stage.extract_mentions(prepared, nlp))
+            entries = [(prepared, entities_stage.extract_mentions(prepared, nlp)) for prepared in docs]
+            yield from _story_results(story, entries, relations)
 
-    story_of = stories.flatMap(lambda s: [(a, s.id) for a in s.articles])
-    docs = articles.mapPartitions(with_mentions).join(story_of).map(lambda kv: (kv[1][1], kv[1][0]))
-    story_relations = (_relation_sides(relations, story_of).filter(lambda t: t[0] == t[1])
-                       .map(lambda t: (t[0], t[2])))
-    return stories.keyBy(lambda s: s.id).groupWith(docs, story_relations).flatMap(_story_results)
+    return groups.mapPartitions(run)
 
 
-def _story_results(item: tuple[str, tuple[Iterable[Story], Iterable, Iterable[Relation]]]) -> list[tuple[str, Any]]:
-    _, (found, entries, story_relations) = item
-    story = next(iter(found))
-    entries = sorted(entries, key=lambda entry: entry[0].id)
+def _story_results(story: Story, entries: list[tuple[Prepared, list[Mention]]],
+                   relations: list[Relation]) -> list[tuple[str, Any]]:
     docs = [prepared for prepared, _ in entries]
     mentions = {prepared.id: found_mentions for prepared, found_mentions in entries}
-    relations = sorted(story_relations, key=lambda r: (r.a, r.b))
     entities = entities_stage.resolve_entities(mentions, docs, relations, [story])
     claims, omissions = claims_stage.build_ledger(story, docs, relations, entities)
     timeline = timeline_stage.build_timeline(story, docs, claims)
