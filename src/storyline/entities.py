@@ -41,6 +41,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -359,6 +360,8 @@ def _at_sentence_start(text: str, position: int, sentence_starts: Sequence[int])
 # --- 2. normalised forms -------------------------------------------------------------
 
 
+# Memoised: resolution compares the same few thousand surfaces hundreds of thousands of times.
+@functools.lru_cache(maxsize=1 << 16)
 def normalise(surface: str, label: Optional[str] = None) -> str:
     """The form names are compared in: ASCII lower case, no punctuation, no leading "the" or titles.
 

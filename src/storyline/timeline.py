@@ -512,15 +512,16 @@ def build_timeline(
     order = {article_id: index for index, article_id in enumerate(story.articles)}
     docs_by_id = {doc.id: doc for doc in docs}
     story_docs = sorted((doc for doc in docs if doc.id in order), key=lambda doc: order[doc.id])
-    mentions = [m for doc in story_docs for m in _mentions(doc, order[doc.id], claims, docs_by_id)]
-    groups = _group(mentions, claims, similarity)
+    claim_index = _ClaimIndex(claims)
+    mentions = [m for doc in story_docs for m in _mentions(doc, order[doc.id], claim_index, docs_by_id)]
+    groups = _group(mentions, claim_index, similarity)
     entries = [_entry(story.id, group) for group in groups]
     entries.sort(key=lambda e: (e.date is None, e.date or "", e.text, e.phrase))
     return entries
 
 
 def _mentions(
-    doc: Prepared, order: int, claims: Sequence[Claim], docs_by_id: dict[str, Prepared]
+    doc: Prepared, order: int, claims: "_ClaimIndex", docs_by_id: dict[str, Prepared]
 ) -> Iterable[_Mention]:
     anchor_day = publication_date(doc.article.published)
     for index, sentence in enumerate(doc.sentences):
@@ -549,12 +550,24 @@ def _overlaps(a: Span, b: Span) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _claims_on(article: str, span: Span, claims: Sequence[Claim]) -> list[Claim]:
-    return [c for c in claims if any(e.article == article and _overlaps(e.span, span) for e in c.evidence)]
+class _ClaimIndex:
+    """The claims' evidence by article, so finding the claims on a sentence reads only its article's."""
+
+    def __init__(self, claims: Sequence[Claim]) -> None:
+        self.claims = list(claims)
+        self.by_article: dict[str, list[tuple[Span, int]]] = {}
+        for position, claim in enumerate(self.claims):
+            for evidence in claim.evidence:
+                self.by_article.setdefault(evidence.article, []).append((evidence.span, position))
+
+    def on(self, article: str, span: Span) -> list[Claim]:
+        """Claims with evidence in ``article`` overlapping ``span``, in the claims' order."""
+        positions = {p for evidence_span, p in self.by_article.get(article, ()) if _overlaps(evidence_span, span)}
+        return [self.claims[p] for p in sorted(positions)]
 
 
 def _borrowed_anchor(
-    doc: Prepared, sentence: Sentence, claims: Sequence[Claim], docs_by_id: dict[str, Prepared]
+    doc: Prepared, sentence: Sentence, claims: _ClaimIndex, docs_by_id: dict[str, Prepared]
 ) -> Optional[_Anchor]:
     """The publication date of a dated article aligned with this sentence through a claim.
 
@@ -563,7 +576,7 @@ def _borrowed_anchor(
     bound we have.
     """
     lenders: list[_Anchor] = []
-    for claim in _claims_on(doc.id, (sentence.start, sentence.end), claims):
+    for claim in claims.on(doc.id, (sentence.start, sentence.end)):
         for evidence in claim.evidence:
             lender = docs_by_id.get(evidence.article)
             if evidence.article == doc.id or lender is None:
@@ -574,7 +587,7 @@ def _borrowed_anchor(
     return min(lenders, key=lambda a: (a.published, a.article)) if lenders else None
 
 
-def _group(mentions: list[_Mention], claims: Sequence[Claim], similarity: float) -> list[list[_Mention]]:
+def _group(mentions: list[_Mention], claims: _ClaimIndex, similarity: float) -> list[list[_Mention]]:
     """Union mentions of one date across articles, most similar pairs first, one sentence per article per group."""
     parent = list(range(len(mentions)))
     articles: list[set[str]] = [{m.doc.id} for m in mentions]
@@ -592,22 +605,15 @@ def _group(mentions: list[_Mention], claims: Sequence[Claim], similarity: float)
         if same != i:
             parent[i] = same
 
-    claim_sets = [{c.id for c in _claims_on(m.doc.id, (m.sentence.start, m.sentence.end), claims)} for m in mentions]
+    claim_sets = [{c.id for c in claims.on(m.doc.id, (m.sentence.start, m.sentence.end))} for m in mentions]
     # Only mentions of one date (or one unresolved phrase) can pair up.
     by_key: dict[tuple[str, str], list[int]] = {}
     for i, mention in enumerate(mentions):
         by_key.setdefault(mention.key, []).append(i)
     pairs: list[tuple[float, int, int]] = []
     for members in by_key.values():
-        for n, i in enumerate(members):
-            for j in members[n + 1:]:
-                if mentions[i].doc.id == mentions[j].doc.id:
-                    continue
-                score = _sentence_cosine(mentions[i], mentions[j])
-                if claim_sets[i] & claim_sets[j]:
-                    score = max(score, 1.0)
-                if score >= similarity:
-                    pairs.append((score, i, j))
+        if len(members) > 1:
+            pairs.extend(_similar_pairs(mentions, members, claim_sets, similarity))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     for _, i, j in pairs:
         ri, rj = root(i), root(j)
@@ -622,11 +628,33 @@ def _group(mentions: list[_Mention], claims: Sequence[Claim], similarity: float)
     return [sorted(g, key=lambda m: (m.order, m.expression.span)) for g in groups.values()]
 
 
-def _sentence_cosine(a: _Mention, b: _Mention) -> float:
-    vectors_a, vectors_b = a.doc.sentence_vectors, b.doc.sentence_vectors
-    if a.sentence_index >= len(vectors_a) or b.sentence_index >= len(vectors_b):
-        return 0.0
-    return float(np.dot(vectors_a[a.sentence_index], vectors_b[b.sentence_index]))
+def _similar_pairs(mentions: list[_Mention], members: list[int], claim_sets: list[set[str]],
+                   similarity: float) -> list[tuple[float, int, int]]:
+    """(score, i, j) for members i < j of different articles whose sentences' cosine reaches ``similarity``,
+    or that lie on one claim (score at least 1)."""
+    vectors = np.stack([_sentence_vector(mentions[i]) for i in members]).astype(np.float64)
+    # Rounded so that equal sentences tie exactly (then the earlier pair goes first), whatever
+    # order the matrix product summed in.
+    scores = np.round(vectors @ vectors.T, 6)
+    articles = np.array([mentions[i].doc.id for i in members])
+    upper = np.triu(np.ones(scores.shape, dtype=bool), k=1) & (articles[:, None] != articles[None, :])
+    on_claim = np.zeros_like(upper)
+    members_of_claim: dict[str, list[int]] = {}
+    for position, i in enumerate(members):
+        for claim in claim_sets[i]:
+            members_of_claim.setdefault(claim, []).append(position)
+    for positions in members_of_claim.values():
+        on_claim[np.ix_(positions, positions)] = True
+    scores = np.where(on_claim, np.maximum(scores, 1.0), scores)
+    rows, columns = np.nonzero(upper & (scores >= similarity))
+    return [(float(scores[r, c]), members[r], members[c]) for r, c in zip(rows.tolist(), columns.tolist())]
+
+
+def _sentence_vector(mention: _Mention) -> np.ndarray:
+    vectors = mention.doc.sentence_vectors
+    if mention.sentence_index >= len(vectors):
+        return np.zeros(np.shape(vectors)[1] if np.ndim(vectors) == 2 and np.shape(vectors)[1] else 1, np.float32)
+    return np.asarray(vectors[mention.sentence_index], dtype=np.float32)
 
 
 def _entry(story_id: str, group: list[_Mention]) -> TimelineEntry:

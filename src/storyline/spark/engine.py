@@ -11,7 +11,7 @@
                statistics, one task per calendar block (``stories.cluster_window``), the blocks folded
                at the driver (``stories.merge_across_border``), then one task per story
                (``stories.story_from_members``): the same stories as the embedded engine, by construction
-6. per story   per story: mentions (``entities.extract_mentions``, spaCy loaded once per partition),
+6. per story   per story: mentions (``entities.extract_mentions_batch``, spaCy loaded once per partition),
                ``entities.resolve_entities``, ``claims.build_ledger``, ``timeline.build_timeline``
 
 No algorithm is implemented twice: this module only decides which records
@@ -602,7 +602,7 @@ def per_story_results(groups: Any) -> Any:
         nlp = None
         for story, docs, relations in partition:
             nlp = nlp or entities_stage.load_nlp()
-            entries = [(prepared, entities_stage.extract_mentions(prepared, nlp)) for prepared in docs]
+            entries = list(zip(docs, entities_stage.extract_mentions_batch(docs, nlp)))
             yield from _story_results(story, entries, relations)
 
     return groups.mapPartitions(run)
