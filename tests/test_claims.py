@@ -406,3 +406,21 @@ def test_event_sub_claims_split_a_sentence_and_align_across_outlets(embedder, pa
     storm_story = Story(id="s-storm", title=None, articles=[articles[2].id])
     floods = [e for e in build_event_ledger(storm_story, docs, parser_nlp) if e.lemma == "flood"]
     assert len(floods) == 2
+
+
+def test_a_claim_carried_by_more_articles_than_partners_weighed_is_still_one_claim():
+    from storyline.claims import ALIGN_PARTNERS
+
+    count = 3 * ALIGN_PARTNERS
+    wording = "The ministry said the new border crossing would open to trucks next spring."
+    carried = [_statement(f"a-{i:03d}", wording) for i in range(count)]
+    other = [_statement(f"a-{i:03d}", "Fishing boats stayed in the harbour because of the storm.", start=100)
+             for i in range(count)]
+    rng = np.random.default_rng(0)
+    base, unrelated = np.eye(2, 64, dtype=np.float32)
+    rows = [base + 0.01 * rng.normal(size=64) for _ in carried] + [unrelated + 0.01 * rng.normal(size=64) for _ in other]
+    vectors = np.stack(rows).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    groups = sorted(map(sorted, align_candidates(carried + other, vectors).groups))
+    # Each article carries each claim once: two claims, each with every article's evidence.
+    assert groups == [list(range(count)), list(range(count, 2 * count))]

@@ -287,3 +287,19 @@ def test_alignment_measures_follow_argument_order(fixtures_prepared):
     assert forward.relation is not None and forward.relation.kind == "excerpt"
     unrelated = alignment_measures(original, fixtures_prepared["chess_unrelated.txt"])
     assert unrelated.relation is None and unrelated.aligned_a < 0.2
+
+
+def test_word_overlap_of_two_sentences_is_their_dice_over_all_their_words(fixtures_prepared):
+    # _align's matrices hold only the words both texts use; each sentence's size must still count
+    # every one of its words, or partial overlaps would score too high.
+    import numpy as np
+
+    a, b = fixtures_prepared["bridge_original.txt"], fixtures_prepared["bridge_rewrite.txt"]
+    profile_a, profile_b = reuse._profile(a), reuse._profile(b)
+    shared = np.intersect1d(profile_a.token_hashes, profile_b.token_hashes)
+    lexical = reuse._dice(reuse._incidence(profile_a, shared), reuse._incidence(profile_b, shared),
+                          profile_a.token_counts, profile_b.token_counts)
+    expected = np.array([[2 * len(x & y) / (len(x) + len(y)) if x or y else 0.0 for y in profile_b.tokens]
+                         for x in profile_a.tokens])
+    assert np.allclose(lexical, expected, atol=1e-6)
+    assert ((expected > 0) & (expected < 1)).any()
