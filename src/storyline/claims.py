@@ -893,10 +893,13 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
             pairs.append((cosine, i, j, relation))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     conflict_pairs = [(i, j) for _, i, j, kind in pairs if kind == "conflict"]
-    blocked_with: dict[int, set[int]] = {}
+    # Per group (kept at its root): its members, their articles, and the candidates they contradict.
+    members: dict[int, set[int]] = {i: {i} for i in range(count)}
+    articles: dict[int, set[str]] = {i: {candidates[i].article} for i in range(count)}
+    blocked: dict[int, set[int]] = {i: set() for i in range(count)}
     for i, j in conflict_pairs:
-        blocked_with.setdefault(i, set()).add(j)
-        blocked_with.setdefault(j, set()).add(i)
+        blocked[i].add(j)
+        blocked[j].add(i)
     parent = list(range(count))
 
     def root(i: int) -> int:
@@ -905,9 +908,6 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
             i = parent[i]
         return i
 
-    members: dict[int, set[int]] = {i: {i} for i in range(count)}
-    articles: dict[int, set[str]] = {i: {candidates[i].article} for i in range(count)}
-    blocked: dict[int, set[int]] = {i: set(blocked_with.get(i, ())) for i in range(count)}
     for _, i, j, kind in pairs:
         if kind != "align":
             continue

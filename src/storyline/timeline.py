@@ -652,8 +652,8 @@ def _similar_pairs(mentions: list[_Mention], members: list[int], claim_sets: lis
 
 def _sentence_vector(mention: _Mention) -> np.ndarray:
     vectors = mention.doc.sentence_vectors
-    if mention.sentence_index >= len(vectors):
-        return np.zeros(np.shape(vectors)[1] if np.ndim(vectors) == 2 and np.shape(vectors)[1] else 1, np.float32)
+    if mention.sentence_index >= len(vectors):  # no vector: similar to nothing
+        return np.zeros(len(mention.doc.vector), np.float32)
     return np.asarray(vectors[mention.sentence_index], dtype=np.float32)
 
 
