@@ -447,11 +447,17 @@ def _token_hash(token: str) -> int:
 def _incidence(profile: _Profile, vocabulary: np.ndarray) -> np.ndarray:
     """0/1 matrix: sentence × word of ``vocabulary`` (sorted hashes); words outside it are left out."""
     matrix = np.zeros((len(profile.tokens), max(len(vocabulary), 1)), dtype=np.float32)
-    if len(vocabulary):
-        columns = np.minimum(np.searchsorted(vocabulary, profile.token_hashes), len(vocabulary) - 1)
-        inside = vocabulary[columns] == profile.token_hashes
-        matrix[profile.token_rows[inside], columns[inside]] = 1.0
+    columns, inside = _lookup(vocabulary, profile.token_hashes)
+    matrix[profile.token_rows[inside], columns[inside]] = 1.0
     return matrix
+
+
+def _lookup(known: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's position in the sorted array ``known``, and whether it is there at all."""
+    if len(known) == 0:
+        return np.zeros(len(values), dtype=np.int64), np.zeros(len(values), dtype=bool)
+    positions = np.minimum(np.searchsorted(known, values), len(known) - 1)
+    return positions, known[positions] == values
 
 
 def _dice(in_a: np.ndarray, in_b: np.ndarray, sizes_a: np.ndarray, sizes_b: np.ndarray) -> np.ndarray:
@@ -621,7 +627,7 @@ def _verbatim_shares(profile_a: _Profile, profile_b: _Profile) -> tuple[float, f
         known = theirs.gram_set
         if len(hashes) == 0 or len(known) == 0 or lengths.sum() == 0:
             return 0.0
-        hit = known[np.minimum(np.searchsorted(known, hashes), len(known) - 1)] == hashes
+        hit = _lookup(known, hashes)[1]
         covered = np.zeros(len(lengths), dtype=bool)
         for offset in range(VERBATIM_GRAM):
             covered[offset:offset + len(hit)] |= hit
