@@ -1059,14 +1059,20 @@ def _aligned_score(x: str, y: str) -> float:
     return max(spelling, 0.9 * sound, tokens) if starts else 0.0
 
 
-def _merge_aligned(clusters: _Clusters, relations: Sequence[Relation], context: _Context) -> None:
-    """Names left unmatched on the two sides of an aligned passage, paired by similarity and position."""
+def _located_mentions(clusters: _Clusters) -> dict[str, list[tuple[Span, int]]]:
+    """Per article, its mentions' spans with their node, in text order."""
     located: dict[str, list[tuple[Span, int]]] = defaultdict(list)
     for n, node in enumerate(clusters.nodes):
         for mention in node.mentions:
             located[node.article].append((mention.span, n))
     for spans in located.values():
         spans.sort()
+    return located
+
+
+def _merge_aligned(clusters: _Clusters, relations: Sequence[Relation], context: _Context) -> None:
+    """Names left unmatched on the two sides of an aligned passage, paired by similarity and position."""
+    located = _located_mentions(clusters)
     for relation in sorted(relations, key=lambda r: (r.a, r.b)):
         if relation.kind == "related":
             continue
@@ -1232,12 +1238,7 @@ def _merge_translated_names(clusters: _Clusters, relations: Sequence[Relation], 
     "Ministry of Coast and Safety"), which must also sit at the same place in
     the passage. Each name pairs with at most one other per passage.
     """
-    located: dict[str, list[tuple[Span, int]]] = defaultdict(list)
-    for n, node in enumerate(clusters.nodes):
-        for mention in node.mentions:
-            located[node.article].append((mention.span, n))
-    for spans in located.values():
-        spans.sort()
+    located = _located_mentions(clusters)
     nodes_of: dict[str, list[int]] = defaultdict(list)
     for n, node in enumerate(clusters.nodes):
         nodes_of[node.article].append(n)
