@@ -376,3 +376,34 @@ def test_seeds_no_false_merges(seed_entities):
     assert len(set(ids)) == len(ids)
     for entity in seed_entities:
         assert all(merge.rule and merge.evidence for merge in entity.merges)
+
+
+class _CountingNlp:
+    """The real spaCy pipeline, recording the texts it is asked to parse in batches."""
+
+    def __init__(self, nlp):
+        self.nlp, self.Defaults, self.parsed = nlp, nlp.Defaults, []
+
+    def pipe(self, texts, **options):
+        texts = list(texts)
+        self.parsed.extend(texts)
+        return self.nlp.pipe(texts, **options)
+
+    def __call__(self, text):
+        return self.nlp(text)
+
+
+def test_copies_of_one_text_are_parsed_once_and_keep_their_own_ids(fictional, nlp):
+    from dataclasses import replace
+
+    from storyline.entities import extract_mentions_batch
+
+    original = fictional["election_report"]
+    copy = replace(original, article=replace(original.article, id="a-copy", source="reprint"))
+    other = fictional["brother_arrested"]
+    counting = _CountingNlp(nlp)
+    found = extract_mentions_batch([original, copy, other], counting)
+    assert counting.parsed == [original.article.text, other.article.text]
+    assert found[0] == extract_mentions(original, nlp) and found[2] == extract_mentions(other, nlp)
+    assert found[0] and [(m.span, m.text, m.label) for m in found[1]] == [(m.span, m.text, m.label) for m in found[0]]
+    assert {m.article for m in found[1]} == {"a-copy"}

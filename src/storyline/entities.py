@@ -44,7 +44,7 @@ import bisect
 import functools
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Optional, Sequence
 
 import jellyfish
@@ -125,10 +125,18 @@ NLP_BATCH = 32
 
 
 def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any) -> list[list[Mention]]:
-    """:func:`extract_mentions` for many articles, parsed by spaCy in batches; one list per article, in order."""
-    texts = [doc.article.text for doc in docs]
-    parsed_docs = nlp.pipe(texts, batch_size=NLP_BATCH)
-    return [extract_mentions(doc, nlp, parsed=parsed) for doc, parsed in zip(docs, parsed_docs)]
+    """:func:`extract_mentions` for many articles, parsed by spaCy in batches; one list per article, in order.
+
+    Articles with the same text (reprints, copies under another source) are parsed
+    once: their mentions are the first one's, under their own article id.
+    """
+    first_with_text: dict[str, int] = {}
+    for index, doc in enumerate(docs):
+        first_with_text.setdefault(doc.article.text, index)
+    distinct = sorted(set(first_with_text.values()))
+    parsed_docs = nlp.pipe([docs[i].article.text for i in distinct], batch_size=NLP_BATCH)
+    found = {i: extract_mentions(docs[i], nlp, parsed=parsed) for i, parsed in zip(distinct, parsed_docs)}
+    return [[replace(m, article=doc.id) for m in found[first_with_text[doc.article.text]]] for doc in docs]
 
 
 def extract_mentions(doc: Prepared, nlp: Any, *, parsed: Any = None) -> list[Mention]:

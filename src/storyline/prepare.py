@@ -81,10 +81,19 @@ def detect_language(text: str) -> Optional[str]:
 
 
 def prepare(articles: Sequence[Article], embedder: Embedder) -> list[Prepared]:
-    """Signals for each article; sentences of all articles are embedded in one batch."""
+    """Signals for each article; sentences of all articles are embedded in one batch.
+
+    A sentence written the same in several articles (reprints of a wire story, an
+    outlet's boilerplate) is embedded once: the encoder reads each sentence alone.
+    """
     split = [split_sentences(article.text) for article in articles]
     all_sentences = [s.text for sentences in split for s in sentences]
-    vectors = embedder.encode(all_sentences) if all_sentences else np.zeros((0, embedder.dimensions), np.float32)
+    distinct = list(dict.fromkeys(all_sentences))
+    if distinct:
+        row_of = {text: row for row, text in enumerate(distinct)}
+        vectors = embedder.encode(distinct)[[row_of[text] for text in all_sentences]]
+    else:
+        vectors = np.zeros((0, embedder.dimensions), np.float32)
     prepared: list[Prepared] = []
     offset = 0
     for article, sentences in zip(articles, split):

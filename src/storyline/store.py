@@ -319,12 +319,15 @@ class Store:
     # --- prepared signals --------------------------------------------------------
 
     def unprepared(self, embedder: str) -> list[Article]:
+        """Articles not prepared at their current version with ``embedder``; copies of one text side by side
+        (ordered by text hash), so that a batch embeds their sentences once."""
         ids = [row[0] for row in self.db.execute(
             "SELECT a.id FROM articles a LEFT JOIN prepared p ON p.article_id = a.id"
-            " WHERE p.article_id IS NULL OR p.version != a.version OR p.embedder != ? ORDER BY a.id",
+            " WHERE p.article_id IS NULL OR p.version != a.version OR p.embedder != ? ORDER BY a.text_hash, a.id",
             (embedder,),
         )]
-        return self.articles(ids=ids) if ids else []
+        by_id = {article.id: article for article in self.articles(ids=ids)} if ids else {}
+        return [by_id[i] for i in ids]
 
     def save_prepared(self, items: Sequence[Prepared], embedder: str) -> None:
         with self.transaction() as db:
@@ -458,9 +461,10 @@ class Store:
     # --- entities -------------------------------------------------------------------------
 
     def mentions_pending(self) -> list[str]:
+        """Ids of articles without mentions at their current version; copies of one text side by side."""
         return [row[0] for row in self.db.execute(
             "SELECT a.id FROM articles a LEFT JOIN mentions m ON m.article_id = a.id"
-            " WHERE m.article_id IS NULL OR m.version != a.version ORDER BY a.id"
+            " WHERE m.article_id IS NULL OR m.version != a.version ORDER BY a.text_hash, a.id"
         )]
 
     def save_mentions(self, article: Article, mentions: Sequence[Mention]) -> None:
