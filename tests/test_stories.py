@@ -281,7 +281,7 @@ def test_shipped_defaults_are_the_settings_defaults():
 
 # --- the split test and the fragment pass, on hand-made signals ---------------------------
 
-from storyline.stories import attach_fragments, split_lookalikes, term_key
+from storyline.stories import attach_fragments, rejoin_parts, split_lookalikes, term_key
 
 
 def _hand_signals(term_rows: list[dict[str, float]], vectors: np.ndarray, days: list[int] | None = None) -> StorySignals:
@@ -385,3 +385,16 @@ def test_split_test_finds_lookalikes_beside_an_outlying_article():
     story_of = split_lookalikes(signals, np.zeros(12, dtype=np.int64), StorySettings(split_min_size=10))
     assert len(set(story_of[:6].tolist())) == 1 and len(set(story_of[6:11].tolist())) == 1
     assert story_of[0] != story_of[6]
+
+
+def test_parts_of_one_story_rejoin_but_lookalikes_stay_apart():
+    # Rows 0-5 and 6-9: one story told in two parts (the same actors), which the stream's order
+    # left as two stories; rows 10-15: a look-alike sharing the setting but not the actors.
+    rows = ([{"saints": 1.0, "brees": 1.5, "knee": 1.0}] * 6 + [{"saints": 1.0, "brees": 1.5, "surgery": 1.0}] * 4
+            + [{"saints": 1.0, "thomas": 1.5, "ankle": 1.0}] * 6)
+    signals = _hand_signals(rows, _same_topic_vectors(16))
+    settings = StorySettings(split_ratio=0.66)
+    story_of = rejoin_parts(signals, np.array([0] * 6 + [1] * 4 + [2] * 6), settings)
+    assert story_of.tolist() == [0] * 10 + [1] * 6
+    # Whatever the labels' numbering, the same stories come back.
+    assert rejoin_parts(signals, np.array([2] * 6 + [0] * 4 + [1] * 6), settings).tolist() == story_of.tolist()

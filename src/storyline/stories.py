@@ -23,7 +23,9 @@
    (:func:`split_lookalikes`) then cuts a large story in two (normalised cut) when
    its halves link far less to each other than within themselves (and their
    years disagree): two look-alikes glued by a shared setting (team, city,
-   product) but with different actors. Last, a fragment pass
+   product) but with different actors. A rejoin pass (:func:`rejoin_parts`)
+   then joins two stories that link at the join threshold when the split test
+   would keep them together: parts the stream's order kept apart. Last, a fragment pass
    (:func:`attach_fragments`) lets stories of one to a few articles join the
    larger story they link to best on a lower bar, through the same index.
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
@@ -508,6 +510,8 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
     merged = _stream(stories, processing_order(stories), settings)
     # Split test: average link lets shared setting terms glue two look-alike stories together.
     story_of = split_lookalikes(signals, merged[labels], settings)
+    # Rejoin: parts the stream's order kept apart, where the split test would keep them together.
+    story_of = rejoin_parts(signals, story_of, settings)
     # Fragment pass: stray articles of a larger story join it on a lower bar.
     stories = _aggregate(signals, story_of)
     if settings.fragment_size > 0:
@@ -571,6 +575,135 @@ def split_lookalikes(signals: StorySignals, story_of: np.ndarray, settings: Stor
         story_of[rows[goes_to_b]] = next_label
         next_label += 1
     return _renumbered(story_of, order)
+
+
+def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """Join two stories when the stream would join them and the split test would not cut them apart.
+
+    The stream meets stories in one order: a part that arrived while its story was
+    still glued to a look-alike linked to the pair too weakly to join, and after the
+    split test cut the look-alike off it stays alone. Here every pair of stories whose
+    average link reaches ``join_threshold`` (found through their shared specific
+    terms, see :func:`_linked_story_pairs`) joins, strongest first, unless the link
+    across is below ``split_ratio`` times the weaker side's own link: then the split
+    test would cut the pair apart again. No new setting: the stream's and the split
+    test's own. Labels come back renumbered by founding row in processing order.
+    """
+    story_of = np.asarray(story_of, dtype=np.int64)
+    if len(story_of) < 2:
+        return story_of
+    stories = _aggregate(signals, story_of)
+    _, term_index = np.unique(stories.terms, return_inverse=True)
+    pairs = _linked_story_pairs(
+        stories.indptr, term_index.astype(np.int64).reshape(-1), stories.weights.astype(np.float64),
+        np.ascontiguousarray(stories.vectors, dtype=np.float32), stories.sizes.astype(np.float64),
+        stories.first_day, stories.last_day, int(term_index.max(initial=-1)) + 1, settings.window_days,
+        settings.text_weight, settings.keyword_weight, settings.join_threshold, settings.text_floor,
+        settings.posting_scan)
+    if len(pairs) == 0:
+        return story_of
+    rows_of: dict[int, list[int]] = defaultdict(list)
+    order = processing_order(signals)
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    for row in order.tolist():
+        rows_of[int(story_of[row])].append(row)
+    parent = list(range(len(stories)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    # Strongest first; ties by story number, so the result does not depend on how pairs were found.
+    for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            continue
+        rows_a = np.array(rows_of[ra][:settings.split_sample], dtype=np.int64)
+        rows_b = np.array(rows_of[rb][:settings.split_sample], dtype=np.int64)
+        penalty = settings.split_year_penalty
+        across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
+        within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty))
+                  for rows in (rows_a, rows_b) if len(rows) > 1]
+        if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
+            continue
+        kept, gone = min(ra, rb), max(ra, rb)
+        parent[gone] = kept
+        rows_of[kept] = sorted(rows_of[kept] + rows_of.pop(gone), key=lambda row: rank[row])
+    return _renumbered(np.array([root(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
+
+
+@numba.njit(cache=True)
+def _linked_story_pairs(indptr: np.ndarray, terms: np.ndarray, weights: np.ndarray, vectors: np.ndarray,
+                        sizes: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, n_terms: int, window: int,
+                        text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
+                        posting_scan: int) -> np.ndarray:
+    """(a, b, score) for stories a < b whose average link (as the stream scores it) reaches ``threshold``.
+
+    Pairs are found through shared specific terms; terms held by more than
+    ``posting_scan`` stories are skipped (they are in too many stories to tell any
+    apart), so the work is bounded by the number of term postings times ``posting_scan``.
+    """
+    n = indptr.shape[0] - 1
+    counts = np.zeros(n_terms + 1, dtype=np.int64)
+    for p in range(terms.shape[0]):
+        counts[terms[p] + 1] += 1
+    starts = np.cumsum(counts)
+    holders = np.empty(terms.shape[0], dtype=np.int64)
+    held = np.empty(terms.shape[0])
+    filled = starts[:-1].copy()
+    for story in range(n):
+        for p in range(indptr[story], indptr[story + 1]):
+            holders[filled[terms[p]]] = story
+            held[filled[terms[p]]] = weights[p]
+            filled[terms[p]] += 1
+    shared = np.zeros(n)
+    seen_at = np.full(n, -1, dtype=np.int64)
+    touched = np.empty(n, dtype=np.int64)
+    found_a = []
+    found_b = []
+    found_score = []
+    # The text part is at most text_weight: below this keyword part no pair can reach the threshold.
+    keyword_needed = (threshold - text_weight) / keyword_weight if keyword_weight > 0 else 0.0
+    for a in range(n):
+        n_touched = 0
+        for p in range(indptr[a], indptr[a + 1]):
+            term = terms[p]
+            if starts[term + 1] - starts[term] > posting_scan:
+                continue
+            for q in range(starts[term], starts[term + 1]):
+                b = holders[q]
+                if b <= a:
+                    continue
+                if seen_at[b] != a:
+                    seen_at[b] = a
+                    shared[b] = 0.0
+                    touched[n_touched] = b
+                    n_touched += 1
+                shared[b] += weights[p] * held[q]
+        for c in range(n_touched):
+            b = touched[c]
+            pairs = sizes[a] * sizes[b]
+            keyword = shared[b] / pairs
+            if keyword < keyword_needed:
+                continue
+            if first_day[a] >= 0 and first_day[b] >= 0 and (
+                    last_day[a] < first_day[b] - window or last_day[b] < first_day[a] - window):
+                continue
+            text = np.dot(vectors[a], vectors[b]) / pairs
+            score = text_weight * text + keyword_weight * keyword
+            if text >= text_floor and score >= threshold:
+                found_a.append(a)
+                found_b.append(b)
+                found_score.append(score)
+    out = np.empty((len(found_a), 3))
+    for i in range(len(found_a)):
+        out[i, 0] = found_a[i]
+        out[i, 1] = found_b[i]
+        out[i, 2] = found_score[i]
+    return out
 
 
 def _row_similarity(signals: StorySignals, rows: np.ndarray, columns: np.ndarray,
