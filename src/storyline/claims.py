@@ -37,7 +37,7 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from .graph import independent_groups
+from .graph import DisjointSets, independent_groups
 from .model import Claim, ClaimKind, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
 
 __all__ = [
@@ -900,40 +900,27 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
     for i, j in conflict_pairs:
         blocked[i].add(j)
         blocked[j].add(i)
-    parent = list(range(count))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(count)
     for _, i, j, kind in pairs:
         if kind != "align":
             continue
-        ri, rj = root(i), root(j)
+        ri, rj = sets.find(i), sets.find(j)
         if ri == rj:
             continue
         # Two articles' claims are one claim only if no member of one contradicts a member of the other,
         # and one article carries a claim once: joining must not pull two claims of one article together.
         if not blocked[ri].isdisjoint(members[rj]) or not articles[ri].isdisjoint(articles[rj]):
             continue
-        kept, gone = min(ri, rj), max(ri, rj)
-        parent[gone] = kept
+        kept = sets.union(ri, rj)
+        gone = rj if kept == ri else ri
         members[kept] |= members.pop(gone)
         articles[kept] |= articles.pop(gone)
         blocked[kept] |= blocked.pop(gone)
-    group_of_root: dict[int, int] = {}
-    groups: list[list[int]] = []
-    for i in range(count):
-        r = root(i)
-        if r not in group_of_root:
-            group_of_root[r] = len(groups)
-            groups.append([])
-        groups[group_of_root[r]].append(i)
+    groups = sets.groups()
+    group_of_root = {sets.find(group[0]): n for n, group in enumerate(groups)}
     conflicts = sorted({
-        tuple(sorted((group_of_root[root(i)], group_of_root[root(j)])))
-        for i, j in conflict_pairs if root(i) != root(j)
+        tuple(sorted((group_of_root[sets.find(i)], group_of_root[sets.find(j)])))
+        for i, j in conflict_pairs if sets.find(i) != sets.find(j)
     })
     return Alignment(groups=groups, conflicts=[(a, b) for a, b in conflicts])
 
@@ -1335,29 +1322,19 @@ def align_events(events: Sequence[EventMention], vectors: np.ndarray, *,
     mentions join when their predicates share a stem, their sentences' cosine
     reaches ``sentence_floor`` and their arguments do not clash.
     """
-    parent = list(range(len(events)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(events))
     by_key: dict[str, list[int]] = {}
     for index, event in enumerate(events):
         by_key.setdefault(event.key, []).append(index)
     for members in by_key.values():
         for a_pos, i in enumerate(members):
             for j in members[a_pos + 1:]:
-                if root(i) == root(j):
+                if sets.find(i) == sets.find(j):
                     continue
                 if float(vectors[i] @ vectors[j]) < sentence_floor or _arguments_clash(events[i], events[j]):
                     continue
-                parent[root(j)] = root(i)
-    groups: dict[int, list[int]] = {}
-    for i in range(len(events)):
-        groups.setdefault(root(i), []).append(i)
-    return list(groups.values())
+                sets.union(i, j)
+    return sets.groups()
 
 
 def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: object, *,

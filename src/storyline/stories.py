@@ -62,7 +62,7 @@ from typing import Any, Mapping, Optional, Sequence
 import numba
 import numpy as np
 
-from .graph import count_independent, independent_groups
+from .graph import DisjointSets, count_independent, independent_groups
 from .model import Event, Prepared, Relation, Story, stable_id
 
 DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults" / "stories.json"
@@ -608,17 +608,10 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     rank[order] = np.arange(len(order))
     for row in order.tolist():
         rows_of[int(story_of[row])].append(row)
-    parent = list(range(len(stories)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(stories))
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
-        ra, rb = root(a), root(b)
+        ra, rb = sets.find(a), sets.find(b)
         if ra == rb:
             continue
         rows_a = np.array(rows_of[ra][:settings.split_sample], dtype=np.int64)
@@ -629,10 +622,9 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
                   for rows in (rows_a, rows_b) if len(rows) > 1]
         if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
             continue
-        kept, gone = min(ra, rb), max(ra, rb)
-        parent[gone] = kept
-        rows_of[kept] = sorted(rows_of[kept] + rows_of.pop(gone), key=lambda row: rank[row])
-    return _renumbered(np.array([root(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
+        kept = sets.union(ra, rb)
+        rows_of[kept] = sorted(rows_of.pop(ra) + rows_of.pop(rb), key=lambda row: rank[row])
+    return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
 
 
 @numba.njit(cache=True)

@@ -28,6 +28,7 @@ from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
+from .graph import DisjointSets
 from .model import Claim, Evidence, Precision, Prepared, Sentence, Span, Story, TimelineEntry
 
 DEFAULT_SIMILARITY = 0.6
@@ -589,21 +590,14 @@ def _borrowed_anchor(
 
 def _group(mentions: list[_Mention], claims: _ClaimIndex, similarity: float) -> list[list[_Mention]]:
     """Union mentions of one date across articles, most similar pairs first, one sentence per article per group."""
-    parent = list(range(len(mentions)))
-    articles: list[set[str]] = [{m.doc.id} for m in mentions]
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    sets = DisjointSets(len(mentions))
+    articles: list[set[str]] = [{m.doc.id} for m in mentions]  # per root: the articles its group holds
     # Two phrases in one sentence that resolve alike are one happening.
     first_in_sentence: dict[tuple[str, int, tuple[str, str]], int] = {}
     for i, mention in enumerate(mentions):
         same = first_in_sentence.setdefault((mention.doc.id, mention.sentence_index, mention.key), i)
         if same != i:
-            parent[i] = same
+            sets.union(same, i)
 
     claim_sets = [{c.id for c in claims.on(m.doc.id, (m.sentence.start, m.sentence.end))} for m in mentions]
     # Only mentions of one date (or one unresolved phrase) can pair up.
@@ -616,16 +610,12 @@ def _group(mentions: list[_Mention], claims: _ClaimIndex, similarity: float) -> 
             pairs.extend(_similar_pairs(mentions, members, claim_sets, similarity))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     for _, i, j in pairs:
-        ri, rj = root(i), root(j)
+        ri, rj = sets.find(i), sets.find(j)
         if ri == rj or articles[ri] & articles[rj]:
             continue
-        parent[rj] = ri
-        articles[ri] |= articles[rj]
-
-    groups: dict[int, list[_Mention]] = {}
-    for i, mention in enumerate(mentions):
-        groups.setdefault(root(i), []).append(mention)
-    return [sorted(g, key=lambda m: (m.order, m.expression.span)) for g in groups.values()]
+        articles[sets.union(ri, rj)] = articles[ri] | articles[rj]
+    return [sorted((mentions[i] for i in group), key=lambda m: (m.order, m.expression.span))
+            for group in sets.groups()]
 
 
 def _similar_pairs(mentions: list[_Mention], members: list[int], claim_sets: list[set[str]],
