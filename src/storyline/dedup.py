@@ -26,7 +26,6 @@ A document's name: a JSON Lines record's ``id`` field (as the reader reads it), 
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 from dataclasses import dataclass, field
@@ -728,20 +727,11 @@ def _sign_lines(buffer: np.ndarray, starts: np.ndarray, ends: np.ndarray, first_
 
 def _python_record(line: bytes, number: int) -> Union[Skipped, tuple[Optional[str], str]]:
     """(id, text) of one JSON Lines record by the reader's rules, or why it is skipped."""
-    from .readers._common import NotText, decode_bytes
-    from .readers.jsonl import ID_KEY, TEXT_KEYS, record_to_document
+    from .readers.jsonl import ID_KEY, TEXT_KEYS, parse_line, record_to_document
 
-    try:
-        decoded = line.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            decoded = decode_bytes(line)
-        except NotText as error:
-            return Skipped("", f"line {number}: {error}")
-    try:
-        value = json.loads(decoded)
-    except json.JSONDecodeError as error:
-        return Skipped("", f"malformed JSON on line {number}: {error.msg} (column {error.colno})")
+    value, reason = parse_line(line, number)
+    if reason is not None:
+        return Skipped("", reason)
     if not isinstance(value, dict):
         return Skipped("", f"line {number} is a JSON {type(value).__name__}, not an article object")
     document = record_to_document(value, "")

@@ -151,22 +151,28 @@ def _records_from_lines(lines: Iterable[tuple[int, bytes | int]], source: str, l
         if not line.strip():
             continue
         any_line = True
-        try:
-            decoded = line.decode("utf-8")
-        except UnicodeDecodeError:
-            try:
-                decoded = decode_bytes(line)
-            except NotText as error:
-                yield Skipped(line_source, f"line {number}: {error}")
-                continue
-        try:
-            value = json.loads(decoded)
-        except json.JSONDecodeError as error:
-            yield Skipped(line_source, f"malformed JSON on line {number}: {error.msg} (column {error.colno})")
+        value, reason = parse_line(line, number)
+        if reason is not None:
+            yield Skipped(line_source, reason)
             continue
         yield _record_result(value, source, line_source, f"line {number}", seen)
     if not any_line:
         yield Skipped(source, "no JSON records in the file")
+
+
+def parse_line(line: bytes, number: int) -> tuple[Any, Optional[str]]:
+    """The JSON value of one line (numbered ``number``), or None and why it cannot be read."""
+    try:
+        decoded = line.decode("utf-8")  # the common case, without decode_bytes' checks
+    except UnicodeDecodeError:
+        try:
+            decoded = decode_bytes(line)
+        except NotText as error:
+            return None, f"line {number}: {error}"
+    try:
+        return json.loads(decoded), None
+    except json.JSONDecodeError as error:
+        return None, f"malformed JSON on line {number}: {error.msg} (column {error.colno})"
 
 
 def _record_result(value: Any, source: str, position_source: str, where: str, seen: dict[str, str]) -> ReadResult:
