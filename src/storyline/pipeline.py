@@ -82,7 +82,9 @@ def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skip
            on_document: Callable[[str], None] | None = None) -> IngestReport:
     """Read every input into the store; unreadable inputs are reported and the batch goes on."""
     report = IngestReport()
-    for item in read_paths(paths):
+    # The store may sit inside a folder being read (`cd news && storyline ingest .`): its files are not articles.
+    store_files = [f"{store.path}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")] if store.path != ":memory:" else []
+    for item in read_paths(paths, leave_out=store_files):
         if isinstance(item, Skipped):
             report.skipped.append(item)
             if on_skip:

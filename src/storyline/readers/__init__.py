@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional, Union
 
 from ..model import RawDocument, Skipped
+from ..printable import is_encodable, one_line
 from ._common import HEAD_BYTES, ReadOptions, ReadResult
 
 ReadFunction = Callable[[Path, str, ReadOptions], Iterator[ReadResult]]
@@ -120,48 +121,85 @@ def reader_for(file_name: str, head: bytes) -> Optional[ReaderSpec]:
     return None
 
 
-def read_paths(paths: Iterable[Union[str, Path]], *, max_article_bytes: int = 10_000_000) -> Iterator[ReadResult]:
+def read_paths(
+    paths: Iterable[Union[str, Path]], *, max_article_bytes: int = 10_000_000, leave_out: Iterable[Union[str, Path]] = ()
+) -> Iterator[ReadResult]:
     """Documents from files and directories, in order; directories are read recursively.
 
     Directory entries are read sorted by name; hidden files and folders (``.name``) are
-    left out. A document's ``source`` is the path as given (joined with the names below a
-    directory), with a record marker for container files. Bad input yields ``Skipped``.
+    left out, and so, quietly, are the files in ``leave_out`` met in a directory (the
+    store being written and its ``-wal`` and ``-shm`` files). A document's ``source`` is
+    the path as given (joined with the names below a directory), with a record marker
+    for container files. Bad input yields ``Skipped``, one printable line each.
     """
     if max_article_bytes <= 0:
         raise ValueError(f"max_article_bytes must be positive, got {max_article_bytes}")
     options = ReadOptions(max_article_bytes=max_article_bytes)
+    for result in _read_all(paths, options, _LeftOut(leave_out)):
+        yield _printable(result) if isinstance(result, Skipped) else result
+
+
+def _read_all(paths: Iterable[Union[str, Path]], options: ReadOptions, left_out: "_LeftOut") -> Iterator[ReadResult]:
     for given in paths:
         source = os.fspath(given)
+        if isinstance(source, bytes):
+            source = os.fsdecode(source)
         path = Path(source)
-        if not os.path.lexists(path):
+        if not is_encodable(source):
+            yield _unreadable_name(source)
+        elif not os.path.lexists(path):
             yield Skipped(source, "no such file or directory")
         elif path.is_dir():
-            yield from _read_directory(path, source, options)
+            yield from _read_directory(path, source, options, left_out)
         else:
             yield from _read_file(path, source, options)
 
 
-def walk_directory(path: Path, source: str) -> Iterator[Union[tuple[Path, str], Skipped]]:
-    """The files below a directory with their sources, sorted; hidden files are left out."""
+class _LeftOut:
+    """Files a directory walk passes over quietly, matched by name first so most files cost no syscall."""
+
+    def __init__(self, paths: Iterable[Union[str, Path]]) -> None:
+        self.resolved = {os.path.realpath(os.fspath(path)) for path in paths}
+        self.names = {os.path.basename(path) for path in self.resolved}
+
+    def __contains__(self, path: object) -> bool:
+        assert isinstance(path, Path)
+        return path.name in self.names and os.path.realpath(path) in self.resolved
+
+
+def _unreadable_name(source: str) -> Skipped:
+    return Skipped(source, "the file name is not valid UTF-8 (rename the file to read it)")
+
+
+def walk_directory(
+    path: Path, source: str, leave_out: Optional[_LeftOut] = None
+) -> Iterator[Union[tuple[Path, str], Skipped]]:
+    """The files below a directory with their sources, sorted; hidden and left-out files are passed over."""
     try:
         names = sorted(entry.name for entry in os.scandir(path))
     except OSError as error:
-        yield Skipped(source, f"cannot list directory: {error.strerror or error}")
+        yield Skipped(one_line(source), f"cannot list directory: {error.strerror or error}")
         return
     for name in names:
         if name.startswith("."):
             continue
         child = path / name
         child_source = os.path.join(source, name)
-        # Symlinked folders are not followed: they can loop.
-        if child.is_dir() and not child.is_symlink():
-            yield from walk_directory(child, child_source)
-        elif not child.is_dir():
+        if leave_out is not None and child in leave_out:
+            continue
+        if not is_encodable(child_source):
+            yield _unreadable_name(child_source)
+        elif child.is_dir() and child.is_symlink():
+            # Symlinked folders are not followed (they can loop); say so, so nothing goes missing unnoticed.
+            yield Skipped(one_line(child_source), "symlinked folder not followed (give its path to read it)")
+        elif child.is_dir():
+            yield from walk_directory(child, child_source, leave_out)
+        else:
             yield child, child_source
 
 
-def _read_directory(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
-    for item in walk_directory(path, source):
+def _read_directory(path: Path, source: str, options: ReadOptions, leave_out: _LeftOut) -> Iterator[ReadResult]:
+    for item in walk_directory(path, source, leave_out):
         if isinstance(item, Skipped):
             yield item
         else:
@@ -198,15 +236,33 @@ def _read_file(path: Path, source: str, options: ReadOptions) -> Iterator[ReadRe
 def _run_reader(spec: ReaderSpec, path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
     try:
         for result in spec.read(path, source, options):
-            if isinstance(result, RawDocument) and not result.reader:
-                result = replace(result, reader=spec.name)
-            yield result
+            if isinstance(result, RawDocument):
+                yield _checked_document(result if result.reader else replace(result, reader=spec.name))
+            else:
+                yield _printable(result)
     except PermissionError:
-        yield Skipped(source, "permission denied")
+        yield _printable(Skipped(source, "permission denied"))
     except OSError as error:
-        yield Skipped(source, f"cannot read file: {error.strerror or error}")
+        yield _printable(Skipped(source, f"cannot read file: {error.strerror or error}"))
     except Exception as error:  # noqa: BLE001 - a reader bug must cost one file, not the batch; it is reported
-        yield Skipped(source, f"{spec.name} reader failed: {type(error).__name__}: {error}")
+        yield _printable(Skipped(source, f"{spec.name} reader failed: {type(error).__name__}: {error}"))
+
+
+def _printable(skipped: Skipped) -> Skipped:
+    """Every reason is one short printable line, whatever a reader or a parser put in it."""
+    return Skipped(one_line(skipped.source), one_line(skipped.reason))
+
+
+_TEXT_FIELDS = ("source", "text", "title", "url", "outlet", "published", "language", "byline")
+
+
+def _checked_document(document: RawDocument) -> ReadResult:
+    """Refuses a document holding a lone surrogate (a JSON ``"\\ud800"``): UTF-8, and so the store, cannot hold it."""
+    for name in _TEXT_FIELDS:
+        value = getattr(document, name)
+        if isinstance(value, str) and not is_encodable(value):
+            return Skipped(document.source, f"its {name} is not valid Unicode (a lone surrogate)")
+    return document
 
 
 def _register_builtins() -> None:

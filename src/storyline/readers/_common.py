@@ -49,8 +49,15 @@ def decode_bytes(data: bytes, declared_encoding: Optional[str] = None) -> str:
     """
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data.decode(encoding, errors="replace")
-    if b"\x00" in data[:HEAD_BYTES]:
+            return _without_nul(data.decode(encoding, errors="replace"))
+    utf16 = utf16_without_bom(data[:HEAD_BYTES])
+    if utf16:
+        try:
+            return _checked(_without_nul(data.decode(utf16)))
+        except UnicodeDecodeError:
+            raise NotText(f"binary file (looks like {utf16.upper()} without a byte-order mark, but does not decode)") from None
+    # The whole file is searched, not just its head: a NUL further in would be stored inside the text.
+    if b"\x00" in data:
         raise NotText("binary file (NUL bytes)")
     for encoding in ("utf-8", declared_encoding):
         if not encoding:
@@ -72,6 +79,30 @@ def decode_bytes(data: bytes, declared_encoding: Optional[str] = None) -> str:
     tied = [match for match in matches if (match.chaos, match.coherence) == (best.chaos, best.coherence)]
     best = next((match for match in tied if match.encoding == "cp1252"), best)
     return _checked(str(best))
+
+
+def utf16_without_bom(head: bytes) -> Optional[str]:
+    """``utf-16-le`` or ``-be`` when ``head`` looks like UTF-16 text without a byte-order mark, else None.
+
+    Text in a Latin script in UTF-16 has a NUL as every other byte (the high byte of
+    each code unit); binary data does not keep that rhythm.
+    """
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    even_nuls = head[0 : 2 * pairs : 2].count(0)
+    odd_nuls = head[1 : 2 * pairs : 2].count(0)
+    if odd_nuls >= 0.6 * pairs and even_nuls <= 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls >= 0.6 * pairs and odd_nuls <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _without_nul(text: str) -> str:
+    if "\x00" in text:
+        raise NotText("binary file (NUL bytes)")
+    return text
 
 
 def _checked(text: str) -> str:

@@ -39,6 +39,7 @@ from typing import Any, BinaryIO, Iterable, Iterator, Optional
 
 from ..metadata import normalize_date
 from ..model import RawDocument, Skipped
+from ..printable import is_encodable
 from ._common import (
     NotText,
     ReadOptions,
@@ -96,6 +97,9 @@ def read_json(path: Path, source: str, options: ReadOptions) -> Iterator[ReadRes
         return
     try:
         value = json.loads(text)
+    except RecursionError:
+        yield Skipped(source, "JSON nested too deeply to read")
+        return
     except json.JSONDecodeError as error:
         if error.msg == "Extra data" and text.lstrip().startswith("{"):
             # One object per line in a file named .json: read it as JSON Lines.
@@ -173,6 +177,8 @@ def parse_line(line: bytes, number: int) -> tuple[Any, Optional[str]]:
         return json.loads(decoded), None
     except json.JSONDecodeError as error:
         return None, f"malformed JSON on line {number}: {error.msg} (column {error.colno})"
+    except RecursionError:
+        return None, f"line {number}: JSON nested too deeply to read"
 
 
 def _record_result(value: Any, source: str, position_source: str, where: str, seen: dict[str, str]) -> ReadResult:
@@ -193,17 +199,30 @@ def record_to_document(record: dict[str, Any], source: str, position: Optional[s
     text = _text(_first(fields, TEXT_KEYS))
     if text is None or not text.strip():
         return Skipped(position or source, f"no text (looked for keys: {', '.join(TEXT_KEYS)})")
-    language = _scalar(_first(fields, LANGUAGE_KEYS))
-    return RawDocument(
+    document = RawDocument(
         source=source,
         text=normalize_newlines(text),
         title=_one_line(_scalar(_first(fields, TITLE_KEYS))),
         url=_scalar(_first(fields, URL_KEYS)),
         outlet=_one_line(_named(_first(fields, OUTLET_KEYS))),
         published=normalize_date(_first(fields, DATE_KEYS)),
-        language=language.replace("_", "-").split("-")[0].lower() if language else None,
+        language=language_code(_scalar(_first(fields, LANGUAGE_KEYS))),
         byline=_one_line(_names(_first(fields, BYLINE_KEYS))),
     )
+    for name in ("source", "text", "title", "url", "outlet", "byline"):
+        value = getattr(document, name)
+        if value is not None and not is_encodable(value):
+            # A JSON escape like "\ud800" decodes to a lone surrogate, which UTF-8 (and the store) cannot hold.
+            return Skipped(position or source, f"its {name} is not valid Unicode (a lone surrogate escape)")
+    return document
+
+
+def language_code(value: Optional[str]) -> Optional[str]:
+    """The primary subtag of a language tag (``en-US`` → ``en``), or None when it is not one (``"<b>x"``)."""
+    if not value:
+        return None
+    primary = value.replace("_", "-").split("-")[0].strip().lower()
+    return primary if primary.isascii() and primary.isalpha() and 2 <= len(primary) <= 3 else None
 
 
 def _first(fields: dict[str, Any], keys: tuple[str, ...]) -> Any:

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Iterator
 
 from ..model import RawDocument, Skipped
-from ._common import ReadOptions, ReadResult, decode_or_skip, read_article_bytes
+from ._common import ReadOptions, ReadResult, decode_or_skip, read_article_bytes, utf16_without_bom
 
 EXTENSIONS = (".txt", ".text", ".md")
 
 
 def sniff_text(head: bytes) -> bool:
-    """Claims anything without NUL bytes; ``read_text`` still refuses what does not decode."""
-    return b"\x00" not in head
+    """Claims anything without NUL bytes, and UTF-16 without a byte-order mark; ``read_text`` refuses what does not decode."""
+    return b"\x00" not in head or utf16_without_bom(head) is not None
 
 
 def read_text(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:

@@ -1,0 +1,178 @@
+"""Inputs a hostile or careless user feeds storyline (issue 14): each is refused with one printable line, the rest is read."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from storyline.model import RawDocument, Skipped
+from storyline.printable import one_line
+from storyline.readers import read_paths
+
+from conftest import run_cli
+
+
+def results(*paths: Path, **options) -> list:
+    return list(read_paths(list(paths), **options))
+
+
+def documents(items: list) -> list[RawDocument]:
+    return [item for item in items if isinstance(item, RawDocument)]
+
+
+def skipped(items: list) -> list[Skipped]:
+    return [item for item in items if isinstance(item, Skipped)]
+
+
+def is_one_printable_line(text: str) -> bool:
+    return text.isprintable() and len(text) <= 400
+
+
+# --- 1. lone surrogates and names that are not UTF-8 ---------------------------------------
+
+
+@pytest.mark.parametrize("field", ["text", "title", "id", "outlet"])
+def test_a_lone_surrogate_skips_its_record_by_line_and_the_file_goes_on(tmp_path: Path, field: str) -> None:
+    good = {"text": "A good article about the harbour."}
+    bad = {"text": "Bad text", field: "broken \\ud800 here"}
+    path = tmp_path / "feed.jsonl"
+    bad_line = json.dumps(bad).replace("\\\\ud800", "\\ud800")
+    path.write_text("\n".join([json.dumps(good), bad_line, json.dumps({"text": "Later article."})]) + "\n")
+    items = results(path)
+    assert [d.text for d in documents(items)] == ["A good article about the harbour.", "Later article."]
+    (refused,) = skipped(items)
+    assert refused.source == f"{path}#line=2"
+    assert "not valid Unicode" in refused.reason
+
+
+def test_a_file_name_that_is_not_utf8_is_skipped_and_the_folder_goes_on(tmp_path: Path) -> None:
+    folder = tmp_path / "news"
+    folder.mkdir()
+    (folder / "a.txt").write_text("A readable article.")
+    bad_name = os.fsencode(str(folder)) + b"/b\xff.txt"
+    try:
+        with open(bad_name, "wb") as handle:
+            handle.write(b"Another article.")
+    except OSError:
+        pytest.skip("this file system refuses names that are not UTF-8")
+    items = results(folder)
+    assert [d.text for d in documents(items)] == ["A readable article."]
+    (refused,) = skipped(items)
+    assert "not valid UTF-8" in refused.reason and is_one_printable_line(refused.source)
+
+
+def test_cli_ingest_of_a_lone_surrogate_goes_on_and_exits_1(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "first article text"}\n{"text": "x", "id": "\\ud800"}\n{"text": "third article"}\n')
+    db = tmp_path / "s.db"
+    code, _, err = run_cli(capsys, "ingest", path, "--db", db)
+    assert code == 1
+    assert f"skipped {path}#line=2:" in err
+    with sqlite3.connect(db) as connection:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
+
+
+# --- 6, 8. reasons and names are one short printable line ------------------------------------
+
+
+def test_one_line_escapes_controls_and_clips() -> None:
+    assert one_line("a\x1b[2Jb\nskipped fake: x") == "a\\x1b[2Jb\\nskipped fake: x"
+    assert one_line("\u202eevil") == "\\u202eevil"
+    long = one_line("x" * 10_000)
+    assert len(long) <= 301 and long.endswith("…")
+
+
+def test_a_file_name_with_a_newline_cannot_forge_skipped_lines(tmp_path: Path, capsys) -> None:
+    forged = tmp_path / "x\nskipped passwd: forged\x1b]0;owned\x07.bin"
+    forged.write_bytes(b"\x00\x01\x02" * 10)
+    code, _, err = run_cli(capsys, "ingest", tmp_path, "--db", tmp_path / "s.db")
+    assert code == 1
+    skipped_lines = [line for line in err.splitlines() if line.startswith("skipped ")]
+    assert len(skipped_lines) == 2  # the file's line and the count
+    assert "\x1b" not in err and "\x07" not in err
+
+
+# --- 7. deep nesting ------------------------------------------------------------------------
+
+
+def test_a_deeply_nested_jsonl_line_costs_only_that_line(tmp_path: Path) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "before"}\n' + "[" * 100_000 + "]" * 100_000 + '\n{"text": "after"}\n')
+    items = results(path)
+    assert [d.text for d in documents(items)] == ["before", "after"]
+    (refused,) = skipped(items)
+    assert refused.source.endswith("#line=2") and "nested too deeply" in refused.reason
+
+
+def test_a_deeply_nested_json_file_is_skipped_with_a_reason(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_text('{"a":' * 100_000 + "1" + "}" * 100_000)
+    (refused,) = results(path)
+    assert isinstance(refused, Skipped) and "nested too deeply" in refused.reason
+
+
+def test_dedup_on_a_deeply_nested_line_prints_no_traceback(tmp_path: Path, capsys) -> None:
+    path = tmp_path / "deep.jsonl"
+    path.write_text('{"text": "one article here"}\n' + "[" * 100_000 + "]" * 100_000 + '\n{"text": "another one"}\n')
+    code, out, err = run_cli(capsys, "dedup", path)
+    assert "Traceback" not in err + out
+    assert code in (0, 1)
+
+
+# --- 9. the store inside the folder being read ----------------------------------------------
+
+
+def test_the_store_inside_the_folder_read_is_left_out_quietly(tmp_path: Path, capsys, monkeypatch) -> None:
+    (tmp_path / "a.txt").write_text("An article about the river flooding the town.")
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run_cli(capsys, "ingest", ".", "--db", "news.db")
+    assert code == 0, err
+    code, _, err = run_cli(capsys, "ingest", ".", "--db", "news.db")
+    assert code == 0, err
+    assert "news.db" not in err
+
+
+# --- 10. UTF-16 without BOM, late NULs, languages, symlinked folders --------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_a_bom_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes("Größere Überschwemmung in der Stadt.\n".encode(encoding))
+    (document,) = results(path)
+    assert isinstance(document, RawDocument) and document.text.startswith("Größere Überschwemmung")
+
+
+def test_utf16_without_a_bom_is_sniffed_without_an_extension(tmp_path: Path) -> None:
+    path = tmp_path / "article"
+    path.write_bytes("A plain article without an extension.".encode("utf-16-le"))
+    (document,) = results(path)
+    assert isinstance(document, RawDocument) and document.text == "A plain article without an extension."
+
+
+def test_a_nul_past_the_head_is_not_stored_in_the_text(tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"word " * 4000 + b"\x00tail")
+    (refused,) = results(path)
+    assert isinstance(refused, Skipped) and "NUL" in refused.reason
+
+
+def test_a_json_language_that_is_not_a_language_tag_is_dropped(tmp_path: Path) -> None:
+    path = tmp_path / "a.jsonl"
+    path.write_text('{"text": "one", "language": "<script>x"}\n{"text": "two", "language": "pt-BR"}\n')
+    assert [d.language for d in documents(results(path))] == [None, "pt"]
+
+
+def test_a_symlinked_subfolder_is_reported_not_silently_dropped(tmp_path: Path) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.txt").write_text("An article.")
+    reading = tmp_path / "reading"
+    reading.mkdir()
+    (reading / "link").symlink_to(real, target_is_directory=True)
+    (refused,) = results(reading)
+    assert isinstance(refused, Skipped) and "symlinked folder" in refused.reason
