@@ -176,3 +176,110 @@ def test_a_symlinked_subfolder_is_reported_not_silently_dropped(tmp_path: Path) 
     (reading / "link").symlink_to(real, target_is_directory=True)
     (refused,) = results(reading)
     assert isinstance(refused, Skipped) and "symlinked folder" in refused.reason
+
+
+# --- 12-15. commands ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def small_store(tmp_path: Path, capsys) -> Path:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("The river flooded the old town on Monday, officials said.")
+    db = tmp_path / "s.db"
+    code, _, err = run_cli(capsys, "ingest", tmp_path / "in", "--db", db)
+    assert code == 0, err
+    return db
+
+
+@pytest.mark.parametrize("value", ["yesterday", "garbage", "2025-02-30", "2025-13", "\x1b[2J"])
+@pytest.mark.parametrize("command", [["stories"], ["export", "--json", "-"]])
+def test_a_bad_date_is_a_one_line_usage_error(small_store: Path, capsys, command: list, value: str) -> None:
+    code, out, err = run_cli(capsys, *command, "--db", small_store, "--since", value)
+    assert code == 2
+    assert "Traceback" not in err and "\x1b" not in err
+    assert "not a date" in err
+
+
+@pytest.mark.parametrize("value", ["2025", "2025-02", "2024-02-29"])
+def test_good_dates_of_any_precision_are_accepted(small_store: Path, capsys, value: str) -> None:
+    code, _, err = run_cli(capsys, "stories", "--db", small_store, "--until", value)
+    assert code == 0, err
+
+
+def test_an_unexpected_error_is_one_line_and_exit_2_and_debug_shows_the_traceback(small_store: Path, capsys,
+                                                                                  monkeypatch) -> None:
+    import storyline.cli.browse as browse
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(browse, "load_analysis", broken)
+    code, _, err = run_cli(capsys, "stories", "--db", small_store)
+    assert code == 2
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and "KeyError" in err
+    code, _, err = run_cli(capsys, "--debug", "stories", "--db", small_store)
+    assert code == 2 and "Traceback" in err
+
+
+def test_remove_by_absolute_path_finds_a_file_ingested_by_a_relative_path(tmp_path: Path, capsys,
+                                                                          monkeypatch) -> None:
+    (tmp_path / "a.txt").write_text("The river flooded the old town on Monday, officials said.")
+    monkeypatch.chdir(tmp_path)
+    assert run_cli(capsys, "ingest", "a.txt", "--db", "s.db")[0] == 0
+    code, out, err = run_cli(capsys, "remove", tmp_path / "a.txt", "--db", "s.db")
+    assert code == 0, err
+    assert "removed" in out
+    with sqlite3.connect(tmp_path / "s.db") as connection:
+        assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+
+
+def test_serve_refuses_a_store_that_does_not_exist(tmp_path: Path, capsys) -> None:
+    code, _, err = run_cli(capsys, "serve", "--db", tmp_path / "typo.db", "--port", "0")
+    assert code == 2 and "no such store" in err
+    assert not (tmp_path / "typo.db").exists()
+
+
+def test_serve_refuses_a_store_it_cannot_query(tmp_path: Path, capsys) -> None:
+    garbage = tmp_path / "notes.db"
+    garbage.write_bytes(b"this is not a database at all" * 200)
+    code, _, err = run_cli(capsys, "serve", "--db", garbage, "--read-only", "--port", "0")
+    assert code == 2 and "not a storyline database" in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
+def test_serve_read_only_refuses_a_store_in_a_read_only_folder(small_store: Path, capsys) -> None:
+    folder = small_store.parent
+    folder.chmod(0o555)
+    try:
+        code, _, err = run_cli(capsys, "serve", "--db", small_store, "--read-only", "--port", "0")
+    finally:
+        folder.chmod(0o755)
+    assert code == 2 and "serving" not in err
+
+
+def test_export_on_a_full_disk_keeps_the_old_file(small_store: Path, tmp_path: Path) -> None:
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.json"
+    html = tmp_path / "out.html"
+    out.write_text("previous export\n")
+    html.write_text("previous report\n")
+
+    def small_disk() -> None:
+        # A file may grow to 2 KB only: the write fails with EFBIG, as a full disk fails with ENOSPC.
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (2048, 2048))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "storyline.cli", "export", "--db", str(small_store), "--json", str(out),
+         "--html", str(html)],
+        capture_output=True, text=True, preexec_fn=small_disk, env={**os.environ}, timeout=300,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert out.read_text() == "previous export\n"
+    assert html.read_text() == "previous report\n"
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]

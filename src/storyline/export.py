@@ -29,6 +29,7 @@ from __future__ import annotations
 import calendar
 import csv
 import dataclasses
+import io
 import json
 import math
 import re
@@ -36,6 +37,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
+from .atomic import atomic_write_bytes, atomic_write_text
 from .model import Analysis, Article, Claim, Entity, Event, Evidence, Relation, Story, TimelineEntry
 
 __all__ = [
@@ -299,9 +301,7 @@ def write_json(analysis: Analysis, path: str | Path, *, validate: bool = True) -
     doc = to_json(analysis)
     if validate:
         validate_export(doc)
-    target = Path(path)
-    target.write_text(dumps(doc), encoding="utf-8")
-    return target
+    return atomic_write_text(path, dumps(doc))
 
 
 # --- schema and validation ----------------------------------------------------------
@@ -523,12 +523,12 @@ def write_csv(analysis: Analysis, directory: str | Path, *, spreadsheet_safe: bo
     written: list[Path] = []
     for table, columns in CSV_TABLES.items():
         path = target / f"{table}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-            for row in rows_by_table[table]:
-                writer.writerow({column: _cell(row.get(column), spreadsheet_safe) for column in columns})
-        written.append(path)
+        handle = io.StringIO()
+        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+        writer.writeheader()
+        for row in rows_by_table[table]:
+            writer.writerow({column: _cell(row.get(column), spreadsheet_safe) for column in columns})
+        written.append(atomic_write_text(path, handle.getvalue()))
     return written
 
 
@@ -540,9 +540,7 @@ def write_html(analysis: Analysis, path: str | Path) -> Path:
     # Imported here because report.py builds on this module's to_json.
     from .report import render_html
 
-    target = Path(path)
-    target.write_text(render_html(analysis), encoding="utf-8")
-    return target
+    return atomic_write_text(path, render_html(analysis))
 
 
 # The exporters by format name: what a CLI's ``--format`` or a plugin looks up.
@@ -752,7 +750,9 @@ def write_graphml(analysis: Analysis, path: str | Path) -> Path:
         for name, _ in _GRAPHML_EDGE_KEYS:
             add_data(edge, f"e_{name}", values.get(name))
     target = Path(path)
-    ElementTree.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+    buffer = io.BytesIO()
+    ElementTree.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
+    atomic_write_bytes(target, buffer.getvalue())
     return target
 
 

@@ -9,16 +9,20 @@ errors.
 from __future__ import annotations
 
 import sys
+import traceback
 
 import click
 
 from . import analysis, browse, dedup, serve, spark  # noqa: F401  (importing registers their commands)
+from ..printable import one_line
 from ._common import EXIT_FATAL, Fatal, cli
 
 __all__ = ["cli", "main"]
 
 
 def main() -> None:
+    # Read before click parses: an error while parsing must honour it too.
+    debug = "--debug" in sys.argv[1:]
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Exit as done:
@@ -26,7 +30,15 @@ def main() -> None:
     except click.ClickException as error:
         error.show()
         sys.exit(error.exit_code if isinstance(error, Fatal) else EXIT_FATAL)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)
+        sys.exit(EXIT_FATAL)
+    except BrokenPipeError:
+        sys.exit(EXIT_FATAL)  # the reader of our output went away (`storyline stories | head`)
+    except Exception as error:  # noqa: BLE001 - a bug must reach the user as one line and exit 2, not a traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: {one_line(f'{type(error).__name__}: {error}')} (run with --debug for the traceback)",
+                   err=True)
         sys.exit(EXIT_FATAL)
 

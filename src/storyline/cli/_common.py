@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +15,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from .. import export as export_views
+from ..atomic import atomic_write_text
 from ..model import Analysis
+from ..printable import one_line
 from ..report import render_html
 from ..store import DEFAULT_DB, Store, StoreError, describe_sqlite_error, open_store
 
@@ -33,10 +37,32 @@ def quiet_option(command: Callable) -> Callable:
     return click.option("--quiet", "-q", is_flag=True, help="Print only errors and the final result.")(command)
 
 
+class IsoDate(click.ParamType):
+    """A calendar date of any precision: ``2025``, ``2025-02`` or ``2025-02-03`` (a day that exists)."""
+
+    name = "DATE"
+    _FORM = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+
+    def convert(self, value: object, param: Optional[click.Parameter], ctx: Optional[click.Context]) -> str:
+        text = str(value).strip()
+        match = self._FORM.fullmatch(text)
+        if match:
+            year, month, day = match.groups()
+            try:
+                datetime.date(int(year), int(month or 1), int(day or 1))
+                return text
+            except ValueError:
+                pass
+        self.fail(f"{one_line(value, 40)!r} is not a date: use YYYY-MM-DD (a day that exists), YYYY-MM or YYYY",
+                  param, ctx)
+
+
 def filter_options(command: Callable) -> Callable:
     command = click.option("--outlet", "outlets", multiple=True, help="Keep stories this outlet covers (repeatable).")(command)
-    command = click.option("--until", metavar="DATE", help="Keep stories with an article published on or before DATE.")(command)
-    return click.option("--since", metavar="DATE", help="Keep stories with an article published on or after DATE.")(command)
+    command = click.option("--until", type=IsoDate(), metavar="DATE",
+                           help="Keep stories with an article published on or before DATE.")(command)
+    return click.option("--since", type=IsoDate(), metavar="DATE",
+                        help="Keep stories with an article published on or after DATE.")(command)
 
 
 @contextmanager
@@ -78,6 +104,8 @@ def progress_bar(console: Console) -> Iterator[Callable[[str, int, int], None]]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="storyline")
+@click.option("--debug", is_flag=True, expose_value=False,
+              help="On an unexpected error, print its traceback (else one line).")
 def cli() -> None:
     """storyline reads the news across outlets: stories and events, who copies whom,
     entities, a claim ledger and a timeline, all extracted from the articles.
@@ -94,7 +122,7 @@ def write_outputs(analysis: Analysis, json_path: Optional[str], html_path: Optio
             export_views.write_json(analysis, json_path)
             err.print(f"wrote {json_path}")
         if html_path:
-            Path(html_path).write_text(render_html(analysis), encoding="utf-8")
+            atomic_write_text(html_path, render_html(analysis))
             err.print(f"wrote {html_path}")
     except OSError as error:
         raise Fatal(f"{error.filename}: {error.strerror}") from error

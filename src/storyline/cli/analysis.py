@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Optional
 
@@ -9,6 +10,7 @@ import click
 from rich.console import Console
 
 from ..model import Skipped
+from ..printable import one_line
 from ..pipeline import Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..store import Store
 from ..terminal import print_report
@@ -84,6 +86,21 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
     sys.exit(EXIT_SKIPPED if skipped else EXIT_OK)
 
 
+def _source_forms(source: str) -> list[str]:
+    """The ways an input may have been stored: as typed, and its path relative to here or absolute.
+
+    A source is the path as given to `ingest`; the same file named another way (an
+    absolute path for a relative one, ``./a.txt`` for ``a.txt``) is the same article.
+    """
+    path, marker, record = source.partition("#")
+    forms = [source]
+    for other in (os.path.normpath(path), os.path.relpath(path), os.path.abspath(path)):
+        form = other + marker + record
+        if form not in forms:
+            forms.append(form)
+    return forms
+
+
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @db_option
@@ -99,10 +116,10 @@ def remove(sources: tuple[str, ...], db_path: str) -> None:
     missing = 0
     with store_at(db_path) as store:
         for source in sources:
-            if store.remove(source):
-                click.echo(f"removed {source}")
+            if any(store.remove(form) for form in _source_forms(source)):
+                click.echo(f"removed {one_line(source)}")
             else:
-                click.echo(f"not stored: {source}", err=True)
+                click.echo(f"not stored: {one_line(source)}", err=True)
                 missing += 1
     sys.exit(EXIT_SKIPPED if missing else EXIT_OK)
 

@@ -10,9 +10,23 @@ from typing import Optional
 import click
 
 from ..store import StoreError
-from ._common import Fatal, cli, db_option
+from ._common import Fatal, cli, db_option, store_at
 
 MIN_TOKEN_CHARS = 16
+
+
+def _check_store(db_path: str, read_only: bool) -> None:
+    """Refuse at start what would otherwise serve an empty store or a 500 on every page.
+
+    A mistyped --db would create a new empty store; a store whose folder is read-only
+    opens, but SQLite cannot create the -shm file its first query needs.
+    """
+    if not os.path.exists(db_path):
+        raise Fatal(f"{db_path}: no such store (create one with `storyline analyze PATHS --db {db_path}`)")
+    with store_at(db_path, read_only=True) as store:
+        store.article_count()
+    if not read_only and not os.access(os.path.dirname(os.path.abspath(db_path)), os.W_OK):
+        raise Fatal(f"cannot serve {db_path}: its folder is not writable (uploads need it); use --read-only")
 
 
 @cli.command()
@@ -52,6 +66,7 @@ def serve(db_path: str, host: str, port: int, read_only: bool, token: Optional[s
         raise click.BadParameter(f"use at least {MIN_TOKEN_CHARS} characters", param_hint="--token")
     if workers > 1 and not read_only:
         raise click.BadParameter("more than one worker needs --read-only", param_hint="--workers")
+    _check_store(db_path, read_only)
     config = WebConfig(db_path=db_path, host=host, port=port, read_only=read_only, token=token,
                        max_upload_bytes=max_upload_mb * 1024 * 1024, page_cache_bytes=page_cache_mb * 1024 * 1024)
     if not config.uploads_allowed:
