@@ -283,3 +283,69 @@ def test_export_on_a_full_disk_keeps_the_old_file(small_store: Path, tmp_path: P
     assert out.read_text() == "previous export\n"
     assert html.read_text() == "previous report\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
+
+
+# --- 4, 6. WARC: bounded header lines, records without a target URI, short reasons --------------
+
+
+def _warc_record(headers: list[bytes], body: bytes) -> bytes:
+    head = [b"WARC/1.0", b"WARC-Type: response", b"WARC-Record-ID: <urn:uuid:1>", b"WARC-Date: 2025-01-01T00:00:00Z",
+            *headers, b"Content-Length: %d" % len(body)]
+    return b"\r\n".join(head) + b"\r\n\r\n" + body + b"\r\n\r\n"
+
+
+_PAGE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<html><head><title>Flood</title></head>"
+         b"<body><p>" + b"The river flooded the old town on Monday, officials said. " * 5 + b"</p></body></html>")
+_HTTP = b"Content-Type: application/http; msgtype=response"
+
+
+def test_a_warc_response_without_a_target_uri_gets_a_record_source(tmp_path: Path) -> None:
+    path = tmp_path / "a.warc"
+    path.write_bytes(_warc_record([_HTTP], _PAGE) + _warc_record([b"WARC-Target-URI: http://x.test/2", _HTTP], _PAGE))
+    items = results(path)
+    assert [d.source for d in documents(items)] == [f"{path}#record=0", "http://x.test/2"]
+
+
+def test_a_warc_header_line_that_inflates_is_read_with_bounded_memory(tmp_path: Path) -> None:
+    import gzip
+    import tracemalloc
+
+    path = tmp_path / "bomb.warc.gz"
+    bomb = b"WARC/1.0\r\nWARC-Type: response\r\nX-Padding: " + b"a" * 40_000_000 + b"\r\n\r\n"
+    path.write_bytes(gzip.compress(_warc_record([b"WARC-Target-URI: http://x.test/1", _HTTP], _PAGE))
+                     + gzip.compress(bomb))
+    del bomb
+    tracemalloc.start()
+    try:
+        items = results(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000, f"peak {peak:,} bytes for a 40 MB header line"
+    assert [d.source for d in documents(items)] == ["http://x.test/1"]
+    (refused,) = skipped(items)
+    assert is_one_printable_line(refused.reason) and "header line" in refused.reason
+
+
+def test_a_garbage_warc_gives_a_short_printable_reason(tmp_path: Path) -> None:
+    sparse = tmp_path / "sparse.warc"
+    sparse.write_bytes(b"WARC/1.0 garbage" + b"x" * 2_000_000)
+    noise = tmp_path / "noise.warc.gz"
+    noise.write_bytes(bytes(range(256)) * 50)
+    for path in (sparse, noise):
+        (refused,) = results(path)
+        assert isinstance(refused, Skipped) and is_one_printable_line(refused.reason), refused.reason
+
+
+# --- 5. feeds are parsed whole: past the stated size they are refused, not read into 5x memory --------
+
+
+def test_a_feed_over_the_feed_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    from storyline.readers.feed import MAX_FEED_BYTES
+
+    path = tmp_path / "huge.rss"
+    with path.open("wb") as handle:
+        handle.write(b"<?xml version='1.0'?><rss version='2.0'><channel><item><description>")
+        handle.truncate(MAX_FEED_BYTES + 1)  # sparse: costs no disk
+    (refused,) = results(path)
+    assert isinstance(refused, Skipped) and "over the limit" in refused.reason and "JSON Lines" in refused.reason

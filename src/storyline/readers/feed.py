@@ -7,7 +7,8 @@ published date (else updated; the date as written, without the time), author, an
 language (the entry's ``xml:lang`` or the feed's ``<language>``); the outlet is the
 entry's own source title, else the feed's title. A feed too broken to yield entries,
 or with no entries, is skipped with the parser's reason; entries without text are
-skipped one by one.
+skipped one by one. A feed is parsed whole, so one over ``MAX_FEED_BYTES`` (64 MB) is
+refused with that reason.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from ..model import RawDocument, Skipped
 from ._common import ReadOptions, ReadResult, html_fragment_to_text, oversize_reason
 
 EXTENSIONS = (".rss", ".atom", ".xml")
+# feedparser builds the whole document in memory (about five times the file's size), so
+# feeds past this size are refused with the reason; split them, or convert them to JSON Lines.
+MAX_FEED_BYTES = 64 * 1024 * 1024
 
 _FEED_START = re.compile(rb"^\s*(?:<\?xml[^>]*\?>\s*)?(?:<!--.*?-->\s*|<\?[^>]*\?>\s*)*<(?:rss|feed|rdf:RDF)\b", re.S)
 
@@ -32,8 +36,13 @@ def sniff_feed(head: bytes) -> bool:
 def read_feed(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
     import feedparser
 
-    # feedparser parses the whole document; feeds are read whatever their size and
+    # feedparser parses the whole document: a feed's size is capped (MAX_FEED_BYTES) and
     # the per-article limit applies to each entry.
+    size = path.stat().st_size
+    if size > MAX_FEED_BYTES:
+        yield Skipped(source, f"feed is {size:,} bytes, over the limit of {MAX_FEED_BYTES:,} bytes per feed "
+                              "(feeds are parsed whole): split it or convert it to JSON Lines, which is streamed")
+        return
     with path.open("rb") as handle:
         parsed = feedparser.parse(handle)
     entries = parsed.get("entries") or []

@@ -41,15 +41,73 @@ def sniff_warc(head: bytes) -> bool:
     return head.startswith(b"WARC/1.")
 
 
-def read_warc(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
+# Longest WARC or HTTP header line read; real ones are under a few KB. warcio reads a line
+# whole, so a crafted line (a gzip member inflating to 600 MB) would otherwise be held in memory.
+MAX_HEADER_LINE = 64 * 1024
+# Most bytes one block of compressed input may inflate to at a time: 16 KB of gzip can
+# inflate to 16 MB, and warcio inflates each block whole.
+MAX_INFLATE = 1 << 20
+
+
+class HeaderLineTooLong(ValueError):
+    pass
+
+
+def _bounded_iterator(handle: Any) -> Any:
+    """warcio's ArchiveIterator with header lines capped and records without a target URI readable."""
     from warcio.archiveiterator import ArchiveIterator
+    from warcio.bufferedreaders import DecompressingBufferedReader
+    from warcio.recordloader import ArcWarcRecordLoader
+
+    class BoundedLineReader(DecompressingBufferedReader):  # type: ignore[misc]
+        def _fillbuff(self, block_size: Optional[int] = None) -> None:
+            tail = self.decompressor.unconsumed_tail if self.decompressor is not None else b""
+            if tail and self.empty():
+                # Input left over by the bounded inflate below is inflated before more is read.
+                self._process_read(tail)
+                return
+            super()._fillbuff(block_size)
+
+        def _decompress(self, data: bytes) -> bytes:
+            if self.decompressor is None or not data:
+                return data
+            try:
+                inflated: bytes = self.decompressor.decompress(data, MAX_INFLATE)
+                return inflated
+            except zlib.error:
+                if self.num_block_read == 0:
+                    # As warcio does: a stream that does not start as gzip is read as it is.
+                    self.decompressor = None
+                    return data
+                return b""
+
+        def readline(self, length: Optional[int] = None) -> bytes:
+            bounded = MAX_HEADER_LINE if length is None or length > MAX_HEADER_LINE else length
+            line: bytes = super().readline(bounded)
+            if len(line) >= MAX_HEADER_LINE and not line.endswith(b"\n") and bounded == MAX_HEADER_LINE:
+                raise HeaderLineTooLong(f"a header line is over {MAX_HEADER_LINE:,} bytes")
+            return line
+
+    class TolerantLoader(ArcWarcRecordLoader):  # type: ignore[misc]
+        def load_http_headers(self, rec_type: str, uri: Optional[str], stream: Any, length: Any) -> Any:
+            # A response without WARC-Target-URI still carries HTTP headers; warcio fails on the missing URI.
+            return super().load_http_headers(rec_type, "http://" if uri is None else uri, stream, length)
+
+    iterator = ArchiveIterator(handle)
+    # Swapped in place: ArchiveIterator builds its reader and loader in __init__ and offers no hook.
+    iterator.reader.__class__ = BoundedLineReader
+    iterator.loader.__class__ = TolerantLoader
+    return iterator
+
+
+def read_warc(path: Path, source: str, options: ReadOptions) -> Iterator[ReadResult]:
     from warcio.exceptions import ArchiveLoadFailed
 
     articles = 0
     records = 0
     offset = 0
     with path.open("rb") as handle:
-        iterator = ArchiveIterator(handle)
+        iterator = _bounded_iterator(handle)
         try:
             for record in iterator:
                 records += 1
