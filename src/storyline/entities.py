@@ -45,7 +45,7 @@ import functools
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Optional, Sequence
 
 import jellyfish
 from rapidfuzz import fuzz
@@ -124,6 +124,52 @@ def load_nlp() -> Any:
 NLP_BATCH = 32
 
 
+# Longest text spaCy parses at once. spaCy refuses texts over nlp.max_length (E088) and its
+# memory grows with a text's length (about 1 GB per 100,000 characters, says its manual):
+# a long article is parsed in pieces of this size, cut at a line break or a space, and the
+# pieces joined into one Doc whose character offsets are the article's.
+NLP_PIECE_CHARS = 10_000
+
+
+def text_pieces(text: str, limit: int = NLP_PIECE_CHARS) -> list[str]:
+    """``text`` cut into consecutive pieces of at most ``limit`` characters that join back to it exactly."""
+    pieces: list[str] = []
+    start = 0
+    while len(text) - start > limit:
+        window_end = start + limit
+        cut = text.rfind("\n", start + limit // 2, window_end)
+        if cut < 0:
+            cut = text.rfind(" ", start + limit // 2, window_end)
+        cut = window_end if cut < 0 else cut + 1
+        pieces.append(text[start:cut])
+        start = cut
+    pieces.append(text[start:])
+    return pieces
+
+
+def parse_in_pieces(nlp: Any, texts: Sequence[str]) -> Iterator[Any]:
+    """One spaCy Doc per text, in order, each long text parsed in pieces (see NLP_PIECE_CHARS)."""
+    from spacy.tokens import Doc
+
+    pieces: list[str] = []
+    owners: list[int] = []
+    limit = min(NLP_PIECE_CHARS, getattr(nlp, "max_length", NLP_PIECE_CHARS))
+    for index, text in enumerate(texts):
+        for piece in text_pieces(text, limit):
+            pieces.append(piece)
+            owners.append(index)
+    parts: list[Any] = []
+    current = 0
+    for owner, parsed in zip(owners, nlp.pipe(pieces, batch_size=NLP_BATCH)):
+        if owner != current and parts:
+            yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+            parts = []
+        current = owner
+        parts.append(parsed)
+    if parts:
+        yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+
+
 def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any) -> list[list[Mention]]:
     """:func:`extract_mentions` for many articles, parsed by spaCy in batches; one list per article, in order.
 
@@ -134,7 +180,7 @@ def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any) -> list[list[Ment
     for index, doc in enumerate(docs):
         first_with_text.setdefault(doc.article.text, index)
     distinct = sorted(set(first_with_text.values()))
-    parsed_docs = nlp.pipe([docs[i].article.text for i in distinct], batch_size=NLP_BATCH)
+    parsed_docs = parse_in_pieces(nlp, [docs[i].article.text for i in distinct])
     found = {i: extract_mentions(docs[i], nlp, parsed=parsed) for i, parsed in zip(distinct, parsed_docs)}
     return [[replace(m, article=doc.id) for m in found[first_with_text[doc.article.text]]] for doc in docs]
 
@@ -148,7 +194,7 @@ def extract_mentions(doc: Prepared, nlp: Any, *, parsed: Any = None) -> list[Men
     text = doc.article.text
     if not text.strip():
         return []
-    parsed = nlp(text) if parsed is None else parsed
+    parsed = next(parse_in_pieces(nlp, [text])) if parsed is None else parsed
     stop_words = frozenset(getattr(nlp.Defaults, "stop_words", ()))
     headline_ranges = _title_case_ranges(doc)
     covered: list[Span] = []

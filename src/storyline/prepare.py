@@ -28,6 +28,13 @@ _BOUNDARY = re.compile(r"""([.!?]+["'”’)\]]*)(\s+)(?=["'“‘(\[]?[A-Z0-9À
                        r"""|([。！？]+[」』）]*)(\s*)(?=\S)""")
 _LAST_WORD = re.compile(r"([\w.]+)$")
 _INITIALS = re.compile(r"^(?:\w\.)*\w$")  # "J", "J.D", "U.S": initials, not a sentence end
+# How far back the word before a full stop is looked for: abbreviations and initials are short,
+# and looking back to the line's start made a long line cost its length squared.
+_LAST_WORD_WINDOW = 32
+# Longest sentence kept whole. Text without punctuation would otherwise be one "sentence" as long
+# as the article, and later stages (embedding, alignment, claims) cost more than linearly in a
+# sentence's length; longer runs are cut at a space into pieces of at most this length.
+MAX_SENTENCE_CHARS = 1_000
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -41,10 +48,11 @@ def split_sentences(text: str) -> list[Sentence]:
     sentences: list[Sentence] = []
     for line in re.finditer(r"[^\n]+", text):
         start = line.start()
-        for boundary in _BOUNDARY.finditer(line.group()):
+        line_text = line.group()
+        for boundary in _BOUNDARY.finditer(line_text):
             latin = boundary.group(1) is not None
             if latin and boundary.group(1).startswith("."):
-                last = _LAST_WORD.search(line.group()[: boundary.start(1)])
+                last = _LAST_WORD.search(line_text[max(0, boundary.start(1) - _LAST_WORD_WINDOW): boundary.start(1)])
                 word = last.group(1).lower() if last else ""
                 if word in _ABBREVIATIONS or _INITIALS.match(word):
                     continue
@@ -60,6 +68,13 @@ def _append_trimmed(out: list[Sentence], text: str, start: int, end: int) -> Non
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
+    while end - start > MAX_SENTENCE_CHARS:
+        cut = text.rfind(" ", start + MAX_SENTENCE_CHARS // 2, start + MAX_SENTENCE_CHARS)
+        cut = cut if cut > start else start + MAX_SENTENCE_CHARS
+        _append_trimmed(out, text, start, cut)
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
     if end > start:
         out.append(Sentence(start, end, text[start:end]))
 

@@ -39,6 +39,7 @@ SniffFunction = Callable[[bytes], bool]
 __all__ = [
     "ReadFunction",
     "ReadOptions",
+    "MAX_ARTICLE_CHARS",
     "ReaderSpec",
     "SniffFunction",
     "get_reader",
@@ -253,11 +254,22 @@ def _printable(skipped: Skipped) -> Skipped:
     return Skipped(one_line(skipped.source), one_line(skipped.reason))
 
 
+# Longest article text analysed, in characters (the longest news articles are under 100,000).
+# Every stage handles a long text in bounded pieces, but a text past this is a book or a
+# dump, not an article: it is refused at reading, with this reason, rather than stored.
+MAX_ARTICLE_CHARS = 1_000_000
+
 _TEXT_FIELDS = ("source", "text", "title", "url", "outlet", "published", "language", "byline")
 
 
 def _checked_document(document: RawDocument) -> ReadResult:
-    """Refuses a document holding a lone surrogate (a JSON ``"\\ud800"``): UTF-8, and so the store, cannot hold it."""
+    """Refuses a document holding a lone surrogate (a JSON ``"\\ud800"``): UTF-8, and so the store, cannot hold it.
+
+    Also refuses a text over MAX_ARTICLE_CHARS.
+    """
+    if len(document.text) > MAX_ARTICLE_CHARS:
+        return Skipped(document.source, f"article text is {len(document.text):,} characters, over the limit of "
+                                        f"{MAX_ARTICLE_CHARS:,} characters per article")
     for name in _TEXT_FIELDS:
         value = getattr(document, name)
         if isinstance(value, str) and not is_encodable(value):
