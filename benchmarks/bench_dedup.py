@@ -27,7 +27,7 @@ planted pairs with true Jaccard >= 0.6 (also per band of Jaccard), and precision
 the share of reported pairs whose true Jaccard (exact, on the same word 5-gram
 shingle sets) reaches the threshold.
 
-    python benchmarks/bench_dedup.py [CORPUS_DIR] [--peer-docs 10000] [--runs 3] [--check-floors]
+    python benchmarks/bench_dedup.py [CORPUS_DIR] [--peer-docs 10000] [--runs 3] [--metrics-json FILE]
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ from typing import Iterator, Optional
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_CORPUS = Path(tempfile.gettempdir()) / "storyline-dedup-bench"
-FLOORS = HERE / "floors" / "dedup.json"
 NUM_PERM = 128
 WORD = re.compile(r"\w+")
 
@@ -246,7 +245,8 @@ def main() -> None:
     parser.add_argument("--peer-docs", type=int, default=10_000, help="documents the peers are timed on")
     parser.add_argument("--runs", type=int, default=3, help="storyline runs on the whole corpus (best is kept)")
     parser.add_argument("--no-peers", action="store_true")
-    parser.add_argument("--check-floors", action="store_true", help="exit 1 if a metric is past its floor")
+    parser.add_argument("--metrics-json", type=Path, metavar="FILE",
+                        help="write {metric: value} here for benchmarks/gate.py (floors: benchmarks/floors/dedup.json)")
     parser.add_argument("--run-peer", help=argparse.SUPPRESS)
     parser.add_argument("--peer-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -323,22 +323,8 @@ def main() -> None:
         "storyline_bytes_per_doc": runs[0].bytes_per_doc,
     }
     print("\n" + json.dumps({key: round(value, 4) for key, value in measured.items()}))
-    if args.check_floors:
-        sys.exit(check_floors(measured))
-
-
-def check_floors(measured: dict[str, float]) -> int:
-    limits = json.loads(FLOORS.read_text(encoding="utf-8"))
-    failed = []
-    for name, floor in limits.get("floors", {}).items():
-        if not measured[name] >= floor:
-            failed.append(f"{name} {measured[name]:.4f} < floor {floor}")
-    for name, ceiling in limits.get("ceilings", {}).items():
-        if not measured[name] <= ceiling:
-            failed.append(f"{name} {measured[name]:.4f} > ceiling {ceiling}")
-    for line in failed:
-        print(f"FLOOR: {line}", file=sys.stderr)
-    return 1 if failed else 0
+    if args.metrics_json:
+        args.metrics_json.write_text(json.dumps(measured, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -293,7 +293,7 @@ def main() -> None:
 def _print_part(part: str, documents: int, embedded: dict, spark: dict, price: float) -> None:
     stages = ("read", "near_duplicates", "stories") if part == "light" else ("read", "analysis")
     print(f"\n{part}: {documents:,} documents (Spark local[2] vs embedded, one process each)")
-    print(f"| stage | embedded docs/s | Spark docs/s | Spark / embedded | embedded peak MB | Spark peak MB |")
+    print("| stage | embedded docs/s | Spark docs/s | Spark / embedded | embedded peak MB | Spark peak MB |")
     print("|---|---:|---:|---:|---:|---:|")
     for stage in stages:
         e, s = documents / embedded[stage], documents / spark[stage]

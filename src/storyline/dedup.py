@@ -614,7 +614,7 @@ def _read_jsonl(path: Path, source: str, corpus: Corpus, settings: _Settings) ->
         discarding = 0  # bytes of a line over the limit, being skipped
         while True:
             if not at_end and filled < len(buffer):
-                got = handle.readinto(memoryview(buffer)[filled:])
+                got = handle.readinto(buffer.data[filled:])
                 if got:
                     filled += got
                     continue  # fill the block before parsing it

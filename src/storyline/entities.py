@@ -876,9 +876,9 @@ def _merge_surnames_in_stories(clusters: _Clusters, context: _Context) -> None:
         roots = {clusters.find(full[k]) for k in candidates}
         if len(roots) > 1 and len(_distinct_people(candidates)) == 1:
             # Several written forms of one person ("Fred X", "Frederick X"): one entity.
-            for other in candidates[1:]:
-                clusters.union(full[candidates[0]], full[other], "same-name",
-                               f"\u201c{other}\u201d and \u201c{candidates[0]}\u201d: one name written two ways "
+            for other_name in candidates[1:]:
+                clusters.union(full[candidates[0]], full[other_name], "same-name",
+                               f"\u201c{other_name}\u201d and \u201c{candidates[0]}\u201d: one name written two ways "
                                f"in story {story}")
             roots = {clusters.find(full[k]) for k in candidates}
         if len(roots) == 1 and len(_distinct_people(candidates)) == 1:
@@ -893,7 +893,7 @@ def _merge_surnames_in_stories(clusters: _Clusters, context: _Context) -> None:
 
 def _merge_initials_and_qualifiers(clusters: _Clusters, context: _Context) -> None:
     """ "NTSB" for the only name in the story with those initials; "U.S. Coast Guard" for "Coast Guard"."""
-    for story, roots in sorted(_roots_by_story(clusters, context).items()):
+    for _story, roots in sorted(_roots_by_story(clusters, context).items()):
         by_initials: dict[str, set[int]] = defaultdict(set)
         by_key: dict[str, int] = {}
         place_keys: set[str] = set()
@@ -1149,7 +1149,7 @@ def _merge_aligned(clusters: _Clusters, relations: Sequence[Relation], context: 
                     if score >= 0.6:
                         scored.append((score - 0.2 * abs(pa - pb), ra, rb))
             used: set[int] = set()
-            for score, ra, rb in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
+            for _score, ra, rb in sorted(scored, key=lambda s: (-s[0], s[1], s[2])):
                 if ra in used or rb in used:
                     continue
                 used.update((ra, rb))
@@ -1384,10 +1384,10 @@ def _with_repeats(merge: Merge, times: int) -> Merge:
     return Merge(merge.aliases, merge.rule, f"{merge.evidence} (and {times - 1} more like it)")
 
 
-def _label_weights(nodes: Sequence[_Node], context: _Context) -> Counter:
+def _label_weights(nodes: Sequence[_Node], context: _Context) -> dict[str, float]:
     """Label votes: the model labels a full name with more context than a bare word, and labels
     machine-translated text worst."""
-    votes: Counter = Counter()
+    votes: dict[str, float] = defaultdict(float)
     for node in nodes:
         weight = (3.0 if len(node.key.split()) >= 2 else 1.0) * (0.5 if node.article in context.translated else 1.0)
         for mention in node.mentions:
@@ -1407,7 +1407,7 @@ def _entity_type(nodes: Sequence[_Node], context: _Context) -> Optional[str]:
     when at least two agree (or one with no label against it); otherwise the
     weighted label vote decides.
     """
-    cues: Counter = Counter()
+    cues: dict[str, float] = defaultdict(float)
     for node in nodes:
         weight = 0.5 if node.article in context.translated else 1.0
         text = context.texts.get(node.article, "")
@@ -1538,7 +1538,7 @@ def _head_word_type(key: str) -> Optional[str]:
     return _HEAD_WORDS.get(tokens[-1])
 
 
-def _majority_label(labels: Counter) -> Optional[str]:
+def _majority_label(labels: Mapping[str, float]) -> Optional[str]:
     if not labels:
         return None
     return min(labels, key=lambda label: (-labels[label], _LABEL_ORDER.index(label) if label in _LABEL_ORDER else 99,

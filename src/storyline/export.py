@@ -268,13 +268,10 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         (relation_json(relation) for relation in analysis.relations),
         key=lambda item: (item["story"] is None, item["story"] or "", item["a"], item["b"], item["kind"]),
     )
-    omissions = sorted(
-        (
-            {"story": omission.story, "article": omission.article, "claims": sorted(dict.fromkeys(omission.claims))}
-            for omission in analysis.omissions
-        ),
-        key=lambda item: (item["story"], order.key(item["article"])),
-    )
+    omissions = [
+        {"story": omission.story, "article": omission.article, "claims": sorted(dict.fromkeys(omission.claims))}
+        for omission in sorted(analysis.omissions, key=lambda o: (o.story, order.key(o.article)))
+    ]
     timeline = sorted(
         (timeline_json(entry) for entry in analysis.timeline),
         key=lambda item: (item["story"], _chronological_key(item["date"]), item["phrase"], item["text"]),

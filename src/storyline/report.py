@@ -114,13 +114,14 @@ def _marked_text(article_id: str, text: str, marks: _TextMarks) -> Markup:
     cuts = sorted({0, len(text), *marks.anchors, *depth_change})
     pieces: list[str] = []
     depth = 0
-    for start, end in zip(cuts, cuts[1:] + [None]):
-        depth += depth_change.get(start, 0)
-        if start in marks.anchors:
-            pieces.append(f'<span class="anchor" id="{escape(anchor_id(article_id, start))}"></span>')
-        if end is None or end == start:
+    ends: list[Optional[int]] = [*cuts[1:], None]
+    for cut, next_cut in zip(cuts, ends):
+        depth += depth_change.get(cut, 0)
+        if cut in marks.anchors:
+            pieces.append(f'<span class="anchor" id="{escape(anchor_id(article_id, cut))}"></span>')
+        if next_cut is None or next_cut == cut:
             continue
-        segment = str(escape(text[start:end]))
+        segment = str(escape(text[cut:next_cut]))
         pieces.append(f"<mark>{segment}</mark>" if depth > 0 else segment)
     return Markup("".join(pieces))
 

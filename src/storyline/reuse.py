@@ -498,7 +498,7 @@ def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
     options.extend((float(combined[r, c]), (int(r),), (int(c),), float(semantic[r, c]), float(lexical[r, c]))
                    for r, c in zip(rows.tolist(), cols.tolist()))
     # One sentence against two adjacent ones: their mean vector and their joint words.
-    for one_side, vectors_one, words_one, one, vectors_two, words_two, two, flip in (
+    for _one_side, vectors_one, words_one, one, vectors_two, words_two, two, flip in (
         ("a", vectors_a, words_a, profile_a, vectors_b, words_b, profile_b, False),
         ("b", vectors_b, words_b, profile_b, vectors_a, words_a, profile_a, True),
     ):
@@ -515,8 +515,8 @@ def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
         either_usable = usable_one[:, None] & (usable_two[:-1] | usable_two[1:])[None, :]
         good = (merged >= threshold) & (merged >= best_single + MERGE_GAIN) & either_usable
         for r, c in zip(*np.nonzero(good)):
-            one, two = (int(r),), (int(c), int(c) + 1)
-            options.append((float(merged[r, c]), two if flip else one, one if flip else two,
+            single, pair = (int(r),), (int(c), int(c) + 1)
+            options.append((float(merged[r, c]), pair if flip else single, single if flip else pair,
                             float(merged_semantic[r, c]), float(merged_lexical[r, c])))
 
     options.sort(key=lambda o: (-o[0], o[1], o[2]))

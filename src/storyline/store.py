@@ -733,7 +733,7 @@ def _padded_date(name: str, value: str, padding: str) -> str:
 
 
 def _entity_article_rows(entities: Sequence[Entity]) -> list[tuple[str, str, int]]:
-    rows = []
+    rows: list[tuple[str, str, int]] = []
     for entity in entities:
         counts: dict[str, int] = {article_id: 0 for article_id in entity.articles}
         for mention in entity.mentions:

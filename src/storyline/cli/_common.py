@@ -7,12 +7,11 @@ import json
 import re
 import sqlite3
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from .. import export as export_views
 from ..atomic import atomic_write_text
@@ -92,7 +91,7 @@ def stderr_console(quiet: bool) -> Console:
 def progress_bar(console: Console) -> Iterator[Callable[[str, int, int], None]]:
     columns = (TextColumn("{task.description:>9}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True, disable=console.quiet) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
 
         def update(stage: str, done: int, total: int) -> None:
             if stage not in tasks:

@@ -84,7 +84,8 @@ def _prefer_workqueue_threads() -> None:
     less CPU with the workqueue pool. NUMBA_THREADING_LAYER, when set, still decides.
     """
     if "NUMBA_THREADING_LAYER" not in os.environ:
-        numba.config.THREADING_LAYER = "workqueue"
+        # numba.config's settings are set at import from the environment, so its stubs do not declare them.
+        setattr(numba.config, "THREADING_LAYER", "workqueue")  # noqa: B010
 
 
 def _skip_blas_probe() -> None:

@@ -59,7 +59,7 @@ def decode_bytes(data: bytes, declared_encoding: Optional[str] = None) -> str:
     # The whole file is searched, not just its head: a NUL further in would be stored inside the text.
     if b"\x00" in data:
         raise NotText("binary file (NUL bytes)")
-    for encoding in ("utf-8", declared_encoding):
+    for encoding in ("utf-8", declared_encoding or ""):
         if not encoding:
             continue
         try:

@@ -55,7 +55,7 @@ def html_to_document(markup: str, source: str, url: Optional[str] = None) -> Raw
     language_match = _LANG.search(markup[:5000])
     return RawDocument(
         source=source,
-        text=normalize_newlines(extracted.text),
+        text=normalize_newlines(extracted.text or ""),
         title=_clean(extracted.title),
         url=_clean(extracted.url) or url,
         outlet=_clean(extracted.sitename),

@@ -59,7 +59,8 @@ def _bounded_iterator(handle: Any) -> Any:
     from warcio.bufferedreaders import DecompressingBufferedReader
     from warcio.recordloader import ArcWarcRecordLoader
 
-    class BoundedLineReader(DecompressingBufferedReader):  # type: ignore[misc]
+    class BoundedLineReader(DecompressingBufferedReader):
+        decompressor: Any
         def _fillbuff(self, block_size: Optional[int] = None) -> None:
             tail = self.decompressor.unconsumed_tail if self.decompressor is not None else b""
             if tail and self.empty():
@@ -88,7 +89,7 @@ def _bounded_iterator(handle: Any) -> Any:
                 raise HeaderLineTooLong(f"a header line is over {MAX_HEADER_LINE:,} bytes")
             return line
 
-    class TolerantLoader(ArcWarcRecordLoader):  # type: ignore[misc]
+    class TolerantLoader(ArcWarcRecordLoader):
         def load_http_headers(self, rec_type: str, uri: Optional[str], stream: Any, length: Any) -> Any:
             # A response without WARC-Target-URI still carries HTTP headers; warcio fails on the missing URI.
             return super().load_http_headers(rec_type, "http://" if uri is None else uri, stream, length)

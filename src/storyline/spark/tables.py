@@ -43,7 +43,8 @@ TABLES = ("articles", "relations", "near_duplicates", "duplicate_groups", "stori
 
 
 def dumps(value: Any) -> str:
-    return json.dumps(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value,
+    plain = dataclasses.asdict(value) if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+    return json.dumps(plain,
                       ensure_ascii=False, separators=(",", ":"))
 
 
@@ -149,7 +150,7 @@ def from_plain(kind: Any, value: Any) -> Any:
     if value is None:
         return None
     origin = typing.get_origin(kind)
-    if dataclasses.is_dataclass(kind):
+    if isinstance(kind, type) and dataclasses.is_dataclass(kind):
         hints = typing.get_type_hints(kind)
         known = {f.name for f in dataclasses.fields(kind) if f.init}
         return kind(**{name: from_plain(hints[name], item) for name, item in value.items() if name in known})

@@ -11,10 +11,11 @@ import hmac
 import ipaddress
 import re
 import unicodedata
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, MutableMapping, Optional
 
-Scope = dict[str, Any]
-Message = dict[str, Any]
+# MutableMapping, as Starlette declares them, so a FastAPI app is an ASGIApp to the type checker.
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
