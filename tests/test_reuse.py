@@ -303,3 +303,17 @@ def test_word_overlap_of_two_sentences_is_their_dice_over_all_their_words(fixtur
                          for x in profile_a.tokens])
     assert np.allclose(lexical, expected, atol=1e-6)
     assert ((expected > 0) & (expected < 1)).any()
+
+
+def test_shared_source_through_a_third_article_that_arrives_later(fixtures_prepared):
+    """Results do not depend on batching: two earlier articles deriving from a new one share its source."""
+    original, excerpt, spanish = (fixtures_prepared[n] for n in
+                                  ("bridge_original.txt", "bridge_excerpt.txt", "bridge_spanish.txt"))
+    together = {(r.a, r.b): r.kind for r in find_relations([original, excerpt, spanish])}
+    first_half = find_relations([excerpt, spanish])
+    second_half = find_relations([original], [excerpt, spanish], known=first_half)
+    in_batches = {(r.a, r.b): r.kind for r in first_half}
+    in_batches.update({(r.a, r.b): r.kind for r in second_half})
+    pair = tuple(sorted((excerpt.id, spanish.id)))
+    assert together[pair] == "shared-source"
+    assert in_batches == together

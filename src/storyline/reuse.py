@@ -958,23 +958,34 @@ def _add_third_text_sources(
     """Mark two articles ``shared-source`` when both derive from a third article C of the corpus.
 
     Only pairs that are not already linked by a derivation are marked, at most
-    ``CANDIDATE_LIMIT`` per new article (those whose links to C are strongest):
+    ``CANDIDATE_LIMIT`` per article (those whose links to C are strongest):
     forty reprints of a wire story are already one group through it.
+
+    The pairs looked at are those with a new article at either end or as C: two articles
+    read in an earlier run that both derive from a new one share its source too, so the
+    same articles give the same relations whether they arrive together or in batches.
     """
     derived: dict[str, dict[str, Relation]] = defaultdict(dict)
-    current = [r for r in known if r.a not in new_ids and r.b not in new_ids] + list(relations.values())
-    for relation in current:
+    kept = [r for r in known if r.a not in new_ids and r.b not in new_ids]
+    for relation in kept + list(relations.values()):
         if relation.kind in DERIVED_KINDS:
             derived[relation.a][relation.b] = relation
             derived[relation.b][relation.a] = relation
+    kept_by_pair = {(r.a, r.b): r for r in kept}
+    # Earlier articles derived from a new one: their pairs through it were never looked at.
+    linked_to_new = {other for new_id in new_ids for other in derived.get(new_id, {})} - new_ids
     proposals: dict[tuple[str, str], tuple[float, str, Relation, Relation]] = {}
-    for first in sorted(new_ids):
+    for first in sorted(new_ids | linked_to_new):
         found: list[tuple[float, str, str, Relation, Relation]] = []
         for third, to_first in derived.get(first, {}).items():
             if not _derives_from(to_first, third):
                 continue
+            if first not in new_ids and third not in new_ids:
+                continue  # two earlier articles through an earlier third: settled in an earlier run
             for second, to_second in derived.get(third, {}).items():
                 if second == first or second in derived.get(first, {}) or not _derives_from(to_second, third):
+                    continue
+                if first not in new_ids and second not in new_ids and third not in new_ids:
                     continue
                 found.append((-min(to_first.score, to_second.score), second, third, to_first, to_second))
         for negative_score, second, third, to_first, to_second in sorted(found)[:CANDIDATE_LIMIT]:
@@ -989,7 +1000,7 @@ def _add_third_text_sources(
         name_third = article_label(by_id[third]) if third in by_id else third
         if name_third in (name_a, name_b):
             name_third = by_id[third].article.source if third in by_id else third
-        previous = relations.get((a_id, b_id))
+        previous = relations.get((a_id, b_id)) or kept_by_pair.get((a_id, b_id))
         first_to, second_to = (to_a, to_b) if a_id in (to_a.a, to_a.b) else (to_b, to_a)
         evidence = [f"{name_a} and {name_b} both derive from {name_third}: {name_a} is {_a(first_to.kind)} of it, "
                     f"{name_b} {_a(second_to.kind)}"]
