@@ -9,16 +9,16 @@ from typing import Optional
 import click
 from rich.console import Console
 
-from ..model import Skipped
+from ..model import Analysis, Skipped
+from ..pipeline import IngestReport, Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..printable import one_line
-from ..pipeline import Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..store import Store
 from ..terminal import print_report
 from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, progress_bar, quiet_option, stderr_console,
                       store_at, write_outputs)
 
 
-def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> list[Skipped]:
+def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> IngestReport:
     def on_skip(item: Skipped) -> None:
         # One unwrapped line per input, shown even with --quiet, so it can be grepped.
         click.echo(f"skipped {item.source}: {item.reason}", err=True)
@@ -35,12 +35,15 @@ def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> list[Skipped]
               f"{len(report.added)} new, {len(report.updated)} new versions, {len(report.unchanged)} unchanged")
     if report.skipped:
         click.echo(f"skipped {len(report.skipped)} input(s); the rest were read", err=True)
-    return report.skipped
+    return report
 
+
+def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
+    return [story.id for story in analysis.stories if article_ids.intersection(story.articles)]
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @db_option
 @click.option("--json", "json_path", metavar="FILE", help="Write the storyline/1 JSON export here.")
 @click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
@@ -48,15 +51,19 @@ def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> list[Skipped]
 @quiet_option
 def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html_path: Optional[str],
             embedder: str, quiet: bool) -> None:
-    """Read PATHS (files or directories), run every stage and print the report per story.
+    """Read PATHS (files or directories), run every stage and print the report of each story they touched.
+
+    Without PATHS, analyse the store as it is (after `storyline ingest` or `remove`) and print every story.
+    With --quiet, print only the one-line summary (and skipped inputs).
 
     \b
-    Example:
+    Examples:
       storyline analyze news/ feeds/today.xml --json out.json
+      storyline analyze --db news.db
     """
     err = stderr_console(quiet)
     with store_at(db_path) as store:
-        skipped = _ingest(store, paths, err)
+        report = _ingest(store, paths, err) if paths else IngestReport()
         with progress_bar(err) as update:
             try:
                 run = run_analysis(store, models=Models(embedder_name=embedder), progress=update)
@@ -65,9 +72,19 @@ def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html
         err.print("stages: " + ", ".join(f"{name} {secs:.1f}s" for name, secs in run.seconds.items()))
         analysis = load_analysis(store)
     write_outputs(analysis, json_path, html_path, err)
+    changed = set(report.added) | set(report.updated)
+    touched = _touched_stories(analysis, changed) if paths else [story.id for story in analysis.stories]
     if not quiet:
-        print_report(Console(highlight=False), analysis)
-    sys.exit(EXIT_SKIPPED if skipped else EXIT_OK)
+        print_report(Console(highlight=False), analysis, touched)
+    # The final result, printed even with --quiet: what the store holds and what this run changed.
+    summary = f"{len(analysis.articles)} articles in {len(analysis.stories)} stories"
+    if paths:
+        summary += (f"; this run added {len(report.added)} and updated {len(report.updated)} articles, "
+                    f"touching {len(touched)} stories")
+        if not quiet and len(touched) < len(analysis.stories):
+            summary += " (shown above; `storyline stories` lists all)"
+    click.echo(summary)
+    sys.exit(EXIT_SKIPPED if report.skipped else EXIT_OK)
 
 
 @cli.command()
@@ -82,8 +99,8 @@ def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
       storyline ingest crawl.warc.gz --db news.db
     """
     with store_at(db_path) as store:
-        skipped = _ingest(store, paths, stderr_console(quiet))
-    sys.exit(EXIT_SKIPPED if skipped else EXIT_OK)
+        report = _ingest(store, paths, stderr_console(quiet))
+    sys.exit(EXIT_SKIPPED if report.skipped else EXIT_OK)
 
 
 def _source_forms(source: str) -> list[str]:

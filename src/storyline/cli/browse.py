@@ -19,7 +19,7 @@ from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_co
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: tuple[str, ...], as_json: bool) -> None:
-    """List the stories in the store.
+    """List the stories in the store, biggest first, then the most recent.
 
     \b
     Example:
@@ -31,7 +31,8 @@ def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: t
     if as_json:
         click.echo(json_text({"stories": export_views.to_json(analysis)["stories"]}))
     else:
-        Console(highlight=False).print(stories_table(analysis))
+        console = Console(highlight=False)
+        console.print(stories_table(analysis, width=console.width))
 
 
 @cli.command()
@@ -50,7 +51,8 @@ def story(story_id: str, db_path: str) -> None:
     found = next((s for s in analysis.stories if s.id == current), None)
     if found is None:
         raise Fatal(f"no story {story_id!r}; `storyline stories` lists them")
-    Console(highlight=False).print(story_report(analysis, found))
+    console = Console(highlight=False)
+    console.print(story_report(analysis, found, width=console.width))
 
 
 @cli.command()
