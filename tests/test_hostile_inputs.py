@@ -349,3 +349,104 @@ def test_a_feed_over_the_feed_limit_is_refused_before_it_is_parsed(tmp_path: Pat
         handle.truncate(MAX_FEED_BYTES + 1)  # sparse: costs no disk
     (refused,) = results(path)
     assert isinstance(refused, Skipped) and "over the limit" in refused.reason and "JSON Lines" in refused.reason
+
+
+# --- 11, 17. remove keeps every view consistent; analyze reports what it touched ----------------
+
+
+@pytest.fixture(scope="module")
+def analysed_corpus(tmp_path_factory):
+    """Three seed articles (one story) and one unrelated article, analysed once: (folder, db)."""
+    import shutil
+
+    from conftest import SEEDS
+
+    root = tmp_path_factory.mktemp("corpus")
+    corpus = root / "news"
+    corpus.mkdir()
+    for path in sorted(SEEDS.glob("*.txt"))[:3]:
+        shutil.copy(path, corpus / path.name)
+    (corpus / "zz_bakery.txt").write_text(
+        "The Millbrook bakery on Elm Street won the regional bread prize on Saturday.\n"
+        "Its owner, Clara Jensen, said the sourdough recipe came from her grandmother.\n")
+    db = root / "s.db"
+    from storyline.cli import main  # noqa: F401  (run_cli imports it)
+
+    class _Capture:
+        def readouterr(self):
+            return type("Captured", (), {"out": "", "err": ""})()
+
+    code, _, _ = run_cli(_Capture(), "analyze", corpus, "--db", db, "-q")
+    assert code == 0
+    return corpus, db
+
+
+def _export(db: Path, tmp_path: Path, capsys) -> dict:
+    out = tmp_path / "out.json"
+    code, _, err = run_cli(capsys, "export", "--db", db, "--json", out)
+    assert code == 0, err
+    return json.loads(out.read_text())
+
+
+def test_remove_leaves_every_view_consistent(analysed_corpus, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    from storyline.export import validate_export
+    from storyline.model import Article
+
+    corpus, original_db = analysed_corpus
+    db = tmp_path / "copy.db"
+    shutil.copy(original_db, db)
+    before = _export(db, tmp_path, capsys)
+    bakery = next(a for a in before["articles"] if a["source"].endswith("zz_bakery.txt"))
+    seed = next(a for a in before["articles"] if a["source"].endswith(".txt") and a["id"] != bakery["id"])
+    story_of_seed = next(s["id"] for s in before["stories"] if seed["id"] in s["articles"])
+    for article in (bakery, seed):
+        code, out, err = run_cli(capsys, "remove", article["source"], "--db", db)
+        assert code == 0, err
+    after = _export(db, tmp_path, capsys)
+    validate_export(after)
+    removed = {bakery["id"], seed["id"]}
+    text = json.dumps(after)
+    assert not any(article_id in text for article_id in removed)
+    assert len(after["stories"]) == len(before["stories"]) - 1
+    html = tmp_path / "out.html"
+    assert run_cli(capsys, "export", "--db", db, "--html", html)[0] == 0
+    assert not any(article_id in html.read_text() for article_id in removed)
+    code, out, err = run_cli(capsys, "story", story_of_seed, "--db", db)
+    assert code == 0, err
+    assert Article.id_for(seed["source"]) == seed["id"]
+
+
+def test_analyze_prints_only_the_stories_it_touched_and_a_summary(analysed_corpus, tmp_path: Path, capsys,
+                                                                  monkeypatch) -> None:
+    import shutil
+
+    corpus, original_db = analysed_corpus
+    db = tmp_path / "copy.db"
+    shutil.copy(original_db, db)
+    monkeypatch.setenv("COLUMNS", "120")
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "harbour.txt").write_text(
+        "A cargo ship ran aground in the harbour of Port Averill on Tuesday night.\n"
+        "The coast guard said no one was hurt and the fuel tanks were intact.\n")
+    code, out, err = run_cli(capsys, "analyze", extra, "--db", db)
+    assert code == 0, err
+    assert "cargo ship" in out.lower() or "harbour" in out.lower()
+    assert "El Salvador" not in out  # the seed story was not touched
+    assert out.strip().splitlines()[-1].startswith("5 articles in ")
+    code, out, err = run_cli(capsys, "analyze", extra, "--db", db, "-q")
+    assert code == 0 and out.strip().splitlines() == [out.strip()]
+    assert "5 articles in" in out and "touching 0 stories" in out
+
+
+def test_analyze_without_paths_reanalyses_the_store(analysed_corpus, tmp_path: Path, capsys) -> None:
+    import shutil
+
+    _, original_db = analysed_corpus
+    db = tmp_path / "copy.db"
+    shutil.copy(original_db, db)
+    code, out, err = run_cli(capsys, "analyze", "--db", db)
+    assert code == 0, err
+    assert "El Salvador" in out and "4 articles in" in out

@@ -61,6 +61,9 @@ def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html
       storyline analyze news/ feeds/today.xml --json out.json
       storyline analyze --db news.db
     """
+    if not paths and not os.path.exists(db_path):
+        raise click.UsageError(f"give PATHS to read, or the --db of an existing store to re-analyse ({db_path} "
+                               "does not exist)")
     err = stderr_console(quiet)
     with store_at(db_path) as store:
         report = _ingest(store, paths, err) if paths else IngestReport()
@@ -121,23 +124,34 @@ def _source_forms(source: str) -> list[str]:
 @cli.command()
 @click.argument("sources", nargs=-1, required=True)
 @db_option
-def remove(sources: tuple[str, ...], db_path: str) -> None:
+@quiet_option
+def remove(sources: tuple[str, ...], db_path: str, quiet: bool) -> None:
     """Remove articles (by source as ingested, or by article id) and everything derived from them.
 
-    Stories are recomputed on the next `storyline analyze`.
+    The stories, entities, claims and timelines the articles were part of are re-analysed
+    at once, so every view is consistent when the command ends.
 
     \b
     Example:
       storyline remove examples/seeds/003_b7d08a59d509908e.txt
     """
     missing = 0
+    err = stderr_console(quiet)
     with store_at(db_path) as store:
+        removed = 0
         for source in sources:
             if any(store.remove(form) for form in _source_forms(source)):
                 click.echo(f"removed {one_line(source)}")
+                removed += 1
             else:
                 click.echo(f"not stored: {one_line(source)}", err=True)
                 missing += 1
+        if removed:
+            # Derived results (stories, entities, claims, timelines) still name the removed articles
+            # until the stages run again; only what the removal changed is recomputed.
+            with progress_bar(err) as update:
+                run_analysis(store, progress=update)
+            err.print(f"re-analysed: the store holds {store.article_count()} articles")
     sys.exit(EXIT_SKIPPED if missing else EXIT_OK)
 
 
