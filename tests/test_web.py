@@ -364,3 +364,37 @@ def test_entity_index_migration_fills_from_existing_entities(analysed_db, tmp_pa
         assert store.entities_in(story.articles, limit=100) == expected
     assert expected and {e.id for e in expected} == {
         e.id for e in everything.entities if set(e.articles) & set(story.articles)} or len(expected) == 100
+
+
+def _upload_and_wait(c, files) -> dict:
+    csrf = c.get("/upload").text.split('name="csrf" value="')[1].split('"')[0]
+    response = c.post("/upload?format=json", data={"csrf": csrf}, files=files)
+    assert response.status_code == 202
+    status_url = response.json()["status"]
+    deadline = time.monotonic() + 120
+    job = c.get(status_url).json()
+    while job["state"] not in ("done", "failed") and time.monotonic() < deadline:
+        assert not (job["stage"] == "reading" and job["stage_done"] > job["stage_total"]), job
+        time.sleep(0.1)
+        job = c.get(status_url).json()
+    return job
+
+
+def test_upload_counts_files_and_drops_rejected_ones(analysed_db, tmp_path, models):
+    """Issue 14, item 16: "reading 5/4" for a JSON Lines file of two records; rejected files were kept."""
+    db = tmp_path / "copy.db"
+    shutil.copy(analysed_db, db)
+    uploads = tmp_path / "uploads"
+    config = WebConfig(db_path=str(db), uploads_dir=str(uploads), models=models)
+    two_records = (b'{"id": "1", "text": "The lighthouse keeper retired on Friday after forty years."}\n'
+                   b'{"id": "2", "text": "A new ferry route opens between the islands next spring."}\n')
+    with TestClient(build_asgi(config), base_url="http://127.0.0.1") as c:
+        job = _upload_and_wait(c, [("files", ("two.jsonl", two_records)), ("files", ("blob.txt", b"\x00\x01" * 50))])
+        assert job["state"] == "done", job
+        assert job["stage_total"] >= 2 and len(job["added"]) == 2
+        assert [p.name for p in uploads.iterdir()] == ["two.jsonl"]  # the rejected file is not kept
+        job = _upload_and_wait(c, [("files", ("empty.txt", b"   ")), ("files", ("bin.txt", b"\x00" * 10))])
+        assert job["state"] == "failed" and "none of the 2 file(s) could be read" in job["error"]
+        page = c.get(f"/jobs/{job['id']}").text
+        assert "none of the 2 file(s) could be read" in page and "See the stories" not in page
+        assert [p.name for p in uploads.iterdir()] == ["two.jsonl"]

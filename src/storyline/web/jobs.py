@@ -175,15 +175,24 @@ class UploadJobs:
                 shutil.move(str(staged_dir / name), target)
                 paths.append(target)
             stages = len(pipeline.STAGES) + 1
-
-            def on_document(source: str) -> None:
-                job.stage_done += 1
-                job.progress = min(job.stage_done / max(1, len(paths)), 1.0) / stages
-
+            # Progress counts files, not articles: one JSON Lines file may hold many.
             job.stage, job.stage_total = "reading", len(paths)
-            report = pipeline.ingest(store, paths, on_document=on_document)
-            job.added, job.updated, job.unchanged = report.added, report.updated, report.unchanged
-            job.skipped = [{"source": Path(s.source).name, "reason": s.reason} for s in report.skipped]
+            for path in paths:
+                report = pipeline.ingest(store, [path])
+                job.added += report.added
+                job.updated += report.updated
+                job.unchanged += report.unchanged
+                job.skipped += [{"source": Path(s.source).name, "reason": s.reason} for s in report.skipped]
+                if not (report.added or report.updated or report.unchanged):
+                    # Nothing of it was read: a rejected file is not kept.
+                    path.unlink(missing_ok=True)
+                job.stage_done += 1
+                job.progress = job.stage_done / len(paths) / stages
+            if not (job.added or job.updated or job.unchanged):
+                job.state, job.stage = "failed", None
+                job.error = (f"none of the {len(paths)} file(s) could be read (the reasons are below); "
+                             "nothing was added")
+                return
             job.state = "analysing"
 
             def progress(stage: str, done: int, total: int) -> None:
