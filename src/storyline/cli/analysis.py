@@ -21,7 +21,7 @@ from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, progress_bar
 def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> IngestReport:
     def on_skip(item: Skipped) -> None:
         # One unwrapped line per input, shown even with --quiet, so it can be grepped.
-        click.echo(f"skipped {item.source}: {item.reason}", err=True)
+        click.echo(f"skipped {one_line(item.source)}: {one_line(item.reason)}", err=True)
 
     with progress_bar(err) as update:
         count = [0]

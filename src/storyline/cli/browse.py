@@ -10,6 +10,7 @@ from rich.text import Text
 
 from .. import export as export_views
 from ..pipeline import load_analysis
+from ..printable import safe_text
 from ..terminal import stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
 
@@ -118,8 +119,8 @@ def search(query: str, db_path: str, limit: int) -> None:
         console.print("no matches")
     for article_id, snippet in hits:
         article = articles[article_id]
-        console.print(Text(f"{article_id}  {article.outlet or '-'}  {article.published or '-'}  "
-                           f"story {assignment.get(article_id, '-')}  {article.source}", style="bold"))
-        console.print(Text("    " + " ".join(snippet.split())))
+        console.print(Text(safe_text(f"{article_id}  {article.outlet or '-'}  {article.published or '-'}  "
+                                     f"story {assignment.get(article_id, '-')}  {article.source}"), style="bold"))
+        console.print(Text("    " + safe_text(" ".join(snippet.split()))))
 
 

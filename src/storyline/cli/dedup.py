@@ -14,6 +14,7 @@ import numba
 from ..dedup import DEFAULT_THRESHOLD, Corpus, DedupResult, find_near_duplicates, read_corpus
 from ..fingerprint import NUM_PERM, lsh_bands
 from ..model import Skipped
+from ..printable import one_line
 from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, quiet_option
 
 
@@ -51,7 +52,7 @@ def dedup(paths: tuple[str, ...], threshold: float, jsonl_path: Optional[str], q
 
     def on_skip(item: Skipped) -> None:
         # One unwrapped line per input, shown even with --quiet, so it can be grepped.
-        click.echo(f"skipped {item.source}: {item.reason}", err=True)
+        click.echo(f"skipped {one_line(item.source)}: {one_line(item.reason)}", err=True)
 
     corpus = read_corpus(paths, on_skip=on_skip)
     result = find_near_duplicates(corpus.signatures, threshold, usable=corpus.usable())

@@ -8,6 +8,7 @@ from typing import Optional
 import click
 
 from ..embedders import DEFAULT_EMBEDDER
+from ..printable import one_line
 from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, quiet_option, stderr_console, store_at
 
 ENGINE_STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "per_story")
@@ -75,7 +76,7 @@ def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str],
     except ValueError as error:
         raise Fatal(str(error)) from error
     for item in result.skipped:
-        click.echo(f"skipped {item.source}: {item.reason}", err=True)
+        click.echo(f"skipped {one_line(item.source)}: {one_line(item.reason)}", err=True)
     err.print(f"wrote {output}")
     sys.exit(EXIT_SKIPPED if result.skipped else EXIT_OK)
 
