@@ -8,13 +8,14 @@ errors.
 
 from __future__ import annotations
 
+import io
 import sys
 import traceback
 
 import click
 
 from . import analysis, browse, dedup, serve, spark  # noqa: F401  (importing registers their commands)
-from ..printable import one_line
+from ..printable import one_line, safe_text
 from ._common import EXIT_FATAL, Fatal, cli
 
 __all__ = ["cli", "main"]
@@ -28,7 +29,11 @@ def main() -> None:
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as error:
-        error.show()
+        # A usage error quotes what was typed: shown line by line through the sanitiser, like everything else.
+        shown = io.StringIO()
+        error.show(file=shown)
+        for line in shown.getvalue().splitlines():
+            click.echo(safe_text(line), err=True)
         sys.exit(error.exit_code if isinstance(error, Fatal) else EXIT_FATAL)
     except (click.exceptions.Abort, KeyboardInterrupt):
         click.echo("aborted", err=True)

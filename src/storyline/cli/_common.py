@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from .. import export as export_views
 from ..atomic import atomic_write_text
 from ..model import Analysis
-from ..printable import one_line
+from ..printable import one_line, safe_text
 from ..report import render_html
 from ..store import DEFAULT_DB, Store, StoreError, describe_sqlite_error, open_store
 
@@ -119,10 +119,10 @@ def write_outputs(analysis: Analysis, json_path: Optional[str], html_path: Optio
     try:
         if json_path:
             export_views.write_json(analysis, json_path)
-            err.print(f"wrote {json_path}")
+            err.print(f"wrote {safe_text(json_path)}", markup=False)
         if html_path:
             atomic_write_text(html_path, render_html(analysis))
-            err.print(f"wrote {html_path}")
+            err.print(f"wrote {safe_text(html_path)}", markup=False)
     except OSError as error:
         raise Fatal(f"{error.filename}: {error.strerror}") from error
 

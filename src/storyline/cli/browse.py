@@ -90,13 +90,13 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
             export_views.write_csv(analysis, csv_dir)
         except OSError as error:
             raise Fatal(f"{error.filename}: {error.strerror}") from error
-        err.print(f"wrote {csv_dir}")
+        err.print(f"wrote {safe_text(csv_dir)}", markup=False)
     if graphml_path:
         try:
             export_views.write_graphml(analysis, graphml_path)
         except OSError as error:
             raise Fatal(f"{error.filename}: {error.strerror}") from error
-        err.print(f"wrote {graphml_path}")
+        err.print(f"wrote {safe_text(graphml_path)}", markup=False)
 
 
 @cli.command()

@@ -77,7 +77,7 @@ def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str],
         raise Fatal(str(error)) from error
     for item in result.skipped:
         click.echo(f"skipped {one_line(item.source)}: {one_line(item.reason)}", err=True)
-    err.print(f"wrote {output}")
+    err.print(f"wrote {one_line(output)}", markup=False)
     sys.exit(EXIT_SKIPPED if result.skipped else EXIT_OK)
 
 
@@ -105,4 +105,4 @@ def load_command(directory: str, db_path: str, master: str, quiet: bool) -> None
         report = load(session, directory, store, progress=lambda table, count: err.print(f"{table}: {count:,}"))
     if not report.counts.get("articles"):
         raise Fatal(f"{directory}: no articles table (is it the output of `storyline spark analyze`?)")
-    err.print(f"loaded {directory} into {db_path}")
+    err.print(f"loaded {one_line(directory)} into {one_line(db_path)}", markup=False)
