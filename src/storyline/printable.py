@@ -3,37 +3,35 @@
 Titles, outlets, file names and reasons come from the input. Printed raw, an escape
 sequence clears the screen or retitles the window, a newline forges an extra
 ``skipped`` line, and a 60 MB "first line" floods the terminal. ``one_line`` escapes
-control and format characters (and lone surrogates, which cannot be encoded) and clips.
+every character Python does not call printable (controls, newlines and tabs, format
+characters such as bidirectional overrides, separators, lone surrogates) and clips.
 """
 
 from __future__ import annotations
-
-import re
 
 __all__ = ["MESSAGE_CHARS", "is_encodable", "one_line", "safe_text"]
 
 # Longest reason or name printed in one message; enough for any path or parser message.
 MESSAGE_CHARS = 300
 
-# C0 and C1 controls (tab and newline included: one message is one line), DEL,
-# bidirectional overrides and isolates (they reorder what follows), line and paragraph
-# separators, and lone surrogates.
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group(0)
+def _escape(char: str) -> str:
+    if char.isprintable():
+        return char
     if char == "\n":
         return "\\n"
     if char == "\t":
         return "\\t"
     code = ord(char)
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def safe_text(text: object) -> str:
-    """``text`` with every unsafe character escaped (``\\x1b``, ``\\n``), not clipped: for table cells."""
-    return _UNSAFE.sub(_escape, str(text))
+    """``text`` with every non-printable character escaped (``\\x1b``, ``\\n``), not clipped: for table cells."""
+    value = str(text)
+    if value.isprintable():  # the common case, at C speed
+        return value
+    return "".join(map(_escape, value))
 
 
 def one_line(text: object, limit: int = MESSAGE_CHARS) -> str:
