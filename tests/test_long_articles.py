@@ -72,3 +72,20 @@ def test_a_text_over_the_article_limit_is_refused_at_reading(tmp_path) -> None:
     path.write_text("word " * (MAX_ARTICLE_CHARS // 5 + 1))
     (refused,) = read_paths([path])
     assert isinstance(refused, Skipped) and "characters per article" in refused.reason
+
+
+def test_span_lookups_in_a_long_article_do_not_scan_every_range() -> None:
+    """Each name was checked against every entity span of its article: quadratic in a long article."""
+    from storyline.entities import _inside, _overlaps
+
+    def seconds(count: int) -> float:
+        ranges = [(10 * i, 10 * i + 5) for i in range(count)]
+        queries = [(7 * i % (10 * count), 7 * i % (10 * count) + 3) for i in range(2_000)]
+        started = time.perf_counter()
+        for span in queries:
+            _overlaps(span, ranges)
+            _inside(span, ranges)
+        return time.perf_counter() - started
+
+    small, large = seconds(2_000), seconds(20_000)
+    assert large < 4 * max(small, 1e-3)  # ten times the ranges, about the same time

@@ -340,11 +340,17 @@ def _title_case_ranges(doc: Prepared) -> list[Span]:
 
 
 def _inside(span: Span, ranges: Sequence[Span]) -> bool:
-    return any(start <= span[0] and span[1] <= end for start, end in ranges)
+    """Whether ``span`` lies inside one of ``ranges`` (sorted, not overlapping: sentences, entities)."""
+    # Bisected, not scanned: an article has one range per sentence or entity, and is asked once per name.
+    index = bisect.bisect_right(ranges, (span[0], float("inf"))) - 1
+    return index >= 0 and ranges[index][0] <= span[0] and span[1] <= ranges[index][1]
 
 
 def _overlaps(span: Span, ranges: Sequence[Span]) -> bool:
-    return any(span[0] < end and start < span[1] for start, end in ranges)
+    """Whether ``span`` overlaps one of ``ranges`` (sorted, not overlapping)."""
+    index = bisect.bisect_right(ranges, (span[0], float("inf"))) - 1
+    # The range starting at or before the span, and the next one, are the only ones that can overlap it.
+    return any(span[0] < ranges[i][1] and ranges[i][0] < span[1] for i in (index, index + 1) if 0 <= i < len(ranges))
 
 
 def _capitalised_runs(parsed: Any, doc: Prepared, covered: Sequence[Span], headline_ranges: Sequence[Span],
