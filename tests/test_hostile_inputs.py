@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -233,28 +234,61 @@ def test_remove_by_absolute_path_finds_a_file_ingested_by_a_relative_path(tmp_pa
         assert connection.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
 
 
-def test_serve_refuses_a_store_that_does_not_exist(tmp_path: Path, capsys) -> None:
+@pytest.fixture
+def no_server(monkeypatch) -> list:
+    """uvicorn.run replaced by a recorder: a serve that gets past its checks returns instead of serving forever."""
+    import uvicorn
+
+    started: list = []
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: started.append(args))
+    return started
+
+
+def test_serve_refuses_a_store_that_does_not_exist(tmp_path: Path, capsys, no_server) -> None:
     code, _, err = run_cli(capsys, "serve", "--db", tmp_path / "typo.db", "--port", "0")
     assert code == 2 and "no such store" in err
-    assert not (tmp_path / "typo.db").exists()
+    assert not (tmp_path / "typo.db").exists() and not no_server
 
 
-def test_serve_refuses_a_store_it_cannot_query(tmp_path: Path, capsys) -> None:
+def test_serve_refuses_a_store_it_cannot_query(tmp_path: Path, capsys, no_server) -> None:
     garbage = tmp_path / "notes.db"
     garbage.write_bytes(b"this is not a database at all" * 200)
     code, _, err = run_cli(capsys, "serve", "--db", garbage, "--read-only", "--port", "0")
-    assert code == 2 and "not a storyline database" in err
+    assert code == 2 and "not a storyline database" in err and not no_server
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores folder permissions")
-def test_serve_read_only_refuses_a_store_in_a_read_only_folder(small_store: Path, capsys) -> None:
-    folder = small_store.parent
-    folder.chmod(0o555)
+@contextlib.contextmanager
+def _read_only_folder(folder: Path):
+    """``folder`` made read-only: by permissions, or for root (whom permissions do not stop) by a read-only bind mount."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        try:
+            yield folder
+        finally:
+            folder.chmod(0o755)
+        return
+    mounted = folder.parent / f"{folder.name}-ro"
+    mounted.mkdir()
+    if subprocess.run(["mount", "--bind", str(folder), str(mounted)], capture_output=True).returncode != 0:
+        mounted.rmdir()
+        pytest.skip("cannot make a read-only folder here (root, and no bind mount)")
     try:
-        code, _, err = run_cli(capsys, "serve", "--db", small_store, "--read-only", "--port", "0")
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(mounted)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        yield mounted
     finally:
-        folder.chmod(0o755)
-    assert code == 2 and "serving" not in err
+        if subprocess.run(["umount", str(mounted)], capture_output=True).returncode != 0:
+            subprocess.run(["umount", "-l", str(mounted)], capture_output=True)  # detached once nothing uses it
+        mounted.rmdir()
+
+
+def test_serve_read_only_refuses_a_store_in_a_read_only_folder(small_store: Path, capsys, no_server) -> None:
+    with _read_only_folder(small_store.parent) as folder:
+        code, _, err = run_cli(capsys, "serve", "--db", folder / small_store.name, "--read-only", "--port", "0")
+    assert code == 2 and "serving" not in err and not no_server
+    assert "cannot open the database file" in err
 
 
 def test_export_on_a_full_disk_keeps_the_old_file(small_store: Path, tmp_path: Path) -> None:

@@ -666,6 +666,7 @@ class Store:
 def open_store(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Store:
     """Open (and create or migrate) a store, or raise StoreError saying what is wrong with the file."""
     path = str(path)
+    connection: Optional[sqlite3.Connection] = None
     try:
         if read_only:
             if not Path(path).exists():
@@ -682,6 +683,8 @@ def open_store(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Sto
             store.migrate()
         return store
     except sqlite3.DatabaseError as error:
+        if connection is not None:
+            connection.close()  # else the file stays open until the garbage collector finds it
         raise StoreError(f"{path}: {describe_sqlite_error(error)}") from error
 
 
