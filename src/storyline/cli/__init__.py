@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from . import analysis, browse, dedup, serve, spark  # noqa: F401  (importing registers their commands)
+from . import analysis, browse, dedup, follow, serve, spark  # noqa: F401  (importing registers their commands)
 from ._common import EXIT_FATAL, Fatal, cli
 
 __all__ = ["cli", "main"]
