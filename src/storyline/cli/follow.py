@@ -49,6 +49,8 @@ def fetch_options(command):  # type: ignore[no-untyped-def]
                      help="Seconds to wait for a server."),
         click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
                      help="Retries after a timeout, a 429 or a 5xx (with exponential backoff)."),
+        click.option("--backoff", default=2.0, show_default=True, type=click.FloatRange(0, 600),
+                     help="Seconds before the first retry, doubled for each next one."),
         click.option("--per-host-interval", default=1.0, show_default=True, type=click.FloatRange(0, 3600),
                      help="Seconds between two requests to one host (robots.txt Crawl-delay wins when longer)."),
         click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 64),
@@ -63,9 +65,9 @@ def fetch_options(command):  # type: ignore[no-untyped-def]
     return command
 
 
-def _fetch_settings(user_agent: str, timeout: float, retries: int, per_host_interval: float, concurrency: int,
-                    max_mb: float, max_redirects: int) -> follow.FetchSettings:
-    return follow.FetchSettings(user_agent=user_agent, timeout=timeout, retries=retries,
+def _fetch_settings(user_agent: str, timeout: float, retries: int, backoff: float, per_host_interval: float,
+                    concurrency: int, max_mb: float, max_redirects: int) -> follow.FetchSettings:
+    return follow.FetchSettings(user_agent=user_agent, timeout=timeout, retries=retries, backoff=backoff,
                                 per_host_interval=per_host_interval, concurrency=concurrency,
                                 max_bytes=int(max_mb * 1_000_000), max_redirects=max_redirects)
 

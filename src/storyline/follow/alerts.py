@@ -47,7 +47,10 @@ def detect_alerts(store: Store, labels_of: Optional[LabelSource] = None) -> list
     seen = state.seen_keys(store)
     if checked in seen:
         return []  # nothing analysed since the last look: skip reading the whole analysis
-    changes = new_changes(_changes(store, labels_of), seen)
+    everything = _changes(store, labels_of)
+    # Changes implied by a new story (its first events and outlets) are not alerted, but are seen.
+    unseen = [change.key for change in everything if change.key not in seen]
+    changes = new_changes(everything, seen)
     watches = state.watches(store)
     alerts = []
     lookups = _Lookups(store)
@@ -61,7 +64,7 @@ def detect_alerts(store: Store, labels_of: Optional[LabelSource] = None) -> list
                     {"watch_name": watch.name, "summary": change.summary, "story_title": change.story_title,
                      "articles": change.articles, "detail": change.detail, "titles": lookups.titles(change.articles)},
                 ))
-    state.record_alerts(store, [c.key for c in changes] + [checked], alerts, {w.id: w.sinks for w in watches})
+    state.record_alerts(store, unseen + [checked], alerts, {w.id: w.sinks for w in watches})
     return alerts
 
 

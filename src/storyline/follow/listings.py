@@ -8,6 +8,7 @@ feed yesterday and a sitemap today is read as what it serves.
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 from urllib.parse import urljoin, urlsplit
@@ -128,14 +129,17 @@ def _parse_feed(data: bytes, base_url: str) -> Listing:
     if not parsed.get("entries") and parsed.get("bozo") and not parsed.get("version"):
         raise ListingError(f"malformed feed: {parsed.get('bozo_exception')}")
     entries = []
-    for entry in parsed.get("entries") or []:
-        link = (entry.get("link") or "").strip()
-        url = urljoin(base_url, link)
-        if not link or not _is_http(url):
-            continue
-        published = entry.get("published") or entry.get("updated")
-        title = " ".join(str(entry.get("title") or "").split()) or None
-        entries.append(Entry(url, title, _day(published), entry.get("updated") or entry.get("published")))
+    with warnings.catch_warnings():
+        # feedparser warns when "updated" falls back to "published": that fallback is what is wanted here.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for entry in parsed.get("entries") or []:
+            link = (entry.get("link") or "").strip()
+            url = urljoin(base_url, link)
+            if not link or not _is_http(url):
+                continue
+            published = entry.get("published") or entry.get("updated")
+            title = " ".join(str(entry.get("title") or "").split()) or None
+            entries.append(Entry(url, title, _day(published), entry.get("updated") or entry.get("published")))
     feed_title = " ".join(str((parsed.get("feed") or {}).get("title") or "").split()) or None
     return Listing("feed", title=feed_title, entries=entries)
 
