@@ -114,11 +114,13 @@ class Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("content-length") or 0)
         body = self.rfile.read(length)
         site = self.server.site
+        status = 204 if self.path == "/hook" else 404
         with site.lock:
-            site.requests.append(Request("POST", self.path, dict(self.headers), 204, time.monotonic()))
-            if self.path == "/hook":
+            site.requests.append(Request("POST", self.path, dict(self.headers), status, time.monotonic()))
+            if status == 204:
                 site.hooks.append(json.loads(body))
-        self.send_response(204)
+        self.send_response(status)
+        self.send_header("Content-Length", "0")
         self.end_headers()
 
     def do_GET(self) -> None:
