@@ -220,3 +220,15 @@ class SiteServer(ThreadingHTTPServer):
     def __exit__(self, *exc: object) -> None:
         self.shutdown()
         self.server_close()
+
+
+_MODELS: list = []
+
+
+def shared_models():
+    """One set of analysis models for every follow test module (loading them costs seconds)."""
+    from storyline.pipeline import Models
+
+    if not _MODELS:
+        _MODELS.append(Models())
+    return _MODELS[0]

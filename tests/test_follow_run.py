@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from follow_site import SiteServer
+from follow_site import SiteServer, shared_models
 
 from conftest import REPO, run_cli
 
@@ -40,7 +40,7 @@ class Mailbox:
 
 @pytest.fixture(scope="module")
 def models() -> Models:
-    return Models()
+    return shared_models()
 
 
 @pytest.fixture
