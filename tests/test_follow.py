@@ -340,3 +340,18 @@ def test_fetch_urls_from_a_media_cloud_csv(tmp_path, capsys):
         articles = {a.source.removeprefix(base): a for a in store.articles()}
     assert sorted(articles) == ["/news/council.html", "/pages/museum.html"]
     assert articles["/news/council.html"].outlet == "Metro Daily"
+
+
+def test_readme_follows_a_list_of_feeds_in_two_commands(tmp_path):
+    from conftest import REPO
+
+    from storyline.cli import cli
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### Follow the news as it happens", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line.split() for line in block.strip().splitlines()]
+    assert [argv[:3] for argv in commands] == [["storyline", "follow", "add"], ["storyline", "follow", "run"]]
+    for argv in commands:
+        group = cli.get_command(None, argv[1])  # type: ignore[arg-type]
+        command = group.get_command(None, argv[2])  # type: ignore[union-attr]
+        command.make_context(argv[2], argv[3:])  # the options and arguments parse

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from starlette.testclient import TestClient

@@ -44,7 +44,8 @@ def _log(line: str) -> None:
 
 def fetch_options(command):  # type: ignore[no-untyped-def]
     options = [
-        click.option("--user-agent", default=USER_AGENT, show_default=False, help="User-Agent sent with every request."),
+        click.option("--user-agent", default=USER_AGENT, show_default=False,
+                     help="User-Agent sent with every request."),
         click.option("--timeout", default=20.0, show_default=True, type=click.FloatRange(0.1, 600),
                      help="Seconds to wait for a server."),
         click.option("--retries", default=2, show_default=True, type=click.IntRange(0, 10),
@@ -150,7 +151,8 @@ def follow_list(db_path: str, as_json: bool) -> None:
     for source in found:
         click.echo(f"{source.id}  {source.url}\n    kind {source.kind}, {source.items_seen} items seen;"
                    f" last success {source.last_success or 'never'};"
-                   f" last error {source.last_error or 'none'}{' at ' + source.last_error_at if source.last_error_at else ''}")
+                   f" last error {source.last_error or 'none'}"
+                   + (f" at {source.last_error_at}" if source.last_error_at else ""))
 
 
 @follow_group.command(name="remove")
@@ -398,4 +400,5 @@ def alerts_command(db_path: str, limit: int, as_json: bool) -> None:
         click.echo(json_text([alert.to_json() for alert in found]))
         return
     for alert in found:
-        click.echo(f"{alert.created_at}  [{alert.kind}] {alert.payload.get('watch_name')}: {alert.payload.get('summary')}")
+        name, summary = alert.payload.get("watch_name"), alert.payload.get("summary")
+        click.echo(f"{alert.created_at}  [{alert.kind}] {name}: {summary}")

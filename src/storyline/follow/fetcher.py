@@ -173,14 +173,14 @@ class Fetcher:
             response = self._with_retries(robots_url, None, None, hold_host_lock=False, host=host)
         except FetchError as error:
             if error.status is not None and 400 <= error.status < 500:
-                parser.allow_all = True
+                parser.parse([])  # no robots.txt: everything is allowed
                 host.robots = parser
             else:
                 # RFC 9309: an unreachable robots.txt means "assume nothing is allowed" for now.
                 host.robots_error = f"robots.txt unreachable ({error.reason})"
             return
         if 400 <= response.status < 500 or response.status in (301, 302, 303, 307, 308):
-            parser.allow_all = True
+            parser.parse([])  # no robots.txt: everything is allowed
         else:
             parser.parse(response.body.decode("utf-8", "replace").splitlines())
         host.robots = parser

@@ -31,8 +31,8 @@ from ..readers.html import declared_charset, html_to_document
 from ..store import Store
 from . import alerts as alert_runner
 from . import sinks, state
-from .fetcher import FetchError, Fetcher, FetchSettings
-from .listings import Entry, Listing, ListingError, parse_listing
+from .fetcher import Fetched, FetchError, Fetcher, FetchSettings
+from .listings import Entry, Listing, ListingError, ListingKind, parse_listing
 
 MAX_SITEMAP_CHILDREN = 20
 MAX_ITEM_ATTEMPTS = 3
@@ -135,7 +135,7 @@ def poll_once(store: Store, settings: FollowSettings = FollowSettings(), *, mode
     return summary
 
 
-def _list_source(fetcher: Fetcher, source: state.Source) -> tuple[SourcePoll, Optional[Listing], Optional[object]]:
+def _list_source(fetcher: Fetcher, source: state.Source) -> tuple[SourcePoll, Optional[Listing], Optional[Fetched]]:
     started = time.perf_counter()
     poll = SourcePoll(source.url, "ok")
     try:
@@ -163,7 +163,7 @@ def _list_source(fetcher: Fetcher, source: state.Source) -> tuple[SourcePoll, Op
 def _expand_index(fetcher: Fetcher, index: Listing) -> Listing:
     """A sitemap index read as the entries of its first sitemaps (news sitemaps keep their kind)."""
     entries: list[Entry] = []
-    kind = "sitemap"
+    kind: ListingKind = "sitemap"
     for child in index.children[:MAX_SITEMAP_CHILDREN]:
         try:
             listing = parse_listing(fetcher.get(child).body, child)

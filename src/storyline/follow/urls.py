@@ -29,7 +29,8 @@ def read_url_list(text: str, name: str = "list") -> tuple[list[tuple[str, dict]]
     header = [cell.strip().lower() for cell in next(csv.reader([lines[0]]))]
     if "url" in header:
         return _read_csv(text, name)
-    found, problems = [], []
+    found: list[tuple[str, dict]] = []
+    problems: list[str] = []
     for number, line in enumerate(lines, start=1):
         url = line.strip()
         if url.startswith("#"):

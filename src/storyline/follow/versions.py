@@ -54,7 +54,7 @@ def compare_texts(before: str, after: str) -> list[Edit]:
 
 def summarize(edits: Sequence[Edit]) -> str:
     """One line: changed numbers first (they are what a correction or an update is usually about)."""
-    numbers = []
+    numbers: list[str] = []
     for edit in edits:
         if edit.before and edit.after:
             old = _NUMBER.findall(edit.before)
