@@ -151,6 +151,8 @@ class Handler(BaseHTTPRequestHandler):
             if headers.get("if-modified-since") == modified:
                 return self.reply(304, b"", extra={"Last-Modified": modified})
             return self.reply(200, body, "application/atom+xml", {"Last-Modified": modified})
+        if path == "/feeds.opml":
+            return self.reply(200, opml(site).encode("utf-8"), "text/x-opml")
         if path == "/news-sitemap.xml":
             return self.reply(200, news_sitemap(site), "application/xml")
         if path == "/sitemap.xml":

@@ -355,3 +355,25 @@ def test_readme_follows_a_list_of_feeds_in_two_commands(tmp_path):
         group = cli.get_command(None, argv[1])  # type: ignore[arg-type]
         command = group.get_command(None, argv[2])  # type: ignore[union-attr]
         command.make_context(argv[2], argv[3:])  # the options and arguments parse
+
+
+def test_pages_are_fetched_one_host_at_a_time_in_turn():
+    from storyline.follow.poller import interleave_hosts
+
+    items = [state.Item(url, "s", None, None, None, 0, None, None) for url in
+             ("http://a/1", "http://a/2", "http://a/3", "http://b/1", "http://c/1", "http://c/2")]
+    assert [item.url for item in interleave_hosts(items)] == [
+        "http://a/1", "http://b/1", "http://c/1", "http://a/2", "http://c/2", "http://a/3"]
+
+
+def test_an_opml_file_followed_by_url_adds_its_feeds(tmp_path):
+    from storyline.follow import FollowSettings, poll_once
+
+    with SiteServer() as server, open_store(tmp_path / "s.db") as store:
+        site = server.site
+        state.add_source(store, site.base + "/feeds.opml")
+        lines = []
+        poll_once(store, FollowSettings(fetch=FetchSettings(per_host_interval=0), analyze=False), log=lines.append)
+        assert any("feeds.opml: opml, 2 entries" in line for line in lines)
+        assert sorted(source.url.removeprefix(site.base) for source in state.sources(store)) == [
+            "/feed.atom", "/feed.rss", "/feeds.opml"]

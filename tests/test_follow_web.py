@@ -35,6 +35,8 @@ def followed_db(tmp_path_factory):
         for outlet, country in (("Harbor Gazette", "FR"), ("Valley Times", "FR"), ("Northern Post", "US")):
             set_outlet_labels(store, outlet, {"country": country})
         add_watch(store, "abroad", kinds=["new-country"], sinks=["file:/dev/null"])
+        add_watch(store, "red cross", entity="Red Cross", kinds=["new-article"], sinks=["file:/dev/null"])
+        add_watch(store, "north", outlet="northern post", sinks=["file:/dev/null"])
         for key, path in (("flood-v1", "/flood"), ("flood-valley", "/valley"), ("council", "/council")):
             store.ingest(_document(key, path))
         analyze(store, models=models)
@@ -91,10 +93,19 @@ def test_story_page_shows_the_correction_as_a_dated_entry(client, followed_db):
     assert 'id="updates"' in html and "12 → 15" in html and "<ins>Correction:" in html
 
 
-def test_alerts_page_lists_the_new_country(client):
+def test_alerts_page_lists_what_each_watch_caught(client):
     alerts = client.get("/alerts.json").json()["alerts"]
-    assert [alert["kind"] for alert in alerts] == ["new-country"]
-    assert alerts[0]["watch_name"] == "abroad" and "country US" in alerts[0]["summary"]
+    by_watch: dict[str, list[str]] = {}
+    for alert in alerts:
+        by_watch.setdefault(alert["watch_name"], []).append(alert["summary"])
+    assert by_watch["abroad"] == ["first coverage from country US"]
+    # The entity is named in every flood article: the first poll's two, then the new one and the new version.
+    assert sorted(by_watch["red cross"]) == sorted([
+        f"new article: {ARTICLES['flood-v1']['title']}", f"new article: {ARTICLES['flood-valley']['title']}",
+        f"new article: {ARTICLES['flood-north']['title']}", f"updated: {ARTICLES['flood-v2']['title']}"])
+    # Outlet, any kind: its article, its story's new country, and whatever its article changed in claims.
+    assert f"new article: {ARTICLES['flood-north']['title']}" in by_watch["north"]
+    assert "first coverage from country US" in by_watch["north"]
     assert "first coverage from country US" in client.get("/alerts").text
 
 
@@ -112,9 +123,9 @@ def test_watches_are_managed_with_the_form_token(client):
     watch = made.json()["watch"]
     assert watch["sinks"] == ["file:alerts.jsonl", "https://hooks.example/x"] and watch["kinds"] == ["new-story"]
     names = [w["name"] for w in client.get("/watches.json").json()["watches"]]
-    assert names == ["abroad", "floods"]
+    assert {"abroad", "red cross", "north", "floods"} == set(names)
     assert client.post(f"/watches/{watch['id']}/delete?format=json", data={"csrf": csrf}).status_code == 200
-    assert [w["name"] for w in client.get("/watches.json").json()["watches"]] == ["abroad"]
+    assert "floods" not in [w["name"] for w in client.get("/watches.json").json()["watches"]]
 
 
 def test_read_only_server_shows_watches_but_refuses_changes(followed_db):

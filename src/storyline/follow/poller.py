@@ -96,10 +96,17 @@ def poll_once(store: Store, settings: FollowSettings = FollowSettings(), *, mode
     try:
         # 1. list
         followed = state.sources(store)
-        with ThreadPoolExecutor(max_workers=settings.fetch.concurrency) as pool:
+        with _Pool(settings.fetch.concurrency) as pool:
             listed = list(pool.map(lambda source: _list_source(fetcher, source), followed))
         for source, (poll, listing, fetched) in zip(followed, listed):
-            if listing is not None and fetched is not None:
+            if listing is not None and fetched is not None and listing.kind == "opml":
+                # An OPML file followed by URL: its feeds become sources, polled from the next run on.
+                for feed in listing.children:
+                    state.add_source(store, feed)
+                poll.pending = state.record_listing(store, source, "opml", listing.title, [], fetched.etag,
+                                                    fetched.last_modified, f"ok: opml, {len(listing.children)} feeds",
+                                                    None)
+            elif listing is not None and fetched is not None:
                 outlet = listing.title if listing.kind == "feed" else None
                 poll.pending = state.record_listing(store, source, listing.kind, listing.title, listing.entries,
                                                     fetched.etag, fetched.last_modified, f"ok: {poll.kind}",
@@ -146,9 +153,7 @@ def _list_source(fetcher: Fetcher, source: state.Source) -> tuple[SourcePoll, Op
         listing = parse_listing(fetched.body, fetched.url)
         if listing.kind == "sitemap-index":
             listing = _expand_index(fetcher, listing)
-        if listing.kind == "opml":
-            raise ListingError("an OPML file lists feeds: add it with `storyline follow add FILE.opml`")
-        poll.kind, poll.entries = listing.kind, len(listing.entries)
+        poll.kind, poll.entries = listing.kind, len(listing.entries or listing.children)
         return poll, listing, fetched
     except (FetchError, ListingError) as error:
         poll.status, poll.error = "error", str(error)
@@ -179,11 +184,36 @@ def _fetch_items(store: Store, fetcher: Fetcher, items: Sequence[state.Item], se
                  summary: RunSummary, log: Log) -> None:
     if not items:
         return
-    with ThreadPoolExecutor(max_workers=settings.fetch.concurrency) as pool:
+    items = interleave_hosts(items)
+    with _Pool(settings.fetch.concurrency) as pool:
         # Pages are fetched in parallel; the store is written here, in this thread, one item at a time.
         for item, result in zip(items, pool.map(lambda item: fetch_page(fetcher, item.url, item.etag,
                                                                         item.last_modified), items)):
             _store_item(store, item, result, summary, log)
+
+
+def interleave_hosts(items: Sequence[state.Item]) -> list[state.Item]:
+    """Items taken one host at a time in turn, so workers waiting out one host's pause do not hold up the rest."""
+    by_host: dict[str, list[state.Item]] = {}
+    for item in items:
+        by_host.setdefault(urlsplit(item.url).netloc.lower(), []).append(item)
+    queues = list(by_host.values())
+    ordered = []
+    for turn in range(max((len(queue) for queue in queues), default=0)):
+        ordered.extend(queue[turn] for queue in queues if turn < len(queue))
+    return ordered
+
+
+class _Pool(ThreadPoolExecutor):
+    """A thread pool that, when the run is stopped (Ctrl-C), drops the fetches not started instead of
+    waiting for all of them: what was stored is stored, the rest stays pending for the next run."""
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(max_workers=workers)
+
+    def __exit__(self, kind: object, error: object, traceback: object) -> bool | None:
+        self.shutdown(wait=kind is None, cancel_futures=kind is not None)
+        return False
 
 
 def fetch_page(fetcher: Fetcher, url: str, etag: Optional[str] = None,
@@ -244,7 +274,7 @@ def fetch_urls(store: Store, urls: Sequence[tuple[str, dict]], settings: FollowS
     own_fetcher = fetcher is None
     fetcher = fetcher or Fetcher(settings.fetch)
     try:
-        with ThreadPoolExecutor(max_workers=settings.fetch.concurrency) as pool:
+        with _Pool(settings.fetch.concurrency) as pool:
             results = pool.map(lambda pair: fetch_page(fetcher, pair[0]), todo)
             for (url, known), (document, error, _) in zip(todo, results):
                 if error is not None or document is None:
