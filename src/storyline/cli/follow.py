@@ -233,7 +233,10 @@ def follow_run(db_path: str, every: str, once: bool, max_articles_per_day: Optio
             with store_at(db_path) as store:
                 if not follow.sources(store):
                     raise Fatal("no sources followed: add some with `storyline follow add URL...`")
-                follow.poll_once(store, settings, models=models, log=_log)
+                try:
+                    follow.poll_once(store, settings, models=models, log=_log)
+                except ValueError as error:  # an unknown embedder, a bad setting: nothing to retry
+                    raise Fatal(str(error)) from error
             if once:
                 return
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
