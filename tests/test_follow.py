@@ -377,3 +377,40 @@ def test_an_opml_file_followed_by_url_adds_its_feeds(tmp_path):
         assert any("feeds.opml: opml, 2 entries" in line for line in lines)
         assert sorted(source.url.removeprefix(site.base) for source in state.sources(store)) == [
             "/feed.atom", "/feed.rss", "/feeds.opml"]
+
+
+def test_fetcher_caps_requests_in_flight_across_hosts():
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    lock = threading.Lock()
+    in_flight = [0, 0]  # now, most
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/robots.txt":
+            return httpx.Response(404)
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight[1], in_flight[0])
+        time.sleep(0.02)  # hold the slot a moment so that others queue behind it
+        with lock:
+            in_flight[0] -= 1
+        return httpx.Response(200, text="ok")
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    fetcher = Fetcher(FetchSettings(concurrency=2, per_host_interval=0.0), client=client)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda n: fetcher.get(f"http://host{n}.example/page"), range(8)))
+    assert 1 <= in_flight[1] <= 2
+
+
+def test_unattended_run_waits_for_sources_instead_of_exiting(tmp_path, capsys, monkeypatch):
+    import storyline.cli.follow as follow_cli
+
+    def stop(seconds):
+        raise KeyboardInterrupt  # the first sleep between polls ends the test
+
+    monkeypatch.setattr(follow_cli.time, "sleep", stop)
+    code, _, err = run_cli(capsys, "follow", "run", "--every", "1m", "--db", tmp_path / "s.db")
+    assert "poll skipped: no sources followed" in err and code == 130

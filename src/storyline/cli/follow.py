@@ -230,19 +230,29 @@ def follow_run(db_path: str, every: str, once: bool, max_articles_per_day: Optio
     try:
         while True:
             started = time.monotonic()
-            with store_at(db_path) as store:
-                if not follow.sources(store):
-                    raise Fatal("no sources followed: add some with `storyline follow add URL...`")
-                try:
-                    follow.poll_once(store, settings, models=models, log=_log)
-                except ValueError as error:  # an unknown embedder, a bad setting: nothing to retry
-                    raise Fatal(str(error)) from error
+            try:
+                _poll(db_path, settings, models)
+            except Fatal as error:
+                if once:
+                    raise
+                # Unattended, a locked store or no sources yet is a state to wait out, not a reason to exit.
+                _log(f"poll skipped: {error.message}")
             if once:
                 return
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
         click.echo("stopped; everything fetched so far is stored and the next run resumes", err=True)
         sys.exit(130)
+
+
+def _poll(db_path: str, settings: follow.FollowSettings, models: Models) -> None:
+    with store_at(db_path) as store:
+        if not follow.sources(store):
+            raise Fatal("no sources followed: add some with `storyline follow add URL...`")
+        try:
+            follow.poll_once(store, settings, models=models, log=_log)
+        except ValueError as error:  # an unknown embedder, a bad setting: nothing to retry
+            raise Fatal(str(error)) from error
 
 
 # --- fetch -------------------------------------------------------------------------------------
