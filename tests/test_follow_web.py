@@ -135,3 +135,14 @@ def test_read_only_server_shows_watches_but_refuses_changes(followed_db):
         assert page["editable"] is False and "read-only" in page["reason"]
         assert "cannot be changed here" in c.get("/watches").text
         assert c.post("/watches?format=json", data={"name": "x", "sinks": "a.jsonl"}).status_code == 403
+
+
+def test_cli_story_shows_the_update_too(followed_db, client, capsys):
+    from conftest import run_cli
+
+    db, _ = followed_db
+    stories = client.get("/stories.json").json()["stories"]
+    flood = next(story for story in stories if "Avalon" in (story["title"] or ""))
+    code, out, _ = run_cli(capsys, "story", flood["id"], "--db", db)
+    assert code == 0
+    assert "(version 2): numbers changed: 12 → 15" in out

@@ -198,7 +198,7 @@ def interleave_hosts(items: Sequence[state.Item]) -> list[state.Item]:
     for item in items:
         by_host.setdefault(urlsplit(item.url).netloc.lower(), []).append(item)
     queues = list(by_host.values())
-    ordered = []
+    ordered: list[state.Item] = []
     for turn in range(max((len(queue) for queue in queues), default=0)):
         ordered.extend(queue[turn] for queue in queues if turn < len(queue))
     return ordered
@@ -211,9 +211,8 @@ class _Pool(ThreadPoolExecutor):
     def __init__(self, workers: int) -> None:
         super().__init__(max_workers=workers)
 
-    def __exit__(self, kind: object, error: object, traceback: object) -> bool | None:
+    def __exit__(self, kind: object, error: object, traceback: object) -> None:
         self.shutdown(wait=kind is None, cancel_futures=kind is not None)
-        return False
 
 
 def fetch_page(fetcher: Fetcher, url: str, etag: Optional[str] = None,

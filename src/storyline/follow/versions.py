@@ -1,6 +1,6 @@
 """What changed between two versions of an article, as a story shows it: a dated entry per new version.
 
-Pure functions over the stored texts. Sentences are compared as units (a correction rewrites
+Pure functions over the stored texts, and :func:`story_updates`, which reads them. Sentences are compared as units (a correction rewrites
 a sentence, an update adds one); a sentence that was reworded is shown before and after, and
 numbers that changed in it (a death toll going from 12 to 15) are named in the summary.
 """
@@ -10,12 +10,16 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, field
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 REWORDED_SIMILARITY = 0.5
 MAX_SHOWN = 5
+MAX_EDITS_SHOWN = 6
 
 
 @dataclass(frozen=True)
@@ -79,3 +83,20 @@ def version_changes(versions: Sequence[tuple[int, str, str]]) -> list[VersionCha
         edits = compare_texts(before, after)
         changes.append(VersionChange(version, added_at, summarize(edits), edits))
     return changes
+
+
+def story_updates(store: "Store", article_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """One dated entry per new version of an article of the story, newest first (the store read, then
+    :func:`version_changes` per article)."""
+    entries = []
+    for article in store.articles(ids=list(article_ids)):
+        if article.version < 2:
+            continue
+        for change in version_changes(store.versions(article.id)):
+            entries.append({
+                "article": article.id, "title": article.title, "outlet": article.outlet, "version": change.version,
+                "date": change.date, "summary": change.summary,
+                "edits": [{"before": edit.before, "after": edit.after} for edit in change.edits[:MAX_EDITS_SHOWN]],
+                "more_edits": max(0, len(change.edits) - MAX_EDITS_SHOWN),
+            })
+    return sorted(entries, key=lambda entry: (entry["date"], entry["article"]), reverse=True)

@@ -1,36 +1,23 @@
-"""What the follow pages show (alerts, watches, what's new) and a story's version changes, as JSON-ready dicts."""
+"""What the follow pages show (alerts, watches, what's new), as JSON-ready dicts.
+
+A story's dated updates come from :func:`storyline.follow.versions.story_updates`."""
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 from ..follow import state
-from ..follow.versions import version_changes
+from ..follow.versions import story_updates
 from ..follow.watches import KINDS
 from ..store import Store
 
+__all__ = ["alerts_page", "default_since", "parse_since", "story_updates", "watches_page", "whats_new_page"]
+
 MAX_NEW_STORIES = 50
 MAX_ALERTS = 200
-MAX_EDITS_SHOWN = 6
 DEFAULT_NEW_HOURS = 24
-
-
-def story_updates(store: Store, article_ids: Sequence[str]) -> list[dict[str, Any]]:
-    """One dated entry per new version of an article of the story, newest first."""
-    entries = []
-    for article in store.articles(ids=list(article_ids)):
-        if article.version < 2:
-            continue
-        for change in version_changes(store.versions(article.id)):
-            entries.append({
-                "article": article.id, "title": article.title, "outlet": article.outlet, "version": change.version,
-                "date": change.date, "summary": change.summary,
-                "edits": [{"before": edit.before, "after": edit.after} for edit in change.edits[:MAX_EDITS_SHOWN]],
-                "more_edits": max(0, len(change.edits) - MAX_EDITS_SHOWN),
-            })
-    return sorted(entries, key=lambda entry: (entry["date"], entry["article"]), reverse=True)
 
 
 def alerts_page(store: Store, limit: int = MAX_ALERTS) -> dict[str, Any]:
