@@ -414,3 +414,10 @@ def test_unattended_run_waits_for_sources_instead_of_exiting(tmp_path, capsys, m
     monkeypatch.setattr(follow_cli.time, "sleep", stop)
     code, _, err = run_cli(capsys, "follow", "run", "--every", "1m", "--db", tmp_path / "s.db")
     assert "poll skipped: no sources followed" in err and code == 130
+
+
+def test_entry_urls_lose_tracking_tags_and_fragments():
+    from storyline.follow.listings import canonical_url
+
+    assert canonical_url("HTTPS://News.Example/a?id=3&utm_source=rss&utm_medium=feed#top") == "https://news.example/a?id=3"
+    assert canonical_url("http://news.example") == "http://news.example/"

@@ -11,7 +11,7 @@ import re
 import warnings
 from dataclasses import dataclass, field
 from typing import Literal, Optional
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 ListingKind = Literal["feed", "news-sitemap", "sitemap", "sitemap-index", "opml"]
 
@@ -106,7 +106,7 @@ def _parse_urlset(tree, base_url: str) -> Listing:  # type: ignore[no-untyped-de
         url = urljoin(base_url, fields.get("loc", ""))
         if fields.get("loc") and _is_http(url):
             published = fields.get("publication_date")
-            entries.append(Entry(url, fields.get("title"), _day(published),
+            entries.append(Entry(canonical_url(url), fields.get("title"), _day(published),
                                  fields.get("lastmod") or published))
     return Listing("news-sitemap" if is_news else "sitemap", entries=entries)
 
@@ -139,9 +139,23 @@ def _parse_feed(data: bytes, base_url: str) -> Listing:
                 continue
             published = entry.get("published") or entry.get("updated")
             title = " ".join(str(entry.get("title") or "").split()) or None
-            entries.append(Entry(url, title, _day(published), entry.get("updated") or entry.get("published")))
+            entries.append(Entry(canonical_url(url), title, _day(published),
+                                 entry.get("updated") or entry.get("published")))
     feed_title = " ".join(str((parsed.get("feed") or {}).get("title") or "").split()) or None
     return Listing("feed", title=feed_title, entries=entries)
+
+
+def canonical_url(url: str) -> str:
+    """The address an article is known by: no #fragment, no utm_* tracking parameters, a lower-case host.
+
+    Two feeds linking one page with different tracking tags must not make it two articles.
+    """
+    parts = urlsplit(url.strip())
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    kept = [(k, v) for k, v in pairs if not k.lower().startswith("utm_")]
+    # The query is rebuilt only when a tag was dropped: a signed or oddly encoded one stays byte for byte.
+    query = parts.query if len(kept) == len(pairs) else urlencode(kept)
+    return urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path or "/", query, ""))
 
 
 def _day(value: Optional[str]) -> Optional[str]:
