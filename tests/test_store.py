@@ -6,7 +6,7 @@ import pytest
 
 from storyline.model import Article, RawDocument, Relation
 from storyline.prepare import prepare
-from storyline.store import StoreError, open_store
+from storyline.store import MIGRATIONS, StoreError, open_store
 
 
 @pytest.fixture
@@ -23,8 +23,10 @@ def test_migrations_are_recorded_once(tmp_path):
     path = tmp_path / "m.db"
     with open_store(path) as first:
         recorded = first.migrations()
-        assert [name for _, name, _ in recorded] == ["articles and versions", "prepared signals and stage results",
-                                                     "entities indexed by article"]
+        names = [name for _, name, _ in recorded]
+        assert names[:3] == ["articles and versions", "prepared signals and stage results",
+                             "entities indexed by article"]
+        assert names == [name for name, _ in MIGRATIONS]  # later issues append theirs
     with open_store(path) as second:
         assert second.migrate() == []
         assert second.migrations() == recorded

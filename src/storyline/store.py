@@ -147,6 +147,43 @@ MIGRATIONS: list[tuple[str, str]] = [
             SELECT e.id, j.value, 0 FROM entities e, json_each(e.payload, '$.articles') j;
         """,
     ),
+    (
+        "followed sources, fetched items, watches and alerts",
+        # storyline.follow: what is polled, what each listed page became, and the alerts sent. An item
+        # is written 'pending' in the same transaction as its source's new ETag, so a run killed
+        # between the listing and the page fetches still fetches the page next time.
+        """
+        CREATE TABLE follow_sources (
+            id TEXT PRIMARY KEY, url TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, title TEXT, added_at TEXT NOT NULL,
+            etag TEXT, last_modified TEXT, last_polled TEXT, last_success TEXT, last_error TEXT,
+            last_error_at TEXT, last_status TEXT, items_seen INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE follow_items (
+            url TEXT PRIMARY KEY, source_id TEXT NOT NULL, listed_date TEXT, title TEXT, outlet TEXT,
+            published TEXT, state TEXT NOT NULL, reason TEXT, attempts INTEGER NOT NULL DEFAULT 0,
+            etag TEXT, last_modified TEXT, article_id TEXT, first_seen TEXT NOT NULL, fetched_at TEXT
+        );
+        CREATE INDEX follow_items_state ON follow_items(state);
+        CREATE TABLE follow_daily (day TEXT PRIMARY KEY, articles INTEGER NOT NULL);
+        CREATE TABLE follow_outlet_labels (
+            outlet TEXT NOT NULL, label TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (outlet, label)
+        );
+        CREATE TABLE follow_watches (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, entity TEXT, phrase TEXT, outlet TEXT, kinds TEXT NOT NULL,
+            sinks TEXT NOT NULL, digest INTEGER NOT NULL DEFAULT 0, created_at TEXT NOT NULL
+        );
+        CREATE TABLE follow_seen (key TEXT PRIMARY KEY, seen_at TEXT NOT NULL);
+        CREATE TABLE follow_alerts (
+            id TEXT PRIMARY KEY, watch_id TEXT NOT NULL, kind TEXT NOT NULL, story_id TEXT,
+            created_at TEXT NOT NULL, payload TEXT NOT NULL
+        );
+        CREATE INDEX follow_alerts_created ON follow_alerts(created_at);
+        CREATE TABLE follow_deliveries (
+            alert_id TEXT NOT NULL, sink TEXT NOT NULL, delivered_at TEXT, error TEXT, attempts INTEGER NOT NULL,
+            PRIMARY KEY (alert_id, sink)
+        );
+        """,
+    ),
 ]
 
 

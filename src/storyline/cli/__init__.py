@@ -14,7 +14,7 @@ import traceback
 
 import click
 
-from . import analysis, browse, dedup, serve, spark  # noqa: F401  (importing registers their commands)
+from . import analysis, browse, dedup, follow, serve, spark  # noqa: F401  (importing registers their commands)
 from ..printable import one_line, safe_text
 from ._common import EXIT_FATAL, Fatal, cli
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .. import export as export_views
+from ..follow.versions import story_updates
 from ..pipeline import load_analysis
 from ..printable import safe_text
 from ..terminal import stories_table, story_report
@@ -49,11 +50,15 @@ def story(story_id: str, db_path: str) -> None:
     with store_at(db_path, read_only=True) as store:
         current = store.resolve_story_id(story_id)
         analysis = load_analysis(store)
-    found = next((s for s in analysis.stories if s.id == current), None)
+        found = next((s for s in analysis.stories if s.id == current), None)
+        updates = story_updates(store, found.articles) if found is not None else []
     if found is None:
         raise Fatal(f"no story {story_id!r}; `storyline stories` lists them")
     console = Console(highlight=False)
     console.print(story_report(analysis, found, width=console.width))
+    for entry in updates:  # articles that changed after they were stored (storyline follow)
+        click.echo(safe_text(f"updated {entry['date']}: {entry['outlet'] or ''} {entry['title'] or entry['article']}"
+                             f" (version {entry['version']}): {entry['summary']}"))
 
 
 @cli.command()

@@ -31,7 +31,7 @@ from starlette.datastructures import UploadFile
 
 from .. import pipeline
 from ..store import DEFAULT_DB, StoreError, open_store
-from . import views
+from . import follow_routes, follow_views, views
 from .jobs import ReaderPool, Snapshot, UploadJobs
 from .security import Guard, RequestTooLarge, is_loopback, safe_upload_name, same_secret
 
@@ -248,6 +248,8 @@ def create_app(config: WebConfig) -> FastAPI:
             if cached is not None:
                 return cached
             data = views.story_page(store, story_id)
+            if data is not None:
+                data["updates"] = follow_views.story_updates(store, data["story"]["articles"])
         if data is None:
             return not_found(request, f"story {story_id!r}", as_json)
         if data["story"]["id"] != story_id and not as_json:
@@ -357,6 +359,7 @@ def create_app(config: WebConfig) -> FastAPI:
             return not_found(request, "such upload job", as_json)
         return render(request, "job.html", job.to_json(), as_json)
 
+    follow_routes.register(app, render=render, pool=pool, config=config, csrf=csrf)
     return app
 
 
