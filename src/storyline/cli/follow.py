@@ -6,7 +6,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import click
 
@@ -42,7 +42,7 @@ def _log(line: str) -> None:
     click.echo(f"{now_iso()} {line}", err=True)
 
 
-def fetch_options(command):  # type: ignore[no-untyped-def]
+def fetch_options(command: Any) -> Any:
     options = [
         click.option("--user-agent", default=USER_AGENT, show_default=False,
                      help="User-Agent sent with every request."),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 ListingKind = Literal["feed", "news-sitemap", "sitemap", "sitemap-index", "opml"]
@@ -62,7 +62,7 @@ def parse_listing(data: bytes, base_url: str = "") -> Listing:
     return _parse_urlset(tree, base_url)
 
 
-def _xml(data: bytes):  # type: ignore[no-untyped-def]
+def _xml(data: bytes) -> Any:
     from lxml import etree
 
     # No entities resolved and nothing fetched: a listing is untrusted input.
@@ -80,7 +80,7 @@ def _local(tag: object) -> str:
     return str(tag).rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _texts(tree, parent: str, child: str) -> list[str]:  # type: ignore[no-untyped-def]
+def _texts(tree: Any, parent: str, child: str) -> list[str]:
     found = []
     for element in tree.iter():
         if _local(element.tag) != parent:
@@ -91,7 +91,7 @@ def _texts(tree, parent: str, child: str) -> list[str]:  # type: ignore[no-untyp
     return found
 
 
-def _parse_urlset(tree, base_url: str) -> Listing:  # type: ignore[no-untyped-def]
+def _parse_urlset(tree: Any, base_url: str) -> Listing:
     entries, is_news = [], False
     for element in tree.iter():
         if _local(element.tag) != "url":
@@ -111,7 +111,7 @@ def _parse_urlset(tree, base_url: str) -> Listing:  # type: ignore[no-untyped-de
     return Listing("news-sitemap" if is_news else "sitemap", entries=entries)
 
 
-def _parse_opml(tree, base_url: str) -> Listing:  # type: ignore[no-untyped-def]
+def _parse_opml(tree: Any, base_url: str) -> Listing:
     feeds = []
     for element in tree.iter():
         if _local(element.tag) == "outline":
