@@ -15,6 +15,7 @@ from ..follow.fetcher import USER_AGENT
 from ..follow.listings import ListingError, parse_listing
 from ..follow.state import now_iso
 from ..pipeline import Models
+from ..printable import one_line, safe_text
 from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, json_text, store_at
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -39,7 +40,12 @@ def make_models(embedder: str) -> Models:
 
 def _log(line: str) -> None:
     # One timestamped line per event, unwrapped, on stderr: what a service manager's journal keeps.
-    click.echo(f"{now_iso()} {line}", err=True)
+    click.echo(one_line(f"{now_iso()} {line}", limit=2000), err=True)
+
+
+def _say(text: str, err: bool = False) -> None:
+    # URLs, titles, outlets and server answers come from outside: escaped so none can drive the terminal.
+    click.echo(safe_text(text), err=err)
 
 
 def fetch_options(command: Any) -> Any:
@@ -120,13 +126,13 @@ def follow_add(sources: tuple[str, ...], db_path: str) -> None:
             feeds = _opml_feeds(given)
             for url in feeds if feeds is not None else [given]:
                 if not url.startswith(("http://", "https://")):
-                    click.echo(f"skipped {url}: not an http(s) URL or an OPML file", err=True)
+                    _say(f"skipped {url}: not an http(s) URL or an OPML file", err=True)
                     bad += 1
                     continue
                 added, source = follow.add_source(store, url)
-                click.echo(f"{'following' if added else 'already following'} {url} ({source.id})")
+                _say(f"{'following' if added else 'already following'} {url} ({source.id})")
             if feeds == []:
-                click.echo(f"skipped {given}: the OPML file lists no feeds", err=True)
+                _say(f"skipped {given}: the OPML file lists no feeds", err=True)
                 bad += 1
     sys.exit(EXIT_SKIPPED if bad else EXIT_OK)
 
@@ -147,9 +153,10 @@ def follow_list(db_path: str, as_json: bool) -> None:
         click.echo(json_text([follow.state.as_dict(source) for source in found]))
         return
     if not found:
-        click.echo("no sources followed (add one with `storyline follow add URL`)")
+        _say("no sources followed (add one with `storyline follow add URL`)")
     for source in found:
-        click.echo(f"{source.id}  {source.url}\n    kind {source.kind}, {source.items_seen} items seen;"
+        _say(f"{source.id}  {source.url}")
+        _say(f"    kind {source.kind}, {source.items_seen} items seen;"
                    f" last success {source.last_success or 'never'};"
                    f" last error {source.last_error or 'none'}"
                    + (f" at {source.last_error_at}" if source.last_error_at else ""))
@@ -169,9 +176,9 @@ def follow_remove(sources: tuple[str, ...], db_path: str) -> None:
     with store_at(db_path) as store:
         for key in sources:
             if follow.remove_source(store, key):
-                click.echo(f"no longer following {key}")
+                _say(f"no longer following {key}")
             else:
-                click.echo(f"not followed: {key}", err=True)
+                _say(f"not followed: {key}", err=True)
                 missing += 1
     sys.exit(EXIT_SKIPPED if missing else EXIT_OK)
 
@@ -195,7 +202,7 @@ def follow_label(outlet: str, labels: tuple[str, ...], db_path: str) -> None:
         pairs[name.strip()] = value.strip()
     with store_at(db_path) as store:
         follow.set_outlet_labels(store, outlet, pairs)
-    click.echo(f"{outlet}: " + ", ".join(f"{k}={v}" for k, v in pairs.items()))
+    _say(f"{outlet}: " + ", ".join(f"{k}={v}" for k, v in pairs.items()))
 
 
 @follow_group.command(name="run")
@@ -241,7 +248,7 @@ def follow_run(db_path: str, every: str, once: bool, max_articles_per_day: Optio
                 return
             time.sleep(max(1.0, interval - (time.monotonic() - started)))
     except KeyboardInterrupt:
-        click.echo("stopped; everything fetched so far is stored and the next run resumes", err=True)
+        _say("stopped; everything fetched so far is stored and the next run resumes", err=True)
         sys.exit(130)
 
 
@@ -293,7 +300,7 @@ def fetch_command(urls: tuple[str, ...], url_file: Optional[str], db_path: str, 
     if not pairs and not problems:
         raise click.UsageError("give URLs or --urls FILE")
     for line in problems:
-        click.echo(line, err=True)
+        _say(line, err=True)
     try:
         settings = follow.FollowSettings(fetch=_fetch_settings(**fetch), analyze=not no_analyze)  # type: ignore[arg-type]
     except ValueError as error:
@@ -350,7 +357,7 @@ def watch_add(name: str, entity: Optional[str], phrase: Optional[str], outlet: O
         watch = follow.add_watch(store, name, entity=entity, phrase=phrase, outlet=outlet, kinds=kinds, sinks=sinks,
                                  digest=digest)
         follow.mark_all_seen(store)
-    click.echo(f"watching {name} ({watch.id})")
+    _say(f"watching {name} ({watch.id})")
 
 
 @watch_group.command(name="list")
@@ -371,7 +378,7 @@ def watch_list(db_path: str, as_json: bool) -> None:
     for watch in found:
         filters = ", ".join(f"{k} {v!r}" for k, v in (("entity", watch.entity), ("phrase", watch.phrase),
                                                       ("outlet", watch.outlet)) if v) or "anything"
-        click.echo(f"{watch.id}  {watch.name}: {filters}; on {', '.join(watch.kinds) or 'every change'};"
+        _say(f"{watch.id}  {watch.name}: {filters}; on {', '.join(watch.kinds) or 'every change'};"
                    f" to {', '.join(watch.sinks)}{' (digest)' if watch.digest else ''}")
 
 
@@ -389,9 +396,9 @@ def watch_remove(watches: tuple[str, ...], db_path: str) -> None:
     with store_at(db_path) as store:
         for key in watches:
             if follow.remove_watch(store, key):
-                click.echo(f"removed watch {key}")
+                _say(f"removed watch {key}")
             else:
-                click.echo(f"no watch {key}", err=True)
+                _say(f"no watch {key}", err=True)
                 missing += 1
     sys.exit(EXIT_SKIPPED if missing else EXIT_OK)
 
@@ -414,4 +421,4 @@ def alerts_command(db_path: str, limit: int, as_json: bool) -> None:
         return
     for alert in found:
         name, summary = alert.payload.get("watch_name"), alert.payload.get("summary")
-        click.echo(f"{alert.created_at}  [{alert.kind}] {name}: {summary}")
+        _say(f"{alert.created_at}  [{alert.kind}] {name}: {summary}")
