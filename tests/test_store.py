@@ -24,7 +24,7 @@ def test_migrations_are_recorded_once(tmp_path):
     with open_store(path) as first:
         recorded = first.migrations()
         assert [name for _, name, _ in recorded] == ["articles and versions", "prepared signals and stage results",
-                                                     "entities indexed by article"]
+                                                     "entities indexed by article", "outlet registry"]
     with open_store(path) as second:
         assert second.migrate() == []
         assert second.migrations() == recorded

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .model import Analysis, Article, Claim, Entity, Event, Evidence, Relation, Story, TimelineEntry
+from .outlets.annotate import annotate_export
 
 __all__ = [
     "EXPORTERS",
@@ -277,7 +278,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         (timeline_json(entry) for entry in analysis.timeline),
         key=lambda item: (item["story"], _chronological_key(item["date"]), item["phrase"], item["text"]),
     )
-    return {
+    doc = {
         "schema": SCHEMA_ID,
         "articles": [article_json(article) for article in order.articles],
         "stories": [story_json(story) for story in stories],
@@ -287,6 +288,8 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "omissions": omissions,
         "timeline": timeline,
     }
+    # Who covers what: outlets resolved through the registry, wire copies, coverage and blindspots.
+    return annotate_export(doc, analysis)
 
 
 def dumps(doc: Mapping[str, Any]) -> str:

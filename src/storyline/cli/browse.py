@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.text import Text
 
 from .. import export as export_views
+from ..outlets.views import blindspot_stories
 from ..pipeline import load_analysis
 from ..terminal import stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
@@ -18,20 +19,33 @@ from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_co
 @db_option
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: tuple[str, ...], as_json: bool) -> None:
+@click.option("--blindspot", "blindspot_label", metavar="LABEL",
+              help="Only stories covered only or mostly by one side of LABEL (a registry label, e.g. leaning).")
+def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: tuple[str, ...], as_json: bool,
+            blindspot_label: Optional[str] = None) -> None:
     """List the stories in the store.
 
     \b
-    Example:
+    Examples:
       storyline stories --since 2025-02-01 --outlet "Daily Example"
+      storyline stories --blindspot leaning
     """
     with store_at(db_path, read_only=True) as store:
         analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
                                                 outlets=list(outlets) or None)
+    doc = export_views.to_json(analysis)
+    if blindspot_label is not None:
+        kept = blindspot_stories(doc, blindspot_label)
+        analysis.stories = [s for s in analysis.stories if s.id in kept]
+        doc["stories"] = [s for s in doc["stories"] if s["id"] in kept]
     if as_json:
-        click.echo(json_text({"stories": export_views.to_json(analysis)["stories"]}))
+        click.echo(json_text({"stories": doc["stories"]}))
     else:
         Console(highlight=False).print(stories_table(analysis))
+        for story in doc["stories"]:
+            for spot in story.get("blindspots", []):
+                click.echo(f"{story['id']}  blindspot on {spot['label']}: {spot['share']:.0%} of sources "
+                           f"{spot['dominant']}; none from {', '.join(spot['missing']) or '-'}")
 
 
 @cli.command()

@@ -1,0 +1,31 @@
+"""Which outlet a document is from, before it is stored: the user's word first, then the input's, then the text's.
+
+1. ``--outlet NAME`` for a whole input;
+2. else the first outlet-map rule matching the document's source path or URL domain;
+3. else the outlet the input carried (a JSON key, a feed's title) or the text says (a masthead);
+4. the name normalised through the registry: an alias or a domain becomes the registry's name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Optional
+
+from ..metadata import complete_metadata
+from ..model import RawDocument
+from .registry import OutletMap, Registry
+
+__all__ = ["assign_outlet"]
+
+
+def assign_outlet(doc: RawDocument, registry: Registry, *, outlet: Optional[str] = None,
+                  outlet_map: Optional[OutletMap] = None) -> RawDocument:
+    """``doc`` with its metadata completed from the text and its outlet decided as the module says."""
+    given = " ".join(outlet.split()) if outlet and outlet.strip() else None
+    if given is None and outlet_map is not None:
+        given = outlet_map.outlet_for(doc.source, doc.url)
+    if given is not None:
+        doc = replace(doc, outlet=given)
+    doc = complete_metadata(doc)
+    normalised = registry.normalise(doc.outlet, doc.url, doc.source)
+    return doc if normalised == doc.outlet else replace(doc, outlet=normalised)

@@ -1,0 +1,159 @@
+"""Outlets: the registry, the outlet map, wire copies counted once, coverage and blindspots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from conftest import FIXTURES, REPO, run_cli
+from storyline.model import Article, Relation
+from storyline.outlets.coverage import claim_blindspots, coverage_by_label, source_groups, sources_phrase, story_blindspots
+from storyline.outlets.registry import (Registry, RegistryError, label_names, labels_of, load_outlet_map,
+                                        load_registry, parse_registry)
+from storyline.outlets.wire import WireDetector
+from storyline.readers import read_paths
+
+OUTLETS = FIXTURES / "outlets"
+
+
+def test_registry_csv_and_json_read_the_same_fields():
+    csv_outlets = load_registry(REPO / "examples" / "outlets" / "registry.csv")
+    json_outlets = load_registry(REPO / "examples" / "outlets" / "registry.json")
+    times_csv = next(o for o in csv_outlets if o.name == "The Example Times")
+    times_json = next(o for o in json_outlets if o.name == "The Example Times")
+    assert times_csv.aliases == times_json.aliases == ("Example Times", "ET")
+    assert times_csv.labels == times_json.labels == (("leaning", "your-label-here"),)
+    assert times_csv.domains == ("example-times.example",) and times_csv.type == "newspaper"
+
+
+def test_names_aliases_and_domains_resolve_to_one_outlet():
+    registry = Registry.with_agencies(load_registry(OUTLETS / "registry.csv"))
+    for given, url in (("Outlet A", None), ("the outlet a daily", None), ("OA", None), (None, "https://www.outlet-a.example/x"),
+                       ("outlet-a.example", None), (None, "http://news.outlet-a.example/y")):
+        assert registry.normalise(given, url) == "Outlet A"
+    assert registry.normalise("Someone Else") == "Someone Else"
+    assert registry.normalise(None) is None
+    assert registry.normalise("Associated Press") == "AP"  # a shipped agency
+
+
+@pytest.mark.parametrize("text, message", [
+    ("aliases\nx\n", "needs a header row with a 'name' column"),
+    ("[{\"aliases\": \"x\"}]", "outlet 1: an outlet needs a name"),
+    ("name\nA\na\n", "listed twice"),
+    ("{\"outlets\": 3}", "a JSON registry is a list"),
+    ("[{\"name\": \"A\", \"labels\": [1]}]", "labels must be an object"),
+])
+def test_bad_registries_say_which_file_and_why(text, message):
+    with pytest.raises(RegistryError, match=message) as error:
+        parse_registry(text, "mine.csv")
+    assert str(error.value).startswith("mine.csv: ")
+
+
+def test_outlet_map_globs_and_domains():
+    rules = load_outlet_map(OUTLETS / "seeds.map")
+    assert rules.outlet_for("examples/seeds/003_b7d08a59d509908e.txt") == "Outlet D"
+    assert rules.outlet_for("elsewhere/9.txt") is None
+    domains = load_outlet_map(REPO / "examples" / "outlets" / "outlets.map")
+    assert domains.outlet_for("feed.xml#entry=2", "https://www.epr.example/story") == "Example Public Radio"
+    assert domains.outlet_for("news/times/a.txt") == "The Example Times"
+
+
+def _articles(path):
+    return [Article(id=Article.id_for(d.source), source=d.source, text=d.text, title=d.title, url=d.url,
+                    outlet=d.outlet, published=d.published, byline=d.byline) for d in read_paths([path])]
+
+
+def test_wire_signals_and_what_is_not_one():
+    found = WireDetector(Registry.with_agencies()).detect_all(_articles(OUTLETS / "wire.jsonl"))
+    by_id = {article_id.rsplit("=", 1)[-1]: credit for article_id, credit in
+             ((a.source, found.get(a.id)) for a in _articles(OUTLETS / "wire.jsonl"))}
+    assert (by_id["w1"].agency, by_id["w1"].signal, by_id["w1"].evidence) == ("AP", "dateline", "(AP) —")
+    assert (by_id["w2"].agency, by_id["w2"].signal) == ("AP", "byline")
+    assert by_id["w3"] is None  # quotes the agency and credits its photo: its own reporting
+    assert (by_id["w4"].agency, by_id["w4"].signal) == ("Reuters", "dateline")  # a contribution note is no signal
+
+
+def test_wire_copies_count_once_and_copies_join_their_agency():
+    credits = {"a": _credit("AP"), "c": _credit("AP"), "e": _credit("Reuters")}
+    relations = [Relation("c", "d", "duplicate")]  # d is an unsigned copy of c
+    groups = source_groups("abcdef", relations, credits)
+    assert [(g.agency, g.articles) for g in groups] == [("AP", ["a", "c", "d"]), ("Reuters", ["e"]), (None, ["b"]),
+                                                        (None, ["f"])]
+    assert sources_phrase(5, groups[:1]) == "5 outlets, 1 source: AP"
+    assert sources_phrase(4, groups, 1) == ("4 outlets (+1 article of unknown outlet), 4 sources: AP, Reuters "
+                                            "and 2 others")
+
+
+def _credit(agency):
+    from storyline.outlets.wire import WireCredit
+    return WireCredit(agency, "dateline", f"({agency}) —")
+
+
+def test_coverage_blindspots_and_claim_sides():
+    outlets = load_registry(OUTLETS / "registry.csv")
+    by_name = {o.name: o for o in outlets}
+    labels = {"a1": labels_of(by_name["Outlet A"]), "a2": labels_of(by_name["Outlet B"]),
+              "a3": labels_of(by_name["Outlet B"]), "a4": labels_of(by_name["Outlet E"])}
+    groups = source_groups(labels, [], {})
+    coverage = coverage_by_label(list(labels), labels, groups, ["leaning"])
+    assert [(v.value, v.articles, v.sources) for v in coverage[0].values] == [("left", 3, 3), ("right", 1, 1)]
+    known = {"leaning": ["left", "center", "right"]}
+    assert story_blindspots(coverage, known) == []
+    only_left = {k: v for k, v in labels.items() if k != "a4"}
+    spot = story_blindspots(coverage_by_label(list(only_left), only_left, groups, ["leaning"]), known)
+    assert [(s.label, s.dominant, s.share, s.missing) for s in spot] == [("leaning", "left", 1.0, ["center", "right"])]
+    outlet_of = {"a1": "Outlet A", "a2": "Outlet B", "a3": "Outlet B", "a4": "Outlet E"}
+    sides = claim_blindspots(["a1", "a2"], list(labels), labels, outlet_of, 2, ["leaning"])
+    assert [(s.label, s.only, s.omitted_by) for s in sides] == [("leaning", "left", ["right"])]
+    # Two articles of one outlet are one outlet: not yet "one side carries it".
+    assert claim_blindspots(["a2", "a3"], list(labels), labels, outlet_of, 1, ["leaning"]) == []
+    assert label_names(outlets) == ["leaning", "country", "type", "owner"]
+
+
+@pytest.fixture(scope="module")
+def seeds_with_leanings(tmp_path_factory):
+    """The sample story analysed with a (test-only) registry giving its five outlets a leaning."""
+    folder = tmp_path_factory.mktemp("leanings")
+    db, out, html = folder / "s.db", folder / "out.json", folder / "report.html"
+    from storyline.cli import main  # noqa: F401  (the command is run in-process below)
+    import sys
+    old = sys.argv
+    sys.argv = ["storyline", "analyze", str(REPO / "examples" / "seeds"), "--db", str(db), "--json", str(out),
+                "--html", str(html), "--registry", str(OUTLETS / "registry.csv"), "--outlet-map",
+                str(OUTLETS / "seeds.map"), "--quiet"]
+    try:
+        with pytest.raises(SystemExit) as done:
+            main()
+    finally:
+        sys.argv = old
+    assert done.value.code == 0
+    return db, json.loads(out.read_text(encoding="utf-8")), html.read_text(encoding="utf-8")
+
+
+def test_sample_story_coverage_by_leaning(seeds_with_leanings):
+    _, doc, _ = seeds_with_leanings
+    assert sorted(a["outlet"] for a in doc["articles"]) == ["Outlet A", "Outlet B", "Outlet C", "Outlet D", "Outlet E"]
+    story = max(doc["stories"], key=lambda s: len(s["articles"]))
+    assert story["outlets"] == ["Outlet A", "Outlet B", "Outlet C", "Outlet D", "Outlet E"]
+    leaning = next(c for c in story["coverage"] if c["label"] == "leaning")
+    assert {v["value"]: v["articles"] for v in leaning["values"]} == {"left": 2, "center": 1, "right": 2}
+    assert story["blindspots"] == [] or all(b["label"] != "leaning" for b in story["blindspots"])
+    assert story["sources_summary"].startswith("5 outlets, ")
+    leaning_of = {o.name: dict(o.labels)["leaning"] for o in load_registry(OUTLETS / "registry.csv")}
+    one_side = [(c, b["only"]) for c in doc["claims"] for b in c["blindspots"] if b["label"] == "leaning" and b["only"]]
+    assert one_side, "some claim is carried only by one side's outlets"
+    for claim, side in one_side:
+        assert len(claim["outlets"]) >= 2 and {leaning_of[o] for o in claim["outlets"]} == {side}
+    assert {o["name"] for o in doc["outlets"]} >= {"Outlet A", "Outlet E"}
+
+
+def test_stories_blindspot_filter_and_bad_registry(seeds_with_leanings, capsys, tmp_path):
+    db, _, _ = seeds_with_leanings
+    code, out, _ = run_cli(capsys, "stories", "--db", db, "--blindspot", "leaning", "--json")
+    assert code == 0 and json.loads(out)["stories"] == []
+    bad = tmp_path / "bad.csv"
+    bad.write_text("aliases\nx\n", encoding="utf-8")
+    code, _, err = run_cli(capsys, "ingest", str(OUTLETS / "wire.jsonl"), "--db", tmp_path / "x.db", "--registry", bad)
+    assert code == 2 and err.strip().splitlines()[-1].endswith(f"{bad}: a CSV registry needs a header row with a 'name' column")
+    assert "Traceback" not in err
