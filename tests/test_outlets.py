@@ -157,3 +157,18 @@ def test_stories_blindspot_filter_and_bad_registry(seeds_with_leanings, capsys, 
     code, _, err = run_cli(capsys, "ingest", str(OUTLETS / "wire.jsonl"), "--db", tmp_path / "x.db", "--registry", bad)
     assert code == 2 and err.strip().splitlines()[-1].endswith(f"{bad}: a CSV registry needs a header row with a 'name' column")
     assert "Traceback" not in err
+
+
+def test_story_and_search_json_and_the_coverage_section(seeds_with_leanings, capsys):
+    db, doc, _ = seeds_with_leanings
+    story = max(doc["stories"], key=lambda s: len(s["articles"]))
+    code, out, _ = run_cli(capsys, "story", story["id"], "--db", db, "--json")
+    assert code == 0
+    mine = json.loads(out)
+    assert [s["id"] for s in mine["stories"]] == [story["id"]] and len(mine["articles"]) == 5
+    assert mine["stories"][0]["coverage"] == story["coverage"]
+    code, out, _ = run_cli(capsys, "story", story["id"], "--db", db)
+    assert code == 0 and "Sources: 5 outlets" in out and "Coverage by leaning:" in out and "only left (leaning)" in out
+    code, out, _ = run_cli(capsys, "search", "Bukele", "--db", db, "--json")
+    hits = json.loads(out)["hits"]
+    assert code == 0 and hits and all(h["story"] and h["outlet"].startswith("Outlet ") for h in hits)

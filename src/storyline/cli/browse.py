@@ -9,7 +9,8 @@ from rich.console import Console
 from rich.text import Text
 
 from .. import export as export_views
-from ..outlets.views import blindspot_stories
+from ..model import Analysis
+from ..outlets.views import blindspot_stories, coverage_lines
 from ..pipeline import load_analysis
 from ..terminal import stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
@@ -51,12 +52,14 @@ def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: t
 @cli.command()
 @click.argument("story_id")
 @db_option
-def story(story_id: str, db_path: str) -> None:
-    """Show one story: articles, provenance, entities, claims and timeline.
+@click.option("--json", "as_json", is_flag=True, help="Print the story's part of the storyline/1 export instead.")
+def story(story_id: str, db_path: str, as_json: bool = False) -> None:
+    """Show one story: articles, provenance, who covers it, entities, claims and timeline.
 
     \b
-    Example:
+    Examples:
       storyline story s-1a2b3c4d5e6f
+      storyline story s-1a2b3c4d5e6f --json
     """
     with store_at(db_path, read_only=True) as store:
         current = store.resolve_story_id(story_id)
@@ -64,7 +67,15 @@ def story(story_id: str, db_path: str) -> None:
     found = next((s for s in analysis.stories if s.id == current), None)
     if found is None:
         raise Fatal(f"no story {story_id!r}; `storyline stories` lists them")
-    Console(highlight=False).print(story_report(analysis, found))
+    doc = export_views.to_json(_only_story(analysis, found.id))
+    if as_json:
+        click.echo(json_text(doc))
+        return
+    console = Console(highlight=False)
+    console.print(story_report(analysis, found))
+    story_doc = next(s for s in doc["stories"] if s["id"] == found.id)
+    for line in coverage_lines(story_doc, [c for c in doc["claims"] if c["story"] == found.id]):
+        console.print(Text(line))
 
 
 @cli.command()
@@ -110,11 +121,28 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
         err.print(f"wrote {graphml_path}")
 
 
+def _only_story(analysis: Analysis, story_id: str) -> Analysis:
+    """The part of an analysis one story holds: its articles, relations, entities, claims and timeline."""
+    story = next(s for s in analysis.stories if s.id == story_id)
+    members = set(story.articles)
+    return Analysis(
+        articles=[a for a in analysis.articles if a.id in members],
+        stories=[story],
+        relations=[r for r in analysis.relations if r.a in members and r.b in members],
+        entities=[e for e in analysis.entities if members & set(e.articles)],
+        claims=[c for c in analysis.claims if c.story == story_id],
+        omissions=[o for o in analysis.omissions if o.story == story_id],
+        timeline=[t for t in analysis.timeline if t.story == story_id],
+        outlets=analysis.outlets,
+    )
+
+
 @cli.command()
 @click.argument("query")
 @db_option
 @click.option("--limit", default=20, show_default=True, help="How many articles to show.")
-def search(query: str, db_path: str, limit: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+def search(query: str, db_path: str, limit: int, as_json: bool = False) -> None:
     """Full-text search over the stored articles (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
 
     \b
@@ -125,6 +153,13 @@ def search(query: str, db_path: str, limit: int) -> None:
         hits = store.search(query, limit=limit)
         articles = {a.id: a for a in store.articles(ids=[h[0] for h in hits])}
         assignment = store.story_assignment()
+    if as_json:
+        click.echo(json_text({"query": query, "hits": [
+            {"article": article_id, "source": articles[article_id].source, "outlet": articles[article_id].outlet,
+             "title": articles[article_id].title, "published": articles[article_id].published,
+             "story": assignment.get(article_id), "snippet": " ".join(snippet.split())}
+            for article_id, snippet in hits]}))
+        return
     console = Console(highlight=False)
     if not hits:
         console.print("no matches")

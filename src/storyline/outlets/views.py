@@ -24,3 +24,24 @@ def claim_side_notes(claim: Mapping[str, Any]) -> list[str]:
         if spot["omitted_by"]:
             notes.append(f"omitted by {', '.join(spot['omitted_by'])} ({spot['label']})")
     return notes
+
+
+def coverage_lines(story: Mapping[str, Any], claims: list[Mapping[str, Any]]) -> list[str]:
+    """The "who covers it" section of the terminal story report, as plain lines."""
+    lines = [f"Sources: {story['sources_summary']}"]
+    for group in story.get("source_groups", []):
+        if group["agency"]:
+            lines.append(f"  {group['agency']}: {len(group['articles'])} article(s) are its copy")
+    for item in story.get("coverage", []):
+        values = ", ".join(f"{v['value']} {v['articles']} art./{v['sources']} src." for v in item["values"])
+        unknown = f", unknown {item['unknown']}" if item["unknown"] else ""
+        lines.append(f"Coverage by {item['label']}: {values}{unknown}")
+    for spot in story.get("blindspots", []):
+        lines.append(f"Blindspot ({spot['label']}): {spot['share']:.0%} of labelled sources are {spot['dominant']}"
+                     + (f"; none from {', '.join(spot['missing'])}" if spot["missing"] else ""))
+    sided = [(claim, claim_side_notes(claim)) for claim in claims if claim.get("blindspots")]
+    if sided:
+        lines.append("Claims one side carries or leaves out:")
+        for claim, notes in sided:
+            lines.append(f"  [{'; '.join(notes)}] {claim['text'][:100]}")
+    return lines
