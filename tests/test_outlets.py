@@ -172,3 +172,29 @@ def test_story_and_search_json_and_the_coverage_section(seeds_with_leanings, cap
     code, out, _ = run_cli(capsys, "search", "Bukele", "--db", db, "--json")
     hits = json.loads(out)["hits"]
     assert code == 0 and hits and all(h["story"] and h["outlet"].startswith("Outlet ") for h in hits)
+
+
+def test_static_report_draws_the_pictures_and_marks_one_side_claims(seeds_with_leanings):
+    _, doc, html = seeds_with_leanings
+    for css in ("coverage-bar", "coverage-time", "provenance", "claims-matrix"):
+        assert f'<svg class="chart {css}"' in html
+    assert 'src="http' not in html and "url(http" not in html  # self-contained: nothing to fetch
+    assert "Who covers it" in html and "5 outlets, " in html
+    sides = {f"only {b['only']} ({b['label']})" for c in doc["claims"] for b in c["blindspots"] if b["only"]}
+    assert sides and all(note in html for note in sides)
+
+
+def test_web_story_page_shows_the_pictures(seeds_with_leanings):
+    from starlette.testclient import TestClient
+    from storyline.web import WebConfig, build_asgi
+
+    db, doc, _ = seeds_with_leanings
+    story = max(doc["stories"], key=lambda s: len(s["articles"]))
+    with TestClient(build_asgi(WebConfig(db_path=str(db), read_only=True)), base_url="http://127.0.0.1") as client:
+        page = client.get(f"/stories/{story['id']}")
+        twin = client.get(f"/stories/{story['id']}.json").json()
+    assert page.status_code == 200
+    for css in ("coverage-bar", "coverage-time", "claims-matrix"):
+        assert f'<svg class="chart {css}"' in page.text
+    assert 'svg class="graph"' in page.text and "Who covers it" in page.text and 'class="side-only"' in page.text
+    assert twin["story"]["coverage"] == story["coverage"] and twin["outlets"]

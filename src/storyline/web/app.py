@@ -30,6 +30,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.datastructures import UploadFile
 
 from .. import pipeline
+from ..charts import story_pictures
 from ..store import DEFAULT_DB, StoreError, open_store
 from . import views
 from .jobs import ReaderPool, Snapshot, UploadJobs
@@ -254,7 +255,10 @@ def create_app(config: WebConfig) -> FastAPI:
             # A story merged into another: its old URL keeps working.
             return RedirectResponse(f"/stories/{views.path_id(data['story']['id'])}", status_code=301)
         response = render(request, "story.html", data, as_json, links=views.article_links(data["articles"]),
-                          claim_by_id={claim["id"]: claim for claim in data["claims"]})
+                          claim_by_id={claim["id"]: claim for claim in data["claims"]},
+                          pictures=None if as_json else story_pictures(
+                              data["story"], data, data["independent_groups"],
+                              {a["id"]: f"/articles/{views.path_id(a['id'])}" for a in data["articles"]}))
         page_cache.put(key, snapshot, response)
         return response
 
