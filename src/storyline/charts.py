@@ -14,6 +14,7 @@ the width available (``width="100%"``), so a picture never makes a page scroll s
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -174,20 +175,24 @@ def coverage_over_time(story: Mapping[str, Any], articles: Sequence[Mapping[str,
 # 3. -----------------------------------------------------------------------------------------------
 
 def provenance_graph(articles: Sequence[Mapping[str, Any]], relations: Sequence[Mapping[str, Any]],
-                     groups: Sequence[Sequence[str]], href: Optional[Mapping[str, str]] = None) -> Markup:
-    """The provenance graph: boxes coloured by independent source, arrows from source text to copy."""
+                     groups: Sequence[Sequence[str]], href: Optional[Mapping[str, str]] = None,
+                     key: str = "") -> Markup:
+    """The provenance graph: boxes coloured by independent source, arrows from source text to copy.
+
+    ``key`` (e.g. the story id) keeps the arrow markers' ids apart when a page draws several graphs."""
+    prefix = "pv-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
     # Imported here: storyline.web imports this module, and the layout lives in storyline.web.svg.
     from .web.svg import layout_provenance
 
     layout = layout_provenance(articles, relations, groups)
     width, height = layout["width"] + 60, max(layout["height"], 40)
     body = ["<defs>" + "".join(
-        f'<marker id="pv-{kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+        f'<marker id="{prefix}-{kind}" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
         f'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="{colour}"/></marker>'
         for kind, colour in KIND_COLOURS.items()) + "</defs>"]
     for edge in layout["edges"]:
         colour = KIND_COLOURS.get(edge["kind"], "#7a7a7a")
-        marker = f' marker-end="url(#pv-{edge["kind"]})"' if edge["directed"] else ""
+        marker = f' marker-end="url(#{prefix}-{edge["kind"]})"' if edge["directed"] else ""
         body.append(f'<path class="edge {escape(edge["kind"])}" d="{escape(edge["path"])}" fill="none" '
                     f'stroke="{colour}" stroke-width="2"{marker}><title>{escape(edge["kind"])}</title></path>')
         body.append(_text(edge["label_x"], edge["label_y"], edge["kind"], 10, "middle", "#5f6b7a"))
@@ -342,7 +347,7 @@ def story_pictures(story: Mapping[str, Any], doc: Mapping[str, Any], groups: Seq
     return {
         "coverage_bar": coverage_bar(story),
         "coverage_over_time": coverage_over_time(story, articles, label_of, by),
-        "provenance": provenance_graph(graph_articles, relations, groups, href),
+        "provenance": provenance_graph(graph_articles, relations, groups, href, story["id"]),
         "timeline": timeline_strip([t for t in doc["timeline"] if t["story"] == story["id"]]),
         "claims_matrix": claims_matrix(outlets, rows, {c["id"]: c["text"] for c in claims}, sided),
     }
