@@ -198,3 +198,30 @@ def test_web_story_page_shows_the_pictures(seeds_with_leanings):
         assert f'<svg class="chart {css}"' in page.text
     assert 'svg class="graph"' in page.text and "Who covers it" in page.text and 'class="side-only"' in page.text
     assert twin["story"]["coverage"] == story["coverage"] and twin["outlets"]
+
+
+def test_web_edits_an_articles_outlet_only_when_uploads_are_allowed(seeds_with_leanings, tmp_path):
+    import re
+    import shutil
+
+    from starlette.testclient import TestClient
+    from storyline.store import open_store
+    from storyline.web import WebConfig, build_asgi
+
+    db, doc, _ = seeds_with_leanings
+    copy = tmp_path / "edit.db"
+    shutil.copy(db, copy)
+    article = next(a for a in doc["articles"] if a["outlet"] == "Outlet C")
+    with TestClient(build_asgi(WebConfig(db_path=str(copy), read_only=True)), base_url="http://127.0.0.1") as client:
+        assert 'class="outlet-edit"' not in client.get(f"/articles/{article['id']}").text
+        assert client.post(f"/articles/{article['id']}/outlet", data={"outlet": "x"}).status_code == 403
+    config = WebConfig(db_path=str(copy), uploads_dir=str(tmp_path / "up"))
+    with TestClient(build_asgi(config), base_url="http://127.0.0.1") as client:
+        page = client.get(f"/articles/{article['id']}").text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        assert client.post(f"/articles/{article['id']}/outlet", data={"outlet": "OA"}).status_code == 403  # no token
+        done = client.post(f"/articles/{article['id']}/outlet?format=json", data={"outlet": " OA ", "csrf": csrf})
+        assert done.status_code == 200 and done.json() == {"article": article["id"], "outlet": "Outlet A"}
+        assert client.post("/articles/a-nothing/outlet", data={"outlet": "x", "csrf": csrf}).status_code == 404
+    with open_store(copy) as store:
+        assert store.articles(ids=[article["id"]])[0].outlet == "Outlet A"

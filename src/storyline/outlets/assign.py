@@ -9,11 +9,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 from ..metadata import complete_metadata
 from ..model import RawDocument
 from .registry import OutletMap, Registry
+
+if TYPE_CHECKING:
+    from ..store import Store
 
 __all__ = ["assign_outlet"]
 
@@ -29,3 +32,11 @@ def assign_outlet(doc: RawDocument, registry: Registry, *, outlet: Optional[str]
     doc = complete_metadata(doc)
     normalised = registry.normalise(doc.outlet, doc.url, doc.source)
     return doc if normalised == doc.outlet else replace(doc, outlet=normalised)
+
+
+def edited_outlet(store: "Store", value: str) -> Optional[str]:
+    """An outlet name a user typed (web edit), normalised through the store's registry; blank clears it."""
+    name = " ".join(value.split())
+    if not name:
+        return None
+    return Registry.with_agencies(store.outlet_registry()).normalise(name)
