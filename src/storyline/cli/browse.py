@@ -12,6 +12,7 @@ from .. import export as export_views
 from ..model import Analysis
 from ..outlets.views import blindspot_stories, coverage_lines
 from ..pipeline import load_analysis
+from ..tables import write_gexf, write_parquet
 from ..terminal import stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
 
@@ -85,10 +86,14 @@ def story(story_id: str, db_path: str, as_json: bool = False) -> None:
 @click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
 @click.option("--graphml", "graphml_path", metavar="FILE",
               help="Write the provenance graph (articles, reuse relations) as GraphML for Gephi or networkx.")
+@click.option("--parquet", "parquet_dir", metavar="DIR",
+              help="Write one Parquet file per table into DIR (articles.parquet holds the texts: it reads back in).")
+@click.option("--gexf", "gexf_path", metavar="FILE",
+              help="Write the provenance and outlet graph (articles, outlets, reuse and published-by edges) as GEXF.")
 @filter_options
 def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_path: Optional[str],
            since: Optional[str], until: Optional[str], outlets: tuple[str, ...],
-           graphml_path: Optional[str]) -> None:
+           graphml_path: Optional[str], parquet_dir: Optional[str] = None, gexf_path: Optional[str] = None) -> None:
     """Export the analysis as JSON (storyline/1), CSV tables, an HTML report or a GraphML provenance graph.
 
     \b
@@ -96,9 +101,10 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
       storyline export --json out.json --since 2025-01-01
       storyline export --csv tables/
       storyline export --graphml provenance.graphml
+      storyline export --parquet tables/ --gexf graph.gexf
     """
-    if not (json_path or csv_dir or html_path or graphml_path):
-        raise click.UsageError("give --json FILE, --csv DIR, --html FILE or --graphml FILE")
+    if not (json_path or csv_dir or html_path or graphml_path or parquet_dir or gexf_path):
+        raise click.UsageError("give --json FILE, --csv DIR, --html FILE, --graphml FILE, --parquet DIR or --gexf FILE")
     with store_at(db_path, read_only=True) as store:
         analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
                                                 outlets=list(outlets) or None)
@@ -119,6 +125,13 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
         except OSError as error:
             raise Fatal(f"{error.filename}: {error.strerror}") from error
         err.print(f"wrote {graphml_path}")
+    for target, writer in ((parquet_dir, write_parquet), (gexf_path, write_gexf)):
+        if target:
+            try:
+                writer(analysis, target)
+            except OSError as error:
+                raise Fatal(f"{error.filename or target}: {error.strerror or error}") from error
+            err.print(f"wrote {target}")
 
 
 def _only_story(analysis: Analysis, story_id: str) -> Analysis:
