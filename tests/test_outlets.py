@@ -5,12 +5,25 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import FIXTURES, REPO, run_cli
+
 from storyline.model import Article, Relation
-from storyline.outlets.coverage import claim_blindspots, coverage_by_label, source_groups, sources_phrase, story_blindspots
-from storyline.outlets.registry import (Registry, RegistryError, label_names, labels_of, load_outlet_map,
-                                        load_registry, parse_registry)
+from storyline.outlets.coverage import (
+    claim_blindspots,
+    coverage_by_label,
+    source_groups,
+    sources_phrase,
+    story_blindspots,
+)
+from storyline.outlets.registry import (
+    Registry,
+    RegistryError,
+    label_names,
+    labels_of,
+    load_outlet_map,
+    load_registry,
+    parse_registry,
+)
 from storyline.outlets.wire import WireDetector
 from storyline.readers import read_paths
 
@@ -116,8 +129,9 @@ def seeds_with_leanings(tmp_path_factory):
     """The sample story analysed with a (test-only) registry giving its five outlets a leaning."""
     folder = tmp_path_factory.mktemp("leanings")
     db, out, html = folder / "s.db", folder / "out.json", folder / "report.html"
-    from storyline.cli import main  # noqa: F401  (the command is run in-process below)
     import sys
+
+    from storyline.cli import main
     old = sys.argv
     sys.argv = ["storyline", "analyze", str(REPO / "examples" / "seeds"), "--db", str(db), "--json", str(out),
                 "--html", str(html), "--registry", str(OUTLETS / "registry.csv"), "--outlet-map",
@@ -186,6 +200,7 @@ def test_static_report_draws_the_pictures_and_marks_one_side_claims(seeds_with_l
 
 def test_web_story_page_shows_the_pictures(seeds_with_leanings):
     from starlette.testclient import TestClient
+
     from storyline.web import WebConfig, build_asgi
 
     db, doc, _ = seeds_with_leanings
@@ -205,6 +220,7 @@ def test_web_edits_an_articles_outlet_only_when_uploads_are_allowed(seeds_with_l
     import shutil
 
     from starlette.testclient import TestClient
+
     from storyline.store import open_store
     from storyline.web import WebConfig, build_asgi
 

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from xml.etree import ElementTree
 
-import pytest
-
 from conftest import FIXTURES, run_cli
+
 from storyline import frames
 from storyline.model import Skipped
 from storyline.pipeline import ingest, load_analysis
 from storyline.readers import read_paths
 from storyline.store import open_store
-from storyline.tables import write_gexf, write_parquet
+from storyline.tables import write_parquet
 
 MEDIA_CLOUD = FIXTURES / "readers" / "mediacloud.csv"
 

@@ -18,7 +18,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Any, Optional
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -65,7 +65,7 @@ def _short(text: str, chars: int) -> str:
 
 # 1. -----------------------------------------------------------------------------------------------
 
-def coverage_bar(story: Mapping[str, Any], width: int = 640) -> Optional[Markup]:
+def coverage_bar(story: Mapping[str, Any], width: int = 640) -> Markup | None:
     """One stacked bar per label of the registry: how many of the story's sources each value has."""
     coverage = story.get("coverage") or []
     if not coverage:
@@ -101,7 +101,7 @@ def coverage_bar(story: Mapping[str, Any], width: int = 640) -> Optional[Markup]
 
 # 2. -----------------------------------------------------------------------------------------------
 
-def _day(value: Optional[str]) -> Optional[date]:
+def _day(value: str | None) -> date | None:
     if value and len(value) >= 10:
         try:
             return date.fromisoformat(value[:10])
@@ -111,7 +111,7 @@ def _day(value: Optional[str]) -> Optional[date]:
 
 
 def coverage_over_time(story: Mapping[str, Any], articles: Sequence[Mapping[str, Any]],
-                       labels_of: Mapping[str, Optional[str]], by: str, width: int = 640) -> Markup:
+                       labels_of: Mapping[str, str | None], by: str, width: int = 640) -> Markup:
     """Articles per day, each column stacked by ``labels_of[article]`` (a label's value, or the outlet)."""
     members = [a for a in articles if a["id"] in set(story["articles"])]
     days = sorted({d for d in (_day(a["published"]) for a in members) if d})
@@ -175,7 +175,7 @@ def coverage_over_time(story: Mapping[str, Any], articles: Sequence[Mapping[str,
 # 3. -----------------------------------------------------------------------------------------------
 
 def provenance_graph(articles: Sequence[Mapping[str, Any]], relations: Sequence[Mapping[str, Any]],
-                     groups: Sequence[Sequence[str]], href: Optional[Mapping[str, str]] = None,
+                     groups: Sequence[Sequence[str]], href: Mapping[str, str] | None = None,
                      key: str = "") -> Markup:
     """The provenance graph: boxes coloured by independent source, arrows from source text to copy.
 
@@ -208,7 +208,7 @@ def provenance_graph(articles: Sequence[Mapping[str, Any]], relations: Sequence[
 
 # 4. -----------------------------------------------------------------------------------------------
 
-def timeline_strip(entries: Sequence[Mapping[str, Any]], width: int = 640) -> Optional[Markup]:
+def timeline_strip(entries: Sequence[Mapping[str, Any]], width: int = 640) -> Markup | None:
     """Dated happenings as ticks on one axis (day-precise dates only), each with its phrase as a tooltip."""
     dated = [(d, e) for e in entries if (d := _day(e.get("date")))]
     if not dated:
@@ -236,7 +236,7 @@ def timeline_strip(entries: Sequence[Mapping[str, Any]], width: int = 640) -> Op
 # 5. -----------------------------------------------------------------------------------------------
 
 def claims_matrix(outlets: Sequence[str], rows: Sequence[Mapping[str, Any]],
-                  claim_text: Mapping[str, str], sided: Mapping[str, str]) -> Optional[Markup]:
+                  claim_text: Mapping[str, str], sided: Mapping[str, str]) -> Markup | None:
     """Claims by outlets: one cell per (claim, outlet) coloured by ledger status; a legend says the colours.
 
     ``rows`` are ``{"claim": id, "cells": [status or "omitted" or None per outlet]}``; ``sided`` maps a
@@ -310,7 +310,7 @@ def ledger_matrix_rows(articles: Sequence[Mapping[str, Any]], claims: Sequence[M
     order = {"contradicted": 0, "corroborated": 1, "single-source": 2}
     rows = []
     for claim in sorted(claims, key=lambda c: (order.get(c["status"], 9), -c["independent_sources"], c["id"])):
-        cells: list[Optional[str]] = ["omitted" if claim["id"] in gone else None for gone in omitted_by]
+        cells: list[str | None] = ["omitted" if claim["id"] in gone else None for gone in omitted_by]
         for article in (*claim["articles"], *(e["article"] for e in claim["evidence"])):
             if article in index:
                 cells[index[article]] = claim["status"]
@@ -319,7 +319,7 @@ def ledger_matrix_rows(articles: Sequence[Mapping[str, Any]], claims: Sequence[M
 
 
 def story_pictures(story: Mapping[str, Any], doc: Mapping[str, Any], groups: Sequence[Sequence[str]],
-                   href: Optional[Mapping[str, str]] = None) -> dict[str, Optional[Markup]]:
+                   href: Mapping[str, str] | None = None) -> dict[str, Markup | None]:
     """Every picture of one story, from an export ``doc`` holding (at least) the story's articles,
     relations, claims, omissions and timeline, and the registry entries in ``doc["outlets"]``."""
     members = set(story["articles"])

@@ -18,7 +18,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 from xml.etree import ElementTree
 
 from .export import to_json
@@ -59,15 +59,15 @@ def analysis_tables(analysis: Analysis) -> dict[str, list[dict[str, Any]]]:
 class Frames:
     """The analysis as pandas DataFrames, one attribute per table."""
 
-    articles: "pandas.DataFrame"
-    stories: "pandas.DataFrame"
-    relations: "pandas.DataFrame"
-    claims: "pandas.DataFrame"
-    timeline: "pandas.DataFrame"
-    outlets: "pandas.DataFrame"
+    articles: pandas.DataFrame
+    stories: pandas.DataFrame
+    relations: pandas.DataFrame
+    claims: pandas.DataFrame
+    timeline: pandas.DataFrame
+    outlets: pandas.DataFrame
 
 
-def frames(source: Union["Store", Analysis]) -> Frames:
+def frames(source: Store | Analysis) -> Frames:
     """DataFrames of a store's analysis (or of an :class:`~storyline.model.Analysis` already loaded)."""
     import pandas as pd  # imported on first use: the rest of storyline does not need pandas
 

@@ -15,15 +15,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
-from typing import Any, Optional
+from typing import Any
 
 from ..model import Analysis, Outlet, Relation
-from .coverage import (SourceGroup, claim_blindspots, coverage_by_label, source_groups, sources_phrase,
-                       story_blindspots)
+from .coverage import (
+    SourceGroup,
+    claim_blindspots,
+    coverage_by_label,
+    source_groups,
+    sources_phrase,
+    story_blindspots,
+)
 from .registry import Registry, label_names, labels_of, outlet_to_json
 from .wire import WireDetector
 
-__all__ = ["annotate_export", "OutletContext"]
+__all__ = ["OutletContext", "annotate_export"]
 
 
 class OutletContext:
@@ -32,8 +38,8 @@ class OutletContext:
     def __init__(self, analysis: Analysis) -> None:
         self.registry = Registry.with_agencies(analysis.outlets)
         self.detector = WireDetector(self.registry)
-        self.resolved: dict[str, Optional[Outlet]] = {}
-        self.name: dict[str, Optional[str]] = {}
+        self.resolved: dict[str, Outlet | None] = {}
+        self.name: dict[str, str | None] = {}
         for article in analysis.articles:
             outlet = self.registry.resolve(article.outlet, article.url, article.source)
             self.resolved[article.id] = outlet

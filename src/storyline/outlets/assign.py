@@ -9,7 +9,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 from ..metadata import complete_metadata
 from ..model import RawDocument
@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 __all__ = ["assign_outlet"]
 
 
-def assign_outlet(doc: RawDocument, registry: Registry, *, outlet: Optional[str] = None,
-                  outlet_map: Optional[OutletMap] = None) -> RawDocument:
+def assign_outlet(doc: RawDocument, registry: Registry, *, outlet: str | None = None,
+                  outlet_map: OutletMap | None = None) -> RawDocument:
     """``doc`` with its metadata completed from the text and its outlet decided as the module says."""
     given = " ".join(outlet.split()) if outlet and outlet.strip() else None
     if given is None and outlet_map is not None:
@@ -34,7 +34,7 @@ def assign_outlet(doc: RawDocument, registry: Registry, *, outlet: Optional[str]
     return doc if normalised == doc.outlet else replace(doc, outlet=normalised)
 
 
-def edited_outlet(store: "Store", value: str) -> Optional[str]:
+def edited_outlet(store: Store, value: str) -> str | None:
     """An outlet name a user typed (web edit), normalised through the store's registry; blank clears it."""
     name = " ".join(value.split())
     if not name:

@@ -20,15 +20,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..graph import DisjointSets, independent_groups
 from ..model import Relation
 from .wire import WireCredit
 
 __all__ = [
-    "Blindspot", "ClaimBlindspot", "DOMINANT_SHARE", "LabelCoverage", "SourceGroup", "claim_blindspots",
-    "coverage_by_label", "source_groups", "sources_phrase", "story_blindspots",
+    "DOMINANT_SHARE",
+    "Blindspot",
+    "ClaimBlindspot",
+    "LabelCoverage",
+    "SourceGroup",
+    "claim_blindspots",
+    "coverage_by_label",
+    "source_groups",
+    "sources_phrase",
+    "story_blindspots",
 ]
 
 # A story is a blindspot for the other side when this share of its labelled sources is one side's.
@@ -41,7 +48,7 @@ ONE_SIDE_MIN_OUTLETS = 2
 
 @dataclass
 class SourceGroup:
-    agency: Optional[str]
+    agency: str | None
     articles: list[str]
 
 
@@ -70,7 +77,7 @@ class Blindspot:
 @dataclass
 class ClaimBlindspot:
     label: str
-    only: Optional[str]
+    only: str | None
     omitted_by: list[str]
 
 
@@ -78,7 +85,7 @@ def source_groups(article_ids: Iterable[str], relations: Sequence[Relation],
                   credits: Mapping[str, WireCredit]) -> list[SourceGroup]:
     """Independent sources, with every copy of one agency's text in that agency's group; agencies first."""
     groups = independent_groups(article_ids, relations)
-    agency_of_group: list[Optional[str]] = []
+    agency_of_group: list[str | None] = []
     for group in groups:
         agencies = Counter(credits[a].agency for a in group if a in credits)
         # A group is one text: when its members credit two agencies, the most credited one is its source.
@@ -150,7 +157,7 @@ def story_blindspots(coverage: Sequence[LabelCoverage], known_values: Mapping[st
 
 
 def claim_blindspots(carriers: Sequence[str], story_articles: Sequence[str],
-                     labels_of: Mapping[str, Mapping[str, str]], outlet_of: Mapping[str, Optional[str]],
+                     labels_of: Mapping[str, Mapping[str, str]], outlet_of: Mapping[str, str | None],
                      sources: int, label_names: Sequence[str]) -> list[ClaimBlindspot]:
     """Per label: the one value all the claim's outlets share (when the story has others), and the values
     covering the story whose outlets all leave out a key claim (one carried by two or more sources)."""

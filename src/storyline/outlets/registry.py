@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import urlsplit
 
 from ..model import Outlet
@@ -50,10 +50,10 @@ class RegistryError(ValueError):
 def name_key(name: str) -> str:
     """How names are compared: no case, punctuation or leading "The" ("The A.P." == "a p")."""
     key = _NOT_NAME.sub(" ", name.casefold()).strip()
-    return key[4:] if key.startswith("the ") else key
+    return key.removeprefix("the ")
 
 
-def domain_of(value: Optional[str]) -> Optional[str]:
+def domain_of(value: str | None) -> str | None:
     """The host of a URL (or a bare ``www.example.com``), lower case, without ``www.``; None when none."""
     if not value:
         return None
@@ -68,7 +68,7 @@ def domain_of(value: Optional[str]) -> Optional[str]:
         return None
     if "." not in host:
         return None
-    return host[4:] if host.startswith("www.") else host
+    return host.removeprefix("www.")
 
 
 def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:
@@ -81,7 +81,7 @@ def _strings(value: Any, where: str, field: str) -> tuple[str, ...]:
     raise RegistryError(f"{where}: {field} must be a string or a list of strings")
 
 
-def _optional(value: Any, where: str, field: str) -> Optional[str]:
+def _optional(value: Any, where: str, field: str) -> str | None:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -208,11 +208,11 @@ class Registry:
                 self.by_domain.setdefault(domain, outlet)
 
     @classmethod
-    def with_agencies(cls, user: Sequence[Outlet] = ()) -> "Registry":
+    def with_agencies(cls, user: Sequence[Outlet] = ()) -> Registry:
         taken = {name_key(o.name) for o in user}
         return cls([*user, *(a for a in shipped_agencies() if name_key(a.name) not in taken)])
 
-    def by_domain_of(self, value: Optional[str]) -> Optional[Outlet]:
+    def by_domain_of(self, value: str | None) -> Outlet | None:
         host = domain_of(value)
         while host and "." in host:
             if host in self.by_domain:
@@ -220,7 +220,7 @@ class Registry:
             host = host.split(".", 1)[1]  # news.example.co.uk -> example.co.uk -> co.uk ...
         return None
 
-    def resolve(self, outlet: Optional[str], url: Optional[str] = None, source: Optional[str] = None) -> Optional[Outlet]:
+    def resolve(self, outlet: str | None, url: str | None = None, source: str | None = None) -> Outlet | None:
         """The registry's outlet for a stored outlet name (or its domain), else the URL's or source's domain."""
         if outlet:
             found = self.by_name.get(name_key(outlet)) or self.by_domain_of(outlet)
@@ -228,7 +228,7 @@ class Registry:
                 return found
         return self.by_domain_of(url) or self.by_domain_of(source)
 
-    def normalise(self, outlet: Optional[str], url: Optional[str] = None, source: Optional[str] = None) -> Optional[str]:
+    def normalise(self, outlet: str | None, url: str | None = None, source: str | None = None) -> str | None:
         """The outlet's registry name when the registry knows it, else the name as given (None stays None)."""
         found = self.resolve(outlet, url, source)
         return found.name if found else outlet
@@ -240,7 +240,7 @@ class OutletMap:
 
     rules: tuple[tuple[str, str], ...]
 
-    def outlet_for(self, source: str, url: Optional[str] = None) -> Optional[str]:
+    def outlet_for(self, source: str, url: str | None = None) -> str | None:
         base = source.split("#", 1)[0]
         for pattern, outlet in self.rules:
             if any(ch in pattern for ch in "*?[/\\"):
@@ -293,7 +293,7 @@ def load_outlet_map(path: str | Path) -> OutletMap:
     return OutletMap(tuple(rules))
 
 
-def labels_of(outlet: Optional[Outlet]) -> dict[str, str]:
+def labels_of(outlet: Outlet | None) -> dict[str, str]:
     """Every label an outlet has, its described fields (country, type, owner ...) and the user's own."""
     if outlet is None:
         return {}

@@ -21,7 +21,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional
 
 from ..model import Article, Outlet
 from .registry import Registry, name_key
@@ -42,7 +41,7 @@ class WireCredit:
     agency: str
     signal: str  # outlet | dateline | byline | credit
     evidence: str
-    span: Optional[tuple[int, int]] = None
+    span: tuple[int, int] | None = None
 
 
 class WireDetector:
@@ -70,7 +69,7 @@ class WireDetector:
             self.bylines.append((re.compile(
                 rf"^\s*By\b[^\n]{{0,60}}?(?:{alternatives})(?:\s+(?:staff\s+)?writer)?\s*$"), agency))
 
-    def detect(self, article: Article) -> Optional[WireCredit]:
+    def detect(self, article: Article) -> WireCredit | None:
         """The agency an article is a copy of, or None when its text and outlet show none."""
         own = self.registry.resolve(article.outlet, article.url, article.source)
         if own is not None and own.type == "wire agency":
