@@ -2,8 +2,9 @@
 
 Each function takes parts of the ``storyline/1`` export (plain dicts) and returns one
 ``<svg>`` element as :class:`~markupsafe.Markup`; every piece of text in it is escaped.
-Colours are written into the SVG (no stylesheet needed), sizes are a ``viewBox`` scaled to
-the width available (``width="100%"``), so a picture never makes a page scroll sideways.
+Colours are written into the SVG (no stylesheet needed, and no ``style`` attribute, which the web
+app's Content Security Policy refuses); a page's CSS gives ``svg.chart`` ``max-width: 100%; height:
+auto`` so the ``viewBox`` scales a picture down to the width available instead of overflowing.
 
 1. :func:`coverage_bar`       one stacked bar per label: sources per value, unknown last;
 2. :func:`coverage_over_time` articles per day, stacked by the first label's value (else by outlet);
@@ -44,7 +45,7 @@ GROUP_FILLS = ("#e3eefc", "#fde9d7", "#e2f4e6", "#f3e3f7", "#fff4c7", "#dff3f3",
 def _svg(width: float, height: float, label: str, body: list[str], css: str) -> Markup:
     return Markup(
         f'<svg class="chart {css}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="100%" style="max-width:{width:.0f}px;height:auto;display:block" role="img" '
+        f'width="{width:.0f}" height="{height:.0f}" role="img" '
         f'aria-label="{escape(label)}"><title>{escape(label)}</title>{"".join(body)}</svg>'
     )
 
@@ -56,7 +57,9 @@ def _text(x: float, y: float, text: str, size: int = 12, anchor: str = "start", 
 
 
 def _colour_of(values: Sequence[str]) -> dict[str, str]:
-    return {value: PALETTE[index % len(PALETTE)] for index, value in enumerate(values)}
+    """One colour per value, by the values' sorted order: a value has the same colour in every picture."""
+    ordered = sorted(set(values), key=str.casefold)
+    return {value: PALETTE[index % len(PALETTE)] for index, value in enumerate(ordered)}
 
 
 def _short(text: str, chars: int) -> str:
