@@ -62,14 +62,15 @@ def main() -> int:
         outlets_total += len(story["outlets"])
         sources_total += len(story["source_groups"])
         independent_total += story["independent_sources"]
-        for group in story["source_groups"]:
-            if group["agency"]:
-                for article_id in group["articles"]:
-                    wire = articles[article_id]["wire"]
-                    labelled[article_id] = (group["agency"], wire["signal"] if wire else "joined by relation")
+    # The "wire copy" label is the article's own: a signal in its text or outlet, or a copy of such a text.
+    for article_id, article in articles.items():
+        if article["wire"]:
+            labelled[article_id] = (article["wire"]["agency"], article["wire"]["signal"])
+    in_agency_groups = sum(len(g["articles"]) for s in doc["stories"] for g in s["source_groups"] if g["agency"])
     print(f"{len(articles)} articles, {len(doc['stories'])} stories, stages up to stories in {seconds:.0f}s")
     print("signals:", dict(signals))
     print("labelled wire copy:", len(labelled), dict(Counter(how for _, how in labelled.values())))
+    print("articles in an agency's source group (wire copies and the texts they are joined with):", in_agency_groups)
     print(f"stories: {outlets_total} outlet-story pairs; {independent_total} independent sources by provenance alone, "
           f"{sources_total} with wire copies counted once")
     rng = random.Random(16)

@@ -85,6 +85,8 @@ def test_wire_signals_and_what_is_not_one():
     assert (by_id["w2"].agency, by_id["w2"].signal) == ("AP", "byline")
     assert by_id["w3"] is None  # quotes the agency and credits its photo: its own reporting
     assert (by_id["w4"].agency, by_id["w4"].signal) == ("Reuters", "dateline")  # a contribution note is no signal
+    assert by_id["w5"] is None and by_id["w6"] is None  # joint credits: the station's own text
+    assert (by_id["w7"].agency, by_id["w7"].signal, by_id["w7"].evidence) == ("AP", "credit", "© 2024 The Associated Press")
 
 
 def test_wire_copies_count_once_and_copies_join_their_agency():
@@ -241,3 +243,16 @@ def test_web_edits_an_articles_outlet_only_when_uploads_are_allowed(seeds_with_l
         assert client.post("/articles/a-nothing/outlet", data={"outlet": "x", "csrf": csrf}).status_code == 404
     with open_store(copy) as store:
         assert store.articles(ids=[article["id"]])[0].outlet == "Outlet A"
+
+
+def test_copies_of_a_signed_text_are_wire_copies_but_its_sources_are_not():
+    from storyline.outlets.wire import WireCredit, propagate_copies
+
+    credits = {"ap": WireCredit("AP", "dateline", "(AP) —")}
+    relations = [Relation("ap", "copy", "duplicate"), Relation("copy", "cut", "excerpt"),
+                 Relation("ap", "local", "rewrite", "b->a"),  # the agency rewrote a local outlet's report
+                 Relation("ap", "redo", "rewrite", "a->b")]
+    found = propagate_copies(credits, relations)
+    assert {k: (v.agency, v.signal) for k, v in found.items()} == {
+        "ap": ("AP", "dateline"), "copy": ("AP", "copy"), "cut": ("AP", "copy"), "redo": ("AP", "copy")}
+    assert found["cut"].evidence == "excerpt of copy"

@@ -27,7 +27,7 @@ from .coverage import (
     story_blindspots,
 )
 from .registry import Registry, label_names, labels_of, outlet_to_json
-from .wire import WireDetector
+from .wire import WireDetector, propagate_copies
 
 __all__ = ["OutletContext", "annotate_export"]
 
@@ -44,7 +44,7 @@ class OutletContext:
             outlet = self.registry.resolve(article.outlet, article.url, article.source)
             self.resolved[article.id] = outlet
             self.name[article.id] = outlet.name if outlet else article.outlet
-        self.credits = self.detector.detect_all(analysis.articles)
+        self.credits = propagate_copies(self.detector.detect_all(analysis.articles), analysis.relations)
         self.labels = {article_id: labels_of(outlet) for article_id, outlet in self.resolved.items()}
         # Sides are what the user's registry knows, not the shipped agencies' countries.
         self.label_names = label_names(analysis.outlets)
