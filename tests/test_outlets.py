@@ -256,3 +256,10 @@ def test_copies_of_a_signed_text_are_wire_copies_but_its_sources_are_not():
     assert {k: (v.agency, v.signal) for k, v in found.items()} == {
         "ap": ("AP", "dateline"), "copy": ("AP", "copy"), "cut": ("AP", "copy"), "redo": ("AP", "copy")}
     assert found["cut"].evidence == "excerpt of copy"
+
+
+def test_a_filtered_export_keeps_the_registry(seeds_with_leanings, capsys, tmp_path):
+    db, _, _ = seeds_with_leanings
+    code, out, _ = run_cli(capsys, "export", "--db", db, "--json", "-", "--since", "2000")
+    doc = json.loads(out)
+    assert code == 0 and any(c["label"] == "leaning" for s in doc["stories"] for c in s["coverage"])

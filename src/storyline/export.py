@@ -677,6 +677,7 @@ def filter_analysis(
             for entry in analysis.timeline
             if entry.story in story_ids
         ],
+        outlets=list(analysis.outlets),
     )
 
 
