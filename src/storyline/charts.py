@@ -50,7 +50,7 @@ def _svg(width: float, height: float, label: str, body: list[str], css: str) -> 
     )
 
 
-def _text(x: float, y: float, text: str, size: int = 12, anchor: str = "start", fill: str = "#1d232b",
+def _text(x: float, y: float, text: str, size: float = 12, anchor: str = "start", fill: str = "#1d232b",
           extra: str = "") -> str:
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size}" text-anchor="{anchor}" fill="{fill}" {FONT}{extra}>'
             f'{escape(text)}</text>')
@@ -141,7 +141,7 @@ def coverage_over_time(story: Mapping[str, Any], articles: Sequence[Mapping[str,
             _text(left - 6, top + 10, str(tallest), 10, "end", "#5f6b7a"),
             _text(left - 6, top + plot_h, "0", 10, "end", "#5f6b7a")]
     for column, tally in sorted(counts.items()):
-        y = top + plot_h
+        y = float(top + plot_h)
         for key in keys:
             if tally[key]:
                 h = plot_h * tally[key] / tallest

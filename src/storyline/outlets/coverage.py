@@ -164,10 +164,10 @@ def claim_blindspots(carriers: Sequence[str], story_articles: Sequence[str],
     carrier_set = set(carriers)
     found = []
     for label in label_names:
-        in_story = {labels_of.get(a, {}).get(label) for a in story_articles} - {None}
+        in_story = {v for a in story_articles if (v := labels_of.get(a, {}).get(label)) is not None}
         if len(in_story) < 2:
             continue
-        carried = {labels_of.get(a, {}).get(label) for a in carrier_set} - {None}
+        carried = {v for a in carrier_set if (v := labels_of.get(a, {}).get(label)) is not None}
         outlets = {outlet_of.get(a) or a for a in carrier_set if labels_of.get(a, {}).get(label)}
         only = next(iter(carried)) if len(carried) == 1 and len(outlets) >= ONE_SIDE_MIN_OUTLETS else None
         omitted_by = sorted(in_story - carried, key=str.casefold) if sources >= 2 else []
