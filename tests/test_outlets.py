@@ -263,3 +263,25 @@ def test_a_filtered_export_keeps_the_registry(seeds_with_leanings, capsys, tmp_p
     code, out, _ = run_cli(capsys, "export", "--db", db, "--json", "-", "--since", "2000")
     doc = json.loads(out)
     assert code == 0 and any(c["label"] == "leaning" for s in doc["stories"] for c in s["coverage"])
+
+
+def test_two_outlets_printing_one_agency_text_are_one_source(tmp_path):
+    from storyline.export import to_json
+    from storyline.pipeline import Models, analyze, ingest, load_analysis
+    from storyline.report import render_html
+    from storyline.store import open_store
+
+    with open_store(tmp_path / "w.db") as store:
+        ingest(store, [OUTLETS / "wire.jsonl"])
+        analyze(store, models=Models())
+        analysis = load_analysis(store)
+    doc = to_json(analysis)
+    by_record = {a["source"].rsplit("=", 1)[1]: a for a in doc["articles"]}
+    story = next(s for s in doc["stories"] if by_record["w1"]["id"] in s["articles"])
+    assert by_record["w2"]["id"] in story["articles"]
+    agency = next(g for g in story["source_groups"] if g["agency"] == "AP")
+    assert {by_record["w1"]["id"], by_record["w2"]["id"]} <= set(agency["articles"])
+    assert story["sources_summary"].split(": ", 1)[1].startswith("AP")
+    shared = [c for c in doc["claims"] if {by_record["w1"]["id"], by_record["w2"]["id"]} <= set(c["articles"])]
+    assert shared and all(c["sources_summary"] == "2 outlets, 1 source: AP" for c in shared)
+    assert "2 outlets, 1 source: AP" in render_html(analysis)

@@ -350,6 +350,8 @@ class _Builder:
             "opinion": claim.get("opinion", False),
             "markers": claim.get("markers", []),
             "sides": claim_side_notes(claim),
+            "sources_summary": claim.get("sources_summary") if any(g["agency"] for g in claim.get("source_groups", []))
+            else None,
             "speaker": speaker["name"] if speaker else claim["speaker"],
             "outlets": [self.article_ref(article) for article in claim["articles"]],
             "independent_sources": claim["independent_sources"],
