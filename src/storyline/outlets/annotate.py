@@ -13,6 +13,7 @@ Added fields (the schema grows by adding; nothing existing changes meaning):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -32,12 +33,18 @@ from .wire import WireDetector, propagate_copies
 __all__ = ["OutletContext", "annotate_export"]
 
 
+@functools.lru_cache(maxsize=4)
+def _detector(user_outlets: tuple[Outlet, ...]) -> WireDetector:
+    """The registry and its compiled signals, built once per registry (every web page asks for them)."""
+    return WireDetector(Registry.with_agencies(user_outlets))
+
+
 class OutletContext:
     """Each article's resolved outlet, labels and wire credit, worked out once for a whole analysis."""
 
     def __init__(self, analysis: Analysis) -> None:
-        self.registry = Registry.with_agencies(analysis.outlets)
-        self.detector = WireDetector(self.registry)
+        self.detector = _detector(tuple(analysis.outlets))
+        self.registry = self.detector.registry
         self.resolved: dict[str, Outlet | None] = {}
         self.name: dict[str, str | None] = {}
         for article in analysis.articles:

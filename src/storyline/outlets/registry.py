@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import fnmatch
+import functools
 import io
 import json
 import re
@@ -171,10 +172,12 @@ def load_registry(path: str | Path) -> list[Outlet]:
     return parse_registry(text, str(path))
 
 
-def shipped_agencies() -> list[Outlet]:
-    """The wire agencies storyline ships: names, domains, datelines and credit lines."""
+@functools.lru_cache(maxsize=1)
+def shipped_agencies() -> tuple[Outlet, ...]:
+    """The wire agencies storyline ships: names, domains, datelines and credit lines (read once: a file
+    in the package, and every export and web page needs it)."""
     text = resources.files("storyline").joinpath("defaults/wire_agencies.json").read_text(encoding="utf-8")
-    return parse_registry(text, "wire_agencies.json")
+    return tuple(parse_registry(text, "wire_agencies.json"))
 
 
 def outlet_to_json(outlet: Outlet) -> dict[str, Any]:
