@@ -76,3 +76,28 @@ def test_frames_and_gexf(tmp_path, capsys):
     assert labels == sorted(["Ferry service resumes", 'Ferry back, with a "new" schedule', "Harbor Times", "Valley Radio"])
     assert [e.get("label") for e in root.iterfind(".//g:edge", ns)] == ["published by", "published by"]
     assert (tmp_path / "pq" / "articles.parquet").exists()
+
+
+def test_csv_in_csv_out_and_back_in(tmp_path):
+    from storyline.export import write_csv
+
+    with open_store(tmp_path / "one.db") as store:
+        ingest(store, [MEDIA_CLOUD])
+        analysis = load_analysis(store)
+    write_csv(analysis, tmp_path / "csv")
+    with open_store(tmp_path / "two.db") as store:
+        report = ingest(store, [tmp_path / "csv" / "articles.csv"])
+        again = load_analysis(store)
+    assert len(report.added) == 2 and not report.skipped
+
+    def fields(articles):
+        return sorted((a.title, a.outlet, a.published, a.url, a.language, a.text) for a in articles)
+
+    assert fields(again.articles) == fields(analysis.articles)
+
+
+def test_an_empty_outlet_cell_stays_unknown(tmp_path):
+    table = tmp_path / "mine.csv"
+    table.write_text("id,source,outlet,text\n1,notes/a.txt,,Some words here.\n", encoding="utf-8")
+    (doc,) = list(read_paths([table]))
+    assert doc.outlet is None and doc.source == f"{table}#id=1"

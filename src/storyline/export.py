@@ -432,8 +432,9 @@ def validate_export(doc: Mapping[str, Any]) -> None:
 # Each table: its file stem and columns. Id lists are joined with ";" (ids never hold one);
 # free text lists and nested records are JSON-encoded so nothing is lost or ambiguous.
 CSV_TABLES: dict[str, tuple[str, ...]] = {
-    "articles": ("id", "source", "outlet", "title", "published", "language", "byline", "version"),
-    "stories": ("id", "title", "articles", "independent_sources", "events"),
+    # url and text last: with them articles.csv reads back in as an input (the csv reader's columns).
+    "articles": ("id", "source", "outlet", "title", "published", "language", "byline", "version", "url", "text"),
+    "stories": ("id", "title", "articles", "independent_sources", "events", "sources_summary"),
     "events": ("story", "id", "title", "date", "articles"),
     "relations": ("story", "a", "b", "kind", "direction", "score", "evidence", "passages"),
     "entities": ("id", "name", "type", "aliases", "articles", "mention_count", "mentions", "merges"),
@@ -523,6 +524,10 @@ def write_csv(analysis: Analysis, directory: str | Path, *, spreadsheet_safe: bo
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     rows_by_table = _csv_rows(to_json(analysis))
+    stored = {article.id: article for article in analysis.articles}
+    for row in rows_by_table["articles"]:
+        if row["id"] in stored:
+            row["url"], row["text"] = stored[row["id"]].url, stored[row["id"]].text
     written: list[Path] = []
     for table, columns in CSV_TABLES.items():
         path = target / f"{table}.csv"

@@ -56,6 +56,10 @@ def _records(rows: Iterable[Mapping[str, Any]], columns: Iterable[str], source: 
         for key in _MEDIA_CLOUD_OUTLET:
             if record.get(key) not in (None, "") and record.get("outlet") in (None, ""):
                 record["outlet"] = record[key]
+        if "outlet" in lowered and record.get("outlet") in (None, ""):
+            # A table with an outlet column (storyline's own export among them) says the outlet is unknown:
+            # its "source" column is then the article's identity, not an outlet to fall back on.
+            record.pop("source", None)
         text = next((record[k] for k in TEXT_KEYS if isinstance(record.get(k), str) and record[k]), "")
         position = f"{source}#row={number}"
         if len(text.encode("utf-8")) > options.max_article_bytes:
