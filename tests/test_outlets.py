@@ -285,3 +285,11 @@ def test_two_outlets_printing_one_agency_text_are_one_source(tmp_path):
     shared = [c for c in doc["claims"] if {by_record["w1"]["id"], by_record["w2"]["id"]} <= set(c["articles"])]
     assert shared and all(c["sources_summary"] == "2 outlets, 1 source: AP" for c in shared)
     assert "2 outlets, 1 source: AP" in render_html(analysis)
+
+
+def test_outlets_command_says_what_the_registry_knows(seeds_with_leanings, capsys):
+    db, _, _ = seeds_with_leanings
+    code, out, _ = run_cli(capsys, "outlets", "--db", db, "--json")
+    rows = {row["outlet"]: row for row in json.loads(out)["outlets"]}
+    assert code == 0 and set(rows) == {"Outlet A", "Outlet B", "Outlet C", "Outlet D", "Outlet E"}
+    assert rows["Outlet D"]["labels"] == {"leaning": "right"} and rows["Outlet D"]["type"] == "state media"

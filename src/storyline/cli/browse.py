@@ -6,11 +6,13 @@ from typing import Optional
 
 import click
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from .. import export as export_views
 from ..model import Analysis
-from ..outlets.views import blindspot_stories, coverage_lines
+from ..outlets.registry import Registry
+from ..outlets.views import blindspot_stories, coverage_lines, outlet_rows
 from ..pipeline import load_analysis
 from ..tables import write_gexf, write_parquet
 from ..terminal import stories_table, story_report
@@ -183,3 +185,29 @@ def search(query: str, db_path: str, limit: int, as_json: bool = False) -> None:
         console.print(Text("    " + " ".join(snippet.split())))
 
 
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def outlets(db_path: str, as_json: bool = False) -> None:
+    """List the outlets in the store with their article counts and what your registry says of them
+    (an outlet the registry does not know is a row to add to it, or to an --outlet-map).
+
+    \b
+    Example:
+      storyline outlets --db news.db
+    """
+    with store_at(db_path, read_only=True) as store:
+        rows = outlet_rows(store.facets()["outlet"], Registry.with_agencies(store.outlet_registry()))
+    if as_json:
+        click.echo(json_text({"outlets": rows}))
+        return
+    table = Table(expand=True)
+    for column in ("outlet", "articles", "registry", "type", "country", "labels"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(Text(row["outlet"]), str(row["articles"]), Text(row["registry"] or "not in the registry"),
+                      row["type"] or "-", row["country"] or "-",
+                      Text(", ".join(f"{k}: {v}" for k, v in row["labels"].items()) or "-"))
+    Console(highlight=False).print(table)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["blindspot_stories", "claim_side_notes"]
+if TYPE_CHECKING:
+    from .registry import Registry
+
+__all__ = ["blindspot_stories", "claim_side_notes", "coverage_lines", "outlet_rows"]
 
 
 def blindspot_stories(doc: Mapping[str, Any], label: str) -> set[str]:
@@ -45,3 +48,16 @@ def coverage_lines(story: Mapping[str, Any], claims: list[Mapping[str, Any]]) ->
         for claim, notes in sided:
             lines.append(f"  [{'; '.join(notes)}] {claim['text'][:100]}")
     return lines
+
+
+def outlet_rows(outlets: list[tuple[str, int]], registry: "Registry") -> list[dict[str, Any]]:
+    """The outlets a store holds (name, article count) as the registry knows them; unknown ones flagged."""
+    rows = []
+    for name, articles in outlets:
+        entry = registry.resolve(name)
+        rows.append({
+            "outlet": name, "articles": articles, "registry": entry.name if entry else None,
+            "type": entry.type if entry else None, "country": entry.country if entry else None,
+            "labels": dict(entry.labels) if entry else {},
+        })
+    return rows
