@@ -176,17 +176,20 @@ def analysis() -> Analysis:
 def test_export_validates_and_keeps_the_documented_key_order(analysis: Analysis) -> None:
     doc = to_json(analysis)
     validate_export(doc)
-    assert list(doc) == ["schema", "articles", "stories", "relations", "entities", "claims", "omissions", "timeline"]
+    assert list(doc) == ["schema", "articles", "stories", "relations", "entities", "claims", "omissions", "timeline",
+                         "outlets"]
     assert doc["schema"] == "storyline/1"
-    assert list(doc["articles"][0]) == ["id", "source", "outlet", "title", "published", "language", "byline", "version"]
-    assert list(doc["stories"][0]) == ["id", "title", "articles", "independent_sources", "events"]
+    assert list(doc["articles"][0]) == ["id", "source", "outlet", "title", "published", "language", "byline", "version",
+                                        "wire"]
+    assert list(doc["stories"][0]) == ["id", "title", "articles", "independent_sources", "events", "outlets",
+                                       "source_groups", "sources_summary", "coverage", "blindspots"]
     assert list(doc["stories"][0]["events"][0]) == ["id", "title", "articles", "date"]
     assert list(doc["relations"][0]) == ["story", "a", "b", "kind", "direction", "score", "evidence", "passages"]
     assert list(doc["entities"][0]) == ["id", "name", "type", "aliases", "articles", "mentions", "merges"]
     assert list(doc["entities"][0]["mentions"][0]) == ["article", "span", "text"]
     assert list(doc["claims"][0]) == [
         "id", "story", "text", "kind", "speaker", "articles", "status", "independent_sources", "conflicts", "evidence",
-        "opinion", "markers",
+        "opinion", "markers", "outlets", "source_groups", "sources_summary", "blindspots",
     ]
     assert list(doc["claims"][0]["evidence"][0]) == [
         "article", "span", "sentence", "wording", "attributed_to", "markers", "hedges", "quotes"]

@@ -9,6 +9,7 @@ thin layers over these functions::
         ingest(store, ["articles/"])
         analyze(store)
         export = to_json(load_analysis(store))
+        tables = frames(store)          # pandas DataFrames: articles, stories, relations, claims, timeline
 """
 
 from .embedders import load_embedder, register_embedder
@@ -23,12 +24,13 @@ from .pipeline import STAGES, IngestReport, Models, RunReport, analyze, ingest, 
 from .readers import read_paths, register_reader
 from .report import render_html
 from .store import Store, StoreError, open_store
+from .tables import Frames, frames, write_gexf, write_parquet
 
 __all__ = [
-    "Analysis", "Article", "Claim", "Entity", "Event", "Evidence", "IngestReport", "Mention", "Merge", "Models",
+    "Analysis", "Article", "Claim", "Entity", "Event", "Evidence", "Frames", "IngestReport", "Mention", "Merge", "Models",
     "Omission", "Passage", "Prepared", "RawDocument", "Relation", "RunReport", "STAGES", "Sentence", "Skipped",
     "Store", "StoreError", "Story", "TimelineEntry", "analyze", "complete_metadata", "count_independent",
-    "filter_analysis", "independent_groups", "ingest", "load_analysis", "load_embedder", "open_store",
+    "filter_analysis", "frames", "independent_groups", "ingest", "load_analysis", "load_embedder", "open_store",
     "read_paths", "register_embedder", "register_reader", "render_html", "to_json", "validate_export",
-    "write_csv", "write_json",
+    "write_csv", "write_gexf", "write_json", "write_parquet",
 ]

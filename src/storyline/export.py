@@ -39,6 +39,7 @@ from typing import Any, Optional
 
 from .atomic import atomic_write_bytes, atomic_write_text
 from .model import Analysis, Article, Claim, Entity, Event, Evidence, Relation, Story, TimelineEntry
+from .outlets.annotate import annotate_export
 
 __all__ = [
     "EXPORTERS",
@@ -276,7 +277,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         (timeline_json(entry) for entry in analysis.timeline),
         key=lambda item: (item["story"], _chronological_key(item["date"]), item["phrase"], item["text"]),
     )
-    return {
+    doc = {
         "schema": SCHEMA_ID,
         "articles": [article_json(article) for article in order.articles],
         "stories": [story_json(story) for story in stories],
@@ -286,6 +287,8 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "omissions": omissions,
         "timeline": timeline,
     }
+    # Who covers what: outlets resolved through the registry, wire copies, coverage and blindspots.
+    return annotate_export(doc, analysis)
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
@@ -426,8 +429,9 @@ def validate_export(doc: Mapping[str, Any]) -> None:
 # Each table: its file stem and columns. Id lists are joined with ";" (ids never hold one);
 # free text lists and nested records are JSON-encoded so nothing is lost or ambiguous.
 CSV_TABLES: dict[str, tuple[str, ...]] = {
-    "articles": ("id", "source", "outlet", "title", "published", "language", "byline", "version"),
-    "stories": ("id", "title", "articles", "independent_sources", "events"),
+    # url and text last: with them articles.csv reads back in as an input (the csv reader's columns).
+    "articles": ("id", "source", "outlet", "title", "published", "language", "byline", "version", "url", "text"),
+    "stories": ("id", "title", "articles", "independent_sources", "events", "sources_summary"),
     "events": ("story", "id", "title", "date", "articles"),
     "relations": ("story", "a", "b", "kind", "direction", "score", "evidence", "passages"),
     "entities": ("id", "name", "type", "aliases", "articles", "mention_count", "mentions", "merges"),
@@ -517,6 +521,10 @@ def write_csv(analysis: Analysis, directory: str | Path, *, spreadsheet_safe: bo
     target = Path(directory)
     target.mkdir(parents=True, exist_ok=True)
     rows_by_table = _csv_rows(to_json(analysis))
+    stored = {article.id: article for article in analysis.articles}
+    for row in rows_by_table["articles"]:
+        if row["id"] in stored:
+            row["url"], row["text"] = stored[row["id"]].url, stored[row["id"]].text
     written: list[Path] = []
     for table, columns in CSV_TABLES.items():
         path = target / f"{table}.csv"
@@ -669,6 +677,7 @@ def filter_analysis(
             for entry in analysis.timeline
             if entry.story in story_ids
         ],
+        outlets=list(analysis.outlets),
     )
 
 

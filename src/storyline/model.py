@@ -243,6 +243,32 @@ class TimelineEntry:
     anchor: Optional[str] = None  # the dated article whose publication date resolved an undated one's phrase
 
 
+# --- outlets (the user's registry, plus the shipped wire agencies) -----------------
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """One outlet as the user's registry (or the shipped list of wire agencies) describes it.
+
+    Every field but ``name`` may be unknown (None or empty). ``labels`` holds the user's own
+    columns (``leaning``, ``factuality`` ...): storyline ships no ratings of its own.
+    ``datelines`` (``AP``), ``credit_lines`` (``The Associated Press``) are how a wire
+    agency signs its copy; they are facts about agencies, not ratings.
+    """
+
+    name: str
+    aliases: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    country: Optional[str] = None
+    language: Optional[str] = None
+    type: Optional[str] = None
+    owner: Optional[str] = None
+    parent: Optional[str] = None
+    labels: tuple[tuple[str, str], ...] = ()
+    datelines: tuple[str, ...] = ()
+    credit_lines: tuple[str, ...] = ()
+
+
 # --- the whole analysis, as the views see it ---------------------------------
 
 
@@ -255,3 +281,4 @@ class Analysis:
     claims: list[Claim] = field(default_factory=list)
     omissions: list[Omission] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
+    outlets: list[Outlet] = field(default_factory=list)  # the user's registry (empty: none given)

@@ -26,8 +26,9 @@ from . import reuse as reuse_stage
 from . import stories as stories_stage
 from . import timeline as timeline_stage
 from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
-from .metadata import complete_metadata
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
+from .outlets.assign import assign_outlet
+from .outlets.registry import OutletMap, Registry
 from .prepare import prepare
 from .readers import read_paths
 from .store import Store
@@ -79,18 +80,26 @@ class Models:
 
 
 def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skipped], None] | None = None,
-           on_document: Callable[[str], None] | None = None) -> IngestReport:
-    """Read every input into the store; unreadable inputs are reported and the batch goes on."""
+           on_document: Callable[[str], None] | None = None, outlet: Optional[str] = None,
+           outlet_map: Optional[OutletMap] = None) -> IngestReport:
+    """Read every input into the store; unreadable inputs are reported and the batch goes on.
+
+    ``outlet`` names the outlet of every input; else an ``outlet_map`` rule matching a document's
+    source or URL does; else the input's own metadata or its text. Names are then normalised
+    through the store's outlet registry ("NYT" -> "The New York Times" when it lists the alias).
+    """
     report = IngestReport()
     # The store may sit inside a folder being read (`cd news && storyline ingest .`): its files are not articles.
     store_files = [f"{store.path}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")] if store.path != ":memory:" else []
+    registry = Registry.with_agencies(store.outlet_registry())
     for item in read_paths(paths, leave_out=store_files):
         if isinstance(item, Skipped):
             report.skipped.append(item)
             if on_skip:
                 on_skip(item)
             continue
-        outcome, article = store.ingest(complete_metadata(item))
+        item = assign_outlet(item, registry, outlet=outlet, outlet_map=outlet_map)
+        outcome, article = store.ingest(item)
         getattr(report, outcome).append(article.id)
         if on_document:
             on_document(item.source)
@@ -257,4 +266,5 @@ def load_analysis(store: Store) -> Analysis:
         claims=claims,
         omissions=omissions,
         timeline=store.timeline(),
+        outlets=store.outlet_registry(),
     )

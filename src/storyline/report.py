@@ -28,9 +28,11 @@ from urllib.parse import urlsplit
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from .charts import story_pictures
 from .export import to_json
 from .graph import independent_groups
 from .model import Analysis, Article, Relation
+from .outlets.views import claim_side_notes
 
 __all__ = ["render_html", "anchor_id", "article_anchor"]
 
@@ -206,6 +208,7 @@ class _Builder:
         self.anchors = _Anchors({article.id: article.text for article in analysis.articles})
         self.article_views = _article_views(self.doc, self.articles)
         self.entities = {entity["id"]: entity for entity in self.doc["entities"]}
+        self.articles_json = {article["id"]: article for article in self.doc["articles"]}
         self.claims = {claim["id"]: claim for claim in self.doc["claims"]}
         self.used_html_ids: set[str] = set()
         story_ids = {story["id"] for story in self.doc["stories"]}
@@ -347,6 +350,9 @@ class _Builder:
             "status": claim["status"],
             "opinion": claim.get("opinion", False),
             "markers": claim.get("markers", []),
+            "sides": claim_side_notes(claim),
+            "sources_summary": claim.get("sources_summary") if any(g["agency"] for g in claim.get("source_groups", []))
+            else None,
             "speaker": speaker["name"] if speaker else claim["speaker"],
             "outlets": [self.article_ref(article) for article in claim["articles"]],
             "independent_sources": claim["independent_sources"],
@@ -370,6 +376,9 @@ class _Builder:
         entities, hidden_entities = self.entity_views(story["id"], story["articles"])
         status_counts = Counter(claim["status"] for claim in claims)
         return {
+            "who": story,
+            "pictures": story_pictures(story, self.story_doc(story), groups,
+                                       {a: "#" + article_anchor(a) for a in story["articles"]}),
             "id": story["id"],
             "html_id": self.unique_html_id("story", story["id"]),
             "title": story["title"] or "Untitled story",
@@ -401,6 +410,15 @@ class _Builder:
                 for entry in self.story_items(story["id"], "timeline")
             ],
         }
+
+    def story_doc(self, story: Mapping[str, Any]) -> dict[str, Any]:
+        """The story's own part of the export, as :func:`storyline.charts.story_pictures` reads it."""
+        members = set(story["articles"])
+        mine = self.by_story.get(story["id"], {})
+        return {"articles": [self.articles_json[a] for a in members if a in self.articles_json],
+                "relations": mine.get("relations", []), "claims": mine.get("claims", []),
+                "omissions": mine.get("omissions", []), "timeline": mine.get("timeline", []),
+                "outlets": self.doc.get("outlets", [])}
 
     def build(self) -> dict[str, Any]:
         stories = [self.story_view(story) for story in self.doc["stories"]]

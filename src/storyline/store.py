@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional, Sequence
 import numpy as np
 
 from .model import (
-    Article, Claim, Entity, Event, Evidence, Merge, Mention, Omission, Passage, Prepared,
+    Article, Claim, Outlet, Entity, Event, Evidence, Merge, Mention, Omission, Passage, Prepared,
     RawDocument, Relation, Sentence, Story, TimelineEntry, text_hash,
 )
 
@@ -181,6 +181,18 @@ MIGRATIONS: list[tuple[str, str]] = [
         CREATE TABLE follow_deliveries (
             alert_id TEXT NOT NULL, sink TEXT NOT NULL, delivered_at TEXT, error TEXT, attempts INTEGER NOT NULL,
             PRIMARY KEY (alert_id, sink)
+        );
+        """,
+    ),
+    (
+        "outlet registry",
+        # The user's registry (names, aliases, domains, their labels), kept with the store so every
+        # view of it resolves outlets the same way; replaced whole by `--registry FILE`.
+        """
+        CREATE TABLE outlet_registry (
+            position INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            payload TEXT NOT NULL
         );
         """,
     ),
@@ -698,6 +710,32 @@ class Store:
             )]
             for column in ("outlet", "language")
         }
+
+    # --- outlets (the user's registry; an article's outlet as the user corrects it) -------------
+
+    def save_outlet_registry(self, outlets: Sequence[Outlet]) -> None:
+        """Replace the stored registry with ``outlets`` (in their order)."""
+        from .outlets.registry import outlet_to_json
+
+        with self.transaction() as db:
+            db.execute("DELETE FROM outlet_registry")
+            db.executemany("INSERT INTO outlet_registry VALUES (?, ?, ?)",
+                           [(i, o.name, _dumps(outlet_to_json(o))) for i, o in enumerate(outlets)])
+
+    def outlet_registry(self) -> list[Outlet]:
+        from .outlets.registry import outlet_from_json
+
+        try:
+            rows = self.db.execute("SELECT payload FROM outlet_registry ORDER BY position").fetchall()
+        except sqlite3.OperationalError:
+            return []  # a read-only store from before the registry existed
+        return [outlet_from_json(json.loads(row[0])) for row in rows]
+
+    def set_outlet(self, article_id: str, outlet: Optional[str]) -> bool:
+        """Set (or clear, with None) an article's outlet. False when there is no such article."""
+        with self.transaction() as db:
+            changed = db.execute("UPDATE articles SET outlet = ? WHERE id = ?", (outlet, article_id)).rowcount
+        return bool(changed)
 
 
 def open_store(path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> Store:

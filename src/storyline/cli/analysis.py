@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Optional
+from typing import Callable, Optional
 
 import click
 from rich.console import Console
 
 from ..model import Analysis, Skipped
+from ..outlets.registry import OutletMap, RegistryError, load_outlet_map, load_registry
 from ..pipeline import IngestReport, Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..printable import one_line
 from ..store import Store
@@ -18,7 +19,28 @@ from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, progress_bar
                       store_at, write_outputs)
 
 
-def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> IngestReport:
+def outlet_options(command: Callable) -> Callable:
+    command = click.option("--registry", "registry_path", metavar="FILE",
+                           help="Your outlet registry (CSV or JSON: name, aliases, domains, country, type, owner, "
+                                "your own labels such as leaning); kept in the store, replacing the last one.")(command)
+    command = click.option("--outlet-map", "outlet_map_path", metavar="FILE",
+                           help="Rules 'path glob or domain = outlet' saying which outlet an input is from.")(command)
+    return click.option("--outlet", metavar="NAME", help="The outlet of every input given (overrides the inputs).")(command)
+
+
+def _outlet_settings(store: Store, registry_path: Optional[str],
+                     outlet_map_path: Optional[str]) -> Optional[OutletMap]:
+    """Store the registry given and read the outlet map, turning a bad file into one clear line."""
+    try:
+        if registry_path:
+            store.save_outlet_registry(load_registry(registry_path))
+        return load_outlet_map(outlet_map_path) if outlet_map_path else None
+    except RegistryError as error:
+        raise Fatal(one_line(str(error))) from error
+
+
+def _ingest(store: Store, paths: tuple[str, ...], err: Console, outlet: Optional[str] = None,
+            outlet_map: Optional[OutletMap] = None) -> IngestReport:
     def on_skip(item: Skipped) -> None:
         # One unwrapped line per input, shown even with --quiet, so it can be grepped.
         click.echo(f"skipped {one_line(item.source)}: {one_line(item.reason)}", err=True)
@@ -30,7 +52,8 @@ def _ingest(store: Store, paths: tuple[str, ...], err: Console) -> IngestReport:
             count[0] += 1
             update("reading", count[0], count[0])
 
-        report = run_ingest(store, paths, on_skip=on_skip, on_document=on_document)
+        report = run_ingest(store, paths, on_skip=on_skip, on_document=on_document, outlet=outlet,
+                            outlet_map=outlet_map)
     err.print(f"read {len(report.added) + len(report.updated) + len(report.unchanged)} articles: "
               f"{len(report.added)} new, {len(report.updated)} new versions, {len(report.unchanged)} unchanged")
     if report.skipped:
@@ -48,9 +71,11 @@ def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
 @click.option("--json", "json_path", metavar="FILE", help="Write the storyline/1 JSON export here.")
 @click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
 @click.option("--embedder", default="use-multilingual", show_default=True, help="Sentence-embedding backend.")
+@outlet_options
 @quiet_option
 def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html_path: Optional[str],
-            embedder: str, quiet: bool) -> None:
+            embedder: str, quiet: bool, outlet: Optional[str] = None, outlet_map_path: Optional[str] = None,
+            registry_path: Optional[str] = None) -> None:
     """Read PATHS (files or directories), run every stage and print the report of each story they touched.
 
     Without PATHS, analyse the store as it is (after `storyline ingest` or `remove`) and print every story.
@@ -60,13 +85,15 @@ def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html
     Examples:
       storyline analyze news/ feeds/today.xml --json out.json
       storyline analyze --db news.db
+      storyline analyze nyt/ --outlet "The New York Times" --registry outlets.csv
     """
     if not paths and not os.path.exists(db_path):
         raise click.UsageError(f"give PATHS to read, or the --db of an existing store to re-analyse ({db_path} "
                                "does not exist)")
     err = stderr_console(quiet)
     with store_at(db_path) as store:
-        report = _ingest(store, paths, err) if paths else IngestReport()
+        outlet_map = _outlet_settings(store, registry_path, outlet_map_path)
+        report = _ingest(store, paths, err, outlet, outlet_map) if paths else IngestReport()
         with progress_bar(err) as update:
             try:
                 run = run_analysis(store, models=Models(embedder_name=embedder), progress=update)
@@ -93,16 +120,20 @@ def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @db_option
+@outlet_options
 @quiet_option
-def ingest(paths: tuple[str, ...], db_path: str, quiet: bool) -> None:
+def ingest(paths: tuple[str, ...], db_path: str, quiet: bool, outlet: Optional[str] = None,
+           outlet_map_path: Optional[str] = None, registry_path: Optional[str] = None) -> None:
     """Read PATHS into the store without analysing them (run `storyline analyze` later).
 
     \b
     Example:
       storyline ingest crawl.warc.gz --db news.db
+      storyline ingest station/ --outlet-map outlets.map --registry outlets.csv
     """
     with store_at(db_path) as store:
-        report = _ingest(store, paths, stderr_console(quiet))
+        outlet_map = _outlet_settings(store, registry_path, outlet_map_path)
+        report = _ingest(store, paths, stderr_console(quiet), outlet, outlet_map)
     sys.exit(EXIT_SKIPPED if report.skipped else EXIT_OK)
 
 

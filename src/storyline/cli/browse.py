@@ -6,12 +6,17 @@ from typing import Optional
 
 import click
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from .. import export as export_views
 from ..follow.versions import story_updates
+from ..model import Analysis
+from ..outlets.registry import Registry
+from ..outlets.views import blindspot_stories, coverage_lines, outlet_rows
 from ..pipeline import load_analysis
 from ..printable import safe_text
+from ..tables import write_gexf, write_parquet
 from ..terminal import stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
 
@@ -20,32 +25,47 @@ from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_co
 @db_option
 @filter_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: tuple[str, ...], as_json: bool) -> None:
+@click.option("--blindspot", "blindspot_label", metavar="LABEL",
+              help="Only stories covered only or mostly by one side of LABEL (a registry label, e.g. leaning).")
+def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: tuple[str, ...], as_json: bool,
+            blindspot_label: Optional[str] = None) -> None:
     """List the stories in the store, biggest first, then the most recent.
 
     \b
-    Example:
+    Examples:
       storyline stories --since 2025-02-01 --outlet "Daily Example"
+      storyline stories --blindspot leaning
     """
     with store_at(db_path, read_only=True) as store:
         analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
                                                 outlets=list(outlets) or None)
+    doc = export_views.to_json(analysis)
+    if blindspot_label is not None:
+        kept = blindspot_stories(doc, blindspot_label)
+        analysis.stories = [s for s in analysis.stories if s.id in kept]
+        doc["stories"] = [s for s in doc["stories"] if s["id"] in kept]
     if as_json:
-        click.echo(json_text({"stories": export_views.to_json(analysis)["stories"]}))
+        click.echo(json_text({"stories": doc["stories"]}))
     else:
         console = Console(highlight=False)
         console.print(stories_table(analysis, width=console.width))
+        for story in doc["stories"]:
+            for spot in story.get("blindspots", []):
+                click.echo(safe_text(f"{story['id']}  blindspot on {spot['label']}: {spot['share']:.0%} of sources "
+                                     f"{spot['dominant']}; none from {', '.join(spot['missing']) or '-'}"))
 
 
 @cli.command()
 @click.argument("story_id")
 @db_option
-def story(story_id: str, db_path: str) -> None:
-    """Show one story: articles, provenance, entities, claims and timeline.
+@click.option("--json", "as_json", is_flag=True, help="Print the story's part of the storyline/1 export instead.")
+def story(story_id: str, db_path: str, as_json: bool = False) -> None:
+    """Show one story: articles, provenance, who covers it, entities, claims and timeline.
 
     \b
-    Example:
+    Examples:
       storyline story s-1a2b3c4d5e6f
+      storyline story s-1a2b3c4d5e6f --json
     """
     with store_at(db_path, read_only=True) as store:
         current = store.resolve_story_id(story_id)
@@ -54,8 +74,15 @@ def story(story_id: str, db_path: str) -> None:
         updates = story_updates(store, found.articles) if found is not None else []
     if found is None:
         raise Fatal(f"no story {story_id!r}; `storyline stories` lists them")
+    doc = export_views.to_json(_only_story(analysis, found.id))
+    if as_json:
+        click.echo(json_text(doc))
+        return
     console = Console(highlight=False)
     console.print(story_report(analysis, found, width=console.width))
+    story_doc = next(s for s in doc["stories"] if s["id"] == found.id)
+    for line in coverage_lines(story_doc, [c for c in doc["claims"] if c["story"] == found.id]):
+        console.print(Text(safe_text(line)))
     for entry in updates:  # articles that changed after they were stored (storyline follow)
         click.echo(safe_text(f"updated {entry['date']}: {entry['outlet'] or ''} {entry['title'] or entry['article']}"
                              f" (version {entry['version']}): {entry['summary']}"))
@@ -68,10 +95,14 @@ def story(story_id: str, db_path: str) -> None:
 @click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
 @click.option("--graphml", "graphml_path", metavar="FILE",
               help="Write the provenance graph (articles, reuse relations) as GraphML for Gephi or networkx.")
+@click.option("--parquet", "parquet_dir", metavar="DIR",
+              help="Write one Parquet file per table into DIR (articles.parquet holds the texts: it reads back in).")
+@click.option("--gexf", "gexf_path", metavar="FILE",
+              help="Write the provenance and outlet graph (articles, outlets, reuse and published-by edges) as GEXF.")
 @filter_options
 def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_path: Optional[str],
            since: Optional[str], until: Optional[str], outlets: tuple[str, ...],
-           graphml_path: Optional[str]) -> None:
+           graphml_path: Optional[str], parquet_dir: Optional[str] = None, gexf_path: Optional[str] = None) -> None:
     """Export the analysis as JSON (storyline/1), CSV tables, an HTML report or a GraphML provenance graph.
 
     \b
@@ -79,9 +110,10 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
       storyline export --json out.json --since 2025-01-01
       storyline export --csv tables/
       storyline export --graphml provenance.graphml
+      storyline export --parquet tables/ --gexf graph.gexf
     """
-    if not (json_path or csv_dir or html_path or graphml_path):
-        raise click.UsageError("give --json FILE, --csv DIR, --html FILE or --graphml FILE")
+    if not (json_path or csv_dir or html_path or graphml_path or parquet_dir or gexf_path):
+        raise click.UsageError("give --json FILE, --csv DIR, --html FILE, --graphml FILE, --parquet DIR or --gexf FILE")
     with store_at(db_path, read_only=True) as store:
         analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
                                                 outlets=list(outlets) or None)
@@ -102,13 +134,37 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
         except OSError as error:
             raise Fatal(f"{error.filename}: {error.strerror}") from error
         err.print(f"wrote {safe_text(graphml_path)}", markup=False)
+    for target, writer in ((parquet_dir, write_parquet), (gexf_path, write_gexf)):
+        if target:
+            try:
+                writer(analysis, target)
+            except OSError as error:
+                raise Fatal(f"{error.filename or target}: {error.strerror or error}") from error
+            err.print(f"wrote {safe_text(target)}", markup=False)
+
+
+def _only_story(analysis: Analysis, story_id: str) -> Analysis:
+    """The part of an analysis one story holds: its articles, relations, entities, claims and timeline."""
+    story = next(s for s in analysis.stories if s.id == story_id)
+    members = set(story.articles)
+    return Analysis(
+        articles=[a for a in analysis.articles if a.id in members],
+        stories=[story],
+        relations=[r for r in analysis.relations if r.a in members and r.b in members],
+        entities=[e for e in analysis.entities if members & set(e.articles)],
+        claims=[c for c in analysis.claims if c.story == story_id],
+        omissions=[o for o in analysis.omissions if o.story == story_id],
+        timeline=[t for t in analysis.timeline if t.story == story_id],
+        outlets=analysis.outlets,
+    )
 
 
 @cli.command()
 @click.argument("query")
 @db_option
 @click.option("--limit", default=20, show_default=True, help="How many articles to show.")
-def search(query: str, db_path: str, limit: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as JSON.")
+def search(query: str, db_path: str, limit: int, as_json: bool = False) -> None:
     """Full-text search over the stored articles (SQLite FTS5 syntax: words, "phrases", OR, NOT, prefix*).
 
     \b
@@ -119,6 +175,13 @@ def search(query: str, db_path: str, limit: int) -> None:
         hits = store.search(query, limit=limit)
         articles = {a.id: a for a in store.articles(ids=[h[0] for h in hits])}
         assignment = store.story_assignment()
+    if as_json:
+        click.echo(json_text({"query": query, "hits": [
+            {"article": article_id, "source": articles[article_id].source, "outlet": articles[article_id].outlet,
+             "title": articles[article_id].title, "published": articles[article_id].published,
+             "story": assignment.get(article_id), "snippet": " ".join(snippet.split())}
+            for article_id, snippet in hits]}))
+        return
     console = Console(highlight=False)
     if not hits:
         console.print("no matches")
@@ -129,3 +192,29 @@ def search(query: str, db_path: str, limit: int) -> None:
         console.print(Text("    " + safe_text(" ".join(snippet.split()))))
 
 
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def outlets(db_path: str, as_json: bool = False) -> None:
+    """List the outlets in the store with their article counts and what your registry says of them
+    (an outlet the registry does not know is a row to add to it, or to an --outlet-map).
+
+    \b
+    Example:
+      storyline outlets --db news.db
+    """
+    with store_at(db_path, read_only=True) as store:
+        rows = outlet_rows(store.facets()["outlet"], Registry.with_agencies(store.outlet_registry()))
+    if as_json:
+        click.echo(json_text({"outlets": rows}))
+        return
+    table = Table(expand=True)
+    for column in ("outlet", "articles", "registry", "type", "country", "labels"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(Text(safe_text(row["outlet"])), str(row["articles"]), Text(safe_text(row["registry"] or "not in the registry")),
+                      row["type"] or "-", row["country"] or "-",
+                      Text(", ".join(f"{k}: {v}" for k, v in row["labels"].items()) or "-"))
+    Console(highlight=False).print(table)

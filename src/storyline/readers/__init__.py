@@ -278,13 +278,15 @@ def _checked_document(document: RawDocument) -> ReadResult:
 
 
 def _register_builtins() -> None:
-    from . import feed, html, jsonl, text, warc
+    from . import feed, html, jsonl, tabular, text, warc
 
     register_reader("html", html.read_html, html.EXTENSIONS, html.sniff_html)
     register_reader("feed", feed.read_feed, feed.EXTENSIONS, feed.sniff_feed)
     register_reader("warc", warc.read_warc, warc.EXTENSIONS, warc.sniff_warc)
     register_reader("jsonl", jsonl.read_jsonl, jsonl.JSONL_EXTENSIONS, jsonl.sniff_jsonl)
     register_reader("json", jsonl.read_json, jsonl.JSON_EXTENSIONS, jsonl.sniff_json)
+    register_reader("csv", tabular.read_csv, tabular.CSV_EXTENSIONS)
+    register_reader("parquet", tabular.read_parquet, tabular.PARQUET_EXTENSIONS, tabular.sniff_parquet)
     register_reader("text", text.read_text, text.EXTENSIONS, text.sniff_text, fallback=True)
 
 

@@ -30,6 +30,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.datastructures import UploadFile
 
 from .. import pipeline
+from ..charts import story_pictures
+from ..outlets.assign import edited_outlet
 from ..store import DEFAULT_DB, StoreError, open_store
 from . import follow_routes, follow_views, views
 from .jobs import ReaderPool, Snapshot, UploadJobs
@@ -39,6 +41,7 @@ log = logging.getLogger("storyline.web")
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 UPLOAD_PATH = "/upload"
+MAX_OUTLET_CHARS = 200
 MAX_QUERY_CHARS = 300
 MAX_FILTER_VALUES = 20
 FACETS_SECONDS = 30.0
@@ -256,7 +259,10 @@ def create_app(config: WebConfig) -> FastAPI:
             # A story merged into another: its old URL keeps working.
             return RedirectResponse(f"/stories/{views.path_id(data['story']['id'])}", status_code=301)
         response = render(request, "story.html", data, as_json, links=views.article_links(data["articles"]),
-                          claim_by_id={claim["id"]: claim for claim in data["claims"]})
+                          claim_by_id={claim["id"]: claim for claim in data["claims"]},
+                          pictures=None if as_json else story_pictures(
+                              data["story"], data, data["independent_groups"],
+                              {a["id"]: f"/articles/{views.path_id(a['id'])}" for a in data["articles"]}))
         page_cache.put(key, snapshot, response)
         return response
 
@@ -271,7 +277,44 @@ def create_app(config: WebConfig) -> FastAPI:
             data = views.article_page(store, article_id, focus)
         if data is None:
             return not_found(request, f"article {article_id!r}", as_json)
-        return render(request, "article.html", data, as_json)
+        return render(request, "article.html", data, as_json, csrf=csrf, token_required=bool(config.token))
+
+    @app.post("/articles/{article_id}/outlet")
+    async def edit_outlet(request: Request, article_id: str) -> Response:
+        """Correct an article's outlet (uploads allowed only: the same guards as an upload)."""
+        as_json = request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", "")
+        if jobs is None:
+            return render(request, "error.html", {"error": "editing is off: " + config.uploads_reason}, as_json, 403)
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+            return render(request, "error.html", {"error": "cross-site edit refused"}, as_json, 403)
+        try:
+            form = await request.form(max_files=0, max_fields=10)
+        except Exception as error:  # noqa: BLE001 - a malformed form is the client's problem: say what it was
+            return render(request, "error.html", {"error": f"unreadable form: {error}"}, as_json, 400)
+        given_csrf = form.get("csrf") or request.headers.get("x-storyline-csrf")
+        if not same_secret(given_csrf if isinstance(given_csrf, str) else None, csrf):
+            return render(request, "error.html", {"error": "stale or missing form token; reload the page"}, as_json, 403)
+        if config.token:
+            given = form.get("token") or request.headers.get("x-storyline-token")
+            if not same_secret(given if isinstance(given, str) else None, config.token):
+                return render(request, "error.html", {"error": "a valid access token is required"}, as_json, 403)
+        value = form.get("outlet")
+        if not isinstance(value, str) or len(value) > MAX_OUTLET_CHARS:
+            return render(request, "error.html", {"error": f"give an outlet name of at most {MAX_OUTLET_CHARS} "
+                                                           "characters (empty clears it)"}, as_json, 400)
+        try:
+            with open_store(config.db_path) as store:
+                outlet = edited_outlet(store, value)
+                found = store.set_outlet(article_id, outlet)
+        except StoreError as error:
+            return render(request, "error.html", {"error": str(error)}, as_json, 503)
+        if not found:
+            return not_found(request, f"article {article_id!r}", as_json)
+        forget_facets()
+        if as_json:
+            return JSONResponse({"article": article_id, "outlet": outlet})
+        return RedirectResponse(f"/articles/{views.path_id(article_id)}", status_code=303)
 
     @app.get("/compare/{left_id}/{right_id}")
     def compare(request: Request, left_id: str, right_id: str) -> Response:

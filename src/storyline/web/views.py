@@ -304,7 +304,8 @@ def story_page(store: Store, story_id: str) -> Optional[dict[str, Any]]:
     relations = store.relations_among(story.articles)
     claims, omissions = store.story_claims(story.id)
     doc = to_json(Analysis(articles=articles, stories=[story], relations=relations, claims=claims,
-                           omissions=omissions, timeline=store.story_timeline(story.id)))
+                           omissions=omissions, timeline=store.story_timeline(story.id),
+                           outlets=store.outlet_registry()))
     labels = article_labels(doc["articles"])
     lengths = {article.id: len(article.text) for article in articles}
     groups = independent_groups(story.articles, relations)
@@ -325,6 +326,7 @@ def story_page(store: Store, story_id: str) -> Optional[dict[str, Any]]:
         "framing": _framing(doc, labels),
         "timeline": doc["timeline"],
         "entities": [entity.__dict__.copy() for entity in store.entities_in(story.articles, limit=MAX_ENTITIES)],
+        "outlets": doc["outlets"],
     }
 
 
@@ -348,7 +350,7 @@ def article_page(store: Store, article_id: str, focus: Optional[tuple[int, int]]
     related_ids = sorted({r.a for r in relations} | {r.b for r in relations} | {article_id})
     others = store.articles(ids=related_ids)
     doc = to_json(Analysis(articles=others, stories=[story] if story else [], relations=relations,
-                           claims=claims, omissions=omissions))
+                           claims=claims, omissions=omissions, outlets=store.outlet_registry()))
     labels = article_labels(doc["articles"])
     item = next(a for a in doc["articles"] if a["id"] == article_id)
     own_claims = [c for c in doc["claims"] if any(e["article"] == article_id for e in c["evidence"])]
