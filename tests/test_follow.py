@@ -421,3 +421,23 @@ def test_entry_urls_lose_tracking_tags_and_fragments():
 
     assert canonical_url("HTTPS://News.Example/a?id=3&utm_source=rss&utm_medium=feed#top") == "https://news.example/a?id=3"
     assert canonical_url("http://news.example") == "http://news.example/"
+
+
+def test_watch_labels_come_from_the_outlet_registry_and_follow_labels_win(tmp_path):
+    from storyline.follow import set_outlet_labels
+    from storyline.follow.alerts import store_labels
+    from storyline.model import Article, Outlet
+    from storyline.store import open_store
+
+    with open_store(tmp_path / "labels.db") as store:
+        store.save_outlet_registry([
+            Outlet(name="Harbor Gazette", aliases=("HG",), domains=("harbor.example",), country="FR",
+                   labels=(("leaning", "left"),)),
+        ])
+        labels = store_labels(store)
+        by_alias = Article(id="a1", source="a.txt", text="x", outlet="HG")
+        by_domain = Article(id="a2", source="https://harbor.example/p", text="x", url="https://harbor.example/p")
+        assert labels(by_alias) == {"country": "FR", "leaning": "left"}
+        assert labels(by_domain)["country"] == "FR"
+        set_outlet_labels(store, "HG", {"country": "BE"})
+        assert store_labels(store)(by_alias) == {"country": "BE", "leaning": "left"}

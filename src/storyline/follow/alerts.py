@@ -6,6 +6,7 @@ import sqlite3
 from typing import Callable, Mapping, Optional, Sequence
 
 from ..model import Article, stable_id
+from ..outlets.registry import Registry, labels_of
 from ..store import Store
 from . import state
 from .watches import Change, WatchFilter, current_changes, matches, new_changes
@@ -14,15 +15,18 @@ LabelSource = Callable[[Article], Mapping[str, str]]
 
 
 def store_labels(store: Store) -> LabelSource:
-    """Outlet labels set with ``storyline follow label``, looked up by the article's outlet.
+    """An article's outlet labels: the outlet registry's (country, type, leaning ...), then those set
+    with ``storyline follow label``, which win where both name a label.
 
-    Any other registry of outlets can be passed to :func:`detect_alerts` instead: a watch only
+    Any other source of labels can be passed to :func:`detect_alerts` instead: a watch only
     needs a mapping of label to value per article.
     """
     table = state.outlet_labels(store)
+    registry = Registry.with_agencies(store.outlet_registry())
 
     def labels(article: Article) -> Mapping[str, str]:
-        return table.get((article.outlet or "").strip().casefold(), {})
+        described = labels_of(registry.resolve(article.outlet, article.url, article.source))
+        return {**described, **table.get((article.outlet or "").strip().casefold(), {})}
 
     return labels
 
