@@ -177,12 +177,14 @@ def passage_pairs(candidates: Sequence[ClaimCandidate], relations: Sequence[Rela
 
 
 def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, *,
-                     in_passages: Iterable[tuple[int, int]] = ()) -> Alignment:
+                     in_passages: Iterable[tuple[int, int]] = (),
+                     derived_pairs: Iterable[tuple[int, int]] = ()) -> Alignment:
     """Group candidates of different articles that state the same fact.
 
     ``vectors`` has one unit row per candidate (its sentence's embedding);
     ``in_passages`` lists index pairs whose sentences lie in passages the reuse
-    stage aligned (see :func:`passage_pairs`). Pairs are joined strongest
+    stage aligned (see :func:`passage_pairs`); ``derived_pairs`` pairs a derived
+    article's candidate with its origin's (see ``ledger``). Pairs are joined strongest
     first; a pair that conflicts (same counted thing, different number; same
     event, different date) is never joined, and its two groups are recorded as
     conflicting. Each candidate weighs only its ``ALIGN_PARTNERS`` most similar
@@ -195,6 +197,12 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
         relation = _pair_relation(candidates[i], candidates[j], cosine, in_passage=(i, j) in passage_set)
         if relation is not None:
             pairs.append((cosine, i, j, relation))
+    # A derived wording and the origin's candidate it best matches inside one aligned passage are one claim
+    # whatever their cosine (a garbled translation can fall far below any threshold), unless they conflict.
+    weighed = {(i, j) for _, i, j, _ in pairs}
+    for i, j in {(min(i, j), max(i, j)) for i, j in derived_pairs} - weighed:
+        relation = _pair_relation(candidates[i], candidates[j], 1.0)
+        pairs.append((float(vectors[i] @ vectors[j]), i, j, "conflict" if relation == "conflict" else "align"))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     conflict_pairs = [(i, j) for _, i, j, kind in pairs if kind == "conflict"]
     # Per group (kept at its root): its members, their articles, and the candidates they contradict.

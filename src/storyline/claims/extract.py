@@ -268,6 +268,11 @@ def extract_claim_candidates(doc: Prepared) -> list[ClaimCandidate]:
             if speaker is not None and speaker[0].lower() in _PRONOUNS:
                 speaker = previous_speaker
             standalone = text[sentence.start:quote.span[0]].strip(" “\"") == ""
+            # A few quoted words inside the writer's sentence ("called it 'a significant issue'") are a
+            # fragment of that sentence, not a quote of its own: the sentence is the claim.
+            if not standalone and len(split_words(quote.text)) < MIN_STATEMENT_WORDS:
+                consumed_quotes.discard(quote.span)
+                continue
             if speaker is None and not standalone:
                 continue  # scare quotes or a quoted term: part of the sentence, not a quote claim
             long_quotes.append(quote)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional
 
 from ..text import QUOTE_PAIRS, find_quotes, split_words
@@ -41,10 +42,37 @@ terrorist terrorists insurgent insurgents extremists radicals invasion crackdown
 HEDGE_PHRASES = ("could be", "may be", "might be", "remains to be seen")
 
 
+# An official act names a label without the writer choosing it: "designated a terrorist organisation",
+# "listed as a terrorist group". The label's word within this many words after such a verb is the designation's.
+_DESIGNATION = re.compile(r"\b(?:designat\w*|re-?designat\w*|listed|listing|classif\w*|proscrib\w*|blacklist\w*)\b",
+                          re.IGNORECASE)
+DESIGNATION_REACH = 6
+
+
+def _writers_words(text: str) -> list[str]:
+    """The lowercased words of ``text`` the writer chose: not inside quotation marks (the speaker's), not part
+    of a name (capitalised inside the sentence: "Terrorism Confinement Center"), not in an official designation."""
+    unquoted = QUOTE_PAIRS.sub(" ", text)
+    words = split_words(unquoted)
+    kept = []
+    since_designation = DESIGNATION_REACH + 1
+    for position, word in enumerate(words):
+        since_designation += 1
+        if _DESIGNATION.fullmatch(word):
+            since_designation = 0
+            continue
+        if position > 0 and word[:1].isupper():
+            continue
+        if since_designation <= DESIGNATION_REACH:
+            continue
+        kept.append(word.lower())
+    return kept
+
+
 def opinion_markers(text: str) -> tuple[str, ...]:
-    """Loaded or evaluative words in ``text`` outside quotation marks (quoted words are the speaker's)."""
+    """Loaded or evaluative words the writer chose in ``text`` (see ``_writers_words``)."""
     unquoted = QUOTE_PAIRS.sub(" ", text).lower()
-    found = [w for w in split_words(unquoted) if w in LOADED_WORDS]
+    found = [w for w in _writers_words(text) if w in LOADED_WORDS]
     found += [p for p in LOADED_PHRASES if p in unquoted]
     return tuple(dict.fromkeys(found))
 
@@ -56,9 +84,8 @@ def hedge_markers(text: str) -> tuple[str, ...]:
 
 
 def label_markers(text: str) -> tuple[str, ...]:
-    """Contested labels in ``text`` outside quotation marks."""
-    unquoted = QUOTE_PAIRS.sub(" ", text).lower()
-    return tuple(dict.fromkeys(w for w in split_words(unquoted) if w in LABEL_WORDS))
+    """Contested labels the writer chose in ``text`` (see ``_writers_words``)."""
+    return tuple(dict.fromkeys(w for w in _writers_words(text) if w in LABEL_WORDS))
 
 
 def framing(candidate: "ClaimCandidate") -> tuple[Optional[str], tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
