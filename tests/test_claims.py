@@ -436,10 +436,13 @@ def seed_analysis(tmp_path_factory):
     from storyline.pipeline import Models, analyze, ingest, load_analysis
     from storyline.store import open_store
 
-    with open_store(tmp_path_factory.mktemp("seeds") / "seeds.db") as store:
+    path = tmp_path_factory.mktemp("seeds") / "seeds.db"
+    with open_store(path) as store:
         ingest(store, [SEEDS])
         analyze(store, models=Models())
-        return load_analysis(store)
+        analysis = load_analysis(store)
+    analysis.db_path = path  # for the command-line test below
+    return analysis
 
 
 def _seed_number(analysis, article_id: str) -> str:
@@ -527,3 +530,18 @@ def test_a_label_inside_a_designation_or_a_name_is_not_the_writers_word():
     assert label_markers("The group was designated as a foreign terrorist organization last week.") == ()
     assert label_markers("Officials visited the Terrorism Confinement Center.") == ()
     assert label_markers("The terrorist group attacked the town.") == ("terrorist",)
+
+
+def test_story_command_prints_every_claim_with_claims_all(seed_analysis, capsys, monkeypatch):
+    from conftest import run_cli
+
+    monkeypatch.setenv("COLUMNS", "2000")  # one table row a line: every claim's words stay together
+    story = seed_analysis.stories[0]
+    code, top, _ = run_cli(capsys, "story", story.id, "--db", seed_analysis.db_path)
+    assert code == 0 and "--claims all" in top
+    code, everything, _ = run_cli(capsys, "story", story.id, "--db", seed_analysis.db_path, "--claims", "all")
+    assert code == 0
+    flat = " ".join(everything.split())
+    for claim in seed_analysis.claims:
+        assert " ".join(claim.text.split()[:4]) in flat
+    assert "as machine-translated" in flat

@@ -44,8 +44,12 @@ from .events import EventClaim, EventMention, align_events, build_event_ledger, 
 from .extract import ClaimCandidate, extract_claim_candidates, find_attribution, is_boilerplate
 from .framing import framing, label_markers, opinion_markers
 from .ledger import build_ledger, claim_status
+from .omissions import DERIVATION_LABELS, TOP_CLAIMS, rank_score
 
 __all__ = [
+    "DERIVATION_LABELS",
+    "TOP_CLAIMS",
+    "rank_score",
     "ALIGN_PARTNERS",
     "ALIGN_THRESHOLD",
     "ALIGN_THRESHOLD_WITH_NAMES",

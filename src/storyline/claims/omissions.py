@@ -23,9 +23,20 @@ MAX_OMISSIONS = 10
 OTHER_WORDS = 0.5
 
 
-def claim_rank(claim: Claim) -> float:
+# How a view names a derived wording: "as machine-translated: ...".
+DERIVATION_LABELS = {"translation": "as machine-translated", "rewrite": "as rewritten", "excerpt": "as excerpted",
+                     "duplicate": "as copied", "shared-source": "as taken from a shared source"}
+# The ledger's top claims: what a view shows first (the rest behind a control).
+TOP_CLAIMS = 10
+
+
+def rank_score(checkworthiness: float, independent_sources: int) -> float:
     """Check-worthiness weighted by how far the claim travelled (independent sources, logarithmically)."""
-    return claim.checkworthiness * (1.0 + math.log(max(claim.independent_sources, 1)))
+    return checkworthiness * (1.0 + math.log(max(independent_sources, 1)))
+
+
+def claim_rank(claim: Claim) -> float:
+    return rank_score(claim.checkworthiness, claim.independent_sources)
 
 
 def ranked(claims: Sequence[Claim]) -> list[Claim]:

@@ -10,7 +10,7 @@ from rich.text import Text
 
 from .. import export as export_views
 from ..pipeline import load_analysis
-from ..terminal import stories_table, story_report
+from ..terminal import CLAIMS_SHOWN, stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
 
 
@@ -36,13 +36,15 @@ def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: t
 
 @cli.command()
 @click.argument("story_id")
+@click.option("--claims", "claims_shown", type=click.Choice(["top", "all"]), default="top", show_default=True,
+              help="the top claims of the ledger, or all of them")
 @db_option
-def story(story_id: str, db_path: str) -> None:
+def story(story_id: str, db_path: str, claims_shown: str) -> None:
     """Show one story: articles, provenance, entities, claims and timeline.
 
     \b
     Example:
-      storyline story s-1a2b3c4d5e6f
+      storyline story s-1a2b3c4d5e6f --claims all
     """
     with store_at(db_path, read_only=True) as store:
         current = store.resolve_story_id(story_id)
@@ -50,7 +52,7 @@ def story(story_id: str, db_path: str) -> None:
     found = next((s for s in analysis.stories if s.id == current), None)
     if found is None:
         raise Fatal(f"no story {story_id!r}; `storyline stories` lists them")
-    Console(highlight=False).print(story_report(analysis, found))
+    Console(highlight=False).print(story_report(analysis, found, claims_shown=None if claims_shown == "all" else CLAIMS_SHOWN))
 
 
 @cli.command()

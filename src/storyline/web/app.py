@@ -247,7 +247,8 @@ def create_app(config: WebConfig) -> FastAPI:
             cached = page_cache.get(key, snapshot)
             if cached is not None:
                 return cached
-            data = views.story_page(store, story_id)
+            data = views.story_page(store, story_id, {name: request.query_params.get(name)
+                                                      for name in ("status", "kind", "outlet")})
         if data is None:
             return not_found(request, f"story {story_id!r}", as_json)
         if data["story"]["id"] != story_id and not as_json:
