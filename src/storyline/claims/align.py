@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from ..graph import DisjointSets
 from ..model import Claim, Prepared, Relation, Span
 from ..text import STOP_WORDS, content_words, dates_conflict
-from .conflicts import same_counted_thing, share_anchor, values_agree
+from .conflicts import denies, same_counted_thing, share_anchor, values_agree
 from .extract import MIN_QUOTE_WORDS, ClaimCandidate
 
 
@@ -102,12 +102,16 @@ def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_pa
         if not same_counted_thing(qx, qy):
             return "align" if qx.value == qy.value else None
         return "align" if values_agree(qx, qy) else "conflict"
+    # Two wordings of one fact where one denies it: both sides are kept, in conflict. Quotes are words someone
+    # said, not the writer's account, and a derived wording keeps its origin's polarity (see ``ledger``).
+    if x.kind != "quote" and y.kind != "quote" and denies(x, y):
+        return "conflict"
     if "event" in (x.kind, y.kind) and dates_conflict(x.dates, y.dates):
         return "conflict"
     return "align"
 
 
-def _candidate_vector(doc: Prepared, candidate: ClaimCandidate) -> np.ndarray:
+def candidate_vector(doc: Prepared, candidate: ClaimCandidate) -> np.ndarray:
     return np.asarray(doc.sentence_vectors[candidate.sentence_index], dtype=np.float32)
 
 
@@ -198,11 +202,13 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
         if relation is not None:
             pairs.append((cosine, i, j, relation))
     # A derived wording and the origin's candidate it best matches inside one aligned passage are one claim
-    # whatever their cosine (a garbled translation can fall far below any threshold), unless they conflict.
+    # whatever their cosine (a garbled translation can fall far below any threshold): a copy cannot contradict
+    # the text it copies, so what a translation garbles is no conflict.
+    derived = {(min(i, j), max(i, j)) for i, j in derived_pairs}
+    pairs = [(cosine, i, j, "align" if (i, j) in derived else kind) for cosine, i, j, kind in pairs]
     weighed = {(i, j) for _, i, j, _ in pairs}
-    for i, j in {(min(i, j), max(i, j)) for i, j in derived_pairs} - weighed:
-        relation = _pair_relation(candidates[i], candidates[j], 1.0)
-        pairs.append((float(vectors[i] @ vectors[j]), i, j, "conflict" if relation == "conflict" else "align"))
+    for i, j in derived - weighed:
+        pairs.append((float(vectors[i] @ vectors[j]), i, j, "align"))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
     conflict_pairs = [(i, j) for _, i, j, kind in pairs if kind == "conflict"]
     # Per group (kept at its root): its members, their articles, and the candidates they contradict.

@@ -1,11 +1,28 @@
-"""Conflicts: two accounts of one fact that cannot both be true (numbers of one counted thing, dates)."""
+"""Conflicts: two accounts of one fact that cannot both be true (numbers of one counted thing, dates, a denial)."""
 
 from __future__ import annotations
 
-from ..text import Quantity, date_key, dates_conflict
+import re
+
+from ..text import QUOTE_PAIRS, Quantity, date_key, dates_conflict
 from .extract import ClaimCandidate
 
-__all__ = ["dates_conflict", "same_counted_thing", "share_anchor", "values_agree"]
+__all__ = ["dates_conflict", "denies", "same_counted_thing", "share_anchor", "values_agree"]
+
+# Words that turn an account into its denial: negation, and verbs and labels that deny what they report.
+_NEGATORS = re.compile(
+    r"\b(?:not|never|no|none|nobody|nothing|neither|nor|denied|denies|deny|denying|false|fake|hoax|untrue|"
+    r"refuted|refutes|debunked)\b|n[’']t\b", re.IGNORECASE)
+
+
+def _negative(text: str) -> bool:
+    """Whether the writer's own words (quotes aside) deny what they state: an odd number of negators."""
+    return len(_NEGATORS.findall(QUOTE_PAIRS.sub(" ", text))) % 2 == 1
+
+
+def denies(x: ClaimCandidate, y: ClaimCandidate) -> bool:
+    """One account states what the other denies ("X had surgery" / "X did not have surgery", "... was a hoax")."""
+    return _negative(x.wording) != _negative(y.wording)
 
 
 def share_anchor(x: ClaimCandidate, y: ClaimCandidate) -> bool:

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..graph import independent_groups
 from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
-from .align import PASSAGE_ALIGN_THRESHOLD, _candidate_vector, align_candidates, passage_pairs
+from .align import PASSAGE_ALIGN_THRESHOLD, candidate_vector, align_candidates, passage_pairs
 from .checkworthiness import model_for
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
@@ -188,7 +188,7 @@ def build_ledger(
             if key in seen:
                 continue
             seen.add(key)
-            vector = _candidate_vector(doc, candidate)
+            vector = candidate_vector(doc, candidate)
             score = scorer.score(candidate.wording, vector)
             # Background is not a claim; a quote with its speaker, a count and a dated event are, whatever the
             # model says of their wording. Opinion stays, marked, outside every count.
