@@ -235,25 +235,6 @@ def test_different_dates_for_one_event_conflict_and_same_dates_align():
     assert len(alignment.conflicts) == 1
 
 
-
-def _statement(article: str, sentence: str) -> ClaimCandidate:
-    return ClaimCandidate(article=article, kind="statement", span=(0, len(sentence)), wording=sentence,
-                          sentence_index=0, sentence_span=(0, len(sentence)), sentence=sentence)
-
-
-def test_a_denial_of_the_same_account_conflicts_and_a_quoted_denial_does_not():
-    candidates = [
-        _statement("a-1", "The woman had surgery to add a third breast."),
-        _statement("a-2", "The woman did not have surgery to add a third breast."),
-        _statement("a-3", "The woman had surgery to add a third breast, clinic records show."),
-        _statement("a-4", 'The woman had surgery to add a third breast, although a neighbour said "it never happened".'),
-    ]
-    vectors = np.ones((4, 4), dtype=np.float32) / 2.0
-    alignment = align_candidates(candidates, vectors)
-    groups = sorted(sorted(group) for group in alignment.groups)
-    assert groups == [[0, 2, 3], [1]]
-    assert len(alignment.conflicts) == 1
-
 # --- the sample story ----------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 from ..graph import DisjointSets
 from ..model import Claim, Prepared, Relation, Span
 from ..text import STOP_WORDS, content_words, dates_conflict
-from .conflicts import denies, same_counted_thing, share_anchor, values_agree
+from .conflicts import same_counted_thing, share_anchor, values_agree
 from .extract import MIN_QUOTE_WORDS, ClaimCandidate
 
 
@@ -102,10 +102,6 @@ def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_pa
         if not same_counted_thing(qx, qy):
             return "align" if qx.value == qy.value else None
         return "align" if values_agree(qx, qy) else "conflict"
-    # Two wordings of one fact where one denies it: both sides are kept, in conflict. Quotes are words someone
-    # said, not the writer's account, and a derived wording keeps its origin's polarity (see ``ledger``).
-    if x.kind != "quote" and y.kind != "quote" and denies(x, y):
-        return "conflict"
     if "event" in (x.kind, y.kind) and dates_conflict(x.dates, y.dates):
         return "conflict"
     return "align"
