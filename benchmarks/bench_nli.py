@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from storyline.claims import _dates_conflict, _same_counted_thing, _values_agree, extract_dates, extract_quantities
+from storyline.claims import dates_conflict as _dates_conflict, same_counted_thing as _same_counted_thing, values_agree as _values_agree, extract_dates, extract_quantities
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SET = REPO / "benchmarks" / "fixtures" / "contradictions.jsonl"

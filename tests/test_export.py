@@ -189,10 +189,11 @@ def test_export_validates_and_keeps_the_documented_key_order(analysis: Analysis)
     assert list(doc["entities"][0]["mentions"][0]) == ["article", "span", "text"]
     assert list(doc["claims"][0]) == [
         "id", "story", "text", "kind", "speaker", "articles", "status", "independent_sources", "conflicts", "evidence",
-        "opinion", "markers", "outlets", "source_groups", "sources_summary", "blindspots",
+        "opinion", "markers", "checkworthiness", "origin", "sources", "speaker_name",
+        "outlets", "source_groups", "sources_summary", "blindspots",
     ]
     assert list(doc["claims"][0]["evidence"][0]) == [
-        "article", "span", "sentence", "wording", "attributed_to", "markers", "hedges", "quotes"]
+        "article", "span", "sentence", "wording", "attributed_to", "markers", "hedges", "quotes", "derived_from", "derivation"]
     assert list(doc["timeline"][0]) == ["story", "date", "precision", "phrase", "text", "articles", "evidence", "anchor"]
     assert all(list(item) == ["article", "span", "sentence"] for entry in doc["timeline"] for item in entry["evidence"])
 

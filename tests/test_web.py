@@ -118,7 +118,7 @@ def test_story_json_is_the_exports_view_of_that_story(client, everything):
     assert len(data["independent_groups"]) == story.independent_sources
     assert {n["id"] for n in data["graph"]["nodes"]} == set(story.articles)
     assert len(data["graph"]["edges"]) == len([r for r in data["relations"] if r["kind"] != "related"])
-    assert len(data["ledger"]["rows"]) == len(data["claims"])
+    assert len(data["ledger"]["rows"]) + len(data["ledger"]["more_rows"]) == len(data["claims"])
     for row in data["ledger"]["rows"]:
         assert len(row["cells"]) == len(data["ledger"]["outlets"])
         assert set(row["cells"]) <= LEDGER_STATES
@@ -398,3 +398,18 @@ def test_upload_counts_files_and_drops_rejected_ones(analysed_db, tmp_path, mode
         page = c.get(f"/jobs/{job['id']}").text
         assert "none of the 2 file(s) could be read" in page and "See the stories" not in page
         assert [p.name for p in uploads.iterdir()] == ["two.jsonl"]
+def test_story_ledger_filters_ranks_and_shows_origin_and_variants(client, everything):
+    story = seed_story(everything)
+    data = client.get(f"/stories/{story.id}.json").json()
+    by_id = {claim["id"]: claim for claim in data["claims"]}
+    rows = data["ledger"]["rows"] + data["ledger"]["more_rows"]
+    assert len(data["ledger"]["rows"]) <= 10 and data["ledger"]["more_rows"]
+    facts = [by_id[row["claim"]] for row in rows if not by_id[row["claim"]]["opinion"]]
+    assert facts and facts[0]["checkworthiness"] > 0
+    quotes = client.get(f"/stories/{story.id}.json?kind=quote").json()["ledger"]
+    shown = quotes["rows"] + quotes["more_rows"]
+    assert shown and {by_id[row["claim"]]["kind"] for row in shown} == {"quote"}
+    assert quotes["shown"] == sum(1 for claim in data["claims"] if claim["kind"] == "quote")
+    html = client.get(f"/stories/{story.id}").text
+    assert 'class="ledger-filters"' in html and 'class="more-claims"' in html
+    assert "as machine-translated" in html and "wrote it" in html

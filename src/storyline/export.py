@@ -243,11 +243,17 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
                     "markers": list(evidence.markers),
                     "hedges": list(evidence.hedges),
                     "quotes": list(evidence.quotes),
+                    "derived_from": evidence.derived_from,
+                    "derivation": evidence.derivation,
                 }
                 for evidence in sorted(claim.evidence, key=evidence_key)
             ],
             "opinion": bool(claim.opinion),
             "markers": list(claim.markers),
+            "checkworthiness": round(float(claim.checkworthiness), 4),
+            "origin": claim.origin,
+            "sources": order.ids(claim.sources),
+            "speaker_name": claim.speaker_name,
         }
 
     def timeline_json(entry: TimelineEntry) -> dict[str, Any]:

@@ -36,6 +36,8 @@ from typing import Any, Optional
 from urllib.parse import urlsplit
 
 from .model import RawDocument
+from .text.dates import MONTH_NUMBERS, WEEKDAY_ABBREVIATIONS, WEEKDAY_NAMES
+from .text.names import NAME_CONNECTORS, NAME_PARTICLES
 
 __all__ = ["TextMetadata", "complete_metadata", "find_date", "infer_metadata", "normalize_date", "url_domain"]
 
@@ -95,10 +97,8 @@ def infer_metadata(text: str, url: Optional[str] = None) -> TextMetadata:
 _TOP_LINES = 5
 _BOTTOM_LINES = 3
 
-_CONNECTORS = {"of", "the", "and", "for", "on", "at", "in", "de", "del", "della", "la", "le", "el", "en", "des",
-               "du", "y", "e", "di", "da", "der", "die", "das", "&", "van", "von", "al"}
-_NAME_PARTICLES = {"de", "del", "della", "da", "dos", "das", "van", "von", "der", "den", "la", "le", "du", "bin",
-                   "ibn", "al", "el", "st.", "mc", "mac"}
+_CONNECTORS = NAME_CONNECTORS
+_NAME_PARTICLES = NAME_PARTICLES
 # Words that are never part of a person's name line (sign-offs, page furniture, roles).
 _FUNCTION_WORDS = {
     "from", "by", "via", "the", "a", "an", "and", "or", "of", "in", "on", "at", "for", "with", "to", "more", "read",
@@ -118,13 +118,8 @@ _MEDIA_NOUNS = {
     "sentinel", "monitor", "insider", "report", "reporter", "newspaper", "online", "digital", "noticias",
     "nachrichten", "zeitung", "presse", "diario", "giornale", "notizie",
 }
-_MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
-    "september": 9, "october": 10, "november": 11, "december": 12, "jan": 1, "feb": 2, "mar": 3, "apr": 4,
-    "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12,
-}
-_WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
-             "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
+_MONTHS = MONTH_NUMBERS
+_WEEKDAYS = frozenset(WEEKDAY_NAMES) | WEEKDAY_ABBREVIATIONS
 
 # --- dates --------------------------------------------------------------------------
 

@@ -205,6 +205,10 @@ class Evidence:
     markers: tuple[str, ...] = ()
     hedges: tuple[str, ...] = ()
     quotes: tuple[str, ...] = ()
+    # Provenance of this wording (claims only): the article of the claim it derives from, through the
+    # relation the reuse stage found (e.g. a machine translation of it), or None for an original wording.
+    derived_from: Optional[str] = None
+    derivation: Optional[str] = None  # that relation's kind: duplicate, excerpt, rewrite, translation, shared-source
 
 
 @dataclass
@@ -222,6 +226,15 @@ class Claim:
     # True when every article words it as opinion (loaded words) or a hedge: shown, not taken as fact.
     opinion: bool = False
     markers: list[str] = field(default_factory=list)  # the loaded words and hedges that made it opinion
+    # How much the claim asserts a checkable fact (0-1, a model trained on ClaimBuster); the ledger is ranked by
+    # it and by the independent sources carrying the claim.
+    checkworthiness: float = 0.0
+    origin: Optional[str] = None  # the article whose wording is ``text``: the origin of every derived wording
+    # One article per independent source carrying the claim (the earliest of its provenance group): where a
+    # single-source claim comes from.
+    sources: list[str] = field(default_factory=list)
+    # Who said it, as named: the speaker entity's name, or the article's words for a speaker no entity holds.
+    speaker_name: Optional[str] = None
 
 
 @dataclass

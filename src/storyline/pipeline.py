@@ -217,9 +217,11 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
             inputs.versions(story),
             [(r.a, r.b, r.kind) for r in relations],
             [(e.id, len(e.mentions)) for e in entities],
+            models.embedder_name,
         )
         if store.story_result_fingerprint(story.id, "claims") != key:
-            claims, omissions = claims_stage.build_ledger(story, inputs.docs(story), relations, entities)
+            claims, omissions = claims_stage.build_ledger(story, inputs.docs(story), relations, entities,
+                                                          sentence_model=models.embedder_name)
             store.save_story_result(story.id, "claims", key, {"claims": claims, "omissions": omissions})
             rebuilt += 1
         progress("claims", done, len(stories))

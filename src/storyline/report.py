@@ -29,6 +29,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from .charts import story_pictures
+from .claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
 from .export import to_json
 from .graph import independent_groups
 from .model import Analysis, Article, Relation
@@ -49,7 +50,15 @@ _SCRIPT = (
     "var t=document.getElementById(decodeURIComponent(h));if(!t)return;"
     "for(var e=t;e;e=e.parentElement){if(e.tagName==='DETAILS')e.open=true;}"
     "t.scrollIntoView({block:'center'});}"
-    "window.addEventListener('hashchange',o);document.addEventListener('DOMContentLoaded',o);})();"
+    "window.addEventListener('hashchange',o);document.addEventListener('DOMContentLoaded',o);"
+    # The claim ledger's filters: status, kind and outlet; filtering opens the claims kept behind the control.
+    "document.addEventListener('change',function(ev){var f=ev.target.closest('.ledger-filters');if(!f)return;"
+    "var v={};f.querySelectorAll('select').forEach(function(s){v[s.name]=s.value;});"
+    "var l=f.parentElement;l.querySelectorAll('.claim[data-status]').forEach(function(c){"
+    "var ok=(!v.status||c.dataset.status===v.status)&&(!v.kind||c.dataset.kind===v.kind)"
+    "&&(!v.outlet||(' '+c.dataset.outlets+' ').indexOf(' '+v.outlet+' ')>=0);c.hidden=!ok;});"
+    "l.querySelectorAll('details.more-claims').forEach(function(d){d.open=d.open||!!(v.status||v.kind||v.outlet);});});"
+    "})();"
 )
 
 _SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
@@ -353,12 +362,22 @@ class _Builder:
             "sides": claim_side_notes(claim),
             "sources_summary": claim.get("sources_summary") if any(g["agency"] for g in claim.get("source_groups", []))
             else None,
-            "speaker": speaker["name"] if speaker else claim["speaker"],
+            "speaker": speaker["name"] if speaker else (claim.get("speaker_name") or claim["speaker"]),
             "outlets": [self.article_ref(article) for article in claim["articles"]],
+            "outlet_labels": " ".join(self.article_ref(article)["label"] for article in claim["articles"]),
             "independent_sources": claim["independent_sources"],
             "conflicts": [self.claim_ref(conflict) for conflict in claim["conflicts"]],
             "evidence": evidence,
             "wordings": [{"wording": wording, "evidence": items} for wording, items in wordings.items()],
+            "checkworthiness": claim.get("checkworthiness", 0.0),
+            "origin": self.article_ref(claim["origin"]) if claim.get("origin") else None,
+            "sources": [self.article_ref(article) for article in claim.get("sources", [])],
+            "variants": [
+                {**self.evidence_ref(item["article"], item["span"]), "wording": item["wording"],
+                 "label": DERIVATION_LABELS.get(item.get("derivation") or "", "as derived"),
+                 "from": self.article_ref(item["derived_from"])}
+                for item in claim["evidence"] if item.get("derived_from")
+            ],
         }
 
     def story_view(self, story: Mapping[str, Any]) -> dict[str, Any]:
@@ -369,9 +388,12 @@ class _Builder:
             for relation in self.relations_of_article.get(article, [])
         }
         groups = independent_groups(story["articles"], list(touching.values()))
+        # The ledger's order: facts before opinion, then check-worthiness weighted by how far a claim travelled.
         claims = sorted(
             self.story_items(story["id"], "claims"),
-            key=lambda claim: (_STATUS_ORDER.get(claim["status"], 9), -claim["independent_sources"], claim["id"]),
+            key=lambda claim: (bool(claim.get("opinion")),
+                               -rank_score(claim.get("checkworthiness", 0.0), claim["independent_sources"]),
+                               _STATUS_ORDER.get(claim["status"], 9), claim["id"]),
         )
         entities, hidden_entities = self.entity_views(story["id"], story["articles"])
         status_counts = Counter(claim["status"] for claim in claims)
@@ -393,6 +415,9 @@ class _Builder:
             "entities": entities,
             "hidden_entities": hidden_entities,
             "claims": [self.claim_view(claim) for claim in claims],
+            "top_claims": TOP_CLAIMS,
+            "claim_kinds": sorted({claim["kind"] for claim in claims}),
+            "claim_outlets": sorted({self.article_ref(a)["label"] for claim in claims for a in claim["articles"]}),
             "claim_counts": [(status, status_counts[status]) for status in _STATUS_ORDER if status_counts[status]],
             "omissions": [
                 {

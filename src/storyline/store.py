@@ -840,7 +840,8 @@ def _mention(m: dict) -> Mention:
 
 def _evidence(e: dict) -> Evidence:
     return Evidence(e["article"], _span(e["span"]), e["sentence"], e.get("wording", ""), e.get("attributed_to"),
-                    tuple(e.get("markers", ())), tuple(e.get("hedges", ())), tuple(e.get("quotes", ())))
+                    tuple(e.get("markers", ())), tuple(e.get("hedges", ())), tuple(e.get("quotes", ())),
+                    e.get("derived_from"), e.get("derivation"))
 
 
 def _story(s: dict) -> Story:
@@ -856,7 +857,8 @@ def _entity(e: dict) -> Entity:
 def _claim(c: dict) -> Claim:
     return Claim(c["id"], c["story"], c["text"], c["kind"], c["speaker"], list(c["articles"]), c["status"],
                  c["independent_sources"], list(c.get("conflicts", [])), [_evidence(e) for e in c["evidence"]],
-                 bool(c.get("opinion", False)), list(c.get("markers", [])))
+                 bool(c.get("opinion", False)), list(c.get("markers", [])), float(c.get("checkworthiness", 0.0)),
+                 c.get("origin"), list(c.get("sources", [])), c.get("speaker_name"))
 
 
 def _timeline_entry(t: dict) -> TimelineEntry:

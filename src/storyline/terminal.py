@@ -11,6 +11,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from .claims import DERIVATION_LABELS, rank_score
 from .model import Analysis, Article, Story
 from .printable import safe_text
 
@@ -96,7 +97,8 @@ def stories_table(analysis: Analysis, width: Optional[int] = None) -> Table:
     return table
 
 
-def story_report(analysis: Analysis, story: Story, width: Optional[int] = None) -> Panel:
+def story_report(analysis: Analysis, story: Story, width: Optional[int] = None, *,
+                 claims_shown: Optional[int] = CLAIMS_SHOWN) -> Panel:
     narrow = width is not None and width < NARROW_COLUMNS
     articles = {a.id: a for a in analysis.articles}
     members = set(story.articles)
@@ -165,16 +167,28 @@ def story_report(analysis: Analysis, story: Story, width: Optional[int] = None) 
         table.add_column("sources", no_wrap=True)
         table.add_column("claim", ratio=4)
         table.add_column("carried by", ratio=2)
-        # Contradictions first, then the best-sourced facts; opinion last: it is wording, not a checkable fact.
-        ranked = sorted(claims, key=lambda c: (c.status != "contradicted", c.opinion, -c.independent_sources, c.id))
-        for claim in ranked[:CLAIMS_SHOWN]:
+        # The ledger's rank: facts first, then check-worthiness weighted by how far the claim travelled;
+        # opinion last: it is wording, not a checkable fact.
+        ranked = sorted(claims, key=lambda c: (c.opinion, -rank_score(c.checkworthiness, c.independent_sources), c.id))
+        shown = ranked if claims_shown is None else ranked[:claims_shown]
+        for claim in shown:
             status = Text(claim.status, style=STATUS_STYLE.get(claim.status, ""))
             if claim.opinion:
                 status.append("\nopinion", style="magenta")
+            text = _text(claim.text if claims_shown is None else _clip(claim.text, 160))
+            if claim.speaker_name:
+                text.append(f"\nsaid by {safe_text(claim.speaker_name)}", style="dim")
+            for evidence in claim.evidence:
+                if evidence.derived_from:
+                    label = DERIVATION_LABELS.get(evidence.derivation or "", "as derived")
+                    text.append("\n")
+                    text.append(safe_text(f"{label} ({article_label(articles.get(evidence.article))}): "
+                                          f"{evidence.wording}"), style="dim")
             table.add_row(status, str(claim.independent_sources),
-                          _text(_clip(claim.text, 160)), Text(", ".join(article_label(articles.get(a)) for a in claim.articles)))
-        if len(ranked) > CLAIMS_SHOWN:
-            table.caption = f"{len(ranked) - CLAIMS_SHOWN} more in the JSON export and the HTML report"
+                          text, _text(", ".join(article_label(articles.get(a)) for a in claim.articles)))
+        if len(ranked) > len(shown):
+            table.caption = (f"{len(ranked) - len(shown)} more: `storyline story {story.id} --claims all`, "
+                             "the JSON export and the HTML report")
         parts.append(table)
 
     timeline = sorted((t for t in analysis.timeline if t.story == story.id),

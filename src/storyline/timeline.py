@@ -29,36 +29,26 @@ from typing import Iterable, Optional, Sequence
 import numpy as np
 
 from .graph import DisjointSets
-from .model import Claim, Evidence, Precision, Prepared, Sentence, Span, Story, TimelineEntry
+from .model import (
+    Claim,
+    Evidence,
+    Precision,
+    Prepared,
+    Sentence,
+    Span,
+    Story,
+    TimelineEntry,
+)
+from .text.dates import MONTH_FULL_PATTERN, MONTH_NUMBERS, WEEKDAY_NUMBERS
+from .text.numbers import SMALL_NUMBERS
 
 DEFAULT_SIMILARITY = 0.6
 
 # --- the grammar ---------------------------------------------------------------
 
-_MONTH_NUMBERS = {
-    name: number
-    for number, names in enumerate(
-        [
-            (),
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
-            ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
-            ("october", "oct"), ("november", "nov"), ("december", "dec"),
-        ]
-    )
-    for name in names
-}
-_WEEKDAY_NUMBERS = {
-    name: number
-    for number, name in enumerate(["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"])
-}
-_SMALL_NUMBERS = {
-    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
-}
-
 # Month and weekday names must be capitalised: that is what separates the
 # month from the verbs "may" and "march".
-_MONTH_FULL = "January|February|March|April|May|June|July|August|September|October|November|December"
+_MONTH_FULL = MONTH_FULL_PATTERN
 _MONTH_ANY = rf"(?P<month>{_MONTH_FULL}|{_MONTH_FULL.upper()}|(?:Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec)\.?)"
 _MONTH_NAME = rf"(?P<month>{_MONTH_FULL})"
 _WEEKDAY = r"(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -218,14 +208,14 @@ def resolve(phrase: str, anchor: date | None, *, future: bool = False) -> tuple[
     if parsed.kind == "month":
         return _resolve_month(_month_number(groups["month"]), _lower(groups.get("rel")), anchor, future)
     if parsed.kind == "weekday":
-        weekday = _WEEKDAY_NUMBERS[_lower(groups["weekday"])]
+        weekday = WEEKDAY_NUMBERS[_lower(groups["weekday"])]
         return _iso_day(_resolve_weekday(weekday, _lower(groups.get("rel")), anchor, future)), "day"
     if parsed.kind == "relative_day":
         return _iso_day(_resolve_relative_day(_lower(groups["relday"]), anchor)), "day"
     if parsed.kind == "relative_period":
         return _resolve_period(_lower(groups["rel"]), _lower(groups["unit"]), anchor, future)
     if parsed.kind == "ago":
-        return _resolve_ago(_SMALL_NUMBERS.get(_lower(groups["count"])) or int(groups["count"] or 0),
+        return _resolve_ago(SMALL_NUMBERS.get(_lower(groups["count"])) or int(groups["count"] or 0),
                             _lower(groups["unit"]), anchor)
     return None, None
 
@@ -235,7 +225,7 @@ def _lower(value: Optional[str]) -> str:
 
 
 def _month_number(name: Optional[str]) -> int:
-    return _MONTH_NUMBERS[_lower(name).rstrip(".")]
+    return MONTH_NUMBERS[_lower(name).rstrip(".")]
 
 
 def _iso_day(day: date) -> str:

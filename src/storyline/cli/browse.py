@@ -17,7 +17,7 @@ from ..outlets.views import blindspot_stories, coverage_lines, outlet_rows
 from ..pipeline import load_analysis
 from ..printable import safe_text
 from ..tables import write_gexf, write_parquet
-from ..terminal import stories_table, story_report
+from ..terminal import CLAIMS_SHOWN, stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
 
 
@@ -57,14 +57,17 @@ def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: t
 
 @cli.command()
 @click.argument("story_id")
+@click.option("--claims", "claims_shown", type=click.Choice(["top", "all"]), default="top", show_default=True,
+              help="the top claims of the ledger, or all of them")
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print the story's part of the storyline/1 export instead.")
-def story(story_id: str, db_path: str, as_json: bool = False) -> None:
+def story(story_id: str, db_path: str, claims_shown: str = "top", as_json: bool = False) -> None:
     """Show one story: articles, provenance, who covers it, entities, claims and timeline.
 
     \b
     Examples:
       storyline story s-1a2b3c4d5e6f
+      storyline story s-1a2b3c4d5e6f --claims all
       storyline story s-1a2b3c4d5e6f --json
     """
     with store_at(db_path, read_only=True) as store:
@@ -79,7 +82,8 @@ def story(story_id: str, db_path: str, as_json: bool = False) -> None:
         click.echo(json_text(doc))
         return
     console = Console(highlight=False)
-    console.print(story_report(analysis, found, width=console.width))
+    console.print(story_report(analysis, found, width=console.width,
+                               claims_shown=None if claims_shown == "all" else CLAIMS_SHOWN))
     story_doc = next(s for s in doc["stories"] if s["id"] == found.id)
     for line in coverage_lines(story_doc, [c for c in doc["claims"] if c["story"] == found.id]):
         console.print(Text(safe_text(line)))

@@ -144,7 +144,7 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         return result.stories.count()
 
     def per_story() -> int:
-        outputs = _cache(per_story_results(result.story_groups))
+        outputs = _cache(per_story_results(result.story_groups, sentence_model=settings.embedder))
         result.mentions = outputs.filter(lambda t: t[0] == "mentions").map(lambda t: t[1])
         result.entities = merge_entities(outputs.filter(lambda t: t[0] == "entity").map(lambda t: t[1]))
         result.claims = outputs.filter(lambda t: t[0] == "claim").map(lambda t: t[1])
@@ -594,26 +594,27 @@ def _built_story(docs: Iterable[Prepared], relations: Iterable[Relation], story_
 # --- 6. per story: entities, claims, timeline --------------------------------------------------------
 
 
-def per_story_results(groups: Any) -> Any:
+def per_story_results(groups: Any, sentence_model: str | None = None) -> Any:
     """RDD[(kind, record)]: per story (from :func:`story_groups`) its articles' mentions (spaCy loaded once
-    per partition), then its entities, claims, omissions and timeline."""
+    per partition), then its entities, claims, omissions and timeline. ``sentence_model`` names the embedder
+    of the sentence vectors (the claims stage reads them only for the model it was trained with)."""
 
     def run(partition: Iterator[tuple[Story, list[Prepared], list[Relation]]]) -> Iterator[tuple[str, Any]]:
         nlp = None
         for story, docs, relations in partition:
             nlp = nlp or entities_stage.load_nlp()
             entries = list(zip(docs, entities_stage.extract_mentions_batch(docs, nlp)))
-            yield from _story_results(story, entries, relations)
+            yield from _story_results(story, entries, relations, sentence_model)
 
     return groups.mapPartitions(run)
 
 
 def _story_results(story: Story, entries: list[tuple[Prepared, list[Mention]]],
-                   relations: list[Relation]) -> list[tuple[str, Any]]:
+                   relations: list[Relation], sentence_model: str | None = None) -> list[tuple[str, Any]]:
     docs = [prepared for prepared, _ in entries]
     mentions = {prepared.id: found_mentions for prepared, found_mentions in entries}
     entities = entities_stage.resolve_entities(mentions, docs, relations, [story])
-    claims, omissions = claims_stage.build_ledger(story, docs, relations, entities)
+    claims, omissions = claims_stage.build_ledger(story, docs, relations, entities, sentence_model=sentence_model)
     timeline = timeline_stage.build_timeline(story, docs, claims)
     out: list[tuple[str, Any]] = [("mentions", (prepared.id, found_mentions)) for prepared, found_mentions in entries]
     out += [("entity", entity) for entity in entities]

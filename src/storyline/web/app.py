@@ -250,7 +250,8 @@ def create_app(config: WebConfig) -> FastAPI:
             cached = page_cache.get(key, snapshot)
             if cached is not None:
                 return cached
-            data = views.story_page(store, story_id)
+            data = views.story_page(store, story_id, {name: request.query_params.get(name)
+                                                      for name in ("status", "kind", "outlet")})
             if data is not None:
                 data["updates"] = follow_views.story_updates(store, data["story"]["articles"])
         if data is None:

@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
+from ..claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
 from ..export import to_json
 from ..graph import independent_groups
 from ..model import Analysis, Article
@@ -233,8 +234,13 @@ def _coverage(articles: Sequence[Mapping[str, Any]], labels: Mapping[str, str]) 
     }
 
 
-def _ledger(doc: Mapping[str, Any]) -> dict[str, Any]:
-    """The claims-by-outlets matrix: each cell says whether that outlet carries, omits or never had the claim."""
+def _ledger(doc: Mapping[str, Any], labels: Mapping[str, str],
+            filters: Optional[Mapping[str, Optional[str]]] = None) -> dict[str, Any]:
+    """The claims-by-outlets matrix: each cell says whether that outlet carries, omits or never had the claim.
+
+    Rows are ranked as the ledger is (facts first, then check-worthiness weighted by independent sources) and
+    narrowed by ``filters`` (status, kind, outlet name); the first ``TOP_CLAIMS`` rows are the top claims."""
+    filters = {key: value for key, value in (filters or {}).items() if value}
     columns: dict[str, list[str]] = {}
     for article in doc["articles"]:
         columns.setdefault(outlet_name(article), []).append(article["id"])
@@ -246,19 +252,36 @@ def _ledger(doc: Mapping[str, Any]) -> dict[str, Any]:
     omitted_by_outlet = [set.intersection(*(omitted.get(member, set()) for member in columns[outlet]))
                          for outlet in outlets]
     outlet_index = {article_id: index for index, outlet in enumerate(outlets) for article_id in columns[outlet]}
-    claims = sorted(doc["claims"], key=lambda c: (STATUS_ORDER.get(c["status"], 9), -c["independent_sources"], c["id"]))
+    outlet_of = {article_id: outlet for outlet in outlets for article_id in columns[outlet]}
+    every_claim = sorted(doc["claims"], key=lambda c: (bool(c.get("opinion")),
+                                                       -rank_score(c.get("checkworthiness", 0.0), c["independent_sources"]),
+                                                       STATUS_ORDER.get(c["status"], 9), c["id"]))
+    claims = [c for c in every_claim
+              if c["status"] == filters.get("status", c["status"]) and c["kind"] == filters.get("kind", c["kind"])
+              and ("outlet" not in filters or filters["outlet"] in {outlet_of.get(a) for a in c["articles"]})]
     rows = []
     for claim in claims[:MAX_LEDGER_ROWS]:
         cells: list[Optional[str]] = ["omitted" if claim["id"] in gone else None for gone in omitted_by_outlet]
         for article_id in (*claim["articles"], *(e["article"] for e in claim["evidence"])):
             if article_id in outlet_index:
                 cells[outlet_index[article_id]] = claim["status"]
-        rows.append({"claim": claim["id"], "cells": cells})
+        rows.append({
+            "claim": claim["id"], "cells": cells,
+            "origin": labels.get(claim.get("origin") or "", None),
+            "variants": [{"label": DERIVATION_LABELS.get(e.get("derivation") or "", "as derived"),
+                          "article": labels.get(e["article"], e["article"]), "wording": e["wording"]}
+                         for e in claim["evidence"] if e.get("derived_from")],
+        })
     return {
         "outlets": [{"name": outlet, "articles": columns[outlet]} for outlet in outlets],
-        "rows": rows,
+        "rows": rows[:TOP_CLAIMS],
+        "more_rows": rows[TOP_CLAIMS:],
         "hidden": max(0, len(claims) - MAX_LEDGER_ROWS),
-        "counts": dict(Counter(claim["status"] for claim in claims)),
+        "counts": dict(Counter(claim["status"] for claim in every_claim)),
+        "kinds": sorted({claim["kind"] for claim in every_claim}),
+        "filters": {name: filters.get(name) for name in ("status", "kind", "outlet")},
+        "filtered": bool(filters),
+        "shown": len(claims),
     }
 
 
@@ -294,8 +317,10 @@ def _framing(doc: Mapping[str, Any], labels: Mapping[str, str]) -> dict[str, Any
     }
 
 
-def story_page(store: Store, story_id: str) -> Optional[dict[str, Any]]:
-    """Everything the story page shows, or None when there is no such story."""
+def story_page(store: Store, story_id: str,
+               ledger_filters: Optional[Mapping[str, Optional[str]]] = None) -> Optional[dict[str, Any]]:
+    """Everything the story page shows, or None when there is no such story; ``ledger_filters`` narrow the
+    claim ledger by status, kind and outlet."""
     current = store.resolve_story_id(story_id)
     story = store.story(current) if current else None
     if story is None:
@@ -322,7 +347,7 @@ def story_page(store: Store, story_id: str) -> Optional[dict[str, Any]]:
         "independent_groups": groups,
         "claims": doc["claims"],
         "omissions": doc["omissions"],
-        "ledger": _ledger(doc),
+        "ledger": _ledger(doc, labels, ledger_filters),
         "framing": _framing(doc, labels),
         "timeline": doc["timeline"],
         "entities": [entity.__dict__.copy() for entity in store.entities_in(story.articles, limit=MAX_ENTITIES)],

