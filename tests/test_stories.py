@@ -273,7 +273,8 @@ def test_seeds_with_a_dated_announcement_keep_two_events(seed_prepared):
 
 
 def test_shipped_defaults_are_the_settings_defaults():
-    shipped = json.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
+    shipped = {key: value for key, value in json.loads(DEFAULTS_PATH.read_text(encoding="utf-8")).items()
+               if not key.startswith("_")}
     assert StorySettings.defaults() == StorySettings() == StorySettings(**shipped)
     with pytest.raises(ValueError):
         StorySettings(window_days=30, partition_days=14)
@@ -398,3 +399,42 @@ def test_parts_of_one_story_rejoin_but_lookalikes_stay_apart():
     assert story_of.tolist() == [0] * 10 + [1] * 6
     # Whatever the labels' numbering, the same stories come back.
     assert rejoin_parts(signals, np.array([2] * 6 + [0] * 4 + [1] * 6), settings).tolist() == story_of.tolist()
+
+
+# --- boilerplate: lines a site repeats on every page are not shared content ----------------------
+
+BOILERPLATE = FIXTURES / "stories" / "boilerplate.json"
+
+
+@pytest.fixture(scope="module")
+def site_pages(embedder) -> list[Prepared]:
+    rows = json.loads(BOILERPLATE.read_text(encoding="utf-8"))["articles"]
+    texts = {row["source"]: row["text"] for row in rows}
+    metadata = {row["source"]: {k: row[k] for k in ("title", "outlet", "published")} for row in rows}
+    return prepare(make_articles(texts, **metadata), embedder)
+
+
+def test_unrelated_pages_sharing_a_sites_navigation_never_form_a_story(site_pages):
+    stories = cluster_stories(site_pages)
+    assert [len(story.articles) for story in stories] == [1] * len(site_pages)
+
+
+def test_the_sites_repeated_lines_are_boilerplate_and_the_story_lines_are_not(site_pages):
+    from storyline.stories import term_statistics
+
+    statistics = term_statistics(site_pages)
+    page = site_pages[0]
+    flagged = [s.text for s in page.sentences if statistics.is_boilerplate(page, s.text)]
+    assert any(line.startswith("Home | News") for line in flagged)
+    assert any(line.startswith("Share this story") for line in flagged)
+    assert not any(page.article.title in line for line in flagged)
+    # A line is a site's only when it repeats across that site's pages: without an outlet or URL nothing is.
+    anonymous = replace(page, article=replace(page.article, outlet=None, url=None))
+    assert not any(statistics.is_boilerplate(anonymous, s.text) for s in anonymous.sentences)
+
+
+def test_a_sites_repeated_lines_make_no_reuse_relation_and_no_story_through_the_pipeline(site_pages, tmp_path):
+    from storyline.reuse import find_relations
+
+    assert [r for r in find_relations(site_pages) if r.kind != "related"] == []
+    assert all(len(s.articles) == 1 for s in cluster_stories(site_pages, find_relations(site_pages)))
