@@ -438,3 +438,22 @@ def test_a_sites_repeated_lines_make_no_reuse_relation_and_no_story_through_the_
 
     assert [r for r in find_relations(site_pages) if r.kind != "related"] == []
     assert all(len(s.articles) == 1 for s in cluster_stories(site_pages, find_relations(site_pages)))
+
+
+# --- titles: the plainest original headline ---------------------------------------------------------
+
+
+def test_story_title_is_the_plain_headline_others_share_not_one_outlets_loaded_wording(embedder):
+    from storyline.stories import story_from_members
+
+    body = ("The Elm Street bridge over Miller Creek will close for eight weeks starting Monday while engineers "
+            "replace its deck. Detour signs will send traffic along Route 9.")
+    headlines = {
+        "a.txt": "COMMUTER NIGHTMARE: Elm Street bridge shut as traffic chaos looms!",
+        "b.txt": "Elm Street bridge closes for eight weeks of repairs",
+        "c.txt": "Elm Street bridge to close for repairs on Monday",
+    }
+    docs = prepare(make_articles({s: body for s in headlines}, **{s: {"title": t} for s, t in headlines.items()}),
+                   embedder)
+    story = story_from_members(docs, [], StorySettings(), frozenset())
+    assert story.title in {headlines["b.txt"], headlines["c.txt"]}

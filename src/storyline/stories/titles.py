@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Optional, Sequence
 
 import numpy as np
@@ -21,14 +22,22 @@ def _derived_articles(relations: Sequence[Relation]) -> frozenset[str]:
 
 
 def _title(docs: list[Prepared], derived: frozenset[str]) -> Optional[str]:
-    """The most central original article's headline, else the lead sentence of the most central article."""
+    """The plainest original headline, else the lead sentence of the most central article.
+
+    Originals come first (a copy, rewrite or translation of another article is second
+    choice: its headline may be a machine's); among them the headline whose wording the
+    story's other headlines share most (see :func:`_plainness`), then the most central.
+    """
     centroid = _unit(np.stack([_unit(doc.vector) for doc in docs]).mean(axis=0))
+    headlines = {doc.id: _clean_headline(doc) for doc in docs}
+    words = {doc_id: _headline_words(h) for doc_id, h in headlines.items() if h}
     # Rounded so that ties (two members are always equally central) fall to the id, not to float noise.
-    ranked = sorted(docs, key=lambda d: (d.id in derived, -round(float(_unit(d.vector) @ centroid), 4), d.id))
+    ranked = sorted(docs, key=lambda d: (d.id in derived,
+                                         -round(_plainness(headlines[d.id], d.id, words), 2) if headlines[d.id] else 0,
+                                         -round(float(_unit(d.vector) @ centroid), 4), d.id))
     for doc in ranked:
-        headline = _clean_headline(doc)
-        if headline:
-            return headline
+        if headlines[doc.id]:
+            return headlines[doc.id]
     for doc in ranked:
         content = _content_sentence_indices(doc)
         if content:
@@ -37,6 +46,28 @@ def _title(docs: list[Prepared], derived: frozenset[str]) -> Optional[str]:
         if doc.sentences:
             return doc.sentences[0].text
     return None
+
+
+_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def _headline_words(headline: str) -> frozenset[str]:
+    return frozenset(word.lower() for word in _WORD.findall(headline))
+
+
+def _plainness(headline: str, doc_id: str, words: dict[str, frozenset[str]]) -> float:
+    """How much of a headline's wording the story's other headlines share, less its marks of emphasis.
+
+    A loaded word is one outlet's choice, so no other headline of the story uses it; a plain
+    headline says what the others say. Exclamation and question marks and words in capitals
+    (not acronyms: four letters or more) are emphasis, never plainer.
+    """
+    own = words.get(doc_id, frozenset())
+    others = [w for other, w in words.items() if other != doc_id]
+    shared = sum(1 for word in own if any(word in w for w in others)) / len(own) if own and others else 0.0
+    emphasis = 0.25 * (("!" in headline) + ("?" in headline)
+                       + any(len(w) >= 4 and w.isupper() for w in _WORD.findall(headline)))
+    return shared - emphasis
 
 
 def _clean_headline(doc: Prepared) -> Optional[str]:
