@@ -141,6 +141,10 @@ def test_derivation_relations_force_one_story_and_count_once(fixture_prepared):
     assert holder.independent_sources == len(holder.articles) - 1
     loose = cluster_stories(fixture_prepared, [Relation(a, b, "related", score=0.9)])
     assert not any(quake in s.articles and rehab in s.articles for s in loose)
+    # Which kinds force one story is a setting: without "rewrite" among them the texts decide.
+    copies_only = replace(StorySettings(), joining_kinds=("duplicate", "excerpt"))
+    scored = cluster_stories(fixture_prepared, [Relation(a, b, "rewrite", score=0.9)], settings=copies_only)
+    assert not any(quake in s.articles and rehab in s.articles for s in scored)
 
 
 def test_derived_article_headline_is_second_choice(seed_prepared):

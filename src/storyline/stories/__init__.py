@@ -62,14 +62,14 @@ from .events import EVENT_SEED_ROWS, event_clusters, event_similarity
 from .features import TermStatistics, day_ordinal, term_key, term_statistics
 from .passes import attach_fragments, rejoin_parts, split_lookalikes
 from .settings import DEFAULTS_PATH, StorySettings
-from .signals import UNDATED, StorySignals, story_signals
+from .signals import UNDATED, StorySignals, joining, story_signals
 from .stage import cluster_stories, keep_story_ids, story_from_members
 from .windows import WindowStories, cluster_blocks, cluster_window, merge_across_border
 
 __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
     "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window",
-    "day_ordinal", "event_clusters", "event_similarity", "keep_story_ids", "merge_across_border",
+    "day_ordinal", "event_clusters", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
     "processing_order", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes", "story_from_members",
     "story_signals", "term_key", "term_statistics", "window_of",
 ]

@@ -70,8 +70,13 @@ class StorySettings:
     # the heaviest ``content_terms`` per article), the rest the cosine of specific terms (names, numbers).
     content_share: float = _SHIPPED["content_share"]
     content_terms: int = _SHIPPED["content_terms"]
+    # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
+    # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
+    joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])
 
     def __post_init__(self) -> None:
+        # A list read from JSON is the same setting as a tuple: keep one form so that settings compare equal.
+        object.__setattr__(self, "joining_kinds", tuple(sorted(self.joining_kinds)))
         if self.window_days < 0:
             raise ValueError(f"window_days must be >= 0, got {self.window_days}")
         if self.partition_days < max(1, self.window_days):

@@ -94,7 +94,7 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     """
     settings = settings or StorySettings()
     index = {doc.id: position for position, doc in enumerate(ordered)}
-    unit_members = _units([doc.id for doc in ordered], relations, index)
+    unit_members = _units([doc.id for doc in ordered], joining(relations, settings), index)
     names = statistics.name_forms()
     specific_scale = math.sqrt(1.0 - settings.content_share)
     content_scale = math.sqrt(settings.content_share)
@@ -137,6 +137,11 @@ def _story_vector(doc: Prepared, statistics: TermStatistics) -> np.ndarray:
     if not kept or len(kept) == len(doc.sentences):
         return _unit(doc.vector)
     return _unit(doc.sentence_vectors[kept].mean(axis=0))
+
+
+def joining(relations: Sequence[Relation], settings: StorySettings) -> list[Relation]:
+    """The relations that put their two articles in one story (``StorySettings.joining_kinds``)."""
+    return [relation for relation in relations if relation.kind in settings.joining_kinds]
 
 
 def _units(ids: list[str], relations: Sequence[Relation], index: dict[str, int]) -> list[list[int]]:
