@@ -461,3 +461,20 @@ def test_story_title_is_the_plain_headline_others_share_not_one_outlets_loaded_w
                    embedder)
     story = story_from_members(docs, [], StorySettings(), frozenset())
     assert story.title in {headlines["b.txt"], headlines["c.txt"]}
+
+
+# --- across languages ----------------------------------------------------------------------------------
+
+
+def test_a_translation_joins_its_original_and_another_event_of_the_topic_stays_apart(embedder):
+    rows = json.loads((FIXTURES / "stories" / "languages.json").read_text(encoding="utf-8"))["articles"]
+    docs = prepare(make_articles({r["source"]: r["text"] for r in rows},
+                                 **{r["source"]: {k: r[k] for k in ("title", "published", "language")} for r in rows}),
+                   embedder)
+    from storyline.reuse import find_relations
+
+    source_of = {doc.id: doc.article.source for doc in docs}
+    expected = {frozenset({"quake-hokkaido-en.txt", "quake-hokkaido-es.txt"}), frozenset({"quake-atacama-es.txt"})}
+    for relations in ([], find_relations(docs)):
+        groups = {frozenset(source_of[a] for a in story.articles) for story in cluster_stories(docs, relations)}
+        assert groups == expected
