@@ -40,8 +40,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_stories import BENCH_DATA, CACHE, CachedEncoder, Corpus, bcubed, load_corpora  # noqa: E402
 
 from storyline.model import Prepared, Relation  # noqa: E402
-from storyline.stories import (DEFAULTS_PATH, StorySettings, TermStatistics, cluster_stories,  # noqa: E402
-                               term_statistics)
+from storyline.stories import (  # noqa: E402
+    DEFAULTS_PATH,
+    StorySettings,
+    TermStatistics,
+    cluster_stories,
+    term_statistics,
+)
 
 TRAINING = [BENCH_DATA / "gva-window", BENCH_DATA / "fnc1", BENCH_DATA / "np4e",
             BENCH_DATA / "ecbplus" / "ecbplus-traindev.jsonl"]
@@ -91,13 +96,16 @@ def analysed(corpus: Corpus) -> tuple[list[Prepared], list[Relation], dict[str, 
     return result
 
 
-_STATISTICS: dict[int, TermStatistics] = {}
+_STATISTICS: dict[tuple[int, bool], TermStatistics] = {}
 
 
 def f1_of(data: tuple[list[Prepared], list[Relation], dict[str, str]], settings: StorySettings) -> float:
     prepared, relations, gold = data
     # The corpus statistics do not depend on the settings: counted once per corpus.
-    statistics = _STATISTICS.setdefault(id(data), term_statistics(prepared))
+    key = (id(data), settings.content_share > 0)
+    if key not in _STATISTICS:
+        _STATISTICS[key] = term_statistics(prepared, settings)
+    statistics = _STATISTICS[key]
     labels = {a: story.id for story in cluster_stories(prepared, relations, settings=settings, statistics=statistics)
               for a in story.articles}
     return bcubed(labels, gold)[2]

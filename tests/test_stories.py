@@ -478,3 +478,17 @@ def test_a_translation_joins_its_original_and_another_event_of_the_topic_stays_a
     for relations in ([], find_relations(docs)):
         groups = {frozenset(source_of[a] for a in story.articles) for story in cluster_stories(docs, relations)}
         assert groups == expected
+
+
+def test_content_words_are_counted_only_when_the_score_reads_them(fixture_prepared):
+    from storyline.stories import term_statistics
+
+    with_content = replace(StorySettings(), content_share=0.5)
+    assert not any(term.startswith("w:") for term in term_statistics(fixture_prepared).document_frequency)
+    counted = term_statistics(fixture_prepared, with_content)
+    assert any(term.startswith("w:") for term in counted.document_frequency)
+    # A word in every article weighs nothing: no stop-word list is needed.
+    everywhere = [t for t, n in counted.document_frequency.items() if t.startswith("w:") and n == counted.documents]
+    assert everywhere and all(counted.content_idf(t) == 0.0 for t in everywhere)
+    stories = cluster_stories(fixture_prepared, settings=with_content)
+    assert sorted(a for s in stories for a in s.articles) == sorted(d.id for d in fixture_prepared)

@@ -19,6 +19,12 @@ from .model import Article, Prepared
 BOILERPLATE_PAGES = 3
 """A line written the same on this many pages of one site is the site's, not the story's."""
 
+EDGE_LINES = 5
+SHORT_LINE_WORDS = 8
+"""Only a page's first and last ``EDGE_LINES`` lines and its short lines are counted: that is where a
+site's furniture sits (menus, bylines, share buttons, credits, footers), and counting every sentence
+of every page would make the counts grow with the corpus' text rather than with its pages."""
+
 
 def site_of(article: Article) -> str:
     """The outlet, else the URL's host; empty when neither is known."""
@@ -35,10 +41,17 @@ def site_line_key(site: str, line: str) -> int:
     return int.from_bytes(hashlib.blake2b(normal.encode("utf-8"), digest_size=8).digest(), "little") >> 1
 
 
+def _counted(doc: Prepared) -> list[int]:
+    """Indices of the sentences that may be boilerplate: at the page's edges, or short."""
+    n = len(doc.sentences)
+    return [i for i, s in enumerate(doc.sentences)
+            if i < EDGE_LINES or i >= n - EDGE_LINES or len(s.text.split()) <= SHORT_LINE_WORDS]
+
+
 def page_line_keys(doc: Prepared) -> set[int]:
-    """The keys of a page's distinct lines (its sentences); none when its site is unknown."""
+    """The keys of a page's distinct countable lines; none when its site is unknown."""
     site = site_of(doc.article)
-    return {site_line_key(site, s.text) for s in doc.sentences} if site else set()
+    return {site_line_key(site, doc.sentences[i].text) for i in _counted(doc)} if site else set()
 
 
 def count_site_lines(docs: Iterable[Prepared]) -> Counter[int]:
@@ -54,5 +67,5 @@ def boilerplate_sentences(doc: Prepared, site_lines: Counter[int]) -> frozenset[
     site = site_of(doc.article)
     if not site:
         return frozenset()
-    return frozenset(i for i, s in enumerate(doc.sentences)
-                     if site_lines[site_line_key(site, s.text)] >= BOILERPLATE_PAGES)
+    return frozenset(i for i in _counted(doc)
+                     if site_lines[site_line_key(site, doc.sentences[i].text)] >= BOILERPLATE_PAGES)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..boilerplate import BOILERPLATE_PAGES, page_line_keys, site_line_key, site_of
 from ..model import Prepared
+from .settings import StorySettings
 
 
 def _article_key(doc: Prepared) -> tuple[bool, str, str]:
@@ -94,7 +95,10 @@ class TermStatistics:
         return bool(site) and self.site_lines[site_line_key(site, line)] >= BOILERPLATE_PAGES
 
 
-def term_statistics(docs: Sequence[Prepared]) -> TermStatistics:
+def term_statistics(docs: Sequence[Prepared], settings: StorySettings | None = None) -> TermStatistics:
+    """The corpus counts; content words are counted only when the settings score them (a corpus' whole
+    vocabulary is large, and the Spark engine ships these counts to every worker)."""
+    with_content = (settings or StorySettings()).content_share > 0
     statistics = TermStatistics(documents=len(docs))
     everything_a_name = _AnyName()
     for doc in docs:
@@ -108,7 +112,8 @@ def term_statistics(docs: Sequence[Prepared]) -> TermStatistics:
                 term = _term(token, everything_a_name)
                 if term:
                     candidates.add(term)
-        candidates.update(_content_terms(doc))
+        if with_content:
+            candidates.update(_content_terms(doc))
         statistics.document_frequency.update(candidates)
         statistics.site_lines.update(page_line_keys(doc))
     return statistics

@@ -36,7 +36,7 @@ def cluster_stories(
         return []
     by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
     ordered = sorted(by_id.values(), key=_article_key)
-    statistics = statistics or term_statistics(ordered)
+    statistics = statistics or term_statistics(ordered, settings)
 
     # 1. Signals, one row per unit (articles a derivation relation joins).
     signals, unit_members = story_signals(ordered, relations, statistics, settings)
