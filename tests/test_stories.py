@@ -15,6 +15,9 @@ from conftest import FIXTURES, make_articles
 from storyline.model import Prepared, Relation, Story, stable_id
 from storyline.prepare import prepare
 from storyline.stories import StorySettings, cluster_stories
+from storyline.stories import (DEFAULTS_PATH, StorySignals, cluster_blocks, cluster_window, merge_across_border,
+                               processing_order, story_signals, term_statistics, window_of)
+from storyline.stories import attach_fragments, rejoin_parts, split_lookalikes, term_key
 
 LOOKALIKES = FIXTURES / "stories" / "lookalikes.json"
 
@@ -141,6 +144,10 @@ def test_derivation_relations_force_one_story_and_count_once(fixture_prepared):
     assert holder.independent_sources == len(holder.articles) - 1
     loose = cluster_stories(fixture_prepared, [Relation(a, b, "related", score=0.9)])
     assert not any(quake in s.articles and rehab in s.articles for s in loose)
+    # Which kinds force one story is a setting: without "rewrite" among them the texts decide.
+    copies_only = replace(StorySettings(), joining_kinds=("duplicate", "excerpt"))
+    scored = cluster_stories(fixture_prepared, [Relation(a, b, "rewrite", score=0.9)], settings=copies_only)
+    assert not any(quake in s.articles and rehab in s.articles for s in scored)
 
 
 def test_derived_article_headline_is_second_choice(seed_prepared):
@@ -193,8 +200,6 @@ def test_story_ids_survive_later_articles_and_splits():
 
 # --- the array core: windows, borders, processing order ----------------------------------
 
-from storyline.stories import (DEFAULTS_PATH, StorySignals, cluster_blocks, cluster_window, merge_across_border,
-                               processing_order, story_signals, term_statistics, window_of)
 
 
 def _signals(prepared: list[Prepared]) -> tuple[StorySignals, list[Prepared]]:
@@ -273,7 +278,8 @@ def test_seeds_with_a_dated_announcement_keep_two_events(seed_prepared):
 
 
 def test_shipped_defaults_are_the_settings_defaults():
-    shipped = json.loads(DEFAULTS_PATH.read_text(encoding="utf-8"))
+    shipped = {key: value for key, value in json.loads(DEFAULTS_PATH.read_text(encoding="utf-8")).items()
+               if not key.startswith("_")}
     assert StorySettings.defaults() == StorySettings() == StorySettings(**shipped)
     with pytest.raises(ValueError):
         StorySettings(window_days=30, partition_days=14)
@@ -281,7 +287,6 @@ def test_shipped_defaults_are_the_settings_defaults():
 
 # --- the split test and the fragment pass, on hand-made signals ---------------------------
 
-from storyline.stories import attach_fragments, rejoin_parts, split_lookalikes, term_key
 
 
 def _hand_signals(term_rows: list[dict[str, float]], vectors: np.ndarray, days: list[int] | None = None) -> StorySignals:
@@ -398,3 +403,92 @@ def test_parts_of_one_story_rejoin_but_lookalikes_stay_apart():
     assert story_of.tolist() == [0] * 10 + [1] * 6
     # Whatever the labels' numbering, the same stories come back.
     assert rejoin_parts(signals, np.array([2] * 6 + [0] * 4 + [1] * 6), settings).tolist() == story_of.tolist()
+
+
+# --- boilerplate: lines a site repeats on every page are not shared content ----------------------
+
+BOILERPLATE = FIXTURES / "stories" / "boilerplate.json"
+
+
+@pytest.fixture(scope="module")
+def site_pages(embedder) -> list[Prepared]:
+    rows = json.loads(BOILERPLATE.read_text(encoding="utf-8"))["articles"]
+    texts = {row["source"]: row["text"] for row in rows}
+    metadata = {row["source"]: {k: row[k] for k in ("title", "outlet", "published")} for row in rows}
+    return prepare(make_articles(texts, **metadata), embedder)
+
+
+def test_unrelated_pages_sharing_a_sites_navigation_never_form_a_story(site_pages):
+    stories = cluster_stories(site_pages)
+    assert [len(story.articles) for story in stories] == [1] * len(site_pages)
+
+
+def test_the_sites_repeated_lines_are_boilerplate_and_the_story_lines_are_not(site_pages):
+    from storyline.stories import term_statistics
+
+    statistics = term_statistics(site_pages)
+    page = site_pages[0]
+    flagged = [s.text for s in page.sentences if statistics.is_boilerplate(page, s.text)]
+    assert any(line.startswith("Home | News") for line in flagged)
+    assert any(line.startswith("Share this story") for line in flagged)
+    assert not any(page.article.title in line for line in flagged)
+    # A line is a site's only when it repeats across that site's pages: without an outlet or URL nothing is.
+    anonymous = replace(page, article=replace(page.article, outlet=None, url=None))
+    assert not any(statistics.is_boilerplate(anonymous, s.text) for s in anonymous.sentences)
+
+
+def test_a_sites_repeated_lines_make_no_reuse_relation_and_no_story_through_the_pipeline(site_pages, tmp_path):
+    from storyline.reuse import find_relations
+
+    assert [r for r in find_relations(site_pages) if r.kind != "related"] == []
+    assert all(len(s.articles) == 1 for s in cluster_stories(site_pages, find_relations(site_pages)))
+
+
+# --- titles: the plainest original headline ---------------------------------------------------------
+
+
+def test_story_title_is_the_plain_headline_others_share_not_one_outlets_loaded_wording(embedder):
+    from storyline.stories import story_from_members
+
+    body = ("The Elm Street bridge over Miller Creek will close for eight weeks starting Monday while engineers "
+            "replace its deck. Detour signs will send traffic along Route 9.")
+    headlines = {
+        "a.txt": "COMMUTER NIGHTMARE: Elm Street bridge shut as traffic chaos looms!",
+        "b.txt": "Elm Street bridge closes for eight weeks of repairs",
+        "c.txt": "Elm Street bridge to close for repairs on Monday",
+    }
+    docs = prepare(make_articles({s: body for s in headlines}, **{s: {"title": t} for s, t in headlines.items()}),
+                   embedder)
+    story = story_from_members(docs, [], StorySettings(), frozenset())
+    assert story.title in {headlines["b.txt"], headlines["c.txt"]}
+
+
+# --- across languages ----------------------------------------------------------------------------------
+
+
+def test_a_translation_joins_its_original_and_another_event_of_the_topic_stays_apart(embedder):
+    rows = json.loads((FIXTURES / "stories" / "languages.json").read_text(encoding="utf-8"))["articles"]
+    docs = prepare(make_articles({r["source"]: r["text"] for r in rows},
+                                 **{r["source"]: {k: r[k] for k in ("title", "published", "language")} for r in rows}),
+                   embedder)
+    from storyline.reuse import find_relations
+
+    source_of = {doc.id: doc.article.source for doc in docs}
+    expected = {frozenset({"quake-hokkaido-en.txt", "quake-hokkaido-es.txt"}), frozenset({"quake-atacama-es.txt"})}
+    for relations in ([], find_relations(docs)):
+        groups = {frozenset(source_of[a] for a in story.articles) for story in cluster_stories(docs, relations)}
+        assert groups == expected
+
+
+def test_content_words_are_counted_only_when_the_score_reads_them(fixture_prepared):
+    from storyline.stories import term_statistics
+
+    with_content = replace(StorySettings(), content_share=0.5)
+    assert not any(term.startswith("w:") for term in term_statistics(fixture_prepared).document_frequency)
+    counted = term_statistics(fixture_prepared, with_content)
+    assert any(term.startswith("w:") for term in counted.document_frequency)
+    # A word in every article weighs nothing: no stop-word list is needed.
+    everywhere = [t for t, n in counted.document_frequency.items() if t.startswith("w:") and n == counted.documents]
+    assert everywhere and all(counted.content_idf(t) == 0.0 for t in everywhere)
+    stories = cluster_stories(fixture_prepared, settings=with_content)
+    assert sorted(a for s in stories for a in s.articles) == sorted(d.id for d in fixture_prepared)

@@ -53,6 +53,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 from unidecode import unidecode
 
+from .boilerplate import boilerplate_sentences, count_site_lines
 from .fingerprint import lsh_bands
 from .model import Passage, Prepared, Relation, RelationKind, Sentence
 
@@ -221,10 +222,12 @@ def find_relations(
     pairs = (_lsh_candidates(articles, len(new)) | _embedding_candidates(articles, len(new))
              | _anchor_candidates(articles, len(new)))
     profiles: dict[str, _Profile] = {}
+    # Lines a site repeats on its pages align between any two of them: they are never reuse.
+    site_lines = count_site_lines(articles)
 
     def profile(prepared: Prepared) -> _Profile:
         if prepared.id not in profiles:
-            profiles[prepared.id] = _profile(prepared)
+            profiles[prepared.id] = _profile(prepared, boilerplate_sentences(prepared, site_lines))
         return profiles[prepared.id]
 
     relations: dict[tuple[str, str], Relation] = {}
@@ -384,7 +387,7 @@ def _content_words(text: str) -> frozenset[str]:
     return words or frozenset(_WORD.findall(text.lower()))
 
 
-def _profile(prepared: Prepared) -> _Profile:
+def _profile(prepared: Prepared, boilerplate: frozenset[int] = frozenset()) -> _Profile:
     tokens = [_content_words(s.text) for s in prepared.sentences]
     # Scripts written without spaces (Japanese, Chinese) have one \w+ run per
     # clause: count characters there instead, three to a word.
@@ -399,7 +402,7 @@ def _profile(prepared: Prepared) -> _Profile:
         token_counts=np.array([len(sentence) for sentence in tokens], dtype=np.float32),
         adjacent_token_counts=np.array([len(x | y) for x, y in zip(tokens, tokens[1:])], dtype=np.float32),
         words=frozenset(w.lower() for w in _WORD.findall(prepared.article.text)),
-        usable=word_counts >= MIN_SENTENCE_WORDS,
+        usable=(word_counts >= MIN_SENTENCE_WORDS) & ~np.isin(np.arange(len(word_counts)), sorted(boilerplate)),
         lengths=np.array([s.end - s.start for s in prepared.sentences], dtype=np.float64),
         anchors=_anchors(prepared),
         grams=grams,

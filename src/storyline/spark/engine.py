@@ -499,7 +499,7 @@ def derivation_units(articles: Any, relations: Any, story_settings: stories_stag
     the unit's first day (undated when no member has a day), as ``story_signals`` and
     ``window_of`` give it. Articles absent here are units of their own.
     """
-    edges = relations.filter(lambda r: r.kind != "related").map(lambda r: (r.a, r.b))
+    edges = relations.filter(lambda r: r.kind in story_settings.joining_kinds).map(lambda r: (r.a, r.b))
     if edges.isEmpty():
         # One cheap job instead of label propagation's rounds of shuffles over nothing.
         return articles.context.emptyRDD()
@@ -550,7 +550,7 @@ def _cluster_block(block: int, members: Iterable[tuple[str, Prepared]], statisti
         by_unit.setdefault(unit, []).append(prepared.id)
     chains = [Relation(a, b, "duplicate") for ids in by_unit.values()
               for a, b in zip(sorted(ids), sorted(ids)[1:])]
-    signals, unit_members = stories_stage.story_signals(docs, chains, statistics)
+    signals, unit_members = stories_stage.story_signals(docs, chains, statistics, story_settings)
     window = stories_stage.cluster_window(signals, story_settings)
     return block, window, [[docs[i].id for i in unit] for unit in unit_members]
 

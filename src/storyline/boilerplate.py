@@ -1,0 +1,71 @@
+"""Boilerplate: lines a site repeats on its pages (navigation, "Subscribe", share buttons, credits).
+
+They say nothing about the story a page tells, so neither the stories stage nor
+the reuse stage counts them as shared content: two unrelated pages of one site
+share them all. A line is a site's boilerplate when it is written the same on
+``BOILERPLATE_PAGES`` or more of that site's pages; a site is the outlet, else
+the URL's host. Articles from no known site have no boilerplate (a wire story
+reprinted by many outlets is not boilerplate: its lines repeat across sites).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from typing import Iterable
+
+from .model import Article, Prepared
+
+BOILERPLATE_PAGES = 3
+"""A line written the same on this many pages of one site is the site's, not the story's."""
+
+EDGE_LINES = 5
+SHORT_LINE_WORDS = 8
+"""Only a page's first and last ``EDGE_LINES`` lines and its short lines are counted: that is where a
+site's furniture sits (menus, bylines, share buttons, credits, footers), and counting every sentence
+of every page would make the counts grow with the corpus' text rather than with its pages."""
+
+
+def site_of(article: Article) -> str:
+    """The outlet, else the URL's host; empty when neither is known."""
+    if article.outlet and article.outlet.strip():
+        return article.outlet.strip().lower()
+    url = article.url or ""
+    host = url.split("//", 1)[1].split("/", 1)[0].lower() if "//" in url else ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def site_line_key(site: str, line: str) -> int:
+    """A stable 63-bit key for a line of a site (case and spacing ignored), the same in every process."""
+    normal = site + "\x1f" + " ".join(line.lower().split())
+    return int.from_bytes(hashlib.blake2b(normal.encode("utf-8"), digest_size=8).digest(), "little") >> 1
+
+
+def _counted(doc: Prepared) -> list[int]:
+    """Indices of the sentences that may be boilerplate: at the page's edges, or short."""
+    n = len(doc.sentences)
+    return [i for i, s in enumerate(doc.sentences)
+            if i < EDGE_LINES or i >= n - EDGE_LINES or len(s.text.split()) <= SHORT_LINE_WORDS]
+
+
+def page_line_keys(doc: Prepared) -> set[int]:
+    """The keys of a page's distinct countable lines; none when its site is unknown."""
+    site = site_of(doc.article)
+    return {site_line_key(site, doc.sentences[i].text) for i in _counted(doc)} if site else set()
+
+
+def count_site_lines(docs: Iterable[Prepared]) -> Counter[int]:
+    """On how many pages each line of each site occurs (add the counts of several batches with ``+``)."""
+    counts: Counter[int] = Counter()
+    for doc in docs:
+        counts.update(page_line_keys(doc))
+    return counts
+
+
+def boilerplate_sentences(doc: Prepared, site_lines: Counter[int]) -> frozenset[int]:
+    """Indices of the page's sentences that are its site's boilerplate."""
+    site = site_of(doc.article)
+    if not site:
+        return frozenset()
+    return frozenset(i for i in _counted(doc)
+                     if site_lines[site_line_key(site, doc.sentences[i].text)] >= BOILERPLATE_PAGES)

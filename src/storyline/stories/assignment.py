@@ -1,0 +1,230 @@
+"""Streaming assignment: each row, in publication order, joins the best-scoring story or founds one.
+
+Candidates come from an inverted index over the rows' terms whose postings older than ``window_days``
+are never read, so the work per row is bounded whatever the number of stories."""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from .settings import StorySettings
+from .signals import UNDATED, StorySignals
+
+
+def window_of(first_day: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """The calendar block of each row: ``day // partition_days``; ``UNDATED`` rows get -1 (clustered last)."""
+    first_day = np.asarray(first_day, dtype=np.int64)
+    return np.where(first_day == UNDATED, -1, first_day // settings.partition_days)
+
+
+def processing_order(signals: StorySignals) -> np.ndarray:
+    """Rows by first day (undated last), then id: a stream meets articles as they were published."""
+    undated_last = np.where(signals.first_day == UNDATED, np.iinfo(np.int64).max, signals.first_day)
+    return np.lexsort((signals.ids, undated_last)).astype(np.int64)
+
+
+def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Labels renumbered by founding row in ``order``, so that they do not depend on how they were made."""
+    first_seen: dict[int, int] = {}
+    for row in order.tolist():
+        first_seen.setdefault(int(labels[row]), len(first_seen))
+    return np.array([first_seen[int(label)] for label in labels.tolist()], dtype=np.int64)
+
+
+def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *,
+            attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0) -> np.ndarray:
+    """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
+    dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
+    labels = _stream_kernel(
+        order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,
+        term_index.astype(np.int64).reshape(-1), signals.weights.astype(np.float64), signals.first_day,
+        signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
+        settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
+        settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin)
+    # Rows the stream did not see stay stories of their own, numbered after the others.
+    alone = np.flatnonzero(labels < 0)
+    labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
+    return labels
+
+
+def _aggregate(signals: StorySignals, labels: np.ndarray) -> StorySignals:
+    """One row per label: members' vectors and term weights summed, days spanned, the founder's id."""
+    count = int(labels.max()) + 1 if len(labels) else 0
+    order = processing_order(signals)
+    vectors, first_day, last_day, founder = _sum_rows(signals.vectors, labels, order, signals.first_day,
+                                                      signals.last_day, count)
+    sizes = np.bincount(labels, weights=signals.sizes, minlength=count).astype(np.int64)
+    lengths = np.diff(signals.indptr)
+    row_labels = np.repeat(labels, lengths)
+    by = np.lexsort((signals.terms, row_labels))
+    keyed_labels, keyed_terms = row_labels[by], signals.terms[by]
+    if len(by):
+        starts = np.flatnonzero(np.concatenate([[True], (keyed_labels[1:] != keyed_labels[:-1])
+                                                | (keyed_terms[1:] != keyed_terms[:-1])]))
+        weights = np.add.reduceat(signals.weights[by].astype(np.float64), starts).astype(np.float32)
+        terms, term_labels = keyed_terms[starts], keyed_labels[starts]
+    else:
+        weights, terms, term_labels = (np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    indptr = np.zeros(count + 1, dtype=np.int64)
+    np.cumsum(np.bincount(term_labels, minlength=count), out=indptr[1:])
+    return StorySignals(signals.ids[founder], vectors, indptr, terms, weights, first_day, last_day, sizes)
+
+
+@numba.njit(cache=True)
+def _sum_rows(vectors: np.ndarray, labels: np.ndarray, order: np.ndarray, first_day: np.ndarray,
+              last_day: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    sums = np.zeros((count, vectors.shape[1]), dtype=np.float32)
+    first = np.full(count, -1, dtype=np.int64)
+    last = np.full(count, -1, dtype=np.int64)
+    founder = np.full(count, -1, dtype=np.int64)
+    for step in range(order.shape[0]):
+        row = order[step]
+        story = labels[row]
+        if founder[story] < 0:
+            founder[story] = row  # the first row in processing order founds the story
+        sums[story] += vectors[row]
+        if first_day[row] >= 0 and (first[story] < 0 or first_day[row] < first[story]):
+            first[story] = first_day[row]
+        if last_day[row] >= 0 and last_day[row] > last[story]:
+            last[story] = last_day[row]
+    return sums, first, last, founder
+
+
+@numba.njit(cache=True)
+def _grown(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
+    out = np.full((capacity,) + array.shape[1:], fill, dtype=array.dtype)
+    out[:array.shape[0]] = array
+    return out
+
+
+@numba.njit(cache=True)
+def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, terms: np.ndarray,
+                   weights: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, sizes: np.ndarray, n_terms: int,
+                   window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
+                   near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
+                   attach_margin: float) -> np.ndarray:
+    """The streaming assignment, one row after another in ``order``.
+
+    Index: one posting per (row, term), chained newest first per term. A row
+    reads the chains of its terms, newest first, stopping at ``posting_scan``
+    postings or at the first posting older than ``window`` days (dated rows
+    arrive in date order, so older postings belong to stories gone cold), and
+    sums its term weight times the posting's weight per story: that is its dot
+    product with the sum of the story's specific-term vectors. The
+    ``candidate_limit`` stories with the largest sums are scored in full: average
+    link, i.e. the dot products with the story's sums divided by the number of
+    article pairs, for the embeddings and the specific terms. Work per row is bounded by its term count times
+    ``posting_scan``, whatever the number of stories.
+
+    With ``attach_max_size`` > 0 (the fragment pass) rows larger than that only
+    found stories, and smaller rows (fragments) only join those larger stories,
+    never each other; fragments add no postings, so the chains stay in date order.
+    A fragment joins only when its best story beats the runner-up by
+    ``attach_margin``: a stray that links about as well to several look-alikes
+    belongs to none of them.
+    """
+    n_rows, dimensions = vectors.shape
+    labels = np.full(n_rows, -1, dtype=np.int64)
+    capacity = 256
+    sums = np.zeros((capacity, dimensions), dtype=np.float32)
+    story_size = np.zeros(capacity)
+    story_first = np.full(capacity, -1, dtype=np.int64)
+    story_last = np.full(capacity, -1, dtype=np.int64)
+    shared = np.zeros(capacity)
+    seen_at = np.full(capacity, -1, dtype=np.int64)
+    touched = np.empty(capacity, dtype=np.int64)
+    total = 0
+    for step in range(order.shape[0]):
+        total += indptr[order[step] + 1] - indptr[order[step]]
+    post_story = np.empty(total, dtype=np.int64)
+    post_weight = np.empty(total)
+    post_previous = np.empty(total, dtype=np.int64)
+    post_day = np.empty(total, dtype=np.int64)
+    newest = np.full(n_terms, -1, dtype=np.int64)
+    n_posts = 0
+    n_stories = 0
+    for step in range(order.shape[0]):
+        row = order[step]
+        first, last = first_day[row], last_day[row]
+        vector = vectors[row]
+        size = float(sizes[row])
+        fragment = attach_max_size > 0 and sizes[row] <= attach_max_size
+        founder_only = attach_max_size > 0 and not fragment
+        n_touched = 0
+        for p in range(indptr[row], indptr[row + 1]):
+            if founder_only:
+                break
+            weight = weights[p]
+            q = newest[terms[p]]
+            read = 0
+            while q >= 0 and read < posting_scan:
+                if first >= 0 and post_day[q] >= 0 and post_day[q] < first - window:
+                    break
+                story = post_story[q]
+                if seen_at[story] != step:
+                    seen_at[story] = step
+                    shared[story] = 0.0
+                    touched[n_touched] = story
+                    n_touched += 1
+                shared[story] += weight * post_weight[q]
+                q = post_previous[q]
+                read += 1
+        candidates = touched[:n_touched]
+        if n_touched > candidate_limit:
+            ranking = np.empty(n_touched)
+            for c in range(n_touched):
+                ranking[c] = -shared[candidates[c]]
+            candidates = candidates[np.argsort(ranking, kind="mergesort")[:candidate_limit]]
+        best = -1
+        best_score = -np.inf
+        runner_up = -np.inf
+        for c in range(candidates.shape[0]):
+            story = candidates[c]
+            if first >= 0 and story_last[story] >= 0 and (
+                    story_last[story] < first - window or story_first[story] > last + window):
+                continue
+            if fragment and story_size[story] <= attach_max_size:
+                continue
+            pairs = size * story_size[story]
+            text = np.dot(vector, sums[story]) / pairs
+            keyword = shared[story] / pairs
+            score = text_weight * text + keyword_weight * keyword
+            if text >= near_copy or (text >= text_floor and score >= threshold):
+                if score > best_score or (score == best_score and story < best):
+                    runner_up = best_score
+                    best, best_score = story, score
+                elif score > runner_up:
+                    runner_up = score
+        if fragment and best >= 0 and best_score - runner_up < attach_margin:
+            best = -1
+        if best < 0:
+            if n_stories == capacity:
+                capacity *= 2
+                sums = _grown(sums, capacity, 0.0)
+                story_size = _grown(story_size, capacity, 0.0)
+                story_first = _grown(story_first, capacity, -1)
+                story_last = _grown(story_last, capacity, -1)
+                shared = _grown(shared, capacity, 0.0)
+                seen_at = _grown(seen_at, capacity, -1)
+                touched = _grown(touched, capacity, 0)
+            best = n_stories
+            n_stories += 1
+        story_size[best] += size
+        sums[best] += vector
+        if first >= 0 and (story_first[best] < 0 or first < story_first[best]):
+            story_first[best] = first
+        if last > story_last[best]:
+            story_last[best] = last
+        labels[row] = best
+        if fragment:
+            continue
+        for p in range(indptr[row], indptr[row + 1]):
+            term = terms[p]
+            post_story[n_posts] = best
+            post_weight[n_posts] = weights[p]
+            post_previous[n_posts] = newest[term]
+            post_day[n_posts] = last
+            newest[term] = n_posts
+            n_posts += 1
+    return labels

@@ -1,0 +1,236 @@
+"""What an article says that tells one story from a look-alike: specific terms (names, numbers, years),
+content words weighted by rarity, and the corpus statistics both need (with the lines a site repeats on
+every page, which count for neither)."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..boilerplate import BOILERPLATE_PAGES, page_line_keys, site_line_key, site_of
+from ..model import Prepared
+from .settings import StorySettings
+
+
+def _article_key(doc: Prepared) -> tuple[bool, str, str]:
+    # Dated articles first, in publication order: a stream meets them as they
+    # were published, and undated ones then meet fully formed stories.
+    published = doc.article.published
+    return (published is None, published or "", doc.id)
+
+
+def day_ordinal(published: Optional[str]) -> Optional[int]:
+    """Day ordinal of an ISO date; None unless the day is known (a month is too coarse for a window)."""
+    if not published or len(published) < 10:
+        return None
+    try:
+        return date.fromisoformat(published[:10]).toordinal()
+    except ValueError:
+        return None
+
+
+_TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*[^\W_]|[^\W\d_]|\$?\d+(?:[.,:]\d+)*%?", re.UNICODE)
+
+
+_POSSESSIVE = re.compile(r"['’]s$")
+
+
+def _lines_of(doc: Prepared) -> list[tuple[str, bool]]:
+    """(text, is_heading) for the headline and each sentence; in a heading every word may be capitalised."""
+    lines = [(doc.article.title, True)] if doc.article.title else []
+    for sentence in doc.sentences:
+        lines.append((sentence.text, _is_title_case(sentence.text)))
+    return lines
+
+
+def _is_title_case(text: str) -> bool:
+    words = [w for w in text.split() if w[:1].isalpha()]
+    if len(words) < 3:
+        return True  # short lines (bylines, captions) carry no sentence-case evidence
+    return sum(1 for w in words if w[0].isupper()) / len(words) > 0.6
+
+
+@dataclass
+class TermStatistics:
+    """Corpus counts the specific terms need: how each word is cased, and in how many documents each term occurs.
+
+    Counted per partition and added up with :meth:`merged` (the Spark engine does
+    this), so every partition weighs terms by the same corpus-wide figures.
+    """
+
+    capitalised: Counter[str] = field(default_factory=Counter)
+    lower: Counter[str] = field(default_factory=Counter)
+    document_frequency: Counter[str] = field(default_factory=Counter)
+    documents: int = 0
+    # On how many pages of one site each line occurs (see :mod:`storyline.boilerplate`): navigation,
+    # "Subscribe", share buttons and credits repeat across a site's pages and say nothing of the story.
+    site_lines: Counter[int] = field(default_factory=Counter)
+
+    def merged(self, other: "TermStatistics") -> "TermStatistics":
+        return TermStatistics(self.capitalised + other.capitalised, self.lower + other.lower,
+                              self.document_frequency + other.document_frequency, self.documents + other.documents,
+                              self.site_lines + other.site_lines)
+
+    def name_forms(self) -> frozenset[str]:
+        """Lower-cased words written capitalised mid-sentence at least as often as in lower case."""
+        return frozenset(word for word, count in self.capitalised.items() if count >= self.lower[word])
+
+    def idf(self, term: str) -> float:
+        return math.log((1 + self.documents) / (1 + self.document_frequency[term])) + 1.0
+
+    def content_idf(self, term: str) -> float:
+        """Unsmoothed at the top: a word in (nearly) every article weighs nothing, so no stop-word list is needed."""
+        return max(0.0, math.log((1 + self.documents) / (1 + self.document_frequency[term])))
+
+    def is_boilerplate(self, doc: Prepared, line: str) -> bool:
+        """Whether the line is one the page's site repeats on its pages (see :mod:`storyline.boilerplate`)."""
+        site = site_of(doc.article)
+        return bool(site) and self.site_lines[site_line_key(site, line)] >= BOILERPLATE_PAGES
+
+
+def term_statistics(docs: Sequence[Prepared], settings: StorySettings | None = None) -> TermStatistics:
+    """The corpus counts; content words are counted only when the settings score them (a corpus' whole
+    vocabulary is large, and the Spark engine ships these counts to every worker)."""
+    with_content = (settings or StorySettings()).content_share > 0
+    statistics = TermStatistics(documents=len(docs))
+    everything_a_name = _AnyName()
+    for doc in docs:
+        candidates: set[str] = set()
+        for text, heading in _lines_of(doc):
+            for position, token in enumerate(_TOKEN.findall(text)):
+                if token[0].islower():
+                    statistics.lower[_normal(token).lower()] += 1
+                elif token[0].isupper() and position > 0 and not heading:
+                    statistics.capitalised[_normal(token).lower()] += 1
+                term = _term(token, everything_a_name)
+                if term:
+                    candidates.add(term)
+        if with_content:
+            candidates.update(_content_terms(doc))
+        statistics.document_frequency.update(candidates)
+        statistics.site_lines.update(page_line_keys(doc))
+    return statistics
+
+
+class _AnyName(frozenset):
+    """Takes every capitalised word for a name: document frequencies are counted before names are known."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+def _name_forms(docs: Sequence[Prepared]) -> frozenset[str]:
+    return term_statistics(docs).name_forms()
+
+
+def _normal(token: str) -> str:
+    return _POSSESSIVE.sub("", token).rstrip(".").replace("’", "'")
+
+
+def _term(token: str, names: frozenset[str]) -> Optional[str]:
+    if token[0].isdigit() or token[0] == "$":
+        number = token.strip("$%").replace(",", "")
+        # Single digits are everywhere (clock times, counts): not specific.
+        return number if len(number) > 1 else None
+    word = _normal(token)
+    if len(word) >= 2 and word.isupper():
+        return word  # acronyms keep their case: "US" is not "us"
+    if word[:1].isupper() and word.lower() in names:
+        return word.lower()
+    return None
+
+
+def _specific_terms(doc: Prepared, names: frozenset[str], sentence_limit: Optional[int] = None,
+                    statistics: "TermStatistics | None" = None) -> Counter[str]:
+    terms: Counter[str] = Counter()
+    lines = _lines_of(doc)
+    if sentence_limit is not None:
+        lines = lines[:sentence_limit]
+    for text, _ in lines:
+        if statistics is not None and statistics.is_boilerplate(doc, text):
+            continue
+        for token in _TOKEN.findall(text):
+            term = _term(token, names)
+            if term:
+                terms[term] += 1
+    return terms
+
+
+_CONTENT_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
+
+
+def _content_terms(doc: Prepared, statistics: "TermStatistics | None" = None) -> Counter[str]:
+    """Every word of three letters or more, lower-cased (prefixed so as never to meet a specific term)."""
+    terms: Counter[str] = Counter()
+    for text, _ in _lines_of(doc):
+        if statistics is not None and statistics.is_boilerplate(doc, text):
+            continue
+        terms.update("w:" + word.lower() for word in _CONTENT_WORD.findall(text))
+    return terms
+
+
+def _content_weights(counts: Counter[str], statistics: TermStatistics, limit: int) -> dict[str, float]:
+    """Unit-length TF-IDF of the ``limit`` heaviest content words: a bounded number of postings per article."""
+    weights = {term: (1.0 + math.log(count)) * statistics.content_idf(term) for term, count in counts.items()}
+    heaviest = sorted((w, t) for t, w in weights.items() if w > 0)[::-1][:limit]
+    return _normalised({term: weight for weight, term in heaviest})
+
+
+def _weights(counts: Counter[str], statistics: TermStatistics) -> dict[str, float]:
+    """Unit-length TF-IDF: sublinear tf times smoothed idf."""
+    return _normalised({term: (1.0 + math.log(count)) * statistics.idf(term) for term, count in counts.items()})
+
+
+def _tfidf(term_counts: Sequence[Counter[str]]) -> list[dict[str, float]]:
+    """TF-IDF with document frequencies counted over the given term counts."""
+    statistics = TermStatistics(documents=len(term_counts))
+    for counts in term_counts:
+        statistics.document_frequency.update(counts.keys())
+    return [_weights(counts, statistics) for counts in term_counts]
+
+
+def _normalised(weights: dict[str, float]) -> dict[str, float]:
+    norm = math.sqrt(sum(w * w for w in weights.values()))
+    return {term: w / norm for term, w in weights.items()} if norm else {}
+
+
+def _dense(vectors: Sequence[dict[str, float]]) -> np.ndarray:
+    vocabulary = {term: i for i, term in enumerate(sorted({t for v in vectors for t in v}))}
+    matrix = np.zeros((len(vectors), len(vocabulary)), dtype=np.float32)
+    for row, vector in enumerate(vectors):
+        for term, weight in vector.items():
+            matrix[row, vocabulary[term]] = weight
+    return matrix
+
+
+def term_key(term: str) -> int:
+    """A stable 63-bit key for a term: the same in every process and partition (Python's hash() is salted)."""
+    return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") >> 1
+
+
+# Keys of the terms that read as years (numbers are specific terms, kept as written): an immutable table.
+_YEAR_KEYS: np.ndarray = np.array(sorted(term_key(str(year)) for year in range(1900, 2100)), dtype=np.int64)
+
+
+def _content_sentence_indices(doc: Prepared) -> list[int]:
+    """Sentences of running text: not headings, bylines, datelines, captions or links."""
+    return [i for i, sentence in enumerate(doc.sentences) if _is_content(sentence.text)]
+
+
+def _is_content(text: str) -> bool:
+    words = text.split()
+    if len(words) < 8 or "http" in text:
+        return False
+    return not _is_title_case(text)
+
+
+def _unit(vector: np.ndarray) -> np.ndarray:
+    norm = float(np.linalg.norm(vector))
+    return (vector / norm).astype(np.float32) if norm else vector.astype(np.float32)

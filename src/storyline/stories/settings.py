@@ -1,0 +1,99 @@
+"""The stage's settings, read from ``defaults/stories.json`` (what they were learnt on is said there)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+
+DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "defaults" / "stories.json"
+
+
+# Read once: an immutable view of the shipped file, not a cache that changes.
+# Keys starting with "_" document the file (what the values were learnt on); the others are settings.
+_SHIPPED: Mapping[str, Any] = MappingProxyType(
+    {key: value for key, value in json.loads(DEFAULTS_PATH.read_text(encoding="utf-8")).items()
+     if not key.startswith("_")})
+
+
+@dataclass(frozen=True)
+class StorySettings:
+    """The stage's knobs. Their defaults come from ``defaults/stories.json`` (learnt on training data):
+    users do not tune them per corpus; override only what you must."""
+
+    # Time: a dated unit only meets stories active within this many days of it.
+    window_days: int = _SHIPPED["window_days"]
+    # Calendar blocks the work is organised in (and the Spark engine's partitions); >= window_days.
+    partition_days: int = _SHIPPED["partition_days"]
+    # Unit-to-story score = text_weight * embedding cosine + keyword_weight * specific-term cosine.
+    text_weight: float = _SHIPPED["text_weight"]
+    keyword_weight: float = _SHIPPED["keyword_weight"]
+    join_threshold: float = _SHIPPED["join_threshold"]
+    # Below this embedding cosine shared names alone never join (same actors, other story).
+    text_floor: float = _SHIPPED["text_floor"]
+    # At or above this cosine the texts are near-copies or translations: join on text alone.
+    near_copy: float = _SHIPPED["near_copy"]
+    # Only this many stories (those sharing the most specific-term weight) are scored in full.
+    candidate_stories: int = _SHIPPED["candidate_stories"]
+    # At most this many postings are read per term: bounds the cost of very common terms.
+    posting_scan: int = _SHIPPED["posting_scan"]
+    # Events: how many content sentences make an article's lead.
+    lead_sentences: int = _SHIPPED["lead_sentences"]
+    event_text_weight: float = _SHIPPED["event_text_weight"]
+    event_keyword_weight: float = _SHIPPED["event_keyword_weight"]
+    event_date_weight: float = _SHIPPED["event_date_weight"]
+    event_date_scale_days: float = _SHIPPED["event_date_scale_days"]
+    # Average-link similarity at or above ``event_same`` is one development, below
+    # ``event_different`` two; in between the cut is the story's own mean similarity.
+    event_same: float = _SHIPPED["event_same"]
+    event_different: float = _SHIPPED["event_different"]
+    # Split test: a story of at least ``split_min_size`` rows is cut in two (normalised cut) and kept
+    # apart when the link across the halves is below ``split_ratio`` times the weaker half's own link:
+    # two look-alike stories that share their setting but not their actors. Only the first
+    # ``split_sample`` rows are clustered; later rows go to the half they link to best.
+    split_min_size: int = _SHIPPED["split_min_size"]
+    split_ratio: float = _SHIPPED["split_ratio"]
+    split_sample: int = _SHIPPED["split_sample"]
+    # In the split test, two articles that both name years but not the same ones lose this much
+    # similarity (times how little their years overlap): look-alikes are often years apart.
+    split_year_penalty: float = _SHIPPED["split_year_penalty"]
+    # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
+    # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
+    fragment_size: int = _SHIPPED["fragment_size"]
+    fragment_threshold: float = _SHIPPED["fragment_threshold"]
+    # ... and only when that link beats the runner-up story's by this much (a stray that links
+    # about as well to several look-alike stories belongs to none of them).
+    fragment_margin: float = _SHIPPED["fragment_margin"]
+    # Of the term part of the score, this share is the cosine of content words (TF-IDF over every word,
+    # the heaviest ``content_terms`` per article), the rest the cosine of specific terms (names, numbers).
+    content_share: float = _SHIPPED["content_share"]
+    content_terms: int = _SHIPPED["content_terms"]
+    # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
+    # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
+    joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])
+
+    def __post_init__(self) -> None:
+        # A list read from JSON is the same setting as a tuple: keep one form so that settings compare equal.
+        object.__setattr__(self, "joining_kinds", tuple(sorted(self.joining_kinds)))
+        if self.window_days < 0:
+            raise ValueError(f"window_days must be >= 0, got {self.window_days}")
+        if self.partition_days < max(1, self.window_days):
+            raise ValueError(f"partition_days ({self.partition_days}) must be >= window_days ({self.window_days}) "
+                             "and >= 1, or a story could not reach across one border")
+        if not 0.0 <= self.event_different <= self.event_same <= 1.0:
+            raise ValueError("need 0 <= event_different <= event_same <= 1")
+        if min(self.lead_sentences, self.candidate_stories, self.posting_scan) < 1:
+            raise ValueError("lead_sentences, candidate_stories and posting_scan must be >= 1")
+        if self.split_min_size < 4 or self.split_sample < self.split_min_size:
+            raise ValueError("need 4 <= split_min_size <= split_sample (each half needs two rows)")
+        if not 0.0 <= self.content_share <= 1.0:
+            raise ValueError(f"content_share must be in [0, 1], got {self.content_share}")
+        if not 0.0 <= self.split_ratio <= 1.0:
+            raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
+
+    @classmethod
+    def defaults(cls) -> "StorySettings":
+        """The shipped defaults (the same as ``StorySettings()``)."""
+        return cls()

@@ -1,0 +1,149 @@
+"""The rows the streaming core reads: per unit of articles, summed embeddings and term weights, and days."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+
+from ..graph import independent_groups
+from ..model import Prepared, Relation
+from .features import (
+    TermStatistics,
+    _content_terms,
+    _content_weights,
+    _specific_terms,
+    _unit,
+    _weights,
+    day_ordinal,
+    site_of,
+    term_key,
+)
+from .settings import StorySettings
+
+UNDATED = -1
+
+
+@dataclass
+class StorySignals:
+    """Rows to cluster (units of articles, or whole stories), as arrays: no text, no Python objects per row.
+
+    ``vectors`` are sums of unit embeddings (a unit's or story's articles added
+    up; ``sizes`` says how many), ``indptr``/``terms``/``weights`` a CSR matrix of specific-term
+    weight sums keyed by :func:`term_key`, ``first_day``/``last_day`` day ordinals
+    (``UNDATED`` = -1 when unknown), ``ids`` each row's founding article id (it
+    breaks ties in processing order).
+    """
+
+    ids: np.ndarray  # str
+    vectors: np.ndarray  # (n, d) float32
+    indptr: np.ndarray  # (n + 1,) int64
+    terms: np.ndarray  # (nnz,) int64
+    weights: np.ndarray  # (nnz,) float32
+    first_day: np.ndarray  # (n,) int64
+    last_day: np.ndarray  # (n,) int64
+    sizes: np.ndarray  # (n,) int64: how many articles each row sums
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, rows: np.ndarray) -> "StorySignals":
+        rows = np.asarray(rows, dtype=np.int64)
+        starts, ends = self.indptr[rows], self.indptr[rows + 1]
+        lengths = ends - starts
+        indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        picked = _ranges(starts, lengths)
+        return StorySignals(self.ids[rows], self.vectors[rows], indptr, self.terms[picked], self.weights[picked],
+                            self.first_day[rows], self.last_day[rows], self.sizes[rows])
+
+    @staticmethod
+    def concatenate(parts: Sequence["StorySignals"]) -> "StorySignals":
+        offsets = np.cumsum([0] + [int(p.indptr[-1]) for p in parts[:-1]])
+        indptr = np.concatenate([[0]] + [p.indptr[1:] + offset for p, offset in zip(parts, offsets)]).astype(np.int64)
+        return StorySignals(np.concatenate([p.ids for p in parts]), np.concatenate([p.vectors for p in parts]),
+                            indptr, np.concatenate([p.terms for p in parts]),
+                            np.concatenate([p.weights for p in parts]),
+                            np.concatenate([p.first_day for p in parts]), np.concatenate([p.last_day for p in parts]),
+                            np.concatenate([p.sizes for p in parts]))
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenated aranges [start, start + length) without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.zeros(0, dtype=np.int64)
+    steps = np.ones(total, dtype=np.int64)
+    nonempty = lengths > 0
+    heads = np.cumsum(lengths[nonempty]) - lengths[nonempty]
+    steps[heads] = starts[nonempty] - np.concatenate([[0], starts[nonempty][:-1] + lengths[nonempty][:-1] - 1])
+    return np.cumsum(steps)
+
+
+def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
+                  statistics: TermStatistics, settings: StorySettings | None = None,
+                  ) -> tuple[StorySignals, list[list[int]]]:
+    """One row per unit (articles a derivation relation joins), and each unit's article indices into ``ordered``.
+
+    A row's sparse vector holds two unit-length parts with disjoint keys, scaled so that their dot
+    product with another row's is ``(1 - content_share)`` times the specific-term cosine plus
+    ``content_share`` times the content-word cosine: the streaming core reads one index for both.
+    """
+    settings = settings or StorySettings()
+    index = {doc.id: position for position, doc in enumerate(ordered)}
+    unit_members = _units([doc.id for doc in ordered], joining(relations, settings), index)
+    names = statistics.name_forms()
+    specific_scale = math.sqrt(1.0 - settings.content_share)
+    content_scale = math.sqrt(settings.content_share)
+    dimensions = len(ordered[0].vector)
+    vectors = np.zeros((len(unit_members), dimensions), dtype=np.float32)
+    indptr = [0]
+    terms: list[int] = []
+    weights: list[float] = []
+    first_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
+    last_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
+    for row, members in enumerate(unit_members):
+        summed: dict[str, float] = defaultdict(float)
+        for i in members:
+            doc = ordered[i]
+            vectors[row] += _story_vector(doc, statistics)
+            for term, weight in _weights(_specific_terms(doc, names, statistics=statistics), statistics).items():
+                summed[term] += specific_scale * weight
+            if content_scale > 0:
+                content = _content_weights(_content_terms(doc, statistics), statistics, settings.content_terms)
+                for term, weight in content.items():
+                    summed[term] += content_scale * weight
+        for term in sorted(summed):
+            terms.append(term_key(term))
+            weights.append(summed[term])
+        indptr.append(len(terms))
+        days = [d for d in (day_ordinal(ordered[i].article.published) for i in members) if d is not None]
+        if days:
+            first_day[row], last_day[row] = min(days), max(days)
+    ids = np.array([ordered[members[0]].id for members in unit_members])
+    return StorySignals(ids, vectors, np.array(indptr, dtype=np.int64), np.array(terms, dtype=np.int64),
+                        np.array(weights, dtype=np.float32), first_day, last_day,
+                        np.array([len(m) for m in unit_members], dtype=np.int64)), unit_members
+
+
+def _story_vector(doc: Prepared, statistics: TermStatistics) -> np.ndarray:
+    """The article's embedding without its site's boilerplate sentences (all of it when nothing else is left)."""
+    if len(doc.sentence_vectors) != len(doc.sentences) or not site_of(doc.article):
+        return _unit(doc.vector)
+    kept = [i for i, sentence in enumerate(doc.sentences) if not statistics.is_boilerplate(doc, sentence.text)]
+    if not kept or len(kept) == len(doc.sentences):
+        return _unit(doc.vector)
+    return _unit(doc.sentence_vectors[kept].mean(axis=0))
+
+
+def joining(relations: Sequence[Relation], settings: StorySettings) -> list[Relation]:
+    """The relations that put their two articles in one story (``StorySettings.joining_kinds``)."""
+    return [relation for relation in relations if relation.kind in settings.joining_kinds]
+
+
+def _units(ids: list[str], relations: Sequence[Relation], index: dict[str, int]) -> list[list[int]]:
+    """Indices grouped by derivation relations (any kind but ``related``), in processing order."""
+    return sorted(sorted(index[article] for article in group) for group in independent_groups(ids, relations))

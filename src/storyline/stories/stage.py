@@ -1,0 +1,105 @@
+"""The stage's pure core: articles in, stories (with their events, titles and ids) out."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import replace
+from typing import Mapping, Sequence
+
+from ..graph import count_independent
+from ..model import Prepared, Relation, Story, stable_id
+from .events import _events
+from .features import TermStatistics, _article_key, term_statistics
+from .settings import StorySettings
+from .signals import story_signals
+from .titles import _derived_articles, _title
+from .windows import cluster_blocks
+
+
+def cluster_stories(
+    docs: Sequence[Prepared],
+    relations: Sequence[Relation] = (),
+    *,
+    settings: StorySettings | None = None,
+    statistics: "TermStatistics | None" = None,
+) -> list[Story]:
+    """Group prepared articles into stories, each with its events.
+
+    The result does not depend on the order of ``docs``: they are processed by
+    publication date (undated last), then id. Stories come out in the order of
+    their founding articles; each story's articles in publication order.
+    ``statistics`` are the corpus' term statistics (names, document
+    frequencies); by default they are counted over ``docs``.
+    """
+    settings = settings or StorySettings()
+    if not docs:
+        return []
+    by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
+    ordered = sorted(by_id.values(), key=_article_key)
+    statistics = statistics or term_statistics(ordered, settings)
+
+    # 1. Signals, one row per unit (articles a derivation relation joins).
+    signals, unit_members = story_signals(ordered, relations, statistics, settings)
+    # 2-4. Blocks clustered one by one, folded left in time order.
+    result = cluster_blocks(signals, settings)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for unit, story in enumerate(result.story_of.tolist()):
+        groups[story].extend(unit_members[unit])
+
+    # Events inside each story; titles and ids from the articles.
+    derived = _derived_articles(relations)
+    names = statistics.name_forms()
+    stories = [story_from_members([ordered[i] for i in members], relations, settings, names, derived)
+               for members in groups.values()]
+    stories.sort(key=lambda story: _article_key(by_id[story.articles[0]]))
+    return stories
+
+
+def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
+                       names: frozenset[str], derived: frozenset[str] | None = None) -> Story:
+    """One story from its articles: events, title, id (from the founding article), independent sources.
+
+    ``relations`` need hold only those among the members (derivation relations
+    never leave a story); ``names`` are the corpus' name forms
+    (:meth:`TermStatistics.name_forms`); ``derived`` the articles that copy,
+    rewrite or translate another (by default found in ``relations``). The
+    Spark engine builds each story with this, so both engines give the same.
+    """
+    member_docs = sorted(member_docs, key=_article_key)
+    derived = _derived_articles(relations) if derived is None else derived
+    return Story(
+        id=stable_id("s", member_docs[0].id),
+        title=_title(member_docs, derived),
+        articles=[doc.id for doc in member_docs],
+        events=_events(member_docs, derived, settings, names),
+        independent_sources=count_independent([doc.id for doc in member_docs], relations),
+    )
+
+
+def keep_story_ids(stories: Sequence[Story], previous: Mapping[str, str]) -> list[Story]:
+    """Give each story the id it had in the last run, so ids survive articles arriving later.
+
+    ``previous`` maps article id → story id from the last run. A new story takes
+    the old id that holds most of its articles (ties → the smaller id); each old
+    id goes to one story only, so a story that split keeps its id on the larger
+    part, and the other parts get ids from their founding articles as usual.
+    """
+    overlaps: list[tuple[int, str, int]] = []
+    for index, story in enumerate(stories):
+        counts = Counter(previous[a] for a in story.articles if a in previous)
+        overlaps.extend((count, old_id, index) for old_id, count in counts.items())
+    taken_old: set[str] = set()
+    renamed: dict[int, str] = {}
+    for _count, old_id, index in sorted(overlaps, key=lambda o: (-o[0], o[1], o[2])):
+        if old_id in taken_old or index in renamed:
+            continue
+        taken_old.add(old_id)
+        renamed[index] = old_id
+    out = []
+    for index, story in enumerate(stories):
+        new_id = renamed.get(index, story.id)
+        if index not in renamed and story.id in taken_old:
+            # Its founding-article id now names an older story that lives on elsewhere.
+            new_id = stable_id("s", story.id, "split")
+        out.append(replace(story, id=new_id))
+    return out
