@@ -234,7 +234,13 @@ def build_ledger(
         # The claim is worded as its origin wrote it: a member whose article derives from no other member's
         # article, stating it as a fact; only when every article words it as opinion is it an opinion claim.
         originals = [i for i in members if not set(_ancestors(candidates[i].article, derived_from)) & set(articles)]
-        first = candidates[next((i for i in originals if candidates[i].is_fact), originals[0])]
+        # Among independent originals, the one other members derive from words the claim (the report a copy or
+        # translation traces to), then the earliest published: never an accident of article ids.
+        derived_count = {i: sum(1 for j in members if candidates[i].article in _ancestors(candidates[j].article,
+                                                                                        derived_from))
+                         for i in originals}
+        first = candidates[min(originals, key=lambda i: (not candidates[i].is_fact, -derived_count[i],
+                                                         order[candidates[i].article], candidates[i].span))]
         speakers = [_speaker(candidates[i].article, candidates[i].speaker_span, candidates[i].speaker_text, mentions)
                     for i in members]
         speaker, speaker_name = next((found for found in speakers if found[0] is not None),
