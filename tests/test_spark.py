@@ -3,8 +3,8 @@
 The corpus is the seed story plus a port strike (a wire story, a reprint with one
 sentence changed, an identical copy dated three months later in a JSON Lines
 archive, a follow-up naming the port's director in full and by surname), an
-article months later in another story naming her by surname only, and an undated
-unrelated article: several time windows, an undated window, near-duplicates far
+article months later in another story naming her by surname only, a French
+article, and an undated unrelated article: several time windows, an undated window, near-duplicates far
 apart in time, a copy under a second source, and an entity across two stories.
 One SparkSession serves the module (starting one costs ~15 s).
 """
@@ -164,6 +164,9 @@ def test_the_whole_analysis_is_equal(embedded, distributed):
                        for story in {story_of[a] for a in e.articles})
                for e in analysis.entities)
 
+    # A French article is read by the French model in both engines (the NER registry picks it by language).
+    french = {p.id for p in result.articles.collect() if p.article.language == "fr"}
+    assert french and any(m.label == "PERSON" for a, found in mentions if a in french for m in found)
     claims = result.claims.collect()
     assert claims
     by_id = attrgetter("id")
