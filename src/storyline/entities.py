@@ -2,7 +2,9 @@
 
 1. ``extract_mentions`` runs spaCy's NER over an article once, cleans the
    spans (leading "the", titles, possessives, headline noise) and adds
-   capitalised names the model missed. Labels are kept as hints only.
+   capitalised names the model missed. Labels are kept as hints only. The
+   model is the article language's (``storyline.ner``), its labels mapped to
+   the English model's, which the rules below read.
 2. ``resolve_entities`` groups mentions into entities. It starts from one node
    per normalised form per article and unites nodes by rules, strongest
    first, each union checked against a conflict test (two full names that
