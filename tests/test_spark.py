@@ -285,3 +285,14 @@ def test_spark_help_documents_both_commands():
     outcome = CliRunner().invoke(cli, ["spark", "--help"])
     assert outcome.exit_code == 0
     assert "analyze" in outcome.output and "load" in outcome.output
+
+
+def test_a_run_stopped_after_entities_writes_its_tables(distributed, spark, tmp_path):
+    """``--until entities``: entities are resolved, per-story results are not, and the tables say so."""
+    from storyline.spark.tables import write
+
+    _, result = distributed
+    stopped = replace(result, claims=None, omissions=None, timeline=None)
+    written = write(spark, stopped, str(tmp_path / "run"), embedder=SparkSettings().embedder)
+    assert "entities" in written and "claims" not in written and "timeline" not in written
+    assert spark.read.parquet(str(tmp_path / "run" / "entities")).count() == result.entities.count()
