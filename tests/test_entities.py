@@ -12,6 +12,8 @@ from typing import Optional
 
 from conftest import FIXTURES, make_articles
 from storyline.entities import extract_mentions, load_nlp, normalise, resolve_entities
+from storyline.ner import NER_LOADERS, Recogniser, Recognisers, article_language, extract_mentions_by_language, \
+    ner_language
 from storyline.model import Article, Entity, Mention, Passage, Prepared, Relation, Sentence, Story
 from storyline.prepare import prepare
 
@@ -407,3 +409,49 @@ def test_copies_of_one_text_are_parsed_once_and_keep_their_own_ids(fictional, nl
     assert found[0] == extract_mentions(original, nlp) and found[2] == extract_mentions(other, nlp)
     assert found[0] and [(m.span, m.text, m.label) for m in found[1]] == [(m.span, m.text, m.label) for m in found[0]]
     assert {m.article for m in found[1]} == {"a-copy"}
+
+
+# --- NER per language -----------------------------------------------------------------
+
+
+def test_ner_language_falls_back_to_english():
+    assert ner_language("fr") == ner_language("fr-CA") == ner_language("FR_fr") == "fr"
+    # No recogniser for German: the English model reads it, as it read every article before the registry.
+    assert ner_language("de") == ner_language(None) == ner_language("") == "en"
+
+
+def test_a_french_article_is_read_by_the_french_model(embedder):
+    text = (ENTITY_FIXTURES / "french_article.txt").read_text(encoding="utf-8")
+    (doc,) = prepare(make_articles({"fixtures/entities/french_article.txt": text}), embedder)
+    assert article_language(doc) == "fr"
+    recognisers = Recognisers()
+    (mentions,) = extract_mentions_by_language([doc], recognisers)
+    assert recognisers.loaded() == ["fr"]
+    found = {(m.text, m.label) for m in mentions}
+    # WikiNER's PER and LOC come out as the resolver's PERSON and GPE.
+    assert {("Pierre Lambert", "PERSON"), ("Claire Dubois", "PERSON"), ("Toulon", "GPE")} <= found
+    assert all(text[m.span[0]:m.span[1]] == m.text for m in mentions)
+    assert {m.label for m in mentions} <= {"PERSON", "GPE", "ORG", None}
+    people = [e for e in resolve_entities({doc.id: mentions}, [doc]) if e.type == "PERSON"]
+    assert {e.name for e in people} >= {"Pierre Lambert", "Claire Dubois"}
+
+
+def test_a_recogniser_plugs_in_for_another_language(monkeypatch, embedder):
+    """A Spanish recogniser registered by name reads Spanish articles; its labels are mapped for the resolver."""
+    import spacy
+
+    def spanish() -> Recogniser:
+        nlp = spacy.blank("es")
+        ruler = nlp.add_pipe("entity_ruler")
+        ruler.add_patterns([{"label": "PER", "pattern": "Lucía Ferrer"}, {"label": "LOC", "pattern": "Valdoria"}])
+        return Recogniser("es", nlp, {"PER": "PERSON", "LOC": "GPE"})
+
+    monkeypatch.setitem(NER_LOADERS, "es", spanish)
+    text = "Lucía Ferrer llegó ayer a Valdoria para reunirse con los alcaldes de la región."
+    spanish_doc, english_doc = prepare(make_articles(
+        {"es.txt": text, "en.txt": "Lucía Ferrer arrived in Valdoria yesterday to meet the region's mayors."},
+        **{"es.txt": {"language": "es"}, "en.txt": {"language": "en"}}), embedder)
+    recognisers = Recognisers()
+    spanish_mentions, _ = extract_mentions_by_language([spanish_doc, english_doc], recognisers)
+    assert recognisers.loaded() == ["en", "es"]
+    assert {(m.text, m.label) for m in spanish_mentions} == {("Lucía Ferrer", "PERSON"), ("Valdoria", "GPE")}

@@ -2,7 +2,9 @@
 
 1. ``extract_mentions`` runs spaCy's NER over an article once, cleans the
    spans (leading "the", titles, possessives, headline noise) and adds
-   capitalised names the model missed. Labels are kept as hints only.
+   capitalised names the model missed. Labels are kept as hints only. The
+   model is the article language's (``storyline.ner``), its labels mapped to
+   the English model's, which the rules below read.
 2. ``resolve_entities`` groups mentions into entities. It starts from one node
    per normalised form per article and unites nodes by rules, strongest
    first, each union checked against a conflict test (two full names that
@@ -170,7 +172,8 @@ def parse_in_pieces(nlp: Any, texts: Sequence[str]) -> Iterator[Any]:
         yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
 
 
-def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any) -> list[list[Mention]]:
+def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any,
+                           labels: Optional[Mapping[str, Optional[str]]] = None) -> list[list[Mention]]:
     """:func:`extract_mentions` for many articles, parsed by spaCy in batches; one list per article, in order.
 
     Articles with the same text (reprints, copies under another source) are parsed
@@ -181,15 +184,19 @@ def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any) -> list[list[Ment
         first_with_text.setdefault(doc.article.text, index)
     distinct = sorted(set(first_with_text.values()))
     parsed_docs = parse_in_pieces(nlp, [docs[i].article.text for i in distinct])
-    found = {i: extract_mentions(docs[i], nlp, parsed=parsed) for i, parsed in zip(distinct, parsed_docs)}
+    found = {i: extract_mentions(docs[i], nlp, parsed=parsed, labels=labels) for i, parsed in zip(distinct, parsed_docs)}
     return [[replace(m, article=doc.id) for m in found[first_with_text[doc.article.text]]] for doc in docs]
 
 
-def extract_mentions(doc: Prepared, nlp: Any, *, parsed: Any = None) -> list[Mention]:
+def extract_mentions(doc: Prepared, nlp: Any, *, parsed: Any = None,
+                     labels: Optional[Mapping[str, Optional[str]]] = None) -> list[Mention]:
     """Named mentions of one article, sorted by span; spans index the article's text exactly.
 
     ``parsed`` is the article's text already run through ``nlp`` (as
     :func:`extract_mentions_batch` does); by default it is parsed here.
+    ``labels`` maps the model's entity labels to spaCy's English ones, which the
+    resolver reads (``ner.Recogniser.labels``); a label mapped to ``None`` is not a
+    name, and its span is left to the capitalised-name fallback.
     """
     text = doc.article.text
     if not text.strip():
@@ -200,13 +207,16 @@ def extract_mentions(doc: Prepared, nlp: Any, *, parsed: Any = None) -> list[Men
     covered: list[Span] = []
     candidates: list[tuple[Span, Optional[str], bool]] = []  # (span, label, in a title-case line)
     for ent in parsed.ents:
-        covered.append((ent.start_char, ent.end_char))
-        if ent.label_ not in NAME_LABELS:
+        label = labels.get(ent.label_, ent.label_) if labels else ent.label_
+        if label is None:
             continue
-        for span in _clean_entity_span(text, ent.start_char, ent.end_char, ent.label_):
+        covered.append((ent.start_char, ent.end_char))
+        if label not in NAME_LABELS:
+            continue
+        for span in _clean_entity_span(text, ent.start_char, ent.end_char, label):
             if _is_title_fragment(text, span) or _is_common_word(text[span[0]:span[1]], stop_words):
                 continue
-            candidates.append((span, ent.label_, _inside(span, headline_ranges)))
+            candidates.append((span, label, _inside(span, headline_ranges)))
     for span in _capitalised_runs(parsed, doc, covered, headline_ranges, stop_words):
         candidates.append((span, None, False))
 

@@ -4,7 +4,7 @@
 2. prepare   language, sentences, embeddings, MinHash      (only new article versions)
 3. reuse     relations between new articles and all others (only new article versions)
 4. stories   stories and their events                      (all prepared articles)
-5. entities  mentions (only new versions) → cross-article entities
+5. entities  mentions (only new versions; NER by language) → cross-article entities
 6. claims    the claim ledger per story                    (only stories whose inputs changed)
 7. timeline  dated happenings per story                    (only stories whose inputs changed)
 
@@ -27,6 +27,7 @@ from . import stories as stories_stage
 from . import timeline as timeline_stage
 from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
+from .ner import Recognisers, extract_mentions_by_language
 from .outlets.assign import assign_outlet
 from .outlets.registry import OutletMap, Registry
 from .prepare import prepare
@@ -64,19 +65,14 @@ class Models:
 
     embedder_name: str = DEFAULT_EMBEDDER
     _embedder: Optional[Embedder] = None
-    _nlp: Any = None
+    # NER models per language, each loaded on the first article in its language.
+    recognisers: Recognisers = field(default_factory=Recognisers)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = load_embedder(self.embedder_name)
         return self._embedder
-
-    @property
-    def nlp(self) -> Any:
-        if self._nlp is None:
-            self._nlp = entities_stage.load_nlp()
-        return self._nlp
 
 
 def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skipped], None] | None = None,
@@ -157,7 +153,7 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> int:
     pending = store.mentions_pending()
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
-        for prepared, mentions in zip(batch, entities_stage.extract_mentions_batch(batch, models.nlp)):
+        for prepared, mentions in zip(batch, extract_mentions_by_language(batch, models.recognisers)):
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
     entities = entities_stage.resolve_entities(store.mentions(), store.prepared(), store.relations(),

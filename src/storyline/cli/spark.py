@@ -11,7 +11,7 @@ from ..embedders import DEFAULT_EMBEDDER
 from ..printable import one_line
 from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, quiet_option, stderr_console, store_at
 
-ENGINE_STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "per_story")
+ENGINE_STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "entities", "per_story")
 
 
 def _spark_or_fatal(master: Optional[str], shuffle_partitions: Optional[int]):  # -> SparkSession

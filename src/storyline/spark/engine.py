@@ -11,8 +11,11 @@
                statistics, one task per calendar block (``stories.cluster_window``), the blocks folded
                at the driver (``stories.merge_across_border``), then one task per story
                (``stories.story_from_members``): the same stories as the embedded engine, by construction
-6. per story   per story: mentions (``entities.extract_mentions_batch``, spaCy loaded once per partition),
-               ``entities.resolve_entities``, ``claims.build_ledger``, ``timeline.build_timeline``
+6. entities    mentions per partition (``ner.extract_mentions_by_language``, each language's spaCy
+               model loaded once per partition), then ``entities.resolve_entities`` once over the whole
+               corpus at the driver, on the inputs the embedded engine gives it: the same entities
+7. per story   per story, with the entities that have a mention in it: ``claims.build_ledger``,
+               ``timeline.build_timeline``
 
 No algorithm is implemented twice: this module only decides which records
 meet in which task. Each stage is timed by name; results are written as
@@ -24,6 +27,12 @@ per story (its embedding sum, ``4 × dimensions`` bytes, plus its specific-term
 weights, 12 bytes per distinct term): about 2-3 KB per story with a 512-wide
 embedder, e.g. 1-1.5 GB for 500,000 stories. The corpus-wide term statistics
 (a count per distinct word) are held there and broadcast to every executor.
+Entity resolution holds, at the driver, every article's text and sentence
+bounds (not its vectors), every mention and every relation with its aligned
+passages: somewhat more than the corpus's text. It is done there because the
+resolver's rules join mentions across stories (a bare surname in one story is
+the full name another story resolved), so no split of the corpus by story
+gives the embedded engine's entities.
 An executor holds one calendar block's articles (without sentence vectors) at a
 time, and one story's articles with everything.
 """
@@ -37,19 +46,17 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .. import claims as claims_stage
-from .. import entities as entities_stage
 from .. import reuse as reuse_stage
 from .. import stories as stories_stage
-from .. import timeline as timeline_stage
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
 from ..fingerprint import NUM_PERM, estimated_jaccard, lsh_bands
-from ..model import (Article, Entity, Mention, Passage, Prepared, RawDocument, Relation, Skipped, Story,
+from ..model import (Article, Passage, Prepared, RawDocument, Relation, Skipped, Story,
                      text_hash)
 from ..prepare import prepare
 from . import inputs as input_files
+from .per_story import extract_mentions, per_story_results, resolve_entities
 
-STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "per_story")
+STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "entities", "per_story")
 
 # Longest run of label-propagation rounds; each round at least halves nothing in the worst
 # case (a path), so a component longer than this keeps a larger label and a warning is logged.
@@ -90,7 +97,7 @@ class Result:
     relations: Any = None         # RDD[Relation]
     stories: Any = None           # RDD[Story]
     story_groups: Any = None      # RDD[(Story, list[Prepared], list[Relation])] (cached until per_story has run)
-    mentions: Any = None          # RDD[(article, list[Mention])]
+    mentions: Any = None          # RDD[(article, list[Mention])] (every article, with or without mentions)
     entities: Any = None          # RDD[Entity]
     claims: Any = None            # RDD[Claim]
     omissions: Any = None         # RDD[Omission]
@@ -143,10 +150,15 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         result.stories = _cache(result.story_groups.map(lambda group: group[0]))
         return result.stories.count()
 
+    def entities() -> int:
+        result.mentions = _cache(extract_mentions(result.articles))
+        resolved = resolve_entities(result.articles, result.mentions, result.relations, result.stories)
+        context = result.articles.context
+        result.entities = _cache(context.parallelize(resolved, _partitions(context, settings, len(resolved))))
+        return len(resolved)
+
     def per_story() -> int:
-        outputs = _cache(per_story_results(result.story_groups, sentence_model=settings.embedder))
-        result.mentions = outputs.filter(lambda t: t[0] == "mentions").map(lambda t: t[1])
-        result.entities = merge_entities(outputs.filter(lambda t: t[0] == "entity").map(lambda t: t[1]))
+        outputs = _cache(per_story_results(result.story_groups, result.entities, sentence_model=settings.embedder))
         result.claims = outputs.filter(lambda t: t[0] == "claim").map(lambda t: t[1])
         result.omissions = outputs.filter(lambda t: t[0] == "omission").map(lambda t: t[1])
         result.timeline = outputs.filter(lambda t: t[0] == "timeline").map(lambda t: t[1])
@@ -156,7 +168,7 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         return count
 
     for name, run in (("read", read), ("prepare", prepare_stage), ("near_duplicates", near_duplicates),
-                      ("reuse", reuse), ("stories", stories), ("per_story", per_story)):
+                      ("reuse", reuse), ("stories", stories), ("entities", entities), ("per_story", per_story)):
         if timed(name, run):
             break
     return result
@@ -589,49 +601,3 @@ def _built_story(docs: Iterable[Prepared], relations: Iterable[Relation], story_
     docs = sorted(docs, key=lambda prepared: prepared.id)
     relations = sorted(relations, key=lambda r: (r.a, r.b))
     return stories_stage.story_from_members(docs, relations, story_settings, names), docs, relations
-
-
-# --- 6. per story: entities, claims, timeline --------------------------------------------------------
-
-
-def per_story_results(groups: Any, sentence_model: str | None = None) -> Any:
-    """RDD[(kind, record)]: per story (from :func:`story_groups`) its articles' mentions (spaCy loaded once
-    per partition), then its entities, claims, omissions and timeline. ``sentence_model`` names the embedder
-    of the sentence vectors (the claims stage reads them only for the model it was trained with)."""
-
-    def run(partition: Iterator[tuple[Story, list[Prepared], list[Relation]]]) -> Iterator[tuple[str, Any]]:
-        nlp = None
-        for story, docs, relations in partition:
-            nlp = nlp or entities_stage.load_nlp()
-            entries = list(zip(docs, entities_stage.extract_mentions_batch(docs, nlp)))
-            yield from _story_results(story, entries, relations, sentence_model)
-
-    return groups.mapPartitions(run)
-
-
-def _story_results(story: Story, entries: list[tuple[Prepared, list[Mention]]],
-                   relations: list[Relation], sentence_model: str | None = None) -> list[tuple[str, Any]]:
-    docs = [prepared for prepared, _ in entries]
-    mentions = {prepared.id: found_mentions for prepared, found_mentions in entries}
-    entities = entities_stage.resolve_entities(mentions, docs, relations, [story])
-    claims, omissions = claims_stage.build_ledger(story, docs, relations, entities, sentence_model=sentence_model)
-    timeline = timeline_stage.build_timeline(story, docs, claims)
-    out: list[tuple[str, Any]] = [("mentions", (prepared.id, found_mentions)) for prepared, found_mentions in entries]
-    out += [("entity", entity) for entity in entities]
-    out += [("claim", claim) for claim in claims]
-    out += [("omission", omission) for omission in omissions]
-    out += [("timeline", entry) for entry in timeline]
-    return out
-
-
-def merge_entities(entities: Any) -> Any:
-    """RDD[Entity]: entities resolved in different stories under one id (one type, one normalised name) as one."""
-    return entities.keyBy(lambda e: e.id).reduceByKey(_merge_two).values()
-
-
-def _merge_two(x: Entity, y: Entity) -> Entity:
-    main = x if (len(x.mentions), y.name) >= (len(y.mentions), x.name) else y
-    mentions = sorted(set(x.mentions) | set(y.mentions), key=lambda m: (m.article, m.span))
-    merges = list(x.merges) + [m for m in y.merges if m not in x.merges]
-    return Entity(id=main.id, name=main.name, type=main.type, aliases=sorted(set(x.aliases) | set(y.aliases)),
-                  articles=sorted(set(x.articles) | set(y.articles)), mentions=mentions, merges=merges)

@@ -134,6 +134,8 @@ def write(spark: Any, result: Result, output: str, *, embedder: str) -> list[str
     if result.entities is not None:
         save("entities", result.entities.map(lambda e: (e.id, e.name, e.type, list(e.aliases), list(e.articles),
                                                          dumps(e))))
+    # A run stopped after the entities stage (``--until entities``) has no per-story results.
+    if result.claims is not None:
         save("claims", result.claims.map(lambda c: (c.id, c.story, c.text, c.kind, c.speaker, c.status,
                                                      int(c.independent_sources), list(c.articles), dumps(c))))
         save("omissions", result.omissions.map(lambda o: (o.story, o.article, list(o.claims))))
