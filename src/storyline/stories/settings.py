@@ -59,6 +59,11 @@ class StorySettings:
     # In the split test, two articles that both name years but not the same ones lose this much
     # similarity (times how little their years overlap): look-alikes are often years apart.
     split_year_penalty: float = _SHIPPED["split_year_penalty"]
+    # In the stream (and the fragment pass), a unit naming years, none of which its candidate story names,
+    # loses this much score: without publication dates the years in the text keep look-alikes apart.
+    year_penalty: float = _SHIPPED["year_penalty"]
+    # ... a year within this many years of one of the story's agrees with it (the turn of a year).
+    year_tolerance: int = _SHIPPED["year_tolerance"]
     # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
     # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
     fragment_size: int = _SHIPPED["fragment_size"]
