@@ -183,6 +183,8 @@ def test_empty_input_and_bad_settings():
     assert cluster_stories([]) == []
     with pytest.raises(ValueError):
         StorySettings(event_same=0.3, event_different=0.5)
+    with pytest.raises(ValueError):
+        StorySettings(year_penalty=-0.1)
 
 
 def test_story_ids_survive_later_articles_and_splits():

@@ -95,6 +95,8 @@ class StorySettings:
             raise ValueError("need 4 <= split_min_size <= split_sample (each half needs two rows)")
         if not 0.0 <= self.content_share <= 1.0:
             raise ValueError(f"content_share must be in [0, 1], got {self.content_share}")
+        if self.year_penalty < 0 or self.year_tolerance < 0:
+            raise ValueError("year_penalty and year_tolerance must be >= 0")
         if not 0.0 <= self.split_ratio <= 1.0:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
 
