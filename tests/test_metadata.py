@@ -240,3 +240,9 @@ def test_find_date_gives_the_span() -> None:
     text = "Posted on Feb. 4, 2025 by the desk"
     iso, start, end = find_date(text)
     assert iso == "2025-02-04" and text[start:end] == "Feb. 4, 2025"
+
+
+def test_a_marked_line_whose_date_is_not_the_markers_own() -> None:
+    # An age ("1 year, 160 days ago") after the marker: the date that follows is when the page was saved.
+    text = "Director still in talks for sequel\nPosted 1 year , 160 days ago [ downloaded on 2 October 2013 ]\nBody."
+    assert infer_metadata(text).published is None

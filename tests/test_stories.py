@@ -183,6 +183,8 @@ def test_empty_input_and_bad_settings():
     assert cluster_stories([]) == []
     with pytest.raises(ValueError):
         StorySettings(event_same=0.3, event_different=0.5)
+    with pytest.raises(ValueError):
+        StorySettings(year_penalty=-0.1)
 
 
 def test_story_ids_survive_later_articles_and_splits():
@@ -492,3 +494,52 @@ def test_content_words_are_counted_only_when_the_score_reads_them(fixture_prepar
     assert everywhere and all(counted.content_idf(t) == 0.0 for t in everywhere)
     stories = cluster_stories(fixture_prepared, settings=with_content)
     assert sorted(a for s in stories for a in s.articles) == sorted(d.id for d in fixture_prepared)
+
+
+# --- no date, no merge on topic alone: the years the texts name (issue 12) -----------------------
+
+YEARS_APART = FIXTURES / "stories" / "years_apart.json"
+
+
+@pytest.fixture(scope="module")
+def years_apart(embedder) -> tuple[list[Prepared], list[dict]]:
+    rows = json.loads(YEARS_APART.read_text(encoding="utf-8"))["articles"]
+    texts = {row["source"]: row["text"] for row in rows}
+    return prepare(make_articles(texts, **{row["source"]: {"title": row["title"]} for row in rows}), embedder), rows
+
+
+def _story_sources(stories: list[Story], prepared: list[Prepared]) -> set[frozenset[str]]:
+    source_of = {doc.id: doc.article.source for doc in prepared}
+    return {frozenset(source_of[a] for a in story.articles) for story in stories}
+
+
+def test_undated_lookalikes_naming_other_years_stay_apart(years_apart):
+    # One town's teachers' strike, the same union leader and superintendent, seven years apart; no dates.
+    prepared, rows = years_apart
+    veto = StorySettings(year_penalty=1.0, year_tolerance=1)
+    expected = _expected_groups(rows, "story")
+    assert _story_sources(cluster_stories(prepared, settings=veto), prepared) == expected
+    # The years are what keeps them apart: without the year rule the shared names join them.
+    assert len(cluster_stories(prepared, settings=StorySettings(year_penalty=0.0))) == 1
+    # Order independence holds with the rule on.
+    shuffled = prepared[::-1]
+    assert _story_sources(cluster_stories(shuffled, settings=veto), prepared) == expected
+
+
+def test_with_dates_the_dates_decide_not_the_years_named(years_apart):
+    # The same articles dated within days of each other: the window says one time, so the years the
+    # texts name (background, as far as the stage can tell) do not part them.
+    prepared, _ = years_apart
+    dated = [replace(doc, article=replace(doc.article, published=f"2023-03-0{i % 5 + 1}"))
+             for i, doc in enumerate(prepared)]
+    assert len(cluster_stories(dated, settings=StorySettings(year_penalty=1.0, year_tolerance=1))) == 1
+
+
+def test_a_dated_stray_article_joins_an_undated_story_on_the_fragment_bar():
+    # Rows 0-3: an undated story; row 4: a stray article of it whose text states its date. Dated and
+    # undated rows meet only when the undated window is folded in; the fragment pass runs there too.
+    rows = [{"quake": 1.0, "lima": 1.0, "peru": 1.0}] * 4 + [{"peru": 1.0, "rescue": 1.0, "aftershock": 1.0}]
+    signals = _hand_signals(rows, _same_topic_vectors(5), days=[-1, -1, -1, -1, 738000])
+    settings = StorySettings(fragment_size=2, fragment_threshold=0.15, join_threshold=0.5, near_copy=0.999)
+    assert len(set(cluster_blocks(signals, settings).story_of.tolist())) == 1
+    assert len(set(cluster_blocks(signals, replace(settings, fragment_size=0)).story_of.tolist())) == 2

@@ -265,7 +265,9 @@ def _published(lines: list[str]) -> Optional[str]:
         marker = _MARKER.match(line)
         if marker:
             found = find_date(line)
-            if found is not None:
+            # The date must be the marker's own: "Posted 1 year, 160 days ago [downloaded on 2 October
+            # 2013]" states an age, and the date after it is when the page was saved, not published.
+            if found is not None and _is_dateline(line[marker.end():found[1]]):
                 kind = "updated" if "updated" in marker.group("word").lower() else "published"
                 marked.setdefault(kind, found[0])
     if "published" in marked:

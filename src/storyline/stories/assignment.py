@@ -8,8 +8,12 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from .features import _YEAR_KEYS, _YEAR_OF_KEY, FIRST_YEAR, YEARS
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals
+
+# The years of stories are kept as bit sets over the years 1900-2099 (see ``_YEAR_KEYS``).
+_YEAR_WORDS = (YEARS + 63) // 64
 
 
 def window_of(first_day: np.ndarray, settings: StorySettings) -> np.ndarray:
@@ -41,11 +45,28 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
         term_index.astype(np.int64).reshape(-1), signals.weights.astype(np.float64), signals.first_day,
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
         settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
-        settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin)
+        settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin,
+        year_bits(dense_terms), settings.year_penalty, settings.year_tolerance)
     # Rows the stream did not see stay stories of their own, numbered after the others.
     alone = np.flatnonzero(labels < 0)
     labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
     return labels
+
+
+def year_bits(dense_terms: np.ndarray) -> np.ndarray:
+    """Per term key, the year it reads as less 1900 (its bit in a story's year set); -1 if not a year."""
+    position = np.minimum(np.searchsorted(_YEAR_KEYS, dense_terms), len(_YEAR_KEYS) - 1)
+    found = _YEAR_KEYS[position] == dense_terms
+    return np.where(found, _YEAR_OF_KEY[position] - FIRST_YEAR, -1).astype(np.int64)
+
+
+def latest_years(signals: StorySignals) -> np.ndarray:
+    """Per row, the latest year its terms name, less 1900 (-1 when it names none): the stream's row year."""
+    bits = year_bits(signals.terms)
+    latest = np.full(len(signals), -1, dtype=np.int64)
+    rows = np.repeat(np.arange(len(signals)), np.diff(signals.indptr))
+    np.maximum.at(latest, rows, bits)
+    return latest
 
 
 def _aggregate(signals: StorySignals, labels: np.ndarray) -> StorySignals:
@@ -103,7 +124,8 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                    weights: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, sizes: np.ndarray, n_terms: int,
                    window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
                    near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
-                   attach_margin: float) -> np.ndarray:
+                   attach_margin: float, year_bit: np.ndarray, year_penalty: float,
+                   year_tolerance: int) -> np.ndarray:
     """The streaming assignment, one row after another in ``order``.
 
     Index: one posting per (row, term), chained newest first per term. A row
@@ -123,6 +145,16 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     A fragment joins only when its best story beats the runner-up by
     ``attach_margin``: a stray that links about as well to several look-alikes
     belongs to none of them.
+
+    Years: a row's year is the latest year its text names (earlier ones are mostly
+    background: "the first strike since 2016"); each story keeps the set of its
+    rows' years. When the row or the story has no publication date, a row whose
+    year is more than ``year_tolerance`` years from all of its candidate story's
+    (when both have one) loses
+    ``year_penalty`` from its score: look-alike stories (the same actors, the same
+    kind of event) are often years apart, and without a publication date the years
+    the texts name are what tells them apart. When both are dated, the dates do
+    (the window above); the years a text names then are often background.
     """
     n_rows, dimensions = vectors.shape
     labels = np.full(n_rows, -1, dtype=np.int64)
@@ -134,6 +166,9 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     shared = np.zeros(capacity)
     seen_at = np.full(capacity, -1, dtype=np.int64)
     touched = np.empty(capacity, dtype=np.int64)
+    story_years = np.zeros((capacity, _YEAR_WORDS), dtype=np.uint64)
+    row_years = np.zeros(_YEAR_WORDS, dtype=np.uint64)
+    near_years = np.zeros(_YEAR_WORDS, dtype=np.uint64)
     total = 0
     for step in range(order.shape[0]):
         total += indptr[order[step] + 1] - indptr[order[step]]
@@ -152,6 +187,16 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         fragment = attach_max_size > 0 and sizes[row] <= attach_max_size
         founder_only = attach_max_size > 0 and not fragment
         n_touched = 0
+        row_years[:] = 0
+        near_years[:] = 0
+        latest = -1
+        for p in range(indptr[row], indptr[row + 1]):
+            latest = max(latest, year_bit[terms[p]])
+        row_names_years = latest >= 0
+        if row_names_years:
+            row_years[latest // 64] = np.uint64(1) << np.uint64(latest % 64)
+            for near in range(max(0, latest - year_tolerance), min(_YEAR_WORDS * 64, latest + year_tolerance + 1)):
+                near_years[near // 64] |= np.uint64(1) << np.uint64(near % 64)
         for p in range(indptr[row], indptr[row + 1]):
             if founder_only:
                 break
@@ -190,6 +235,9 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             text = np.dot(vector, sums[story]) / pairs
             keyword = shared[story] / pairs
             score = text_weight * text + keyword_weight * keyword
+            if year_penalty > 0 and row_names_years and (first < 0 or story_first[story] < 0) and (
+                    story_years[story].any() and not (story_years[story] & near_years).any()):
+                score -= year_penalty
             if text >= near_copy or (text >= text_floor and score >= threshold):
                 if score > best_score or (score == best_score and story < best):
                     runner_up = best_score
@@ -208,6 +256,7 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                 shared = _grown(shared, capacity, 0.0)
                 seen_at = _grown(seen_at, capacity, -1)
                 touched = _grown(touched, capacity, 0)
+                story_years = _grown(story_years, capacity, 0)
             best = n_stories
             n_stories += 1
         story_size[best] += size
@@ -217,6 +266,7 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         if last > story_last[best]:
             story_last[best] = last
         labels[row] = best
+        story_years[best] |= row_years
         if fragment:
             continue
         for p in range(indptr[row], indptr[row + 1]):

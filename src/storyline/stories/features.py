@@ -216,7 +216,11 @@ def term_key(term: str) -> int:
 
 
 # Keys of the terms that read as years (numbers are specific terms, kept as written): an immutable table.
-_YEAR_KEYS: np.ndarray = np.array(sorted(term_key(str(year)) for year in range(1900, 2100)), dtype=np.int64)
+_YEARS_BY_KEY = sorted((term_key(str(year)), year) for year in range(1900, 2100))
+_YEAR_KEYS: np.ndarray = np.array([key for key, _ in _YEARS_BY_KEY], dtype=np.int64)
+# The year each of ``_YEAR_KEYS`` reads as, in the same order.
+_YEAR_OF_KEY: np.ndarray = np.array([year for _, year in _YEARS_BY_KEY], dtype=np.int64)
+FIRST_YEAR, YEARS = 1900, 200
 
 
 def _content_sentence_indices(doc: Prepared) -> list[int]:

@@ -7,7 +7,7 @@ from collections import defaultdict
 import numpy as np
 
 from ..graph import DisjointSets
-from .assignment import _aggregate, _renumbered, _stream, processing_order
+from .assignment import _aggregate, _renumbered, _stream, latest_years, processing_order
 from .candidates import _linked_story_pairs, _row_similarity
 from .settings import StorySettings
 from .signals import StorySignals
@@ -94,6 +94,10 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     for row in order.tolist():
         rows_of[int(story_of[row])].append(row)
     sets = DisjointSets(len(stories))
+    # Each story's years (its rows' latest named years), for the stream's year rule below.
+    row_year = latest_years(signals)
+    years_of = {label: {int(row_year[row]) for row in rows if row_year[row] >= 0} for label, rows in rows_of.items()}
+    dated = {label: bool((signals.first_day[rows] >= 0).any()) for label, rows in rows_of.items()}
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
         ra, rb = sets.find(a), sets.find(b)
@@ -105,10 +109,18 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
         within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty))
                   for rows in (rows_a, rows_b) if len(rows) > 1]
+        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and min(
+                abs(a - b) for a in years_of[ra] for b in years_of[rb]) > settings.year_tolerance:
+            # The stream's year rule: stories (one undated) whose texts name different years as their
+            # latest are look-alikes years apart, unless the link clears the bar despite the penalty.
+            across -= settings.year_penalty
         if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
             continue
         kept = sets.union(ra, rb)
         rows_of[kept] = sorted(rows_of.pop(ra) + rows_of.pop(rb), key=lambda row: rank[row])
+        years_of[kept] = years_of.pop(ra) | years_of.pop(rb)
+        dated_a, dated_b = dated.pop(ra), dated.pop(rb)
+        dated[kept] = dated_a or dated_b
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
 
 

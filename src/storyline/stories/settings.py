@@ -59,6 +59,11 @@ class StorySettings:
     # In the split test, two articles that both name years but not the same ones lose this much
     # similarity (times how little their years overlap): look-alikes are often years apart.
     split_year_penalty: float = _SHIPPED["split_year_penalty"]
+    # In the stream (and the fragment pass), a unit naming years, none of which its candidate story names,
+    # loses this much score: without publication dates the years in the text keep look-alikes apart.
+    year_penalty: float = _SHIPPED["year_penalty"]
+    # ... a year within this many years of one of the story's agrees with it (the turn of a year).
+    year_tolerance: int = _SHIPPED["year_tolerance"]
     # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
     # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
     fragment_size: int = _SHIPPED["fragment_size"]
@@ -90,6 +95,8 @@ class StorySettings:
             raise ValueError("need 4 <= split_min_size <= split_sample (each half needs two rows)")
         if not 0.0 <= self.content_share <= 1.0:
             raise ValueError(f"content_share must be in [0, 1], got {self.content_share}")
+        if self.year_penalty < 0 or self.year_tolerance < 0:
+            raise ValueError("year_penalty and year_tolerance must be >= 0")
         if not 0.0 <= self.split_ratio <= 1.0:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
 
