@@ -410,6 +410,35 @@ def test_event_sub_claims_split_a_sentence_and_align_across_outlets(embedder, pa
     assert len(floods) == 2
 
 
+def test_the_story_claims_result_holds_event_sub_claims_under_the_claims_that_show_them(embedder, parser_nlp) -> None:
+    from storyline.claims import build_story_claims
+
+    articles = make_articles({
+        "wire": "The singer checked into a rehab clinic on Tuesday, her spokesman said. The case drew wide attention.",
+        "daily": "Her spokesman confirmed the singer checked into rehab in Malibu. The case is her third.",
+    })
+    docs = prepare(articles, embedder)
+    story = Story(id="s-rehab", title=None, articles=[a.id for a in articles])
+    result = build_story_claims(story, docs, nlp=parser_nlp)
+    plain = build_ledger(story, docs)[0]
+    # The ledger a reader sees is the sentence-level one: event sub-claims add no entries to it.
+    assert [c.id for c in result.claims] == [c.id for c in plain]
+    check_in = [e for e in result.events if e.lemma == "check"]
+    assert len(check_in) == 1 and set(check_in[0].articles) == {a.id for a in articles}
+    assert [m.wording for m in check_in[0].mentions] == ["checked", "checked"]
+    # Each outlet's claim lists the one check-in event: the same id across articles.
+    showing = [c for c in result.claims if check_in[0].id in c.events]
+    assert {c.articles[0] for c in showing} == {a.id for a in articles}
+    # "case" names no event by itself: a minor event aligned by its lemma, listed under no claim.
+    case = [e for e in result.events if e.lemma == "=case"]
+    assert len(case) == 1 and case[0].minor and len(case[0].mentions) == 2
+    assert not any(case[0].id in c.events for c in result.claims)
+    # A minor word met once is no event at all.
+    assert not any(e.lemma == "=attention" for e in result.events)
+    # Without a parser the result is the ledger alone.
+    assert build_story_claims(story, docs).events == []
+
+
 def test_a_claim_carried_by_more_articles_than_partners_weighed_is_still_one_claim():
     from storyline.claims import ALIGN_PARTNERS
 
