@@ -22,8 +22,9 @@ from .extract import MIN_QUOTE_WORDS, ClaimCandidate
 
 
 # The thresholds live in ``defaults/claims_align.json``, which says what each was learnt on
-# (``_learnt_on``): the two cosine thresholds, the name agreement and the lexical floor on ECB+
-# train (benchmarks/bench_claims_ecbplus.py's scoring, never ECB+ dev or the sample articles).
+# (``_learnt_on``): the cosines on ECB+ train, held back by FNC-1's false contradictions (a lower
+# cosine aligns more sentences of one story, and every aligned pair can conflict); never ECB+ dev
+# or the sample articles.
 _ALIGN_DEFAULTS = {key: value for key, value in json.loads(
     (Path(__file__).resolve().parent.parent / "defaults" / "claims_align.json").read_text(encoding="utf-8")).items()
     if not key.startswith("_")}
