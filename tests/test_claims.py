@@ -402,12 +402,42 @@ def test_event_sub_claims_split_a_sentence_and_align_across_outlets(embedder, pa
     assert {e.lemma for e in events if articles[0].id in e.articles} >= {"check", "say"}
     # The same check-in in two outlets is one event, shown by each outlet's sentence-level claim.
     assert set(check_in[0].articles) == {articles[0].id, articles[1].id}
-    assert len(check_in[0].claims) == 2
+    showing = [claim for claim in claims if claim.id in check_in[0].claims]
+    assert {article for claim in showing for article in claim.articles} == {articles[0].id, articles[1].id}
     assert "rehab" in check_in[0].text
     # Two floods on different explicit dates are two events, not one.
     storm_story = Story(id="s-storm", title=None, articles=[articles[2].id])
     floods = [e for e in build_event_ledger(storm_story, docs, parser_nlp) if e.lemma == "flood"]
     assert len(floods) == 2
+
+
+def test_the_story_claims_result_holds_event_sub_claims_under_the_claims_that_show_them(embedder, parser_nlp) -> None:
+    from storyline.claims import build_story_claims
+
+    articles = make_articles({
+        "wire": "The singer checked into a rehab clinic on Tuesday, her spokesman said. The case drew wide attention.",
+        "daily": "Her spokesman confirmed the singer checked into rehab in Malibu. The case is her third.",
+    })
+    docs = prepare(articles, embedder)
+    story = Story(id="s-rehab", title=None, articles=[a.id for a in articles])
+    result = build_story_claims(story, docs, nlp=parser_nlp)
+    plain = build_ledger(story, docs)[0]
+    # The ledger a reader sees is the sentence-level one: event sub-claims add no entries to it.
+    assert [c.id for c in result.claims] == [c.id for c in plain]
+    check_in = [e for e in result.events if e.lemma == "check"]
+    assert len(check_in) == 1 and set(check_in[0].articles) == {a.id for a in articles}
+    assert [m.wording for m in check_in[0].mentions] == ["checked", "checked"]
+    # Each outlet's claim lists the one check-in event: the same id across articles.
+    showing = [c for c in result.claims if check_in[0].id in c.events]
+    assert showing and {article for c in showing for article in c.articles} == {a.id for a in articles}
+    # "case" names no event by itself: a minor event aligned by its lemma, listed under no claim.
+    case = [e for e in result.events if e.lemma == "=case"]
+    assert len(case) == 1 and case[0].minor and len(case[0].mentions) == 2
+    assert not any(case[0].id in c.events for c in result.claims)
+    # A minor word met once is no event at all.
+    assert not any(e.lemma == "=attention" for e in result.events)
+    # Without a parser the result is the ledger alone.
+    assert build_story_claims(story, docs).events == []
 
 
 def test_a_claim_carried_by_more_articles_than_partners_weighed_is_still_one_claim():

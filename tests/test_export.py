@@ -177,7 +177,7 @@ def test_export_validates_and_keeps_the_documented_key_order(analysis: Analysis)
     doc = to_json(analysis)
     validate_export(doc)
     assert list(doc) == ["schema", "articles", "stories", "relations", "entities", "claims", "omissions", "timeline",
-                         "outlets"]
+                         "outlets", "claim_events"]
     assert doc["schema"] == "storyline/1"
     assert list(doc["articles"][0]) == ["id", "source", "outlet", "title", "published", "language", "byline", "version",
                                         "wire"]
@@ -189,7 +189,7 @@ def test_export_validates_and_keeps_the_documented_key_order(analysis: Analysis)
     assert list(doc["entities"][0]["mentions"][0]) == ["article", "span", "text"]
     assert list(doc["claims"][0]) == [
         "id", "story", "text", "kind", "speaker", "articles", "status", "independent_sources", "conflicts", "evidence",
-        "opinion", "markers", "checkworthiness", "origin", "sources", "speaker_name",
+        "opinion", "markers", "checkworthiness", "origin", "sources", "speaker_name", "events",
         "outlets", "source_groups", "sources_summary", "blindspots",
     ]
     assert list(doc["claims"][0]["evidence"][0]) == [

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from .atomic import atomic_write_bytes, atomic_write_text
-from .model import Analysis, Article, Claim, Entity, Event, Evidence, Relation, Story, TimelineEntry
+from .model import Analysis, Article, Claim, ClaimEvent, Entity, Event, Evidence, Relation, Story, TimelineEntry
 from .outlets.annotate import annotate_export
 
 __all__ = [
@@ -254,6 +254,22 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
             "origin": claim.origin,
             "sources": order.ids(claim.sources),
             "speaker_name": claim.speaker_name,
+            "events": list(claim.events),
+        }
+
+    def claim_event_json(event: ClaimEvent) -> dict[str, Any]:
+        return {
+            "id": event.id,
+            "story": event.story,
+            "lemma": event.lemma,
+            "text": event.text,
+            "articles": order.ids(event.articles),
+            "mentions": [
+                {"article": m.article, "span": _span(m.span), "sentence": m.sentence, "wording": m.wording}
+                for m in sorted(event.mentions, key=evidence_key)
+            ],
+            "claims": list(event.claims),
+            "minor": bool(event.minor),
         }
 
     def timeline_json(entry: TimelineEntry) -> dict[str, Any]:
@@ -294,7 +310,11 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         "timeline": timeline,
     }
     # Who covers what: outlets resolved through the registry, wire copies, coverage and blindspots.
-    return annotate_export(doc, analysis)
+    annotate_export(doc, analysis)
+    # Added after the outlets so the earlier keys keep their documented order.
+    doc["claim_events"] = [claim_event_json(event) for event in
+                           sorted(analysis.claim_events, key=lambda event: (event.story, event.id))]
+    return doc
 
 
 def dumps(doc: Mapping[str, Any]) -> str:
@@ -389,6 +409,14 @@ def _integrity_problems(doc: Mapping[str, Any]) -> list[str]:
         for v, evidence in enumerate(claim["evidence"]):
             refer(f"{path}.evidence[{v}].article", evidence["article"], article_ids, "article")
             ordered_span(f"{path}.evidence[{v}].span", evidence["span"])
+    for e, claim_event in enumerate(doc.get("claim_events", [])):
+        path = f"$.claim_events[{e}]"
+        refer(f"{path}.story", claim_event["story"], story_ids, "story")
+        refer_all(f"{path}.articles", claim_event["articles"], article_ids, "article")
+        refer_all(f"{path}.claims", claim_event["claims"], claim_ids, "claim")
+        for m, mention in enumerate(claim_event["mentions"]):
+            refer(f"{path}.mentions[{m}].article", mention["article"], article_ids, "article")
+            ordered_span(f"{path}.mentions[{m}].span", mention["span"])
     for o, omission in enumerate(doc["omissions"]):
         refer(f"$.omissions[{o}].story", omission["story"], story_ids, "story")
         refer(f"$.omissions[{o}].article", omission["article"], article_ids, "article")

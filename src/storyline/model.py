@@ -235,6 +235,30 @@ class Claim:
     sources: list[str] = field(default_factory=list)
     # Who said it, as named: the speaker entity's name, or the article's words for a speaker no entity holds.
     speaker_name: Optional[str] = None
+    # The event sub-claims (ids of the story's ``ClaimEvent``s, minor ones aside) whose predicate this claim's
+    # evidence holds: one sentence often reports several events, and one event is one id across articles.
+    events: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ClaimEvent:
+    """An event sub-claim: one real-world event (one predicate) of a story, aligned across its articles.
+
+    Stored beside the story's claims rather than as claims of their own, so the
+    ledger a reader sees stays one entry per checkable assertion.
+    """
+
+    id: str
+    story: str
+    lemma: str  # the predicate's verbal stem ("shoot" for "shooting"), or "=word" for a minor word
+    text: str  # the predicate's clause in its earliest mention
+    articles: list[str]
+    # One per mention: span = the predicate word, wording = that word as written, sentence = its clause.
+    mentions: list[Evidence] = field(default_factory=list)
+    claims: list[str] = field(default_factory=list)  # the sentence-level claims whose evidence holds a mention
+    # Every mention is a word that names no event by itself ("case", "deadly") but refers to one, joined to
+    # the other mentions of its lemma: kept for event-level alignment, never listed under a claim.
+    minor: bool = False
 
 
 @dataclass
@@ -295,3 +319,4 @@ class Analysis:
     omissions: list[Omission] = field(default_factory=list)
     timeline: list[TimelineEntry] = field(default_factory=list)
     outlets: list[Outlet] = field(default_factory=list)  # the user's registry (empty: none given)
+    claim_events: list[ClaimEvent] = field(default_factory=list)  # the event sub-claims of every story

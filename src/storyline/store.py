@@ -20,7 +20,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional, Sequence
 import numpy as np
 
 from .model import (
-    Article, Claim, Outlet, Entity, Event, Evidence, Merge, Mention, Omission, Passage, Prepared,
+    Article, Claim, ClaimEvent, Outlet, Entity, Event, Evidence, Merge, Mention, Omission, Passage, Prepared,
     RawDocument, Relation, Sentence, Story, TimelineEntry, text_hash,
 )
 
@@ -572,6 +572,10 @@ class Store:
             omissions.extend(Omission(**o) for o in payload["omissions"])
         return claims, omissions
 
+    def claim_events(self) -> list[ClaimEvent]:
+        """The event sub-claims of every story (results stored before they existed have none)."""
+        return [_claim_event(e) for payload in self.story_results("claims").values() for e in payload.get("events", [])]
+
     def timeline(self) -> list[TimelineEntry]:
         entries: list[TimelineEntry] = []
         for payload in self.story_results("timeline").values():
@@ -858,7 +862,12 @@ def _claim(c: dict) -> Claim:
     return Claim(c["id"], c["story"], c["text"], c["kind"], c["speaker"], list(c["articles"]), c["status"],
                  c["independent_sources"], list(c.get("conflicts", [])), [_evidence(e) for e in c["evidence"]],
                  bool(c.get("opinion", False)), list(c.get("markers", [])), float(c.get("checkworthiness", 0.0)),
-                 c.get("origin"), list(c.get("sources", [])), c.get("speaker_name"))
+                 c.get("origin"), list(c.get("sources", [])), c.get("speaker_name"), list(c.get("events", [])))
+
+
+def _claim_event(e: dict) -> ClaimEvent:
+    return ClaimEvent(e["id"], e["story"], e["lemma"], e["text"], list(e["articles"]),
+                      [_evidence(m) for m in e["mentions"]], list(e["claims"]), bool(e.get("minor", False)))
 
 
 def _timeline_entry(t: dict) -> TimelineEntry:

@@ -45,6 +45,7 @@ from .extract import ClaimCandidate, extract_claim_candidates, find_attribution,
 from .framing import framing, label_markers, opinion_markers
 from .ledger import build_ledger, claim_status
 from .omissions import DERIVATION_LABELS, TOP_CLAIMS, rank_score
+from .story import StoryClaims, build_story_claims
 
 __all__ = [
     "DERIVATION_LABELS",
@@ -65,6 +66,8 @@ __all__ = [
     "align_events",
     "build_event_ledger",
     "build_ledger",
+    "build_story_claims",
+    "StoryClaims",
     "claim_status",
     "claim_wording_diffs",
     "dates_conflict",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -19,33 +21,35 @@ from .conflicts import same_counted_thing, share_anchor, values_agree
 from .extract import MIN_QUOTE_WORDS, ClaimCandidate
 
 
-# Cosine of USE-multilingual sentence vectors. Measured on the sample story
-# (five articles, 73 candidate claims): the same fact in two outlets' words,
-# or machine-translated, scored 0.70-0.90; different facts of the same story
-# scored up to 0.67, with one outlier at 0.745 (an agreement being negotiated
-# vs. an earlier agreement with other countries), while true pairs between a
-# report and its garbled translation fell at 0.75-0.78. Above ALIGN_THRESHOLD
-# the vectors decide alone; between the two thresholds the sentences must
-# also agree on their facts: mostly the same names, or a shared date or number.
-ALIGN_THRESHOLD = 0.77
-ALIGN_THRESHOLD_WITH_NAMES = 0.68
+# The thresholds live in ``defaults/claims_align.json``, which says what each was learnt on
+# (``_learnt_on``): the cosines on ECB+ train, held back by FNC-1's false contradictions (a lower
+# cosine aligns more sentences of one story, and every aligned pair can conflict); never ECB+ dev
+# or the sample articles.
+_ALIGN_DEFAULTS = {key: value for key, value in json.loads(
+    (Path(__file__).resolve().parent.parent / "defaults" / "claims_align.json").read_text(encoding="utf-8")).items()
+    if not key.startswith("_")}
+# Cosine of USE-multilingual sentence vectors. Above ALIGN_THRESHOLD the vectors
+# decide alone; between the two thresholds the sentences must also agree on their
+# facts: mostly the same names, or a shared date or number.
+ALIGN_THRESHOLD: float = _ALIGN_DEFAULTS["align_threshold"]
+ALIGN_THRESHOLD_WITH_NAMES: float = _ALIGN_DEFAULTS["align_threshold_with_names"]
 # Share of proper-name tokens two sentences must have in common (Jaccard, with
 # fuzzy matching so garbled transliterations still meet) in the lower band.
-NAME_AGREEMENT = 0.5
+NAME_AGREEMENT: float = _ALIGN_DEFAULTS["name_agreement"]
 # Share of content words two quotes must have in common to be one quote in
 # different wordings, whatever the sentences around them say.
-QUOTE_OVERLAP = 0.5
+QUOTE_OVERLAP: float = _ALIGN_DEFAULTS["quote_overlap"]
 # Two sentences that lie in passages the reuse stage aligned (a copy, rewrite or
 # translation and its original) need only this cosine to be one claim: the
 # passage already says they carry the same text, and machine-translated wording
-# drops the cosine of true pairs to 0.5-0.6 (seeds: 0.52 for a garbled name).
-PASSAGE_ALIGN_THRESHOLD = 0.45
-# Independently written reports of one fact can score 0.5-0.67 (seeds): below the
-# vector thresholds. Such a pair is aligned when the sentences also share a run
-# of words verbatim holding at least LEXICAL_AGREEMENT content words (a phrase
-# taken from one official statement, say); a shared name or two is not enough.
-LEXICAL_FLOOR = 0.5
-LEXICAL_AGREEMENT = 5
+# drops the cosine of true pairs well below that of independent rewordings.
+PASSAGE_ALIGN_THRESHOLD: float = _ALIGN_DEFAULTS["passage_align_threshold"]
+# Independently written reports of one fact can score below the vector thresholds.
+# Such a pair is aligned when the sentences also share a run of words verbatim
+# holding at least LEXICAL_AGREEMENT content words (a phrase taken from one
+# official statement, say); a shared name or two is not enough.
+LEXICAL_FLOOR: float = _ALIGN_DEFAULTS["lexical_floor"]
+LEXICAL_AGREEMENT: int = _ALIGN_DEFAULTS["lexical_agreement"]
 # Each claim candidate is weighed against at most this many partners (its most similar
 # candidates of other articles): in a story told by hundreds of outlets the strongest links
 # already join a claim's evidence, and all pairs would cost the square of the story's size.

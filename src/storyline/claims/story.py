@@ -1,0 +1,65 @@
+"""A story's claims result as the pipeline stores it: the ledger, the omissions and the event sub-claims.
+
+The ledger (:func:`build_ledger`) is one entry per checkable assertion, worded
+as a reader reads it; a sentence often reports several events, so the story's
+events, one id per real-world event across its articles, are built beside it
+(:func:`build_event_ledger`) and each claim lists the events it shows. This is
+the function the pipeline calls, and the one ``bench_claims_ecbplus.py`` scores.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+from ..model import Claim, ClaimEvent, Entity, Evidence, Omission, Prepared, Relation, Story
+from .events import EventClaim, build_event_ledger
+from .ledger import build_ledger
+
+
+@dataclass
+class StoryClaims:
+    claims: list[Claim]
+    omissions: list[Omission]
+    events: list[ClaimEvent] = field(default_factory=list)
+
+
+def _claim_event(event: EventClaim) -> ClaimEvent:
+    return ClaimEvent(
+        id=event.id, story=event.story, lemma=event.lemma, text=event.text, articles=list(event.articles),
+        mentions=[Evidence(article=m.article, span=m.trigger, sentence=m.wording,
+                           wording=m.wording[m.trigger[0] - m.span[0]:m.trigger[1] - m.span[0]])
+                  for m in event.mentions],
+        claims=list(event.claims), minor=event.minor,
+    )
+
+
+def build_story_claims(
+    story: Story,
+    docs: Sequence[Prepared],
+    relations: Sequence[Relation] = (),
+    entities: Sequence[Entity] = (),
+    *,
+    sentence_model: Optional[str] = None,
+    nlp: Any = None,
+) -> StoryClaims:
+    """The story's ledger and omissions (:func:`build_ledger`) and, given a parser, its event sub-claims.
+
+    ``nlp``: a spaCy pipeline with a tagger, lemmatizer and dependency parser,
+    passed in (never loaded here); without one the story has no event
+    sub-claims. Minor words (see ``EventMention.minor``) are aligned too: on
+    ECB+ train they carry the event mentions no predicate holds (BENCHMARKS.md,
+    issue 13), but a claim lists only the events proper.
+    """
+    claims, omissions = build_ledger(story, docs, relations, entities, sentence_model=sentence_model)
+    if nlp is None:
+        return StoryClaims(claims, omissions)
+    events = [_claim_event(e) for e in build_event_ledger(story, docs, nlp, claims=claims, with_minor=True)]
+    by_claim: dict[str, list[str]] = {}
+    for event in events:
+        if not event.minor:
+            for claim_id in event.claims:
+                by_claim.setdefault(claim_id, []).append(event.id)
+    for claim in claims:
+        claim.events = by_claim.get(claim.id, [])
+    return StoryClaims(claims, omissions, events)
