@@ -177,7 +177,10 @@ def test_the_whole_analysis_is_equal(embedded, distributed):
         "relations": (sorted(result.relations.collect(), key=lambda r: (r.a, r.b)), analysis.relations),
         "stories": (sorted(stories, key=by_id), analysis.stories),
         "entities": (sorted(result.entities.collect(), key=by_id), analysis.entities),
-        "claims": (sorted(claims, key=_claim_key), sorted(analysis.claims, key=_claim_key)),
+        # The Spark engine does not build event sub-claims yet (README, Spark differences): claims are
+        # compared without the event ids the embedded engine links them to.
+        "claims": (sorted(claims, key=_claim_key),
+                   sorted((replace(claim, events=[]) for claim in analysis.claims), key=_claim_key)),
         "omissions": (sorted(result.omissions.collect(), key=repr), sorted(analysis.omissions, key=repr)),
         "timeline": (sorted(result.timeline.collect(), key=repr), sorted(analysis.timeline, key=repr)),
     }
