@@ -712,6 +712,7 @@ def filter_analysis(
             if entry.story in story_ids
         ],
         outlets=list(analysis.outlets),
+        claim_events=[event for event in analysis.claim_events if event.story in story_ids],
     )
 
 

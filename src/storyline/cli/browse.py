@@ -160,6 +160,7 @@ def _only_story(analysis: Analysis, story_id: str) -> Analysis:
         omissions=[o for o in analysis.omissions if o.story == story_id],
         timeline=[t for t in analysis.timeline if t.story == story_id],
         outlets=analysis.outlets,
+        claim_events=[e for e in analysis.claim_events if e.story == story_id],
     )
 
 
