@@ -32,12 +32,15 @@ import json
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# One scoring for both stories benchmarks: BCubed and pairwise F1 are written once, in bench_stories_ecbplus.
+from bench_stories_ecbplus import bcubed, pairwise  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_DATA = REPO / ".." / "shared" / "bench-data"
@@ -198,40 +201,9 @@ def cut_labels(corpus: Corpus, tree: np.ndarray, cut: float) -> Labels:
 # --- metrics ---------------------------------------------------------------------------------
 
 
-def _f1(precision: float, recall: float) -> float:
-    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-
-
-def bcubed(predicted: Labels, gold: Labels) -> tuple[float, float, float]:
-    """BCubed precision, recall, F1 over items (Bagga & Baldwin; Amigó et al. 2009)."""
-    by_predicted: dict[str, set[str]] = defaultdict(set)
-    by_gold: dict[str, set[str]] = defaultdict(set)
-    for item in gold:
-        by_predicted[predicted[item]].add(item)
-        by_gold[gold[item]].add(item)
-    precision = recall = 0.0
-    for item in gold:
-        mine, truth = by_predicted[predicted[item]], by_gold[gold[item]]
-        overlap = len(mine & truth)
-        precision += overlap / len(mine)
-        recall += overlap / len(truth)
-    precision, recall = precision / len(gold), recall / len(gold)
-    return precision, recall, _f1(precision, recall)
-
-
-def pairwise_f1(predicted: Labels, gold: Labels) -> float:
-    joint = Counter((predicted[item], gold[item]) for item in gold)
-    both = sum(n * (n - 1) // 2 for n in joint.values())
-    in_predicted = sum(n * (n - 1) // 2 for n in Counter(predicted[i] for i in gold).values())
-    in_gold = sum(n * (n - 1) // 2 for n in Counter(gold.values()).values())
-    precision = both / in_predicted if in_predicted else 1.0
-    recall = both / in_gold if in_gold else 1.0
-    return _f1(precision, recall)
-
-
 def scores(predicted: Labels, gold: Labels) -> dict[str, float]:
     p, r, f = bcubed(predicted, gold)
-    return {"bcubed_p": p, "bcubed_r": r, "bcubed_f1": f, "pairwise_f1": pairwise_f1(predicted, gold),
+    return {"bcubed_p": p, "bcubed_r": r, "bcubed_f1": f, "pairwise_f1": pairwise(predicted, gold)[2],
             "stories": float(len({predicted[i] for i in gold}))}
 
 

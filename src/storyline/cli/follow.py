@@ -6,7 +6,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import click
 
@@ -16,6 +16,7 @@ from ..follow.listings import ListingError, parse_listing
 from ..follow.state import now_iso
 from ..pipeline import Models
 from ..printable import one_line, safe_text
+from ..store import Store
 from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, json_text, store_at
 
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
@@ -46,6 +47,20 @@ def _log(line: str) -> None:
 def _say(text: str, err: bool = False) -> None:
     # URLs, titles, outlets and server answers come from outside: escaped so none can drive the terminal.
     click.echo(safe_text(text), err=err)
+
+
+def _remove_each(db_path: str, keys: tuple[str, ...], remove: Callable[[Store, str], bool], done: str,
+                 missing: str) -> None:
+    """Remove each key with ``remove``, one line each; exit 1 when some key named nothing stored."""
+    absent = 0
+    with store_at(db_path) as store:
+        for key in keys:
+            if remove(store, key):
+                _say(done.format(key))
+            else:
+                _say(missing.format(key), err=True)
+                absent += 1
+    sys.exit(EXIT_SKIPPED if absent else EXIT_OK)
 
 
 def fetch_options(command: Any) -> Any:
@@ -172,15 +187,7 @@ def follow_remove(sources: tuple[str, ...], db_path: str) -> None:
     Example:
       storyline follow remove https://example.org/rss.xml
     """
-    missing = 0
-    with store_at(db_path) as store:
-        for key in sources:
-            if follow.remove_source(store, key):
-                _say(f"no longer following {key}")
-            else:
-                _say(f"not followed: {key}", err=True)
-                missing += 1
-    sys.exit(EXIT_SKIPPED if missing else EXIT_OK)
+    _remove_each(db_path, sources, follow.remove_source, "no longer following {}", "not followed: {}")
 
 
 @follow_group.command(name="label")
@@ -392,15 +399,7 @@ def watch_remove(watches: tuple[str, ...], db_path: str) -> None:
     Example:
       storyline watch remove floods
     """
-    missing = 0
-    with store_at(db_path) as store:
-        for key in watches:
-            if follow.remove_watch(store, key):
-                _say(f"removed watch {key}")
-            else:
-                _say(f"no watch {key}", err=True)
-                missing += 1
-    sys.exit(EXIT_SKIPPED if missing else EXIT_OK)
+    _remove_each(db_path, watches, follow.remove_watch, "removed watch {}", "no watch {}")
 
 
 @cli.command(name="alerts")
