@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from storyline.export import to_json
+from storyline.views.json_export import to_json
 from storyline.pipeline import Models, analyze, ingest, load_analysis
 from storyline.store import open_store
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storyline.cli import main
-from storyline.export import validate_export
+from storyline import validate_export
 from storyline.model import Article
 
 from conftest import SEEDS, run_cli

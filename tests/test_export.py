@@ -13,19 +13,6 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, make_articles
-from storyline.export import (
-    CSV_TABLES,
-    ExportValidationError,
-    dumps,
-    filter_analysis,
-    load_schema,
-    normalize_date,
-    to_json,
-    validate_export,
-    write_csv,
-    write_html,
-    write_json,
-)
 from storyline.model import (
     Analysis,
     Article,
@@ -41,7 +28,18 @@ from storyline.model import (
     Story,
     TimelineEntry,
 )
-from storyline.report import anchor_id, render_html
+from storyline.views.csv_export import CSV_TABLES, write_csv
+from storyline.views.filters import filter_analysis
+from storyline.views.json_export import (
+    ExportValidationError,
+    dumps,
+    load_schema,
+    normalize_date,
+    to_json,
+    validate_export,
+    write_json,
+)
+from storyline.views.report import anchor_id, render_html, write_html
 
 HERE = FIXTURES / "export"
 WIRE, REWRITE, HOSTILE = "harbour-wire.txt", "harbour-rewrite.txt", "harbour-hostile.txt"

@@ -6,7 +6,8 @@ import sys
 import xml.etree.ElementTree as ElementTree
 
 from storyline.cli import main
-from storyline.export import EXPORTERS, write_graphml
+from storyline.views.exporters import EXPORTERS
+from storyline.views.graph_export import write_graphml
 from storyline.model import Analysis, Article, Passage, Relation, Story
 from storyline.store import open_store
 
@@ -67,7 +68,8 @@ def test_graphml_has_articles_as_nodes_and_relations_as_edges(tmp_path):
 
 
 def test_graphml_is_a_registered_exporter():
-    assert EXPORTERS["graphml"] is write_graphml
+    exporter = EXPORTERS["graphml"]
+    assert exporter.write is write_graphml and exporter.suffix == ".graphml" and not exporter.writes_directory
 
 
 def test_export_command_writes_graphml(tmp_path, capsys):

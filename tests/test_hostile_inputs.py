@@ -425,7 +425,7 @@ def _export(db: Path, tmp_path: Path, capsys) -> dict:
 def test_remove_leaves_every_view_consistent(analysed_corpus, tmp_path: Path, capsys) -> None:
     import shutil
 
-    from storyline.export import validate_export
+    from storyline import validate_export
     from storyline.model import Article
 
     corpus, original_db = analysed_corpus

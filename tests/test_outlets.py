@@ -266,9 +266,9 @@ def test_a_filtered_export_keeps_the_registry(seeds_with_leanings, capsys, tmp_p
 
 
 def test_two_outlets_printing_one_agency_text_are_one_source(tmp_path):
-    from storyline.export import to_json
+    from storyline import to_json
     from storyline.pipeline import Models, analyze, ingest, load_analysis
-    from storyline.report import render_html
+    from storyline import render_html
     from storyline.store import open_store
 
     with open_store(tmp_path / "w.db") as store:

@@ -27,7 +27,7 @@ from click.testing import CliRunner  # noqa: E402
 
 from storyline.cli import cli  # noqa: E402
 from storyline import stories as stories_core  # noqa: E402
-from storyline.export import to_json, validate_export  # noqa: E402
+from storyline import to_json, validate_export  # noqa: E402
 from storyline.fingerprint import estimated_jaccard  # noqa: E402
 from storyline.pipeline import Models, analyze, ingest, load_analysis  # noqa: E402
 from storyline.spark import SparkUnavailable, require_pyspark, run, spark_session  # noqa: E402

@@ -11,7 +11,7 @@ from storyline.model import Skipped
 from storyline.pipeline import ingest, load_analysis
 from storyline.readers import read_paths
 from storyline.store import open_store
-from storyline.tables import write_parquet
+from storyline.views.tables import write_parquet
 
 MEDIA_CLOUD = FIXTURES / "readers" / "mediacloud.csv"
 
@@ -79,7 +79,7 @@ def test_frames_and_gexf(tmp_path, capsys):
 
 
 def test_csv_in_csv_out_and_back_in(tmp_path):
-    from storyline.export import write_csv
+    from storyline.views.csv_export import write_csv
 
     with open_store(tmp_path / "one.db") as store:
         ingest(store, [MEDIA_CLOUD])

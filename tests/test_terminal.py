@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from storyline.model import Analysis, Article, Event, Relation, Story
-from storyline.terminal import print_report, stories_table, story_order, story_report
+from storyline.views.terminal import print_report, stories_table, story_order, story_report
 
 LONG_TITLE = "El Salvador to Accept Deported Migrants, Including Criminals, Under New U.S. Agreement"
 

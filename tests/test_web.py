@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from storyline import export
+from storyline import filter_analysis, to_json
 from storyline.pipeline import Models, analyze, ingest, load_analysis
 from storyline.store import open_store
 from storyline.web import WebConfig, build_asgi
@@ -87,7 +87,7 @@ def test_story_filters_mean_what_the_export_filter_means(client, everything, fil
     params = {key: value for key, value in filters.items() if key != "outlets"}
     params["outlet"] = filters.get("outlets", [])
     listed = {s["id"] for s in client.get("/stories.json", params=params).json()["stories"]}
-    expected = {s.id for s in export.filter_analysis(everything, **filters).stories}
+    expected = {s.id for s in filter_analysis(everything, **filters).stories}
     assert listed == expected
 
 
@@ -109,7 +109,7 @@ def test_bad_date_is_a_clear_400(client):
 def test_story_json_is_the_exports_view_of_that_story(client, everything):
     story = seed_story(everything)
     data = client.get(f"/stories/{story.id}.json").json()
-    doc = export.to_json(everything)
+    doc = to_json(everything)
     assert data["schema"] == "storyline/1"
     assert data["story"] == next(s for s in doc["stories"] if s["id"] == story.id)
     assert data["claims"] == [c for c in doc["claims"] if c["story"] == story.id]

@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 from storyline.outlets.registry import load_outlet_map, load_registry
 from storyline.pipeline import Models, analyze, ingest, load_analysis
-from storyline.report import render_html
+from storyline import render_html
 from storyline.store import open_store
 from storyline.web import WebConfig, build_asgi
 from conftest import FIXTURES, REPO, SEEDS

@@ -13,7 +13,6 @@ thin layers over these functions::
 """
 
 from .embedders import load_embedder, register_embedder
-from .export import filter_analysis, to_json, validate_export, write_csv, write_json
 from .graph import count_independent, independent_groups
 from .metadata import complete_metadata
 from .model import (
@@ -22,11 +21,17 @@ from .model import (
 )
 from .pipeline import STAGES, IngestReport, Models, RunReport, analyze, ingest, load_analysis
 from .readers import read_paths, register_reader
-from .report import render_html
 from .store import Store, StoreError, open_store
-from .tables import Frames, frames, write_gexf, write_parquet
+from .views.csv_export import write_csv
+from .views.exporters import EXPORTERS, Exporter, register_exporter
+from .views.filters import filter_analysis
+from .views.graph_export import write_gexf, write_graphml
+from .views.json_export import to_json, validate_export, write_json
+from .views.report import render_html, write_html
+from .views.tables import Frames, frames, write_parquet
 
 __all__ = [
+    "EXPORTERS", "Exporter", "register_exporter", "write_graphml", "write_html",
     "Analysis", "Article", "Claim", "Entity", "Event", "Evidence", "Frames", "IngestReport", "Mention", "Merge", "Models",
     "Omission", "Passage", "Prepared", "RawDocument", "Relation", "RunReport", "STAGES", "Sentence", "Skipped",
     "Store", "StoreError", "Story", "TimelineEntry", "analyze", "complete_metadata", "count_independent",

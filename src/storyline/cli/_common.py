@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 import re
 import sqlite3
+import sys
+import tempfile
 from contextlib import contextmanager
-from typing import Callable, Iterator, Optional
+from pathlib import Path
+from typing import Any, Callable, Iterator, Optional
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from .. import export as export_views
-from ..atomic import atomic_write_text
 from ..model import Analysis
 from ..printable import one_line, safe_text
-from ..report import render_html
 from ..store import DEFAULT_DB, Store, StoreError, describe_sqlite_error, open_store
+from ..views.exporters import EXPORTERS
 
 EXIT_OK, EXIT_SKIPPED, EXIT_FATAL = 0, 1, 2
 
@@ -115,15 +117,44 @@ def cli() -> None:
     """
 
 
-def write_outputs(analysis: Analysis, json_path: Optional[str], html_path: Optional[str], err: Console) -> None:
-    try:
-        if json_path:
-            export_views.write_json(analysis, json_path)
-            err.print(f"wrote {safe_text(json_path)}", markup=False)
-        if html_path:
-            atomic_write_text(html_path, render_html(analysis))
-            err.print(f"wrote {safe_text(html_path)}", markup=False)
-    except OSError as error:
-        raise Fatal(f"{error.filename}: {error.strerror}") from error
+def output_options(command: Callable) -> Callable:
+    """One ``--NAME FILE`` (or ``DIR``) option per registered exporter, handed to the command as ``outputs``.
+
+    ``outputs`` maps each format given to its target, in the registry's order.
+    """
+    @functools.wraps(command)
+    def with_outputs(**options: Any) -> Any:
+        outputs = {name: target for name in EXPORTERS if (target := options.pop(f"{name}_output", None))}
+        return command(outputs=outputs, **options)
+
+    for name, exporter in reversed(list(EXPORTERS.items())):
+        metavar = "DIR" if exporter.writes_directory else "FILE"
+        where = "into DIR" if exporter.writes_directory else "here ('-' for stdout)"
+        with_outputs = click.option(f"--{name}", f"{name}_output", metavar=metavar,
+                                    help=f"Write {exporter.help} {where}.")(with_outputs)
+    return with_outputs
 
 
+def output_usage() -> str:
+    """What to give when no output was: every format the registry has."""
+    return "give " + ", ".join(f"--{name} {'DIR' if exporter.writes_directory else 'FILE'}"
+                               for name, exporter in EXPORTERS.items())
+
+
+def write_outputs(analysis: Analysis, outputs: dict[str, str], err: Console) -> None:
+    """Write ``analysis`` in each format asked for; ``-`` sends a one-file format to stdout."""
+    for name, target in outputs.items():
+        exporter = EXPORTERS[name]
+        try:
+            if target == "-" and not exporter.writes_directory:
+                sys.stdout.flush()  # what was echoed before must come first
+                with tempfile.TemporaryDirectory(prefix="storyline-") as folder:
+                    written = Path(folder) / f"export{exporter.suffix}"
+                    exporter.write(analysis, written)
+                    sys.stdout.buffer.write(written.read_bytes())
+                    sys.stdout.flush()
+                continue
+            exporter.write(analysis, Path(target))
+        except OSError as error:
+            raise Fatal(f"{error.filename or target}: {error.strerror or error}") from error
+        err.print(f"wrote {safe_text(target)}", markup=False)

@@ -14,9 +14,9 @@ from ..outlets.registry import OutletMap, RegistryError, load_outlet_map, load_r
 from ..pipeline import IngestReport, Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..printable import one_line
 from ..store import Store
-from ..terminal import print_report
-from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, progress_bar, quiet_option, stderr_console,
-                      store_at, write_outputs)
+from ..views.terminal import print_report
+from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, output_options, progress_bar, quiet_option,
+                      stderr_console, store_at, write_outputs)
 
 
 def outlet_options(command: Callable) -> Callable:
@@ -68,13 +68,12 @@ def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
 @cli.command()
 @click.argument("paths", nargs=-1)
 @db_option
-@click.option("--json", "json_path", metavar="FILE", help="Write the storyline/1 JSON export here.")
-@click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
+@output_options
 @click.option("--embedder", default="use-multilingual", show_default=True, help="Sentence-embedding backend.")
 @outlet_options
 @quiet_option
-def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html_path: Optional[str],
-            embedder: str, quiet: bool, outlet: Optional[str] = None, outlet_map_path: Optional[str] = None,
+def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embedder: str, quiet: bool,
+            outlet: Optional[str] = None, outlet_map_path: Optional[str] = None,
             registry_path: Optional[str] = None) -> None:
     """Read PATHS (files or directories), run every stage and print the report of each story they touched.
 
@@ -101,7 +100,7 @@ def analyze(paths: tuple[str, ...], db_path: str, json_path: Optional[str], html
                 raise Fatal(str(error)) from error
         err.print("stages: " + ", ".join(f"{name} {secs:.1f}s" for name, secs in run.seconds.items()))
         analysis = load_analysis(store)
-    write_outputs(analysis, json_path, html_path, err)
+    write_outputs(analysis, outputs, err)
     changed = set(report.added) | set(report.updated)
     touched = _touched_stories(analysis, changed) if paths else [story.id for story in analysis.stories]
     if not quiet:

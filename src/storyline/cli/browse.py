@@ -9,16 +9,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .. import export as export_views
 from ..follow.versions import story_updates
 from ..model import Analysis
 from ..outlets.registry import Registry
 from ..outlets.views import blindspot_stories, coverage_lines, outlet_rows
 from ..pipeline import load_analysis
 from ..printable import safe_text
-from ..tables import write_gexf, write_parquet
-from ..terminal import CLAIMS_SHOWN, stories_table, story_report
-from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
+from ..views.filters import filter_analysis
+from ..views.json_export import to_json
+from ..views.terminal import CLAIMS_SHOWN, stories_table, story_report
+from ._common import (Fatal, cli, db_option, filter_options, json_text, output_options, output_usage, stderr_console,
+                      store_at, write_outputs)
 
 
 @cli.command()
@@ -37,9 +38,9 @@ def stories(db_path: str, since: Optional[str], until: Optional[str], outlets: t
       storyline stories --blindspot leaning
     """
     with store_at(db_path, read_only=True) as store:
-        analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
+        analysis = filter_analysis(load_analysis(store), since=since, until=until,
                                                 outlets=list(outlets) or None)
-    doc = export_views.to_json(analysis)
+    doc = to_json(analysis)
     if blindspot_label is not None:
         kept = blindspot_stories(doc, blindspot_label)
         analysis.stories = [s for s in analysis.stories if s.id in kept]
@@ -77,7 +78,7 @@ def story(story_id: str, db_path: str, claims_shown: str = "top", as_json: bool 
         updates = story_updates(store, found.articles) if found is not None else []
     if found is None:
         raise Fatal(f"no story {story_id!r}; `storyline stories` lists them")
-    doc = export_views.to_json(_only_story(analysis, found.id))
+    doc = to_json(_only_story(analysis, found.id))
     if as_json:
         click.echo(json_text(doc))
         return
@@ -94,20 +95,12 @@ def story(story_id: str, db_path: str, claims_shown: str = "top", as_json: bool 
 
 @cli.command()
 @db_option
-@click.option("--json", "json_path", metavar="FILE", help="Write the storyline/1 JSON export here ('-' for stdout).")
-@click.option("--csv", "csv_dir", metavar="DIR", help="Write one CSV file per table into DIR.")
-@click.option("--html", "html_path", metavar="FILE", help="Write the static HTML report here.")
-@click.option("--graphml", "graphml_path", metavar="FILE",
-              help="Write the provenance graph (articles, reuse relations) as GraphML for Gephi or networkx.")
-@click.option("--parquet", "parquet_dir", metavar="DIR",
-              help="Write one Parquet file per table into DIR (articles.parquet holds the texts: it reads back in).")
-@click.option("--gexf", "gexf_path", metavar="FILE",
-              help="Write the provenance and outlet graph (articles, outlets, reuse and published-by edges) as GEXF.")
+@output_options
 @filter_options
-def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_path: Optional[str],
-           since: Optional[str], until: Optional[str], outlets: tuple[str, ...],
-           graphml_path: Optional[str], parquet_dir: Optional[str] = None, gexf_path: Optional[str] = None) -> None:
-    """Export the analysis as JSON (storyline/1), CSV tables, an HTML report or a GraphML provenance graph.
+def export(db_path: str, outputs: dict[str, str], since: Optional[str], until: Optional[str],
+           outlets: tuple[str, ...]) -> None:
+    """Export the analysis in any of the formats below: JSON (storyline/1), CSV or Parquet tables, the HTML
+    report, or the provenance graph as GraphML or GEXF.
 
     \b
     Examples:
@@ -116,35 +109,11 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
       storyline export --graphml provenance.graphml
       storyline export --parquet tables/ --gexf graph.gexf
     """
-    if not (json_path or csv_dir or html_path or graphml_path or parquet_dir or gexf_path):
-        raise click.UsageError("give --json FILE, --csv DIR, --html FILE, --graphml FILE, --parquet DIR or --gexf FILE")
+    if not outputs:
+        raise click.UsageError(output_usage())
     with store_at(db_path, read_only=True) as store:
-        analysis = export_views.filter_analysis(load_analysis(store), since=since, until=until,
-                                                outlets=list(outlets) or None)
-    err = stderr_console(False)
-    if json_path == "-":
-        click.echo(json_text(export_views.to_json(analysis)))
-        json_path = None
-    write_outputs(analysis, json_path, html_path, err)
-    if csv_dir:
-        try:
-            export_views.write_csv(analysis, csv_dir)
-        except OSError as error:
-            raise Fatal(f"{error.filename}: {error.strerror}") from error
-        err.print(f"wrote {safe_text(csv_dir)}", markup=False)
-    if graphml_path:
-        try:
-            export_views.write_graphml(analysis, graphml_path)
-        except OSError as error:
-            raise Fatal(f"{error.filename}: {error.strerror}") from error
-        err.print(f"wrote {safe_text(graphml_path)}", markup=False)
-    for target, writer in ((parquet_dir, write_parquet), (gexf_path, write_gexf)):
-        if target:
-            try:
-                writer(analysis, target)
-            except OSError as error:
-                raise Fatal(f"{error.filename or target}: {error.strerror or error}") from error
-            err.print(f"wrote {safe_text(target)}", markup=False)
+        analysis = filter_analysis(load_analysis(store), since=since, until=until, outlets=list(outlets) or None)
+    write_outputs(analysis, outputs, stderr_console(False))
 
 
 def _only_story(analysis: Analysis, story_id: str) -> Analysis:

@@ -1,4 +1,4 @@
-"""The outlet fields of the ``storyline/1`` export, added to a document :func:`storyline.export.to_json` built.
+"""The outlet fields of the ``storyline/1`` export, added to a document :func:`storyline.views.json_export.to_json` built.
 
 Added fields (the schema grows by adding; nothing existing changes meaning):
 

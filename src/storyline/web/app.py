@@ -2,7 +2,7 @@
 
 Every page answers in JSON at the same URL with ``.json`` appended to the last path
 segment (``/stories/s-1a2b.json``) or with ``?format=json``; the JSON is exactly the
-data the template renders (see :mod:`storyline.web.views`). Pages read through a pool
+data the template renders (see :mod:`storyline.views.pages`). Pages read through a pool
 of read-only connections; uploads are written by one writer thread
 (:mod:`storyline.web.jobs`). No page loads anything from another server.
 """
@@ -30,10 +30,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from starlette.datastructures import UploadFile
 
 from .. import pipeline
-from ..charts import story_pictures
 from ..outlets.assign import edited_outlet
 from ..store import DEFAULT_DB, StoreError, open_store
-from . import follow_routes, follow_views, views
+from ..views import pages
+from ..pages.charts import story_pictures
+from . import follow_routes, follow_views
 from .jobs import ReaderPool, Snapshot, UploadJobs
 from .security import Guard, RequestTooLarge, is_loopback, safe_upload_name, same_secret
 
@@ -150,12 +151,12 @@ def _environment() -> Environment:
     environment = _PageEnvironment(loader=PackageLoader("storyline.web", "templates"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, auto_reload=False)
     environment.filters["score"] = lambda value: f"{float(value):.2f}"
-    environment.filters["pid"] = views.path_id
-    environment.globals["snippet"] = views.snippet_markup
-    environment.globals["marked_text"] = views.marked_text
-    environment.globals["article_marks"] = views.article_marks
-    environment.globals["compare_marks"] = views.compare_marks
-    environment.globals["ledger_cells"] = views.ledger_cells
+    environment.filters["pid"] = pages.path_id
+    environment.globals["snippet"] = pages.snippet_markup
+    environment.globals["marked_text"] = pages.marked_text
+    environment.globals["article_marks"] = pages.article_marks
+    environment.globals["compare_marks"] = pages.compare_marks
+    environment.globals["ledger_cells"] = pages.ledger_cells
     return environment
 
 
@@ -234,7 +235,7 @@ def create_app(config: WebConfig) -> FastAPI:
         languages = [lang for lang in language if lang.strip()][:MAX_FILTER_VALUES]
         try:
             with pool.reader() as store:
-                data = views.stories_page(store, query=q, since=since.strip() or None, until=until.strip() or None,
+                data = pages.stories_page(store, query=q, since=since.strip() or None, until=until.strip() or None,
                                           outlets=outlets, languages=languages, page=page, facets=facets())
         except ValueError as error:
             return render(request, "error.html", {"error": str(error)}, as_json, status=400)
@@ -250,7 +251,7 @@ def create_app(config: WebConfig) -> FastAPI:
             cached = page_cache.get(key, snapshot)
             if cached is not None:
                 return cached
-            data = views.story_page(store, story_id, {name: request.query_params.get(name)
+            data = pages.story_page(store, story_id, {name: request.query_params.get(name)
                                                       for name in ("status", "kind", "outlet")})
             if data is not None:
                 data["updates"] = follow_views.story_updates(store, data["story"]["articles"])
@@ -258,12 +259,12 @@ def create_app(config: WebConfig) -> FastAPI:
             return not_found(request, f"story {story_id!r}", as_json)
         if data["story"]["id"] != story_id and not as_json:
             # A story merged into another: its old URL keeps working.
-            return RedirectResponse(f"/stories/{views.path_id(data['story']['id'])}", status_code=301)
-        response = render(request, "story.html", data, as_json, links=views.article_links(data["articles"]),
+            return RedirectResponse(f"/stories/{pages.path_id(data['story']['id'])}", status_code=301)
+        response = render(request, "story.html", data, as_json, links=pages.article_links(data["articles"]),
                           claim_by_id={claim["id"]: claim for claim in data["claims"]},
                           pictures=None if as_json else story_pictures(
                               data["story"], data, data["independent_groups"],
-                              {a["id"]: f"/articles/{views.path_id(a['id'])}" for a in data["articles"]}))
+                              {a["id"]: f"/articles/{pages.path_id(a['id'])}" for a in data["articles"]}))
         page_cache.put(key, snapshot, response)
         return response
 
@@ -275,7 +276,7 @@ def create_app(config: WebConfig) -> FastAPI:
         if start.isdigit() and end.isdigit() and len(span) < 24:
             focus = (int(start), int(end))
         with pool.reader() as store:
-            data = views.article_page(store, article_id, focus)
+            data = pages.article_page(store, article_id, focus)
         if data is None:
             return not_found(request, f"article {article_id!r}", as_json)
         return render(request, "article.html", data, as_json, csrf=csrf, token_required=bool(config.token))
@@ -315,13 +316,13 @@ def create_app(config: WebConfig) -> FastAPI:
         forget_facets()
         if as_json:
             return JSONResponse({"article": article_id, "outlet": outlet})
-        return RedirectResponse(f"/articles/{views.path_id(article_id)}", status_code=303)
+        return RedirectResponse(f"/articles/{pages.path_id(article_id)}", status_code=303)
 
     @app.get("/compare/{left_id}/{right_id}")
     def compare(request: Request, left_id: str, right_id: str) -> Response:
         right_id, as_json = _wants_json(request, right_id)
         with pool.reader() as store:
-            data = views.compare_page(store, left_id, right_id)
+            data = pages.compare_page(store, left_id, right_id)
         if data is None:
             return not_found(request, f"pair of articles {left_id!r} and {right_id!r}", as_json)
         return render(request, "compare.html", data, as_json)
@@ -330,7 +331,7 @@ def create_app(config: WebConfig) -> FastAPI:
     def entity(request: Request, entity_id: str) -> Response:
         entity_id, as_json = _wants_json(request, entity_id)
         with pool.reader() as store:
-            data = views.entity_page(store, entity_id)
+            data = pages.entity_page(store, entity_id)
         if data is None:
             return not_found(request, f"entity {entity_id!r}", as_json)
         return render(request, "entity.html", data, as_json)

@@ -22,18 +22,20 @@ import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from ..atomic import atomic_write_text
+from ..claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
+from ..graph import independent_groups
+from ..model import Analysis, Article, Relation
+from ..outlets.views import claim_side_notes
 from .charts import story_pictures
-from .claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
-from .export import to_json
-from .graph import independent_groups
-from .model import Analysis, Article, Relation
-from .outlets.views import claim_side_notes
+from .common import STATUS_ORDER, article_labels, external_href, short_source
+from .json_export import to_json
 
 __all__ = ["render_html", "anchor_id", "article_anchor"]
 
@@ -62,7 +64,6 @@ _SCRIPT = (
 )
 
 _SAFE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
-_STATUS_ORDER = {"contradicted": 0, "corroborated": 1, "single-source": 2}
 
 
 # --- anchors ----------------------------------------------------------------------
@@ -146,18 +147,6 @@ def _excerpt(text: Optional[str], span: Sequence[int]) -> Optional[str]:
     return f"{text[start:start + EXCERPT_HEAD].rstrip()} … {text[end - EXCERPT_TAIL:end].lstrip()}"
 
 
-def _external_href(article: Article) -> Optional[str]:
-    """The article's own web address, only when it is plainly http(s): never javascript:, data: and the like."""
-    for candidate in (article.url, article.source):
-        if candidate and urlsplit(candidate.strip()).scheme.lower() in ("http", "https"):
-            return candidate.strip()
-    return None
-
-
-def _short_source(source: str) -> str:
-    return source.rstrip("/").rsplit("/", 1)[-1] or source
-
-
 # --- the view model handed to the template ---------------------------------------------
 
 
@@ -180,20 +169,18 @@ class _ArticleView:
 
 def _article_views(doc: Mapping[str, Any], articles: Mapping[str, Article]) -> dict[str, _ArticleView]:
     views: dict[str, _ArticleView] = {}
-    label_counts = Counter(item["outlet"] or _short_source(item["source"]) for item in doc["articles"])
+    # Two articles from one outlet must stay tell-apart wherever only the label is shown.
+    labels = article_labels(doc["articles"])
     for item in doc["articles"]:
         article = articles[item["id"]]
-        label = item["outlet"] or _short_source(item["source"])
-        if label_counts[label] > 1 and item["outlet"]:
-            # Two articles from one outlet must stay tell-apart wherever only the label is shown.
-            label = f"{label} ({_short_source(item['source'])})"
+        label = labels[item["id"]]
         views[item["id"]] = _ArticleView(
             id=item["id"],
             anchor=article_anchor(item["id"]),
             label=label,
-            title=item["title"] or _short_source(item["source"]),
+            title=item["title"] or short_source(item["source"]),
             source=item["source"],
-            href=_external_href(article),
+            href=external_href(article),
             outlet=item["outlet"],
             published=item["published"],
             language=item["language"],
@@ -393,7 +380,7 @@ class _Builder:
             self.story_items(story["id"], "claims"),
             key=lambda claim: (bool(claim.get("opinion")),
                                -rank_score(claim.get("checkworthiness", 0.0), claim["independent_sources"]),
-                               _STATUS_ORDER.get(claim["status"], 9), claim["id"]),
+                               STATUS_ORDER.get(claim["status"], 9), claim["id"]),
         )
         entities, hidden_entities = self.entity_views(story["id"], story["articles"])
         status_counts = Counter(claim["status"] for claim in claims)
@@ -418,7 +405,7 @@ class _Builder:
             "top_claims": TOP_CLAIMS,
             "claim_kinds": sorted({claim["kind"] for claim in claims}),
             "claim_outlets": sorted({self.article_ref(a)["label"] for claim in claims for a in claim["articles"]}),
-            "claim_counts": [(status, status_counts[status]) for status in _STATUS_ORDER if status_counts[status]],
+            "claim_counts": [(status, status_counts[status]) for status in STATUS_ORDER if status_counts[status]],
             "omissions": [
                 {
                     "article": self.article_ref(omission["article"]),
@@ -437,7 +424,7 @@ class _Builder:
         }
 
     def story_doc(self, story: Mapping[str, Any]) -> dict[str, Any]:
-        """The story's own part of the export, as :func:`storyline.charts.story_pictures` reads it."""
+        """The story's own part of the export, as :func:`storyline.views.charts.story_pictures` reads it."""
         members = set(story["articles"])
         mine = self.by_story.get(story["id"], {})
         return {"articles": [self.articles_json[a] for a in members if a in self.articles_json],
@@ -488,3 +475,8 @@ def render_html(analysis: Analysis, *, title: str = "storyline report") -> str:
         script_hash=script_hash,
         **context,
     )
+
+
+def write_html(analysis: Analysis, path: str | Path) -> Path:
+    """Write the static single-file HTML report of ``analysis`` to ``path``."""
+    return atomic_write_text(path, render_html(analysis))

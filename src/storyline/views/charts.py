@@ -8,7 +8,7 @@ auto`` so the ``viewBox`` scales a picture down to the width available instead o
 
 1. :func:`coverage_bar`       one stacked bar per label: sources per value, unknown last;
 2. :func:`coverage_over_time` articles per day, stacked by the first label's value (else by outlet);
-3. :func:`provenance_graph`   the provenance graph laid out by :mod:`storyline.web.svg`;
+3. :func:`provenance_graph`   the provenance graph laid out by :mod:`storyline.views.svg`;
 4. :func:`timeline_strip`     dated happenings on one time axis;
 5. :func:`claims_matrix`      claims (rows) by outlets (columns), coloured by ledger status, with a legend.
 """
@@ -22,6 +22,9 @@ from datetime import date
 from typing import Any
 
 from markupsafe import Markup, escape
+
+from .common import outlet_name
+from .svg import layout_provenance
 
 __all__ = ["PALETTE", "STATUS_COLOURS", "claims_matrix", "coverage_bar", "coverage_over_time", "provenance_graph",
            "timeline_strip"]
@@ -184,9 +187,6 @@ def provenance_graph(articles: Sequence[Mapping[str, Any]], relations: Sequence[
 
     ``key`` (e.g. the story id) keeps the arrow markers' ids apart when a page draws several graphs."""
     prefix = "pv-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:10]
-    # Imported here: storyline.web imports this module, and the layout lives in storyline.web.svg.
-    from .web.svg import layout_provenance
-
     layout = layout_provenance(articles, relations, groups)
     width, height = layout["width"] + 60, max(layout["height"], 40)
     body = ["<defs>" + "".join(
@@ -293,17 +293,13 @@ def claims_matrix(outlets: Sequence[str], rows: Sequence[Mapping[str, Any]],
 
 # --- all of one story's pictures, from its part of the export ---------------------------------------
 
-def _outlet_label(article: Mapping[str, Any]) -> str:
-    return article.get("outlet") or article["source"].rstrip("/").rsplit("/", 1)[-1] or article["source"]
-
-
 def ledger_matrix_rows(articles: Sequence[Mapping[str, Any]], claims: Sequence[Mapping[str, Any]],
                        omissions: Sequence[Mapping[str, Any]]) -> tuple[list[str], list[dict[str, Any]]]:
     """Outlet columns and one row of cells per claim: the claim's status where the outlet carries it,
     "omitted" where every article of the outlet leaves it out, else None."""
     columns: dict[str, list[str]] = {}
     for article in articles:
-        columns.setdefault(_outlet_label(article), []).append(article["id"])
+        columns.setdefault(outlet_name(article), []).append(article["id"])
     outlets = sorted(columns, key=str.casefold)
     index = {a: i for i, outlet in enumerate(outlets) for a in columns[outlet]}
     left_out: dict[str, set[str]] = {}
@@ -334,7 +330,7 @@ def story_pictures(story: Mapping[str, Any], doc: Mapping[str, Any], groups: Seq
     if coverage:
         label_of = {a["id"]: labels_by_outlet.get(a.get("outlet") or "", {}).get(by) for a in articles}
     else:
-        label_of = {a["id"]: _outlet_label(a) for a in articles}
+        label_of = {a["id"]: outlet_name(a) for a in articles}
     claims = [c for c in doc["claims"] if c["story"] == story["id"]]
     omissions = [o for o in doc["omissions"] if o["story"] == story["id"]]
     outlets, rows = ledger_matrix_rows(articles, claims, omissions)
@@ -346,7 +342,7 @@ def story_pictures(story: Mapping[str, Any], doc: Mapping[str, Any], groups: Seq
         if notes:
             sided[claim["id"]] = "; ".join(notes)
     relations = [r for r in doc["relations"] if r["a"] in members and r["b"] in members]
-    graph_articles = [{**a, "label": _outlet_label(a)} for a in articles]
+    graph_articles = [{**a, "label": outlet_name(a)} for a in articles]
     return {
         "coverage_bar": coverage_bar(story),
         "coverage_over_time": coverage_over_time(story, articles, label_of, by),

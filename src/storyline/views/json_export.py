@@ -1,4 +1,4 @@
-"""Exports of an analysis: the ``storyline/1`` JSON object, its JSON Schema, CSV tables, and filters.
+"""The ``storyline/1`` JSON export of an analysis and its validation against the JSON Schema.
 
 The JSON export is the contract other tools read, so it is built to diff cleanly:
 the same :class:`~storyline.model.Analysis` always gives byte-identical text, whatever
@@ -17,52 +17,38 @@ order the stages happened to produce their lists in. The ordering rules are:
 Floats are rounded to four decimals. Dates are ISO 8601 (``2025-02-03``, ``2025-02``,
 ``2025``): a date-time is cut to its date, and a value that is no ISO date at all is
 exported as ``null`` (unknown), never guessed.
-
-:func:`filter_analysis` keeps whole stories: a story is kept when any of its articles
-matches every filter given, and then all of its articles stay, so its relations, claim
-ledger and independent-source counts remain the story's own. An undated article never
-matches a date filter; an article without an outlet never matches an outlet filter.
 """
 
 from __future__ import annotations
 
-import calendar
-import csv
-import dataclasses
-import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional
 
-from .atomic import atomic_write_bytes, atomic_write_text
-from .model import Analysis, Article, Claim, ClaimEvent, Entity, Event, Evidence, Relation, Story, TimelineEntry
-from .outlets.annotate import annotate_export
+from ..atomic import atomic_write_text
+from ..model import Analysis, Article, Claim, ClaimEvent, Entity, Event, Evidence, Relation, Story, TimelineEntry
+from ..outlets.annotate import annotate_export
 
 __all__ = [
-    "EXPORTERS",
+    "ISO_DATE",
     "SCHEMA_ID",
     "SCHEMA_PATH",
-    "CSV_TABLES",
     "ExportValidationError",
     "dumps",
-    "filter_analysis",
     "load_schema",
     "normalize_date",
     "to_json",
     "validate_export",
-    "write_csv",
-    "write_graphml",
-    "write_html",
     "write_json",
 ]
 
 SCHEMA_ID = "storyline/1"
-SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "storyline-1.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "storyline-1.schema.json"
 
-_ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+ISO_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 # A date-time ("2025-02-03T10:00:00Z", "2025-02-03 10:00") is exported as its date.
 _ISO_DATETIME_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]\d{2}:\d{2}")
 _FLOAT_DECIMALS = 4
@@ -77,7 +63,7 @@ def normalize_date(value: Optional[str]) -> Optional[str]:
     if value is None:
         return None
     text = value.strip()
-    if _ISO_DATE.match(text):
+    if ISO_DATE.match(text):
         return text
     datetime_match = _ISO_DATETIME_PREFIX.match(text)
     if datetime_match:
@@ -456,345 +442,3 @@ def validate_export(doc: Mapping[str, Any]) -> None:
         problems = _integrity_problems(doc)
     if problems:
         raise ExportValidationError(problems[:_MAX_REPORTED_PROBLEMS], len(problems))
-
-
-# --- CSV --------------------------------------------------------------------------
-
-# Each table: its file stem and columns. Id lists are joined with ";" (ids never hold one);
-# free text lists and nested records are JSON-encoded so nothing is lost or ambiguous.
-CSV_TABLES: dict[str, tuple[str, ...]] = {
-    # url and text last: with them articles.csv reads back in as an input (the csv reader's columns).
-    "articles": ("id", "source", "outlet", "title", "published", "language", "byline", "version", "url", "text"),
-    "stories": ("id", "title", "articles", "independent_sources", "events", "sources_summary"),
-    "events": ("story", "id", "title", "date", "articles"),
-    "relations": ("story", "a", "b", "kind", "direction", "score", "evidence", "passages"),
-    "entities": ("id", "name", "type", "aliases", "articles", "mention_count", "mentions", "merges"),
-    "claims": (
-        "id", "story", "text", "kind", "speaker", "status", "independent_sources", "articles", "conflicts", "evidence",
-    ),
-    "omissions": ("story", "article", "claims"),
-    "timeline": ("story", "date", "precision", "phrase", "text", "articles", "evidence"),
-}
-
-# Spreadsheets run cells starting with these as formulas; article text is untrusted.
-_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _ids(values: Sequence[str]) -> str:
-    return ";".join(values)
-
-
-def _nested(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def _csv_rows(doc: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    events = [
-        {**event, "story": story["id"], "articles": _ids(event["articles"])}
-        for story in doc["stories"]
-        for event in story["events"]
-    ]
-    return {
-        "articles": list(doc["articles"]),
-        "stories": [
-            {
-                **story,
-                "articles": _ids(story["articles"]),
-                "events": _ids([event["id"] for event in story["events"]]),
-            }
-            for story in doc["stories"]
-        ],
-        "events": events,
-        "relations": [
-            {**relation, "evidence": _nested(relation["evidence"]), "passages": _nested(relation["passages"])}
-            for relation in doc["relations"]
-        ],
-        "entities": [
-            {
-                **entity,
-                "aliases": _nested(entity["aliases"]),
-                "articles": _ids(entity["articles"]),
-                "mention_count": len(entity["mentions"]),
-                "mentions": _nested(entity["mentions"]),
-                "merges": _nested(entity["merges"]),
-            }
-            for entity in doc["entities"]
-        ],
-        "claims": [
-            {
-                **claim,
-                "articles": _ids(claim["articles"]),
-                "conflicts": _ids(claim["conflicts"]),
-                "evidence": _nested(claim["evidence"]),
-            }
-            for claim in doc["claims"]
-        ],
-        "omissions": [{**omission, "claims": _ids(omission["claims"])} for omission in doc["omissions"]],
-        "timeline": [
-            {**entry, "articles": _ids(entry["articles"]), "evidence": _nested(entry["evidence"])}
-            for entry in doc["timeline"]
-        ],
-    }
-
-
-def _cell(value: Any, spreadsheet_safe: bool) -> Any:
-    if value is None:
-        return ""
-    if spreadsheet_safe and isinstance(value, str) and value.startswith(_FORMULA_TRIGGERS):
-        return "'" + value
-    return value
-
-
-def write_csv(analysis: Analysis, directory: str | Path, *, spreadsheet_safe: bool = False) -> list[Path]:
-    """Write one CSV per table (``articles.csv`` ... ``timeline.csv``) into ``directory``; return their paths.
-
-    UTF-8 with a header row; ``null`` is an empty cell; rows in the JSON export's order.
-    ``spreadsheet_safe`` prefixes text cells that a spreadsheet would run as a formula
-    with ``'`` (this alters the data, so it is off for programmatic use).
-    """
-    target = Path(directory)
-    target.mkdir(parents=True, exist_ok=True)
-    rows_by_table = _csv_rows(to_json(analysis))
-    stored = {article.id: article for article in analysis.articles}
-    for row in rows_by_table["articles"]:
-        if row["id"] in stored:
-            row["url"], row["text"] = stored[row["id"]].url, stored[row["id"]].text
-    written: list[Path] = []
-    for table, columns in CSV_TABLES.items():
-        path = target / f"{table}.csv"
-        handle = io.StringIO()
-        writer = csv.DictWriter(handle, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-        writer.writeheader()
-        for row in rows_by_table[table]:
-            writer.writerow({column: _cell(row.get(column), spreadsheet_safe) for column in columns})
-        written.append(atomic_write_text(path, handle.getvalue()))
-    return written
-
-
-# --- HTML (rendered by storyline.report) ------------------------------------------------
-
-
-def write_html(analysis: Analysis, path: str | Path) -> Path:
-    """Write the static single-file HTML report of ``analysis`` to ``path``."""
-    # Imported here because report.py builds on this module's to_json.
-    from .report import render_html
-
-    return atomic_write_text(path, render_html(analysis))
-
-
-# The exporters by format name: what a CLI's ``--format`` or a plugin looks up.
-EXPORTERS: Mapping[str, Callable[[Analysis, Path], Any]] = {
-    "json": write_json,
-    "csv": write_csv,
-    "html": write_html,
-}
-
-
-# --- filters ----------------------------------------------------------------------
-
-
-def _date_bounds(value: str) -> tuple[str, str]:
-    """The first and last day an ISO date of any precision stands for, as ``YYYY-MM-DD``."""
-    parts = value.split("-")
-    year = int(parts[0])
-    if len(parts) == 1:
-        return f"{year:04d}-01-01", f"{year:04d}-12-31"
-    month = int(parts[1])
-    if len(parts) == 2:
-        last_day = calendar.monthrange(year, month)[1] if 1 <= month <= 12 else 31
-        return f"{year:04d}-{month:02d}-01", f"{year:04d}-{month:02d}-{last_day:02d}"
-    return value, value
-
-
-def _filter_date(name: str, value: Optional[str]) -> Optional[tuple[str, str]]:
-    if value is None:
-        return None
-    if not _ISO_DATE.match(value.strip()):
-        raise ValueError(f"{name} must be an ISO date such as 2025-02-03, 2025-02 or 2025; got {value!r}")
-    return _date_bounds(value.strip())
-
-
-def filter_analysis(
-    analysis: Analysis,
-    *,
-    since: Optional[str] = None,
-    until: Optional[str] = None,
-    outlets: Optional[Sequence[str]] = None,
-) -> Analysis:
-    """The part of ``analysis`` about stories with at least one article matching every filter given.
-
-    ``since``/``until`` are inclusive ISO dates of any precision (``until="2025-02"``
-    includes all of February); an article matches when its publication date can fall
-    in the range, so a partial date matches any range it overlaps. Undated articles
-    never match a date filter. ``outlets`` match case-insensitively. A kept story keeps
-    all its articles; relations, entities (trimmed to kept articles), claims, omissions
-    and timeline entries follow the kept stories and articles. Articles in no story are
-    kept when they match themselves. ``analysis`` is not modified.
-    """
-    since_bounds = _filter_date("since", since)
-    until_bounds = _filter_date("until", until)
-    wanted_outlets = None if outlets is None else {outlet.strip().casefold() for outlet in outlets}
-
-    def matches(article: Article) -> bool:
-        if since_bounds or until_bounds:
-            published = normalize_date(article.published)
-            if published is None:
-                return False
-            first_day, last_day = _date_bounds(published)
-            if since_bounds and last_day < since_bounds[0]:
-                return False
-            if until_bounds and first_day > until_bounds[1]:
-                return False
-        if wanted_outlets is not None:
-            if article.outlet is None or article.outlet.strip().casefold() not in wanted_outlets:
-                return False
-        return True
-
-    articles_by_id = {article.id: article for article in analysis.articles}
-    matching = {article.id for article in analysis.articles if matches(article)}
-    stories = [story for story in analysis.stories if matching.intersection(story.articles)]
-    story_ids = {story.id for story in stories}
-    in_any_story = {article_id for story in analysis.stories for article_id in story.articles}
-    kept_article_ids = {article_id for story in stories for article_id in story.articles}
-    kept_article_ids |= matching - in_any_story
-    kept_article_ids &= set(articles_by_id)
-
-    relations = [
-        dataclasses.replace(relation)
-        for relation in analysis.relations
-        if relation.a in kept_article_ids and relation.b in kept_article_ids
-    ]
-    entities = []
-    for entity in analysis.entities:
-        entity_articles = [article_id for article_id in entity.articles if article_id in kept_article_ids]
-        if entity_articles:
-            entities.append(
-                dataclasses.replace(
-                    entity,
-                    articles=entity_articles,
-                    aliases=list(entity.aliases),
-                    mentions=[mention for mention in entity.mentions if mention.article in kept_article_ids],
-                    merges=list(entity.merges),
-                )
-            )
-    claims = [claim for claim in analysis.claims if claim.story in story_ids]
-    claim_ids = {claim.id for claim in claims}
-    claims = [
-        dataclasses.replace(
-            claim,
-            articles=list(claim.articles),
-            conflicts=[conflict for conflict in claim.conflicts if conflict in claim_ids],
-            evidence=list(claim.evidence),
-        )
-        for claim in claims
-    ]
-    return Analysis(
-        articles=[article for article in analysis.articles if article.id in kept_article_ids],
-        stories=[
-            dataclasses.replace(
-                story,
-                articles=list(story.articles),
-                events=[dataclasses.replace(event, articles=list(event.articles)) for event in story.events],
-            )
-            for story in stories
-        ],
-        relations=relations,
-        entities=entities,
-        claims=claims,
-        omissions=[
-            dataclasses.replace(omission, claims=[claim for claim in omission.claims if claim in claim_ids])
-            for omission in analysis.omissions
-            if omission.story in story_ids and omission.article in kept_article_ids
-        ],
-        timeline=[
-            dataclasses.replace(entry, articles=list(entry.articles), evidence=list(entry.evidence))
-            for entry in analysis.timeline
-            if entry.story in story_ids
-        ],
-        outlets=list(analysis.outlets),
-        claim_events=[event for event in analysis.claim_events if event.story in story_ids],
-    )
-
-
-# --- GraphML (the provenance graph, for Gephi and networkx) ---------------------------------
-
-_GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
-# Characters XML 1.0 cannot hold, even escaped: dropped from attribute values.
-_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-# (attribute name, GraphML type) of the nodes (articles) and edges (relations).
-_GRAPHML_NODE_KEYS = (
-    ("label", "string"), ("title", "string"), ("outlet", "string"), ("published", "string"),
-    ("story", "string"), ("source", "string"), ("language", "string"),
-)
-_GRAPHML_EDGE_KEYS = (
-    ("a", "string"), ("b", "string"), ("kind", "string"), ("direction", "string"), ("origin", "string"), ("score", "double"), ("story", "string"),
-    ("passages", "int"),
-)
-
-
-def write_graphml(analysis: Analysis, path: str | Path) -> Path:
-    """Write the provenance graph of ``analysis`` as GraphML (readable by Gephi and networkx.read_graphml).
-
-    Nodes are articles (id = article id) with ``label`` (the title, else the source),
-    ``title``, ``outlet``, ``published``, ``story``, ``source`` and ``language``; edges are
-    reuse relations between them with ``a`` and ``b`` (the relation's articles, also the
-    edge's source and target), ``kind``, ``direction`` (``a->b`` or ``b->a``), ``origin``
-    (the article the other derives from, when the direction is known), ``score``,
-    ``story`` and ``passages`` (how many aligned passages). The graph is undirected
-    because a relation's direction may be unknown, and tools may swap an undirected
-    edge's ends: ``a``, ``b`` and ``origin`` keep the direction readable. Unknown values
-    are left out.
-    Values, dates and the order of nodes and edges are those of the JSON export.
-    """
-    import xml.etree.ElementTree as ElementTree
-
-    doc = to_json(analysis)
-    ElementTree.register_namespace("", _GRAPHML_NS)
-
-    def tag(name: str) -> str:
-        return f"{{{_GRAPHML_NS}}}{name}"
-
-    root = ElementTree.Element(tag("graphml"))
-    for owner, keys in (("node", _GRAPHML_NODE_KEYS), ("edge", _GRAPHML_EDGE_KEYS)):
-        for name, kind in keys:
-            ElementTree.SubElement(root, tag("key"), {"id": f"{owner[0]}_{name}", "for": owner,
-                                                      "attr.name": name, "attr.type": kind})
-    graph = ElementTree.SubElement(root, tag("graph"), {"id": "provenance", "edgedefault": "undirected"})
-
-    def add_data(element: ElementTree.Element, key: str, value: Any) -> None:
-        if value is None or value == "":
-            return
-        data = ElementTree.SubElement(element, tag("data"), {"key": key})
-        data.text = _XML_INVALID.sub("", str(value))
-
-    story_of: dict[str, str] = {}
-    for story in doc["stories"]:
-        for article_id in story["articles"]:
-            story_of.setdefault(article_id, story["id"])
-    known = set()
-    for article in doc["articles"]:
-        known.add(article["id"])
-        node = ElementTree.SubElement(graph, tag("node"), {"id": article["id"]})
-        values = {**article, "label": article["title"] or article["source"], "story": story_of.get(article["id"])}
-        for name, _ in _GRAPHML_NODE_KEYS:
-            add_data(node, f"n_{name}", values.get(name))
-    for relation in doc["relations"]:
-        for end in (relation["a"], relation["b"]):
-            if end not in known:  # an edge must not point at a node the graph lacks
-                known.add(end)
-                ElementTree.SubElement(graph, tag("node"), {"id": end})
-    for number, relation in enumerate(doc["relations"]):
-        edge = ElementTree.SubElement(graph, tag("edge"), {"id": f"e{number}", "source": relation["a"],
-                                                           "target": relation["b"]})
-        origin = {"a->b": relation["a"], "b->a": relation["b"]}.get(relation["direction"] or "")
-        values = {**relation, "origin": origin, "passages": len(relation["passages"])}
-        for name, _ in _GRAPHML_EDGE_KEYS:
-            add_data(edge, f"e_{name}", values.get(name))
-    target = Path(path)
-    buffer = io.BytesIO()
-    ElementTree.ElementTree(root).write(buffer, encoding="utf-8", xml_declaration=True)
-    atomic_write_bytes(target, buffer.getvalue())
-    return target
-
-
-EXPORTERS = {**EXPORTERS, "graphml": write_graphml}

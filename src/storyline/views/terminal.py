@@ -11,9 +11,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .claims import DERIVATION_LABELS, rank_score
-from .model import Analysis, Article, Story
-from .printable import safe_text
+from ..claims import DERIVATION_LABELS, rank_score
+from ..model import Analysis, Article, Story
+from ..printable import safe_text
 
 STATUS_STYLE = {"corroborated": "green", "single-source": "yellow", "contradicted": "red"}
 KEY_ENTITIES = 10

@@ -1,7 +1,7 @@
 """What each page shows, as plain JSON-ready dicts: the page's JSON twin is exactly this data.
 
 Every figure comes from the library: stored stage results read through the store's
-per-story methods and shaped by :func:`storyline.export.to_json`, so the web app and the
+per-story methods and shaped by :func:`storyline.views.json_export.to_json`, so the web app and the
 JSON export never disagree. What is computed here is arrangement only: which article
 goes in which column, which span is highlighted, where a node sits in the graph.
 
@@ -15,18 +15,18 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Optional
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from markupsafe import Markup, escape
 
 from ..claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
-from ..export import to_json
 from ..graph import independent_groups
-from ..model import Analysis, Article
+from ..model import Analysis
 from ..store import Store
+from .common import STATUS_ORDER, article_labels, external_href, outlet_name
+from .json_export import to_json
 from .svg import layout_provenance
 
-STATUS_ORDER = {"contradicted": 0, "corroborated": 1, "single-source": 2}
 MAX_ENTITIES = 30
 MAX_LEDGER_ROWS = 200
 MAX_FRAMING_ROWS = 12
@@ -38,35 +38,6 @@ CONTEXT_CHARS = 70
 
 
 # --- small shared pieces ---------------------------------------------------------------------
-
-
-def short_source(source: str) -> str:
-    return source.rstrip("/").rsplit("/", 1)[-1] or source
-
-
-def outlet_name(article: Mapping[str, Any]) -> str:
-    """The outlet as a column heading: the stored outlet, else the source's last part (never invented)."""
-    return article["outlet"] or short_source(article["source"])
-
-
-def article_labels(articles: Sequence[Mapping[str, Any]]) -> dict[str, str]:
-    """A short label per article; two articles from one outlet stay tell-apart."""
-    counts = Counter(outlet_name(article) for article in articles)
-    labels = {}
-    for article in articles:
-        label = outlet_name(article)
-        if counts[label] > 1 and article["outlet"]:
-            label = f"{label} ({short_source(article['source'])})"
-        labels[article["id"]] = label
-    return labels
-
-
-def external_href(article: Article) -> Optional[str]:
-    """The article's own address, only when plainly http(s): never ``javascript:``, ``data:`` and the like."""
-    for candidate in (article.url, article.source):
-        if candidate and urlsplit(candidate.strip()).scheme.lower() in ("http", "https"):
-            return candidate.strip()
-    return None
 
 
 def path_id(value: str) -> str:
