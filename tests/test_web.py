@@ -6,8 +6,10 @@ work on a copy of it.
 
 from __future__ import annotations
 
+import io
 import shutil
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,27 @@ def test_bad_date_is_a_clear_400(client):
     response = client.get("/stories.json", params={"since": "last week"})
     assert response.status_code == 400
     assert "ISO date" in response.json()["error"]
+
+
+def test_downloads_are_the_registered_exporters_output(client, everything):
+    response = client.get("/export/json")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("application/json")
+    assert 'filename="storyline.json"' in response.headers["content-disposition"]
+    assert response.json() == to_json(everything)
+    kept = filter_analysis(everything, since="2025-02")
+    assert response.json() != to_json(kept) or kept.stories == everything.stories
+    assert client.get("/export/json", params={"since": "2025-02"}).json() == to_json(kept)
+    tables = client.get("/export/csv")
+    assert tables.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(tables.content)) as archive:
+        names = set(archive.namelist())
+        assert "csv/articles.csv" in names and "csv/claims.csv" in names
+        rows = archive.read("csv/stories.csv").decode("utf-8").splitlines()
+    assert len(rows) == 1 + len(everything.stories)
+    assert client.get("/export/graphml").content.startswith(b"<?xml")
+    missing = client.get("/export/nothing")
+    assert missing.status_code == 404 and "graphml" in missing.text
+    assert client.get("/export/json", params={"since": "last week"}).status_code == 400
 
 
 def test_story_json_is_the_exports_view_of_that_story(client, everything):

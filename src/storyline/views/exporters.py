@@ -7,6 +7,9 @@ here exactly as a user's own would be, with :func:`register_exporter`.
 
 from __future__ import annotations
 
+import io
+import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +21,7 @@ from .json_export import write_json
 from .report import write_html
 from .tables import write_parquet
 
-__all__ = ["EXPORTERS", "Exporter", "register_exporter"]
+__all__ = ["EXPORTERS", "Exporter", "export_file", "register_exporter"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,24 @@ for _name, _exporter in (
                       "the provenance and outlet graph (articles, outlets, reuse and published-by edges)")),
 ):
     register_exporter(_name, _exporter)
+
+
+def export_file(analysis: Analysis, name: str) -> tuple[str, str, bytes]:
+    """``analysis`` in the format ``name`` as one download: its file name, media type and bytes.
+
+    A format that writes a directory is sent as a zip of its files.
+    """
+    exporter = EXPORTERS[name]
+    with tempfile.TemporaryDirectory(prefix="storyline-export-") as folder:
+        if not exporter.writes_directory:
+            target = Path(folder) / f"storyline{exporter.suffix}"
+            exporter.write(analysis, target)
+            return target.name, exporter.media_type, target.read_bytes()
+        target = Path(folder) / name
+        exporter.write(analysis, target)
+        packed = io.BytesIO()
+        with zipfile.ZipFile(packed, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(target.rglob("*")):
+                if path.is_file():
+                    archive.write(path, f"{name}/{path.relative_to(target).as_posix()}")
+        return f"storyline-{name}.zip", "application/zip", packed.getvalue()

@@ -33,7 +33,9 @@ from .. import pipeline
 from ..outlets.assign import edited_outlet
 from ..store import DEFAULT_DB, StoreError, open_store
 from ..views import pages
-from ..pages.charts import story_pictures
+from ..views.charts import story_pictures
+from ..views.exporters import EXPORTERS, export_file
+from ..views.filters import filter_analysis
 from . import follow_routes, follow_views
 from .jobs import ReaderPool, Snapshot, UploadJobs
 from .security import Guard, RequestTooLarge, is_loopback, safe_upload_name, same_secret
@@ -240,6 +242,24 @@ def create_app(config: WebConfig) -> FastAPI:
         except ValueError as error:
             return render(request, "error.html", {"error": str(error)}, as_json, status=400)
         return render(request, "stories.html", data, as_json)
+
+    @app.get("/export/{name}")
+    def download(request: Request, name: str, since: str = "", until: str = "",
+                 outlet: list[str] = Query(default=[])) -> Response:
+        """The whole analysis (or the stories the filters keep) in any registered export format."""
+        if name not in EXPORTERS:
+            return render(request, "error.html", {"error": f"no export format {name[:40]!r}; there are "
+                                                  + ", ".join(EXPORTERS)}, False, status=404)
+        outlets = [o for o in outlet if o.strip()][:MAX_FILTER_VALUES]
+        try:
+            with pool.reader() as store:
+                analysis = filter_analysis(pipeline.load_analysis(store), since=since.strip() or None,
+                                           until=until.strip() or None, outlets=outlets or None)
+        except ValueError as error:
+            return render(request, "error.html", {"error": str(error)}, False, status=400)
+        filename, media_type, body = export_file(analysis, name)
+        return Response(body, media_type=media_type,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
     @app.get("/stories/{story_id}")
     async def story(request: Request, story_id: str) -> Response:
