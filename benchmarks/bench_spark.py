@@ -123,7 +123,7 @@ def embedded_light(paths: list[str], documents: int) -> dict[str, float]:
 
     from storyline import reuse
     from storyline.fingerprint import estimated_jaccard, minhash
-    from storyline.metadata import complete_metadata
+    from storyline.readers.metadata import complete_metadata
     from storyline.model import Article, Prepared, RawDocument
     from storyline.readers import read_paths
     from storyline.stories import cluster_stories

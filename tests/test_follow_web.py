@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from follow_site import ARTICLES, shared_models
 
 from storyline.follow import add_watch, detect_alerts, set_outlet_labels
-from storyline.metadata import complete_metadata
+from storyline.readers.metadata import complete_metadata
 from storyline.model import RawDocument
 from storyline.pipeline import analyze
 from storyline.store import open_store

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from storyline.metadata import complete_metadata, find_date, infer_metadata, normalize_date, url_domain
+from storyline.readers.metadata import complete_metadata, find_date, infer_metadata, normalize_date, url_domain
 from storyline.model import RawDocument
 
 SEEDS = Path(__file__).resolve().parent.parent / "examples" / "seeds"

@@ -14,7 +14,7 @@ thin layers over these functions::
 
 from .embedders import load_embedder, register_embedder
 from .graph import count_independent, independent_groups
-from .metadata import complete_metadata
+from .readers.metadata import complete_metadata
 from .model import (
     Analysis, Article, Claim, Entity, Event, Evidence, Mention, Merge, Omission, Passage, Prepared, RawDocument,
     Relation, Sentence, Skipped, Story, TimelineEntry,

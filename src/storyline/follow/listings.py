@@ -159,7 +159,7 @@ def canonical_url(url: str) -> str:
 
 
 def _day(value: Optional[str]) -> Optional[str]:
-    from ..metadata import normalize_date
+    from ..readers.metadata import normalize_date
 
     return normalize_date(value) if value else None
 

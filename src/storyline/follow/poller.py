@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Optional, Sequence
 from urllib.parse import urlsplit
 
-from ..metadata import complete_metadata
+from ..readers.metadata import complete_metadata
 from ..model import RawDocument, Skipped
 from ..pipeline import Models, analyze
 from ..readers._common import decode_or_skip

@@ -11,7 +11,7 @@ import io
 from typing import Optional
 from urllib.parse import urlsplit
 
-from ..metadata import normalize_date
+from ..readers.metadata import normalize_date
 
 OUTLET_COLUMNS = ("media_name", "outlet", "source", "domain")
 DATE_COLUMNS = ("publish_date", "published", "date")

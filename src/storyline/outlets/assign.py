@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..metadata import complete_metadata
+from ..readers.metadata import complete_metadata
 from ..model import RawDocument
 from .registry import OutletMap, Registry
 

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterator, Optional
 
-from ..metadata import normalize_date
+from .metadata import normalize_date
 from ..model import RawDocument, Skipped
 from ._common import ReadOptions, ReadResult, html_fragment_to_text, oversize_reason
 

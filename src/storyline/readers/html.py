@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Optional
 
-from ..metadata import normalize_date
+from .metadata import normalize_date
 from ..model import RawDocument, Skipped
 from ._common import ReadOptions, ReadResult, decode_or_skip, normalize_newlines, read_article_bytes
 

@@ -37,7 +37,7 @@ import json
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator, Optional
 
-from ..metadata import normalize_date
+from .metadata import normalize_date
 from ..model import RawDocument, Skipped
 from ..printable import is_encodable
 from ._common import (

@@ -1,7 +1,7 @@
 """Plain text (``.txt``, ``.text``, ``.md``): the whole file is one article's text.
 
 Line breaks are normalised to ``\\n`` (as Python's text mode does); nothing else is changed.
-Metadata is left to ``storyline.metadata.complete_metadata``, which reads it from the text.
+Metadata is left to ``storyline.readers.metadata.complete_metadata``, which reads it from the text.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every file is read by the same registered readers as the embedded engine
 (:mod:`storyline.readers`), one file per task, and completed by
-:func:`storyline.metadata.complete_metadata`:
+:func:`storyline.readers.metadata.complete_metadata`:
 
 * a local path (file or directory, walked like ``storyline analyze`` walks it:
   sorted, hidden names left out) is read where it lies, so on a cluster it must
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Optional
 from urllib.parse import urlparse
 
-from ..metadata import complete_metadata
+from ..readers.metadata import complete_metadata
 from ..model import RawDocument, Skipped
 from ..readers import read_paths
 from ..readers.jsonl import record_to_document

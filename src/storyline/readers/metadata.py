@@ -35,9 +35,9 @@ from dataclasses import dataclass, replace
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
-from .model import RawDocument
-from .text.dates import MONTH_NUMBERS, WEEKDAY_ABBREVIATIONS, WEEKDAY_NAMES
-from .text.names import NAME_CONNECTORS, NAME_PARTICLES
+from ..model import RawDocument
+from ..text.dates import MONTH_NUMBERS, WEEKDAY_ABBREVIATIONS, WEEKDAY_NAMES
+from ..text.names import NAME_CONNECTORS, NAME_PARTICLES
 
 __all__ = ["TextMetadata", "complete_metadata", "find_date", "infer_metadata", "normalize_date", "url_domain"]
 
