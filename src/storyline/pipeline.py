@@ -144,7 +144,7 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     everything = store.prepared()
     new = [p for p in everything if p.id in pending]
     existing = [p for p in everything if p.id not in pending]
-    relations = reuse_stage.find_relations(new, existing, known=store.relations())
+    relations = reuse_stage.relate(new, existing, known=store.relations())
     store.save_relations(new, relations)
     progress("reuse", len(new), len(new))
     return len(new)
