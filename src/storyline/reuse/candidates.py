@@ -14,8 +14,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..fingerprint import lsh_bands
 from ..model import Prepared
+from ..similarity import band_keys, buckets, estimated_jaccards, lsh_bands, with_words
 from .profile import _anchors
 from .thresholds import (ANCHOR_CANDIDATE_DICE, ANCHOR_CANDIDATE_SHARED, ANCHOR_MAX_POSTING, BUCKET_SCAN_LIMIT,
                          CANDIDATE_COSINE, CANDIDATE_JACCARD, CANDIDATE_LIMIT)
@@ -30,8 +30,7 @@ def _lsh_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[i
     linearly with the size of the biggest bucket, not with its square.
     """
     signatures = np.stack([np.asarray(p.minhash, dtype=np.uint32) for p in articles])
-    # A text with no words has an all-ones signature; such texts would all collide.
-    has_words = ~np.all(signatures == 0xFFFFFFFF, axis=1)
+    has_words = with_words(signatures)
     bands, rows = lsh_bands(CANDIDATE_JACCARD, signatures.shape[1])
     indices = np.flatnonzero(has_words)
     pairs: set[tuple[int, int]] = set()
@@ -40,13 +39,8 @@ def _lsh_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[i
     mates: dict[int, set[int]] = defaultdict(set)
     half = BUCKET_SCAN_LIMIT // 2
     for band in range(bands):
-        block = signatures[indices, band * rows:(band + 1) * rows]
-        _, bucket = np.unique(block, axis=0, return_inverse=True)
-        bucket = bucket.ravel()
-        order = np.argsort(bucket, kind="stable")
-        boundaries = np.flatnonzero(np.diff(bucket[order])) + 1
-        for members in np.split(indices[order], boundaries):
-            if len(members) < 2 or members[0] >= new_count:  # members ascend: the first is the smallest
+        for members in buckets(band_keys(signatures, band, 1, rows, has_words)[0], indices):
+            if members[0] >= new_count:  # members ascend: the first is the smallest
                 continue
             for position in np.flatnonzero(members < new_count).tolist():
                 low = max(0, min(position - half, len(members) - BUCKET_SCAN_LIMIT))
@@ -56,7 +50,7 @@ def _lsh_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[i
         if not found:
             continue
         others = np.fromiter(found, dtype=np.int64, count=len(found))
-        estimated = np.mean(signatures[others] == signatures[i], axis=1)
+        estimated = estimated_jaccards(signatures[others], signatures[i])
         keep = others[np.argsort(-estimated, kind="stable")[:CANDIDATE_LIMIT]]
         pairs.update((min(i, j), max(i, j)) for j in keep.tolist())
     return pairs

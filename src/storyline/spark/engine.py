@@ -49,10 +49,11 @@ import numpy as np
 from .. import reuse as reuse_stage
 from .. import stories as stories_stage
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
-from ..fingerprint import NUM_PERM, estimated_jaccard, lsh_bands
+from ..fingerprint import NUM_PERM
 from ..model import (Article, Passage, Prepared, RawDocument, Relation, Skipped, Story,
                      text_hash)
 from ..prepare import prepare
+from ..similarity import estimated_jaccard, lsh_bands, signature_band_keys
 from . import inputs as input_files
 from .per_story import extract_mentions, per_story_results, resolve_entities
 
@@ -289,17 +290,16 @@ def as_stored(prepared: Prepared) -> Prepared:
 def lsh_candidate_pairs(signatures: Any, threshold: float = reuse_stage.CANDIDATE_JACCARD) -> Any:
     """RDD[(a, b)] with a < b: articles sharing all values of at least one band.
 
-    One shuffle keyed by (band, the band's values): the same buckets as the reuse
-    stage's in-memory LSH, with the bands and rows derived from the same threshold.
+    One shuffle keyed by (band, the band's bucket key): the buckets of the reuse
+    stage's in-memory LSH (``similarity.signature_band_keys``), with the bands and rows
+    derived from the same threshold.
     """
     bands, rows = lsh_bands(threshold, NUM_PERM)
 
-    def band_keys(item: tuple[str, np.ndarray]) -> list[tuple[tuple[int, bytes], str]]:
+    def band_keys(item: tuple[str, np.ndarray]) -> list[tuple[tuple[int, int], str]]:
         article, signature = item
-        signature = np.asarray(signature, dtype=np.uint32)
-        if np.all(signature == 0xFFFFFFFF):
-            return []  # a text with no words: all such texts would collide
-        return [((band, signature[band * rows:(band + 1) * rows].tobytes()), article) for band in range(bands)]
+        keys = signature_band_keys(np.asarray(signature, dtype=np.uint32), bands, rows)
+        return [((band, key), article) for band, key in enumerate(keys)]
 
     def bucket_pairs(bucket: tuple[Any, Iterable[str]]) -> list[tuple[str, str]]:
         return list(combinations(sorted(set(bucket[1])), 2))
