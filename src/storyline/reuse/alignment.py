@@ -157,9 +157,16 @@ def _passages(links: Sequence[_Link], sentences_a: Sequence[Sentence], sentences
     return passages
 
 
-@dataclass
-class _Coverage:
-    """Shares of each text's usable characters that align (plain, similarity-weighted, verbatim)."""
+@dataclass(frozen=True)
+class Coverage:
+    """Shares of each text's usable characters that align (plain, similarity-weighted, verbatim).
+
+    ``aligned_*``: share of the text (by characters of its usable sentences)
+    that aligns; ``weighted_*``: the same weighted by each aligned pair's
+    similarity; ``verbatim_*``: the share copied almost word for word;
+    ``lexical``: the word overlap of the aligned sentence pairs (1 a copy, lower
+    the more it is reworded).
+    """
 
     aligned_a: float
     aligned_b: float
@@ -169,8 +176,13 @@ class _Coverage:
     verbatim_b: float
     lexical: float  # mean word overlap of the aligned pairs, weighted by length
 
+    def swapped(self) -> "Coverage":
+        """The same measures with the two texts' sides exchanged."""
+        return Coverage(self.aligned_b, self.aligned_a, self.weighted_b, self.weighted_a, self.verbatim_b,
+                        self.verbatim_a, self.lexical)
 
-def _coverage(links: Sequence[_Link], profile_a: _Profile, profile_b: _Profile) -> _Coverage:
+
+def _coverage(links: Sequence[_Link], profile_a: _Profile, profile_b: _Profile) -> Coverage:
     def shares(profile: _Profile, side: str) -> tuple[float, float]:
         total = float(profile.lengths[profile.usable].sum()) or 1.0
         best: dict[int, _Link] = {}
@@ -187,7 +199,7 @@ def _coverage(links: Sequence[_Link], profile_a: _Profile, profile_b: _Profile) 
     verbatim_a, verbatim_b = _verbatim_shares(profile_a, profile_b)
     weights = np.array([profile_a.lengths[l.a] + profile_b.lengths[l.b] for l in links])
     lexical = float(np.average([l.lexical for l in links], weights=weights)) if links else 0.0
-    return _Coverage(aligned_a, aligned_b, weighted_a, weighted_b, verbatim_a, verbatim_b, lexical)
+    return Coverage(aligned_a, aligned_b, weighted_a, weighted_b, verbatim_a, verbatim_b, lexical)
 
 
 def _verbatim_shares(profile_a: _Profile, profile_b: _Profile) -> tuple[float, float]:

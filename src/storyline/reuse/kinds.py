@@ -12,7 +12,7 @@ from typing import Callable, Literal, Optional, Sequence
 import numpy as np
 
 from ..model import Prepared, Relation, RelationKind
-from .alignment import (_align, _Coverage, _coverage, _in_order, _Link, _order_agreement,
+from .alignment import (_align, Coverage, _coverage, _in_order, _Link, _order_agreement,
                         _passages)
 from .profile import _Profile
 from .thresholds import (ANCHOR_ROUTE_ALIGNED, CANDIDATE_LIMIT, CROSS_LANGUAGE_MATCH, DERIVED_KINDS,
@@ -57,7 +57,7 @@ def _labels(a: Prepared, b: Prepared) -> tuple[str, str]:
 
 def _relation(
     first: Prepared, second: Prepared, profile_first: _Profile, profile_second: _Profile,
-) -> tuple[Optional[Relation], Optional[_Coverage], list[_Link], bool]:
+) -> tuple[Optional[Relation], Optional[Coverage], list[_Link], bool]:
     """The relation (or None), the coverage in relation order, the links, and whether the order was swapped."""
     # Relation.a is the smaller id; every "a"/"b" below follows that order.
     swapped = first.id > second.id

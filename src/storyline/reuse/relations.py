@@ -11,6 +11,7 @@ from ..boilerplate import boilerplate_sentences, count_site_lines
 from ..model import Passage, Prepared, Relation, text_hash
 from .candidates import _anchor_candidates, _embedding_candidates, _lsh_candidates
 from .kinds import _add_third_text_sources, _relation
+from .alignment import Coverage
 from .profile import _Profile, _profile
 
 
@@ -104,23 +105,10 @@ def relation_between(a: Prepared, b: Prepared) -> Optional[Relation]:
 
 
 @dataclass(frozen=True)
-class ReuseMeasures:
-    """How much of each of two texts aligns with the other, in the order the two were given.
+class ReuseMeasures(Coverage):
+    """How much of each of two texts aligns with the other (:class:`Coverage`), in the order the two
+    were given, over how many aligned sentence pairs; ``relation`` is what ``relation_between`` returns."""
 
-    ``aligned_*``: share of the text (by characters of its usable sentences)
-    that aligns; ``weighted_*``: the same weighted by each aligned pair's
-    similarity; ``verbatim_*``: the share copied almost word for word;
-    ``lexical``: the word overlap of the aligned sentence pairs (1 a copy, lower
-    the more it is reworded). ``relation`` is what ``relation_between`` returns.
-    """
-
-    aligned_a: float
-    aligned_b: float
-    weighted_a: float
-    weighted_b: float
-    verbatim_a: float
-    verbatim_b: float
-    lexical: float
     sentence_pairs: int
     relation: Optional[Relation]
 
@@ -130,9 +118,6 @@ def alignment_measures(a: Prepared, b: Prepared) -> ReuseMeasures:
     relation, coverage, links, swapped = _relation(a, b, _profile(a), _profile(b))
     if coverage is None:
         return ReuseMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, relation)
-    c = coverage
-    if swapped:
-        return ReuseMeasures(c.aligned_b, c.aligned_a, c.weighted_b, c.weighted_a, c.verbatim_b, c.verbatim_a,
-                             c.lexical, len(links), relation)
+    c = coverage.swapped() if swapped else coverage
     return ReuseMeasures(c.aligned_a, c.aligned_b, c.weighted_a, c.weighted_b, c.verbatim_a, c.verbatim_b,
                          c.lexical, len(links), relation)
