@@ -121,3 +121,26 @@ def test_the_reuse_stage_joins_one_text_under_two_sources(tmp_path, models):
         analyze(store, models=models, until="reuse")
         [relation] = store.relations()
         assert relation.kind == "duplicate"
+
+
+def test_the_runner_calls_each_stage_core_through_the_registry(tmp_path, models, monkeypatch):
+    """Swapping a core in the registry swaps it for the runner: there is no second list of stages."""
+    from dataclasses import replace
+
+    from storyline import stages
+
+    called: list[str] = []
+    for name in stages.STAGE_NAMES:
+        original = stages.stage(name)
+
+        def core(*args, _original=original, **kwargs):
+            called.append(_original.name)
+            return _original.core(*args, **kwargs)
+
+        monkeypatch.setitem(stages._BY_NAME, name, replace(original, core=core))
+    corpus = seed_copy(tmp_path, names={"000", "001"})
+    with open_store(tmp_path / "p.db") as store:
+        ingest(store, [corpus])
+        analyze(store, models=models)
+        assert load_analysis(store).claims
+    assert list(dict.fromkeys(called)) == list(stages.STAGE_NAMES)
