@@ -121,11 +121,12 @@ def generated_prepared(documents: int, *, stories: int = 0, seed: int = 11) -> l
 def embedded_light(paths: list[str], documents: int) -> dict[str, float]:
     import numpy as np
 
-    from storyline import reuse
     from storyline.fingerprint import estimated_jaccard, minhash
     from storyline.readers.metadata import complete_metadata
     from storyline.model import Article, Prepared, RawDocument
     from storyline.readers import read_paths
+    from storyline.reuse import CANDIDATE_JACCARD
+    from storyline.reuse.candidates import _lsh_candidates
     from storyline.stories import cluster_stories
 
     seconds: dict[str, float] = {}
@@ -138,9 +139,9 @@ def embedded_light(paths: list[str], documents: int) -> dict[str, float]:
     signed = [Prepared(Article(Article.id_for(d.source), d.source, ""), None, [], empty, empty, minhash(d.text))
               for d in docs]
     # The embedded engine's own candidate search (the reuse stage's LSH), then the Jaccard check.
-    pairs = reuse._lsh_candidates(signed, len(signed))
+    pairs = _lsh_candidates(signed, len(signed))
     near = [(i, j) for i, j in pairs if estimated_jaccard(signed[i].minhash, signed[j].minhash)
-            >= reuse.CANDIDATE_JACCARD]
+            >= CANDIDATE_JACCARD]
     seconds["near_duplicates"] = time.perf_counter() - started
     seconds["near_duplicate_pairs"] = len(near)
 

@@ -209,3 +209,30 @@ def test_dedup_command_refuses_a_bad_threshold(capsys):
     code, _, stderr = run(capsys, "dedup", FIXTURES / "council.txt", "--threshold", "1.5")
     assert code == 2
     assert "similarity threshold must be between 0 and 1" in stderr
+
+
+def test_one_banding_for_reuse_dedup_and_spark():
+    """The buckets of ``similarity.buckets`` are exactly the groups of equal band values, and one
+    signature's keys (Spark's shuffle keys) are the matrix's keys (reuse's), whose high halves dedup keeps."""
+    from storyline.similarity import band_keys, band_keys_into, buckets, signature_band_keys, with_words
+
+    rng = np.random.default_rng(7)
+    signatures = rng.integers(0, 4, size=(300, 12)).astype(np.uint32)  # few values: many shared bands
+    signatures[5] = 0xFFFFFFFF  # a text without words: in no bucket
+    bands, rows = 4, 3
+    usable = with_words(signatures)
+    assert not usable[5] and usable.sum() == 299
+    members = np.flatnonzero(usable)
+    keys = band_keys(signatures, 0, bands, rows, usable)
+    for band in range(bands):
+        by_values: dict[bytes, list[int]] = {}
+        for row in members.tolist():
+            by_values.setdefault(signatures[row, band * rows:(band + 1) * rows].tobytes(), []).append(row)
+        expected = sorted(group for group in by_values.values() if len(group) >= 2)
+        found = sorted(bucket.tolist() for bucket in buckets(keys[band], members))
+        assert found == expected and expected
+    assert signature_band_keys(signatures[9], bands, rows) == keys[:, 9].tolist()
+    assert signature_band_keys(signatures[5], bands, rows) == []
+    halves = np.zeros((bands, len(signatures)), dtype=np.uint32)
+    band_keys_into(signatures, usable, 0, rows, halves, 32)
+    assert np.array_equal(halves[:, usable], (keys[:, usable] >> np.uint64(32)).astype(np.uint32))

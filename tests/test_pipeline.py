@@ -7,7 +7,7 @@ import pytest
 from storyline.pipeline import STAGES, Models, analyze, ingest, load_analysis
 from storyline.store import open_store
 
-from conftest import SEEDS
+from conftest import FIXTURES, SEEDS
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,40 @@ def test_a_new_version_is_reanalysed(tmp_path, models):
         assert run.counts["prepare"] == 1
         [article] = [a for a in store.articles() if a.source.endswith("003_b7d08a59d509908e.txt")]
         assert article.version == 2 and "correction" in article.text
+
+
+def test_the_reuse_stage_joins_one_text_under_two_sources(tmp_path, models):
+    folder = tmp_path / "twins"
+    folder.mkdir()
+    text = (FIXTURES / "reuse" / "bridge_original.txt").read_text(encoding="utf-8")
+    (folder / "wire.txt").write_text(text, encoding="utf-8")
+    (folder / "paper.txt").write_text(text, encoding="utf-8")
+    with open_store(tmp_path / "p.db") as store:
+        ingest(store, [folder])
+        assert store.relations() == []  # the store holds no rule: the reuse stage does
+        analyze(store, models=models, until="reuse")
+        [relation] = store.relations()
+        assert relation.kind == "duplicate"
+
+
+def test_the_runner_calls_each_stage_core_through_the_registry(tmp_path, models, monkeypatch):
+    """Swapping a core in the registry swaps it for the runner: there is no second list of stages."""
+    from dataclasses import replace
+
+    from storyline import stages
+
+    called: list[str] = []
+    for name in stages.STAGE_NAMES:
+        original = stages.stage(name)
+
+        def core(*args, _original=original, **kwargs):
+            called.append(_original.name)
+            return _original.core(*args, **kwargs)
+
+        monkeypatch.setitem(stages._BY_NAME, name, replace(original, core=core))
+    corpus = seed_copy(tmp_path, names={"000", "001"})
+    with open_store(tmp_path / "p.db") as store:
+        ingest(store, [corpus])
+        analyze(store, models=models)
+        assert load_analysis(store).claims
+    assert list(dict.fromkeys(called)) == list(stages.STAGE_NAMES)

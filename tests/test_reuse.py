@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conftest import FIXTURES, make_articles
 from storyline.graph import count_independent
-from storyline.model import Prepared, Relation
+from storyline.model import Article, Prepared, Relation
 from storyline.prepare import prepare
-from storyline import reuse
+from storyline.reuse import alignment as reuse_alignment
+from storyline.reuse import candidates as reuse_candidates
+from storyline.reuse import kinds as reuse_kinds
+from storyline.reuse import profile as reuse_profile
 from storyline.embedders import HashingEmbedder
 from storyline.reuse import (
     alignment_measures,
     attributed_sources,
     find_relations,
+    identical_texts,
     machine_translation_signs,
+    relate,
     relation_between,
+    with_identical_texts,
 )
 
 REUSE = FIXTURES / "reuse"
@@ -247,7 +255,8 @@ def test_evidence_names_articles_by_outlet(embedder):
 def test_wire_story_reprints_stay_linear_and_one_source(embedder, monkeypatch):
     """A story reprinted many times is one LSH bucket: each reprint keeps only its closest few candidates."""
     limit = 3
-    monkeypatch.setattr(reuse, "CANDIDATE_LIMIT", limit)
+    monkeypatch.setattr(reuse_candidates, "CANDIDATE_LIMIT", limit)
+    monkeypatch.setattr(reuse_kinds, "CANDIDATE_LIMIT", limit)
     text = _text("bridge_excerpt.txt")
     copies = prepare(make_articles({f"reprint-{i:02d}.txt": text for i in range(60)}), embedder)
     relations = find_relations(copies)
@@ -295,10 +304,11 @@ def test_word_overlap_of_two_sentences_is_their_dice_over_all_their_words(fixtur
     import numpy as np
 
     a, b = fixtures_prepared["bridge_original.txt"], fixtures_prepared["bridge_rewrite.txt"]
-    profile_a, profile_b = reuse._profile(a), reuse._profile(b)
+    profile_a, profile_b = reuse_profile._profile(a), reuse_profile._profile(b)
     shared = np.intersect1d(profile_a.token_hashes, profile_b.token_hashes)
-    lexical = reuse._dice(reuse._incidence(profile_a, shared), reuse._incidence(profile_b, shared),
-                          profile_a.token_counts, profile_b.token_counts)
+    lexical = reuse_alignment._dice(reuse_alignment._incidence(profile_a, shared),
+                                    reuse_alignment._incidence(profile_b, shared),
+                                    profile_a.token_counts, profile_b.token_counts)
     expected = np.array([[2 * len(x & y) / (len(x) + len(y)) if x or y else 0.0 for y in profile_b.tokens]
                          for x in profile_a.tokens])
     assert np.allclose(lexical, expected, atol=1e-6)
@@ -317,3 +327,36 @@ def test_shared_source_through_a_third_article_that_arrives_later(fixtures_prepa
     pair = tuple(sorted((excerpt.id, spanish.id)))
     assert together[pair] == "shared-source"
     assert in_batches == together
+
+
+def test_identical_texts_link_every_copy_into_one_group_linearly(embedder):
+    """One text under many sources: one group, at most two links per new copy, whether the copies
+    arrive at once or one batch after another; a text without words is linked too."""
+    text = _text("bridge_excerpt.txt")
+    copies = prepare(make_articles({f"copy-{i:02d}.txt": text for i in range(40)}
+                                   | {"blank-1.txt": "…", "blank-2.txt": "…", "other.txt": _text("chess_unrelated.txt")}),
+                     embedder)
+    texts = [p for p in copies if p.article.text == text]
+    blanks = [p for p in copies if p.article.text == "…"]
+    at_once = identical_texts(copies)
+    assert all(r.kind == "duplicate" and r.evidence == ["identical text"] and r.direction is None for r in at_once)
+    assert len(at_once) == (len(texts) - 1) + (len(blanks) - 1)
+    assert count_independent([p.id for p in texts], at_once) == 1
+    assert [(r.a, r.b) for r in at_once if r.a in {p.id for p in blanks}] == [tuple(sorted(p.id for p in blanks))]
+    # In batches, the smallest id arriving last: still one group, still linear.
+    ordered = sorted(texts, key=lambda p: p.id)
+    earlier, later = ordered[len(ordered) // 2:], ordered[:len(ordered) // 2]
+    batches = identical_texts(earlier) + identical_texts(later, earlier)
+    assert len(batches) <= 2 * len(texts)
+    assert count_independent([p.id for p in texts], batches) == 1
+
+
+def test_relate_keeps_what_alignment_found_over_the_identical_text_rule(fixtures_prepared):
+    docs = list(fixtures_prepared.values())
+    copy = replace(docs[0], article=replace(docs[0].article, source="elsewhere/copy.txt",
+                                            id=Article.id_for("elsewhere/copy.txt")))
+    related = relate([copy], docs)
+    pair = next(r for r in related if {r.a, r.b} == {copy.id, docs[0].id})
+    assert pair.kind == "duplicate" and pair.evidence != ["identical text"]  # aligned: passages and evidence
+    assert pair in find_relations([copy], docs)
+    assert with_identical_texts([], identical_texts([copy], docs)) == identical_texts([copy], docs)

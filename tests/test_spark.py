@@ -168,7 +168,8 @@ def test_the_whole_analysis_is_equal(embedded, distributed):
     french = {p.id for p in result.articles.collect() if p.article.language == "fr"}
     assert french and any(m.label == "PERSON" for a, found in mentions if a in french for m in found)
     claims = result.claims.collect()
-    assert claims
+    events = result.claim_events.collect()
+    assert claims and events and any(claim.events for claim in claims)
     by_id = attrgetter("id")
     both = {
         "articles": (sorted((p.article for p in result.articles.collect()), key=by_id), analysis.articles),
@@ -177,10 +178,9 @@ def test_the_whole_analysis_is_equal(embedded, distributed):
         "relations": (sorted(result.relations.collect(), key=lambda r: (r.a, r.b)), analysis.relations),
         "stories": (sorted(stories, key=by_id), analysis.stories),
         "entities": (sorted(result.entities.collect(), key=by_id), analysis.entities),
-        # The Spark engine does not build event sub-claims yet (README, Spark differences): claims are
-        # compared without the event ids the embedded engine links them to.
-        "claims": (sorted(claims, key=_claim_key),
-                   sorted((replace(claim, events=[]) for claim in analysis.claims), key=_claim_key)),
+        # Claims with the ids of their event sub-claims, and the sub-claims themselves: the same core call.
+        "claims": (sorted(claims, key=_claim_key), sorted(analysis.claims, key=_claim_key)),
+        "claim_events": (sorted(events, key=_claim_key), sorted(analysis.claim_events, key=_claim_key)),
         "omissions": (sorted(result.omissions.collect(), key=repr), sorted(analysis.omissions, key=repr)),
         "timeline": (sorted(result.timeline.collect(), key=repr), sorted(analysis.timeline, key=repr)),
     }
@@ -202,11 +202,17 @@ def _claim_key(claim):
     return claim.story, claim.id
 
 
-def test_both_engines_have_one_list_of_spark_stages():
+def test_both_engines_run_the_stage_registry(distributed):
+    from storyline import pipeline, stages
     from storyline.cli.spark import ENGINE_STAGES
     from storyline.spark.engine import STAGES
 
-    assert ENGINE_STAGES == STAGES
+    assert ENGINE_STAGES == STAGES == stages.STAGE_NAMES
+    assert pipeline.STAGES == stages.ANALYSIS_STAGES == stages.STAGE_NAMES[1:]
+    _, result = distributed
+    assert list(result.seconds)[:len(STAGES)] == list(STAGES)  # each stage timed by its registry name
+    with pytest.raises(ValueError, match="stages: read, prepare, reuse"):
+        stages.check_until("per_story", STAGES)
 
 
 def test_stories_fold_blocks_as_the_embedded_engine(spark, embedded):
@@ -248,6 +254,7 @@ def test_load_brings_the_run_into_the_store(distributed, tmp_path, spark):
         assert report.counts["articles"] == result.counts["prepare"]
         loaded = load_analysis(store)
         assert _pairs(loaded.relations) == _pairs(result.relations.collect())
+        assert sorted(loaded.claim_events, key=_claim_key) == sorted(result.claim_events.collect(), key=_claim_key)
         assert sorted(sorted(s.articles) for s in loaded.stories) == sorted(
             sorted(s.articles) for s in result.stories.collect())
         assert len(loaded.claims) == result.claims.count()

@@ -50,13 +50,12 @@ def test_same_source_new_text_adds_a_version_and_keeps_the_old(store):
     assert store.search("first") == []
 
 
-def test_same_text_from_two_sources_is_two_articles_joined_by_duplicate(store):
+def test_same_text_from_two_sources_is_two_articles(store):
+    # The reuse stage joins them (tests/test_pipeline.py): the store holds no rule of its own.
     _, a = store.ingest(doc("wire/a.txt", "The same wire story, word for word."))
     _, b = store.ingest(doc("paper/b.txt", "The same wire story, word for word."))
     assert a.id != b.id and store.article_count() == 2
-    [relation] = store.relations()
-    assert relation.kind == "duplicate" and {relation.a, relation.b} == {a.id, b.id}
-    assert relation.passages[0].similarity == 1.0
+    assert store.relations() == []
 
 
 def test_metadata_is_stored(store):

@@ -1,17 +1,10 @@
 """Corpus-level near-duplicate detection with MinHash LSH: no models, no store.
 
-The core is one pure function, :func:`find_near_duplicates`, over a matrix of MinHash
-signatures (one row per document, from :mod:`storyline.fingerprint`):
-
-1. bands and rows come from the similarity threshold (:func:`fingerprint.lsh_bands`);
-2. each band's rows are hashed to a bucket key, and documents sharing a key in any
-   band become candidate pairs;
-3. each candidate pair is verified: it is kept only when its estimated similarity
-   (the share of equal signature values) reaches the threshold, and it is checked
-   once, in the first band where the two documents collide;
-4. groups are the connected components of the verified pairs only, so a chain of
-   bucket collisions (A shares a bucket with B, B with C) never joins documents
-   that are not similar to each other.
+The core is one pure function, :func:`storyline.similarity.find_near_duplicates`
+(importable from here too), over a matrix of MinHash signatures (one row per
+document, from :mod:`storyline.fingerprint`), with the LSH banding the reuse stage
+and the Spark engine use: candidate pairs by band buckets, each verified once, and
+groups as the connected components of the verified pairs only.
 
 :func:`read_corpus` turns files, directories and JSON Lines files into such a matrix
 without holding the texts: JSON Lines files are read in large blocks and each record
@@ -38,6 +31,7 @@ from numba import njit
 from . import fingerprint
 from .fingerprint import JSONL_BLANK, JSONL_FALLBACK, JSONL_OK, NUM_PERM, lsh_bands
 from .model import RawDocument, Skipped
+from .similarity import DEFAULT_THRESHOLD, DedupResult, find_near_duplicates
 
 __all__ = [
     "Corpus",
@@ -47,215 +41,11 @@ __all__ = [
     "read_corpus",
 ]
 
-DEFAULT_THRESHOLD = 0.5
 DEFAULT_MAX_RECORD_BYTES = 10_000_000
 # JSON Lines are read in blocks of this size (grown for a longer line, up to the record limit).
 _BLOCK_BYTES = 8 << 20
 
 SkipHandler = Callable[[Skipped], None]
-
-
-# --- the core: signatures -> verified pairs -> groups -------------------------------
-
-
-@dataclass
-class DedupResult:
-    """Verified near-duplicate pairs and the groups they form, by row index.
-
-    ``pairs`` is an (n, 2) array of row indices with ``a < b``, sorted; ``similarities``
-    their estimated Jaccard similarities; ``groups`` the connected components of the
-    pairs (each a sorted list of rows, two or more), largest first.
-    """
-
-    pairs: np.ndarray
-    similarities: np.ndarray
-    groups: list[list[int]]
-    threshold: float
-    bands: int
-    rows: int
-    candidates_checked: int = 0
-
-
-@njit(cache=True, nogil=True)
-def _band_keys(signatures, usable, first_band, rows, keys):
-    """32-bit bucket keys of bands ``first_band ..`` (one row of ``keys`` per band), in one
-    pass over the signatures: each signature row is read once for all these bands."""
-    for doc in range(signatures.shape[0]):
-        if not usable[doc]:
-            continue
-        for offset in range(keys.shape[0]):
-            band = first_band + offset
-            key = np.uint64(band + 1) * np.uint64(0x9E3779B97F4A7C15)
-            for k in range(band * rows, (band + 1) * rows):
-                key = (key ^ np.uint64(signatures[doc, k])) * np.uint64(0x100000001B3)
-            key ^= key >> np.uint64(31)
-            keys[offset, doc] = np.uint32(key >> np.uint64(32))
-
-
-@njit(cache=True, nogil=True)
-def _matches_unless_seen(signatures, a, b, band, bands, rows):
-    """Equal values of rows a and b; -1 when an earlier band already holds them together
-    (that band verified the pair)."""
-    total = 0
-    width = signatures.shape[1]
-    for earlier in range(bands):
-        equal = 0
-        for k in range(earlier * rows, (earlier + 1) * rows):
-            equal += signatures[a, k] == signatures[b, k]
-        if earlier < band and equal == rows:
-            return -1
-        total += equal
-    for k in range(bands * rows, width):
-        total += signatures[a, k] == signatures[b, k]
-    return total
-
-
-@njit(cache=True, nogil=True)
-def _verified_pairs(signatures, usable, bands, rows, min_matches):
-    """Candidate pairs by band buckets, each verified in the first band it collides in.
-
-    A bucket is a chain of documents (newest first) whose head sits in an
-    open-addressing table slot packed as (32-bit key, head + 1), one memory access per
-    document and band. Keys are 32 bits: two buckets whose keys collide only add
-    candidates, which verification then drops. Bands are keyed a group at a time so
-    the signatures are read sequentially, not once per band.
-    """
-    n = signatures.shape[0]
-    size = 1
-    while size < 2 * n:
-        size *= 2
-    mask = size - 1
-    table = np.empty(size, dtype=np.uint64)
-    chain = np.empty(n, dtype=np.int64)
-    group = min(bands, 8)
-    keys = np.empty((group, n), dtype=np.uint32)
-    capacity = 1024
-    pair_a = np.empty(capacity, dtype=np.int64)
-    pair_b = np.empty(capacity, dtype=np.int64)
-    pair_matches = np.empty(capacity, dtype=np.int64)
-    found = 0
-    checked = 0
-    for first in range(0, bands, group):
-        in_group = min(group, bands - first)
-        _band_keys(signatures, usable, first, rows, keys[:in_group])
-        for offset in range(in_group):
-            band = first + offset
-            table[:] = 0
-            for i in range(n):
-                if not usable[i]:
-                    continue
-                key = np.uint64(keys[offset, i])
-                slot = np.int64(key) & mask
-                while True:
-                    entry = table[slot]
-                    if entry == 0:
-                        table[slot] = (key << np.uint64(32)) | np.uint64(i + 1)
-                        chain[i] = -1
-                        break
-                    if (entry >> np.uint64(32)) == key:
-                        head = np.int64(entry & np.uint64(0xFFFFFFFF)) - 1
-                        j = head
-                        while j != -1:
-                            checked += 1
-                            matches = _matches_unless_seen(signatures, j, i, band, bands, rows)
-                            if matches >= min_matches:
-                                if found == capacity:
-                                    capacity *= 2
-                                    pair_a = _grown(pair_a, capacity)
-                                    pair_b = _grown(pair_b, capacity)
-                                    pair_matches = _grown(pair_matches, capacity)
-                                pair_a[found] = j
-                                pair_b[found] = i
-                                pair_matches[found] = matches
-                                found += 1
-                            j = chain[j]
-                        chain[i] = head
-                        table[slot] = (key << np.uint64(32)) | np.uint64(i + 1)
-                        break
-                    slot = (slot + 1) & mask
-    return pair_a[:found].copy(), pair_b[:found].copy(), pair_matches[:found].copy(), checked
-
-
-@njit(cache=True, nogil=True)
-def _grown(values, capacity):
-    bigger = np.empty(capacity, dtype=values.dtype)
-    bigger[:values.shape[0]] = values
-    return bigger
-
-
-@njit(cache=True, nogil=True)
-def _components(n, pair_a, pair_b):
-    parent = np.arange(n)
-    for p in range(pair_a.shape[0]):
-        x = pair_a[p]
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        y = pair_b[p]
-        while parent[y] != y:
-            parent[y] = parent[parent[y]]
-            y = parent[y]
-        if x != y:
-            if x < y:
-                parent[y] = x
-            else:
-                parent[x] = y
-    for i in range(n):
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        parent[i] = root
-    return parent
-
-
-def find_near_duplicates(signatures: np.ndarray, threshold: float = DEFAULT_THRESHOLD, *,
-                         usable: Optional[np.ndarray] = None,
-                         bands_rows: Optional[tuple[int, int]] = None) -> DedupResult:
-    """Pairs of rows whose estimated Jaccard similarity is at least ``threshold``, and their groups.
-
-    ``signatures``: one MinHash signature per row (any unsigned integer type; the
-    ``dedup`` command keeps 16 bits of each value, which changes an estimate by about
-    1/65536). ``usable``: rows to consider (default: all but signatures of texts
-    without words). ``bands_rows`` overrides the layout derived from the threshold.
-    """
-    signatures = np.ascontiguousarray(signatures)
-    if signatures.ndim != 2:
-        raise ValueError(f"signatures must be a 2-d array (one row per document), got {signatures.ndim}-d")
-    width = signatures.shape[1]
-    bands, rows = bands_rows if bands_rows is not None else lsh_bands(threshold, width)
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"similarity threshold must be between 0 and 1 (exclusive), got {threshold}")
-    if bands < 1 or rows < 1 or bands * rows > width:
-        raise ValueError(f"{bands} bands of {rows} rows do not fit signatures of {width} values")
-    if usable is None:
-        no_words = np.iinfo(signatures.dtype).max
-        usable = ~np.all(signatures == no_words, axis=1) if len(signatures) else np.zeros(0, dtype=bool)
-    usable = np.ascontiguousarray(usable, dtype=np.bool_)
-    if len(signatures) >= 0xFFFFFFFF:
-        raise ValueError("at most 4,294,967,294 documents at once")
-    # A pair is kept when its share of equal values reaches the threshold (the small
-    # tolerance keeps e.g. 0.5 * 128 = 64 matches from needing 65 through rounding).
-    min_matches = int(np.ceil(threshold * width - 1e-9))
-    pair_a, pair_b, matches, checked = _verified_pairs(signatures, usable, bands, rows, min_matches)
-    order = np.lexsort((pair_b, pair_a))
-    pairs = np.stack([pair_a[order], pair_b[order]], axis=1) if len(order) else np.zeros((0, 2), dtype=np.int64)
-    similarities = matches[order] / width
-    return DedupResult(pairs=pairs, similarities=similarities, groups=_groups(len(signatures), pairs),
-                       threshold=threshold, bands=bands, rows=rows, candidates_checked=int(checked))
-
-
-def _groups(n: int, pairs: np.ndarray) -> list[list[int]]:
-    if len(pairs) == 0:
-        return []
-    roots = _components(n, np.ascontiguousarray(pairs[:, 0]), np.ascontiguousarray(pairs[:, 1]))
-    members = np.unique(pairs)
-    member_roots = roots[members]
-    order = np.argsort(member_roots, kind="stable")
-    members, member_roots = members[order], member_roots[order]
-    cuts = np.flatnonzero(np.diff(member_roots)) + 1
-    groups = [group.tolist() for group in np.split(members, cuts)]
-    groups.sort(key=lambda group: (-len(group), group[0]))
-    return groups
 
 
 def dedup_texts(texts: Sequence[str], threshold: float = DEFAULT_THRESHOLD, *,

@@ -1,12 +1,11 @@
 """The incremental runner: reads the store, calls each stage's pure core, writes the results back.
 
-1. read      inputs → documents (metadata completed from the text) → the store
-2. prepare   language, sentences, embeddings, MinHash      (only new article versions)
-3. reuse     relations between new articles and all others (only new article versions)
-4. stories   stories and their events                      (all prepared articles)
-5. entities  mentions (only new versions; NER by language) → cross-article entities
-6. claims    the claim ledger per story                    (only stories whose inputs changed)
-7. timeline  dated happenings per story                    (only stories whose inputs changed)
+The stages and their order are :mod:`storyline.stages`' (``ingest`` runs ``read``,
+``analyze`` the others). What each runner re-runs:
+
+- prepare, reuse, and the entities stage's mentions: only new article versions;
+- stories and entity resolution: the whole corpus;
+- claims and timeline: only stories whose inputs changed.
 
 Each stage persists its output, so a run that stops early (``until=``) or is
 interrupted resumes where it left off.
@@ -20,21 +19,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
-from . import claims as claims_stage
-from . import entities as entities_stage
-from . import reuse as reuse_stage
 from . import stories as stories_stage
-from . import timeline as timeline_stage
 from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
-from .ner import Recognisers, extract_mentions_by_language
+from .ner import Recognisers
 from .outlets.assign import assign_outlet
 from .outlets.registry import OutletMap, Registry
-from .prepare import prepare
-from .readers import read_paths
+from .stages import ANALYSIS_STAGES, check_until, stage
 from .store import Store
 
-STAGES = ("prepare", "reuse", "stories", "entities", "claims", "timeline")
+STAGES = ANALYSIS_STAGES
 PREPARE_BATCH = 64
 
 Progress = Callable[[str, int, int], None]
@@ -98,7 +92,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skip
     # The store may sit inside a folder being read (`cd news && storyline ingest .`): its files are not articles.
     store_files = [f"{store.path}{suffix}" for suffix in ("", "-wal", "-shm", "-journal")] if store.path != ":memory:" else []
     registry = Registry.with_agencies(store.outlet_registry())
-    for item in read_paths(paths, leave_out=store_files):
+    for item in stage("read").core(paths, leave_out=store_files):
         if isinstance(item, Skipped):
             report.skipped.append(item)
             if on_skip:
@@ -115,8 +109,7 @@ def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skip
 def analyze(store: Store, *, models: Models | None = None, until: str | None = None,
             progress: Progress = _silent) -> RunReport:
     """Run every stage (or those up to ``until``) over what the store holds, skipping work already done."""
-    if until is not None and until not in STAGES:
-        raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGES)}")
+    check_until(until, STAGES)
     models = models or Models()
     report = RunReport()
     for name in STAGES:
@@ -132,7 +125,7 @@ def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
     pending = store.unprepared(models.embedder_name)
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = pending[start:start + PREPARE_BATCH]
-        store.save_prepared(prepare(batch, models.embedder), models.embedder_name)
+        store.save_prepared(stage("prepare").core(batch, models.embedder), models.embedder_name)
         progress("prepare", start + len(batch), len(pending))
     return len(pending)
 
@@ -144,7 +137,7 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     everything = store.prepared()
     new = [p for p in everything if p.id in pending]
     existing = [p for p in everything if p.id not in pending]
-    relations = reuse_stage.find_relations(new, existing, known=store.relations())
+    relations = stage("reuse").core(new, existing, known=store.relations())
     store.save_relations(new, relations)
     progress("reuse", len(new), len(new))
     return len(new)
@@ -152,7 +145,7 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
 
 def _run_stories(store: Store, models: Models, progress: Progress) -> int:
     prepared = store.prepared()
-    stories = stories_stage.keep_story_ids(stories_stage.cluster_stories(prepared, store.relations()),
+    stories = stories_stage.keep_story_ids(stage("stories").core(prepared, store.relations()),
                                            store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
     progress("stories", len(prepared), len(prepared))
@@ -160,14 +153,14 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> int:
 
 
 def _run_entities(store: Store, models: Models, progress: Progress) -> int:
+    entities_stage = stage("entities")
     pending = store.mentions_pending()
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
-        for prepared, mentions in zip(batch, extract_mentions_by_language(batch, models.recognisers)):
+        for prepared, mentions in zip(batch, entities_stage.article_step()(batch, models.recognisers)):
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
-    entities = entities_stage.resolve_entities(store.mentions(), store.prepared(), store.relations(),
-                                               store.stories())
+    entities = entities_stage.core(store.mentions(), store.prepared(), store.relations(), store.stories())
     store.save_entities(entities)
     return len(entities)
 
@@ -227,8 +220,8 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
             "event sub-claims",  # results stored before they existed are rebuilt
         )
         if store.story_result_fingerprint(story.id, "claims") != key:
-            result = claims_stage.build_story_claims(story, inputs.docs(story), relations, entities,
-                                                     sentence_model=models.embedder_name, nlp=models.parser)
+            result = stage("claims").core(story, inputs.docs(story), relations, entities,
+                                          sentence_model=models.embedder_name, nlp=models.parser)
             store.save_story_result(story.id, "claims", key, {"claims": result.claims, "omissions": result.omissions,
                                                               "events": result.events})
             rebuilt += 1
@@ -248,7 +241,7 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     for done, story in enumerate(stories, start=1):
         key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)))
         if store.story_result_fingerprint(story.id, "timeline") != key:
-            entries = timeline_stage.build_timeline(story, inputs.docs(story), story_claims.get(story.id, []))
+            entries = stage("timeline").core(story, inputs.docs(story), story_claims.get(story.id, []))
             store.save_story_result(story.id, "timeline", key, entries)
             rebuilt += 1
         progress("timeline", done, len(stories))
@@ -263,6 +256,7 @@ _RUNNERS: dict[str, Callable[[Store, Models, Progress], int]] = {
     "claims": _run_claims,
     "timeline": _run_timeline,
 }
+assert tuple(_RUNNERS) == STAGES, "a runner per analysis stage of the registry, in its order"
 
 
 def load_analysis(store: Store) -> Analysis:

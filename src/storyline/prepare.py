@@ -1,4 +1,4 @@
-"""Stage 1, prepare: the per-article signals every later stage reads.
+"""The prepare stage (see :mod:`storyline.stages`): the per-article signals every later stage reads.
 
 Computed once per article version and stored: language, sentences with
 character offsets, one embedding per sentence and their mean for the article,

@@ -9,9 +9,10 @@ import click
 
 from ..embedders import DEFAULT_EMBEDDER
 from ..printable import one_line
+from ..stages import STAGE_NAMES
 from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, quiet_option, stderr_console, store_at
 
-ENGINE_STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "entities", "per_story")
+ENGINE_STAGES = STAGE_NAMES  # the stage registry's: both engines run the same stages
 
 
 def _spark_or_fatal(master: Optional[str], shuffle_partitions: Optional[int]):  # -> SparkSession

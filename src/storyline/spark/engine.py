@@ -1,21 +1,24 @@
-"""The distributed engine: the embedded pipeline's stage cores, run over Spark partitions.
+"""The distributed engine: the registry's stages (:mod:`storyline.stages`), their cores run over Spark partitions.
 
-1. read        inputs → documents, one file per task (``storyline.readers``), metadata completed
-               from the text (``metadata.complete_metadata``)
-2. prepare     ``prepare.prepare`` per partition, the embedder loaded once per partition
-3. near-dups   MinHash band-wise shuffles: (band, band values) → bucket → candidate pairs →
-               ``fingerprint.estimated_jaccard`` → connected components by label propagation
-4. reuse       ``reuse.find_relations`` per time window (new = the window, existing = the one
-               before), plus ``reuse.relation_between`` on near-duplicates further apart
-5. stories     the embedded stage's own block fold (``stories.cluster_blocks``): corpus-wide term
-               statistics, one task per calendar block (``stories.cluster_window``), the blocks folded
-               at the driver (``stories.merge_across_border``), then one task per story
-               (``stories.story_from_members``): the same stories as the embedded engine, by construction
-6. entities    mentions per partition (``ner.extract_mentions_by_language``, each language's spaCy
-               model loaded once per partition), then ``entities.resolve_entities`` once over the whole
-               corpus at the driver, on the inputs the embedded engine gives it: the same entities
-7. per story   per story, with the entities that have a mention in it: ``claims.build_ledger``,
-               ``timeline.build_timeline``
+How each stage is split:
+
+- read: one input file per task (``storyline.readers``), metadata completed from the text.
+- prepare: the stage's core per partition, the embedder loaded once per partition.
+- reuse: first the corpus-wide near-duplicates, by MinHash band-wise shuffles
+  keyed by ``similarity.signature_band_keys`` (band, bucket key) → candidate pairs
+  → ``similarity.estimated_jaccard`` → connected components by label propagation;
+  then ``reuse.find_relations`` per time window (new = the window, existing = the one
+  before), ``reuse.relation_between`` on near-duplicates further apart, and the
+  identical-text rule (``reuse.identical_texts``) per group of one text.
+- stories: the embedded stage's own block fold (``stories.cluster_blocks``):
+  corpus-wide term statistics, one task per calendar block (``stories.cluster_window``),
+  the blocks folded at the driver (``stories.merge_across_border``), then one task per
+  story (``stories.story_from_members``): the same stories as the embedded engine.
+- entities: mentions per partition (the stage's per-article step, each language's
+  model loaded once per partition), then ``entities.resolve_entities`` once over the
+  whole corpus at the driver, on the inputs the embedded engine gives it.
+- claims, timeline: one task per story, with the entities that have a mention in it
+  (:mod:`storyline.spark.per_story`).
 
 No algorithm is implemented twice: this module only decides which records
 meet in which task. Each stage is timed by name; results are written as
@@ -48,15 +51,18 @@ import numpy as np
 
 from .. import reuse as reuse_stage
 from .. import stories as stories_stage
+from ..stages import STAGE_NAMES, check_until
+from ..stories import UNDATED
+from ..stories.features import _article_key as article_order_key  # the stories stage's article order
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
-from ..fingerprint import NUM_PERM, estimated_jaccard, lsh_bands
-from ..model import (Article, Passage, Prepared, RawDocument, Relation, Skipped, Story,
-                     text_hash)
+from ..fingerprint import NUM_PERM
+from ..model import Article, Prepared, RawDocument, Relation, Skipped, Story, text_hash
 from ..prepare import prepare
+from ..similarity import estimated_jaccard, lsh_bands, signature_band_keys
 from . import inputs as input_files
-from .per_story import extract_mentions, per_story_results, resolve_entities
+from .per_story import _for_entities, extract_mentions, resolve_entities, story_claims, story_timelines
 
-STAGES = ("read", "prepare", "near_duplicates", "reuse", "stories", "entities", "per_story")
+STAGES = STAGE_NAMES
 
 # Longest run of label-propagation rounds; each round at least halves nothing in the worst
 # case (a path), so a component longer than this keeps a larger label and a warning is logged.
@@ -96,11 +102,13 @@ class Result:
     duplicate_groups: Any = None  # RDD[(article, group)] for articles in a near-duplicate group
     relations: Any = None         # RDD[Relation]
     stories: Any = None           # RDD[Story]
-    story_groups: Any = None      # RDD[(Story, list[Prepared], list[Relation])] (cached until per_story has run)
+    story_groups: Any = None      # RDD[(Story, list[Prepared], list[Relation])] (cached until the timeline is built)
     mentions: Any = None          # RDD[(article, list[Mention])] (every article, with or without mentions)
     entities: Any = None          # RDD[Entity]
     claims: Any = None            # RDD[Claim]
     omissions: Any = None         # RDD[Omission]
+    claim_events: Any = None      # RDD[ClaimEvent] (the claims' event sub-claims)
+    claims_by_story: Any = None   # RDD[(story id, list[Claim])] (what the timeline stage reads)
     timeline: Any = None          # RDD[TimelineEntry]
     seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -109,8 +117,7 @@ class Result:
 def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = None, *,
             until: str | None = None, on_stage: Callable[[str, float, int], None] | None = None) -> Result:
     """Run every stage (or those up to ``until``) over ``paths``; each stage's RDD is cached and counted."""
-    if until is not None and until not in STAGES:
-        raise ValueError(f"unknown stage {until!r}; stages: {', '.join(STAGES)}")
+    check_until(until, STAGES)
     settings = settings or SparkSettings()
     result = Result()
 
@@ -133,14 +140,11 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         result.articles = _cache(prepare_articles(documents, settings))
         return result.articles.count()
 
-    def near_duplicates() -> int:
-        pairs = lsh_candidate_pairs(result.articles.map(lambda p: (p.id, p.minhash)))
-        result.near_duplicates = _cache(verify_near_duplicates(pairs, result.articles.map(lambda p: (p.id, p.minhash)),
+    def reuse() -> int:
+        signatures = result.articles.map(lambda p: (p.id, p.minhash))
+        result.near_duplicates = _cache(verify_near_duplicates(lsh_candidate_pairs(signatures), signatures,
                                                                settings.near_duplicate_jaccard))
         result.duplicate_groups = _cache(connected_components(result.near_duplicates.map(lambda t: (t[0], t[1]))))
-        return result.near_duplicates.count()
-
-    def reuse() -> int:
         found = find_relations(result.articles, result.near_duplicates, settings)
         result.relations = _cache(with_identical_texts(found, result.articles))
         return result.relations.count()
@@ -157,19 +161,27 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         result.entities = _cache(context.parallelize(resolved, _partitions(context, settings, len(resolved))))
         return len(resolved)
 
-    def per_story() -> int:
-        outputs = _cache(per_story_results(result.story_groups, result.entities, sentence_model=settings.embedder))
+    def claims() -> int:
+        outputs = _cache(story_claims(result.story_groups, result.entities, sentence_model=settings.embedder))
         result.claims = outputs.filter(lambda t: t[0] == "claim").map(lambda t: t[1])
         result.omissions = outputs.filter(lambda t: t[0] == "omission").map(lambda t: t[1])
-        result.timeline = outputs.filter(lambda t: t[0] == "timeline").map(lambda t: t[1])
-        count = outputs.count()
+        result.claim_events = outputs.filter(lambda t: t[0] == "event").map(lambda t: t[1])
+        result.claims_by_story = outputs.filter(lambda t: t[0] == "story").map(lambda t: t[1])
+        return result.claims.count()
+
+    def timeline() -> int:
+        result.timeline = _cache(story_timelines(result.story_groups, result.claims_by_story))
+        count = result.timeline.count()
         # A second copy of every article: not needed once the per-story outputs are cached.
         result.story_groups.unpersist()
         return count
 
-    for name, run in (("read", read), ("prepare", prepare_stage), ("near_duplicates", near_duplicates),
-                      ("reuse", reuse), ("stories", stories), ("entities", entities), ("per_story", per_story)):
-        if timed(name, run):
+    steps: dict[str, Callable[[], int]] = {"read": read, "prepare": prepare_stage, "reuse": reuse,
+                                           "stories": stories, "entities": entities, "claims": claims,
+                                           "timeline": timeline}
+    assert tuple(steps) == STAGES, "a step per stage of the registry, in its order"
+    for name in STAGES:
+        if timed(name, steps[name]):
             break
     return result
 
@@ -185,7 +197,7 @@ def _partitions(spark_context: Any, settings: SparkSettings, items: int) -> int:
     return max(1, min(wanted, items))
 
 
-# --- 1. read ---------------------------------------------------------------------------------
+# --- read ---------------------------------------------------------------------------------
 
 
 def read_documents(spark: Any, paths: Sequence[str], settings: SparkSettings | None = None) -> tuple[Any, list[Skipped]]:
@@ -242,7 +254,7 @@ def to_article(doc: RawDocument) -> Article:
                    outlet=doc.outlet, published=doc.published, language=doc.language, byline=doc.byline)
 
 
-# --- 2. prepare ---------------------------------------------------------------------------------
+# --- prepare ---------------------------------------------------------------------------------
 
 
 def prepare_articles(documents: Any, settings: SparkSettings) -> Any:
@@ -283,23 +295,22 @@ def as_stored(prepared: Prepared) -> Prepared:
     )
 
 
-# --- 3. near-duplicates ---------------------------------------------------------------------------
+# --- near-duplicates ---------------------------------------------------------------------------
 
 
 def lsh_candidate_pairs(signatures: Any, threshold: float = reuse_stage.CANDIDATE_JACCARD) -> Any:
     """RDD[(a, b)] with a < b: articles sharing all values of at least one band.
 
-    One shuffle keyed by (band, the band's values): the same buckets as the reuse
-    stage's in-memory LSH, with the bands and rows derived from the same threshold.
+    One shuffle keyed by (band, the band's bucket key): the buckets of the reuse
+    stage's in-memory LSH (``similarity.signature_band_keys``), with the bands and rows
+    derived from the same threshold.
     """
     bands, rows = lsh_bands(threshold, NUM_PERM)
 
-    def band_keys(item: tuple[str, np.ndarray]) -> list[tuple[tuple[int, bytes], str]]:
+    def band_keys(item: tuple[str, np.ndarray]) -> list[tuple[tuple[int, int], str]]:
         article, signature = item
-        signature = np.asarray(signature, dtype=np.uint32)
-        if np.all(signature == 0xFFFFFFFF):
-            return []  # a text with no words: all such texts would collide
-        return [((band, signature[band * rows:(band + 1) * rows].tobytes()), article) for band in range(bands)]
+        keys = signature_band_keys(np.asarray(signature, dtype=np.uint32), bands, rows)
+        return [((band, key), article) for band, key in enumerate(keys)]
 
     def bucket_pairs(bucket: tuple[Any, Iterable[str]]) -> list[tuple[str, str]]:
         return list(combinations(sorted(set(bucket[1])), 2))
@@ -338,7 +349,7 @@ def connected_components(edges: Any) -> Any:
     return labels
 
 
-# --- 4. reuse ---------------------------------------------------------------------------------------
+# --- reuse ---------------------------------------------------------------------------------------
 
 
 def find_relations(articles: Any, near_duplicates: Any, settings: SparkSettings) -> Any:
@@ -406,35 +417,20 @@ def relations_for_pairs(pairs: Any, articles: Any) -> Any:
 
 
 def with_identical_texts(found: Any, articles: Any) -> Any:
-    """Add the store's own rule: one text under two sources is a ``duplicate``, unless reuse already said so."""
-    identical = (articles.map(lambda p: (text_hash(p.article.text), (p.id, len(p.article.text))))
-                 .groupByKey()
-                 .flatMap(lambda kv: [identical_text_relation(x, y) for x, y in combinations(sorted(kv[1]), 2)]))
-    keyed_found = found.map(lambda r: ((r.a, r.b), r))
-    missing = identical.map(lambda r: ((r.a, r.b), r)).subtractByKey(keyed_found)
-    return keyed_found.union(missing).map(lambda kv: kv[1])
+    """The reuse stage's identical-text rule: ``reuse.identical_texts`` on each group of one text (the
+    whole corpus new, as in one embedded run), merged pair by pair with ``reuse.with_identical_texts``."""
+    identical = (articles.map(lambda p: (text_hash(p.article.text), _for_entities(p))).groupByKey()
+                 .flatMap(lambda kv: reuse_stage.identical_texts(sorted(kv[1], key=lambda p: p.id))))
+    return (found.keyBy(lambda r: (r.a, r.b)).cogroup(identical.keyBy(lambda r: (r.a, r.b)))
+            .flatMap(lambda kv: reuse_stage.with_identical_texts(list(kv[1][0]), list(kv[1][1]))))
 
 
-def identical_text_relation(first: tuple[str, int], second: tuple[str, int]) -> Relation:
-    (a, length), (b, _) = sorted((first, second))
-    return Relation(a, b, "duplicate", None, 1.0, ["identical text"], [Passage((0, length), (0, length), 1.0)])
-
-
-# --- 5. stories ------------------------------------------------------------------------------------
-
-
-UNDATED = -1  # the window key of articles without a known day (stories.UNDATED, stories.window_of's too)
+# --- stories ------------------------------------------------------------------------------------
 
 
 def _window(prepared: Prepared, length: int) -> int:
     day = stories_stage.day_ordinal(prepared.article.published)
     return UNDATED if day is None else day // length
-
-
-def _sort_key(prepared: Prepared) -> tuple[bool, str, str]:
-    # The stories stage's order: dated articles first, by publication, then id.
-    published = prepared.article.published
-    return (published is None, published or "", prepared.id)
 
 
 def cluster_stories(articles: Any, relations: Any, settings: SparkSettings) -> Any:
@@ -530,7 +526,7 @@ def _earlier(first: int | None, second: int | None) -> int | None:
 
 def block_of(day: int | None, story_settings: stories_stage.StorySettings) -> int:
     """The calendar block of a day ordinal (``stories.window_of``); ``UNDATED`` for an unknown day."""
-    first_day = np.array([stories_stage.UNDATED if day is None else day], dtype=np.int64)
+    first_day = np.array([UNDATED if day is None else day], dtype=np.int64)
     return int(stories_stage.window_of(first_day, story_settings)[0])
 
 
@@ -554,7 +550,7 @@ def _cluster_block(block: int, members: Iterable[tuple[str, Prepared]], statisti
                    ) -> tuple[int, stories_stage.WindowStories, list[list[str]]]:
     """The block's stories (``story_signals`` then ``cluster_window``) and the articles of each unit row."""
     members = list(members)
-    docs = sorted((prepared for _, prepared in members), key=_sort_key)
+    docs = sorted((prepared for _, prepared in members), key=article_order_key)
     # story_signals joins a unit's articles through derivation relations. A chain through
     # each unit's members has the same components: the relations themselves need not travel.
     by_unit: dict[str, list[str]] = {}

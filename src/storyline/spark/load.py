@@ -1,7 +1,8 @@
 """Bringing a Spark run's Parquet output into the SQLite store, through the store's own methods.
 
 The store then holds what the embedded engine would have written (articles,
-prepared signals, mentions, relations, stories, entities, claims, timeline), so
+prepared signals, mentions, relations, stories, entities, claims with their event sub-claims,
+timeline), so
 ``storyline serve``, ``export`` and ``report`` show it, and a later
 ``storyline analyze`` on the same store only works on what is new: prepare and
 reuse are marked done for every loaded article; claims and timeline are
@@ -81,12 +82,19 @@ def load(spark: Any, directory: str, store: Store, *, progress: Callable[[str, i
     report.counts["entities"] = len(entities)
     note("entities", len(entities))
 
-    per_story: dict[str, dict[str, list]] = {story.id: {"claims": [], "omissions": []} for story in stories}
+    def story_payload(story_id: str) -> dict[str, list]:
+        return per_story.setdefault(story_id, {"claims": [], "omissions": [], "events": []})
+
+    per_story: dict[str, dict[str, list]] = {}
+    for story in stories:
+        story_payload(story.id)
     for row in _rows(spark, directory, "claims"):
-        per_story.setdefault(row["story"], {"claims": [], "omissions": []})["claims"].append(json.loads(row["payload"]))
+        story_payload(row["story"])["claims"].append(json.loads(row["payload"]))
     for row in _rows(spark, directory, "omissions"):
-        per_story.setdefault(row["story"], {"claims": [], "omissions": []})["omissions"].append(
+        story_payload(row["story"])["omissions"].append(
             {"story": row["story"], "article": row["article"], "claims": list(row["claims"])})
+    for row in _rows(spark, directory, "claim_events"):
+        story_payload(row["story"])["events"].append(json.loads(row["payload"]))
     timeline: dict[str, list] = {story.id: [] for story in stories}
     for row in _rows(spark, directory, "timeline"):
         timeline.setdefault(row["story"], []).append(json.loads(row["payload"]))

@@ -1,9 +1,10 @@
-"""Stages 6 and 7 of the distributed engine (:mod:`storyline.spark.engine`): entities, then per story.
+"""The entities, claims and timeline stages of the distributed engine (:mod:`storyline.spark.engine`).
 
 Mentions are extracted per partition; entities are resolved once, over the whole
 corpus, at the driver, exactly as the embedded runner resolves them; each story's
-claims and timeline are then built in its own task with the entities that have a
-mention in it.
+claims (with their event sub-claims) are then built in its own task with the
+entities that have a mention in it, and its timeline from those claims: the
+registry's cores (:mod:`storyline.stages`), called as the embedded runner calls them.
 """
 
 from __future__ import annotations
@@ -13,21 +14,23 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from .. import claims as claims_stage
 from .. import entities as entities_stage
-from .. import timeline as timeline_stage
-from ..model import Entity, Mention, Prepared, Relation, Story
-from ..ner import Recognisers, extract_mentions_by_language
+from ..model import Claim, Entity, Mention, Prepared, Relation, Story
+from ..ner import Recognisers
+from ..stages import stage
 
 
-# --- 6. entities ---------------------------------------------------------------------------------------
+# --- entities ---------------------------------------------------------------------------------------
 
 
 def extract_mentions(articles: Any) -> Any:
-    """RDD[(article, list[Mention])]: ``ner.extract_mentions_by_language`` per partition, in batches.
+    """RDD[(article, list[Mention])]: the entities stage's per-article step (``ner.extract_mentions_by_language``)
+    per partition, in batches.
 
     Each language's model is loaded once per partition, on its first article in that language.
     """
+
+    extract = stage("entities").article_step()
 
     def run(partition: Iterator[Prepared]) -> Iterator[tuple[str, list[Mention]]]:
         recognisers = Recognisers()
@@ -35,10 +38,10 @@ def extract_mentions(articles: Any) -> Any:
         for prepared in partition:
             pending.append(prepared)
             if len(pending) == entities_stage.NLP_BATCH:
-                yield from zip((p.id for p in pending), extract_mentions_by_language(pending, recognisers))
+                yield from zip((p.id for p in pending), extract(pending, recognisers))
                 pending = []
         if pending:
-            yield from zip((p.id for p in pending), extract_mentions_by_language(pending, recognisers))
+            yield from zip((p.id for p in pending), extract(pending, recognisers))
 
     return articles.mapPartitions(run)
 
@@ -52,7 +55,7 @@ def resolve_entities(articles: Any, mentions: Any, relations: Any, stories: Any)
     """
     docs = sorted(articles.map(_for_entities).collect(), key=lambda p: p.id)
     found = dict(mentions.collect())
-    return entities_stage.resolve_entities(
+    return stage("entities").core(
         {article: found[article] for article in sorted(found)},
         docs,
         sorted(relations.collect(), key=lambda r: (r.a, r.b)),
@@ -75,24 +78,41 @@ def entities_by_story(entities: Any, stories: Any) -> Any:
             .mapValues(lambda found: [entity for _, entity in sorted(dict(found).items())]))
 
 
-# --- 7. per story: claims, timeline ---------------------------------------------------------------
+# --- claims, timeline --------------------------------------------------------------------------------
 
 
-def per_story_results(groups: Any, entities: Any, sentence_model: str | None = None) -> Any:
-    """RDD[(kind, record)]: per story (from :func:`story_groups`), with its entities (resolved corpus-wide),
-    its claims, omissions and timeline. ``sentence_model`` names the embedder of the sentence vectors (the
-    claims stage reads them only for the model it was trained with)."""
+def story_claims(groups: Any, entities: Any, sentence_model: str | None = None) -> Any:
+    """RDD[(kind, record)]: the claims stage per story (from ``story_groups``), with the story's entities
+    (resolved corpus-wide): ``("claim", Claim)``, ``("omission", Omission)``, ``("event", ClaimEvent)``, and
+    ``("story", (story id, its claims))`` for the timeline stage. ``sentence_model`` names the embedder of the
+    sentence vectors (the claims stage reads them only for the model it was trained with). The parser the
+    event sub-claims need is loaded once per partition."""
     stories = groups.map(lambda group: group[0])
     keyed = groups.keyBy(lambda group: group[0].id).leftOuterJoin(entities_by_story(entities, stories))
-    return keyed.flatMap(lambda kv: _story_results(kv[1][0], kv[1][1] or [], sentence_model))
+
+    def run(partition: Iterator[tuple[str, tuple[tuple[Story, list[Prepared], list[Relation]], Any]]]
+            ) -> Iterator[tuple[str, Any]]:
+        from ..pipeline import Models
+
+        models = Models()
+        for _, (group, found) in partition:
+            story, docs, relations = group
+            result = stage("claims").core(story, docs, relations, found or [], sentence_model=sentence_model,
+                                          nlp=models.parser)
+            yield "story", (story.id, result.claims)
+            yield from (("claim", claim) for claim in result.claims)
+            yield from (("omission", omission) for omission in result.omissions)
+            yield from (("event", event) for event in result.events)
+
+    return keyed.mapPartitions(run)
 
 
-def _story_results(group: tuple[Story, list[Prepared], list[Relation]], entities: list[Entity],
-                   sentence_model: str | None = None) -> list[tuple[str, Any]]:
-    story, docs, relations = group
-    claims, omissions = claims_stage.build_ledger(story, docs, relations, entities, sentence_model=sentence_model)
-    timeline = timeline_stage.build_timeline(story, docs, claims)
-    out: list[tuple[str, Any]] = [("claim", claim) for claim in claims]
-    out += [("omission", omission) for omission in omissions]
-    out += [("timeline", entry) for entry in timeline]
-    return out
+def story_timelines(groups: Any, claims_by_story: Any) -> Any:
+    """RDD[TimelineEntry]: the timeline stage per story, from its articles and its claims."""
+    keyed = groups.keyBy(lambda group: group[0].id).leftOuterJoin(claims_by_story)
+    return keyed.flatMap(lambda kv: _timeline(kv[1][0], kv[1][1] or []))
+
+
+def _timeline(group: tuple[Story, list[Prepared], list[Relation]], claims: list[Claim]) -> list[Any]:
+    story, docs, _ = group
+    return list(stage("timeline").core(story, docs, claims))

@@ -21,6 +21,7 @@ stories            id, title, independent_sources, first_published, last_publish
 entities           id, name, type, aliases, articles, payload
 claims             id, story, text, kind, speaker, status, independent_sources, articles, payload
 omissions          story, article, claims
+claim_events       id, story, lemma, text, articles, claims, payload (the claims' event sub-claims)
 timeline           story, date, precision, phrase, text, articles, payload
 skipped            source, reason
 =================  ================================================================================
@@ -39,7 +40,7 @@ from ..model import Article, Mention, Prepared, Relation, Sentence, Story
 from .engine import Result
 
 TABLES = ("articles", "relations", "near_duplicates", "duplicate_groups", "stories", "entities", "claims",
-          "omissions", "timeline", "skipped")
+          "omissions", "claim_events", "timeline", "skipped")
 
 
 def dumps(value: Any) -> str:
@@ -75,6 +76,8 @@ def _schemas() -> dict[str, Any]:
                          ("status", text), ("independent_sources", IntegerType()), ("articles", strings),
                          ("payload", text)),
         "omissions": struct(("story", text), ("article", text), ("claims", strings)),
+        "claim_events": struct(("id", text), ("story", text), ("lemma", text), ("text", text), ("articles", strings),
+                               ("claims", strings), ("payload", text)),
         "timeline": struct(("story", text), ("date", text), ("precision", text), ("phrase", text), ("text", text),
                            ("articles", strings), ("payload", text)),
         "skipped": struct(("source", text), ("reason", text)),
@@ -139,6 +142,8 @@ def write(spark: Any, result: Result, output: str, *, embedder: str) -> list[str
         save("claims", result.claims.map(lambda c: (c.id, c.story, c.text, c.kind, c.speaker, c.status,
                                                      int(c.independent_sources), list(c.articles), dumps(c))))
         save("omissions", result.omissions.map(lambda o: (o.story, o.article, list(o.claims))))
+        save("claim_events", result.claim_events.map(lambda e: (e.id, e.story, e.lemma, e.text, list(e.articles),
+                                                                 list(e.claims), dumps(e))))
         save("timeline", result.timeline.map(lambda t: (t.story, t.date, t.precision, t.phrase, t.text,
                                                          list(t.articles), dumps(t))))
     return written

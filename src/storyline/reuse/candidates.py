@@ -1,0 +1,101 @@
+"""Candidates, at most ``CANDIDATE_LIMIT`` per article from each source, so a wire story
+reprinted thousands of times never makes the work quadratic: MinHash LSH over
+``Prepared.minhash`` (:mod:`storyline.similarity`, bands and rows derived from
+``CANDIDATE_JACCARD``) finds copies and excerpts, ranked by estimated Jaccard; nearest
+neighbours of ``Prepared.vector`` find reworded and translated reuse, which shares few
+shingles; shared names and numbers find translations from languages the embedding model
+does not cover.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Sequence
+
+import numpy as np
+
+from ..model import Prepared
+from ..similarity import band_keys, buckets, estimated_jaccards, lsh_bands, with_words
+from .profile import _anchors
+from .thresholds import (ANCHOR_CANDIDATE_DICE, ANCHOR_CANDIDATE_SHARED, ANCHOR_MAX_POSTING, BUCKET_SCAN_LIMIT,
+                         CANDIDATE_COSINE, CANDIDATE_JACCARD, CANDIDATE_LIMIT)
+
+
+def _lsh_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[int, int]]:
+    """Index pairs (i < j, one of them among the first ``new_count``) sharing an LSH bucket.
+
+    Each new article keeps its ``CANDIDATE_LIMIT`` bucket-mates of highest
+    estimated Jaccard, looking at no more than ``BUCKET_SCAN_LIMIT`` members of
+    any one bucket (its neighbours in the bucket's order), so the work grows
+    linearly with the size of the biggest bucket, not with its square.
+    """
+    signatures = np.stack([np.asarray(p.minhash, dtype=np.uint32) for p in articles])
+    has_words = with_words(signatures)
+    bands, rows = lsh_bands(CANDIDATE_JACCARD, signatures.shape[1])
+    indices = np.flatnonzero(has_words)
+    pairs: set[tuple[int, int]] = set()
+    if len(indices) < 2 or not has_words[:new_count].any():
+        return pairs
+    mates: dict[int, set[int]] = defaultdict(set)
+    half = BUCKET_SCAN_LIMIT // 2
+    for band in range(bands):
+        for members in buckets(band_keys(signatures, band, 1, rows, has_words)[0], indices):
+            if members[0] >= new_count:  # members ascend: the first is the smallest
+                continue
+            for position in np.flatnonzero(members < new_count).tolist():
+                low = max(0, min(position - half, len(members) - BUCKET_SCAN_LIMIT))
+                mates[int(members[position])].update(members[low:low + BUCKET_SCAN_LIMIT].tolist())
+    for i, found in mates.items():
+        found.discard(i)
+        if not found:
+            continue
+        others = np.fromiter(found, dtype=np.int64, count=len(found))
+        estimated = estimated_jaccards(signatures[others], signatures[i])
+        keep = others[np.argsort(-estimated, kind="stable")[:CANDIDATE_LIMIT]]
+        pairs.update((min(i, j), max(i, j)) for j in keep.tolist())
+    return pairs
+
+
+def _embedding_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[int, int]]:
+    """Index pairs whose article vectors are close: each new article's nearest neighbours."""
+    vectors = np.stack([np.asarray(p.vector, dtype=np.float32) for p in articles])
+    pairs: set[tuple[int, int]] = set()
+    chunk = 1024
+    for start in range(0, new_count, chunk):
+        stop = min(start + chunk, new_count)
+        cosine = vectors[start:stop] @ vectors.T
+        cosine[np.arange(stop - start), np.arange(start, stop)] = -1.0
+        keep = min(CANDIDATE_LIMIT, cosine.shape[1])
+        top = np.argpartition(-cosine, keep - 1, axis=1)[:, :keep]
+        rows, cols = np.nonzero(np.take_along_axis(cosine, top, axis=1) >= CANDIDATE_COSINE)
+        for row, col in zip(rows.tolist(), top[rows, cols].tolist()):
+            i = start + row
+            pairs.add((min(i, col), max(i, col)))
+    return pairs
+
+
+def _anchor_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[int, int]]:
+    """Index pairs sharing many names and numbers: translations the embedding model cannot see."""
+    anchor_sets = [set(_anchors(p)) for p in articles]
+    postings: dict[str, list[int]] = defaultdict(list)
+    for index, anchors in enumerate(anchor_sets):
+        for anchor in anchors:
+            postings[anchor].append(index)
+    pairs: set[tuple[int, int]] = set()
+    for i in range(new_count):
+        shared: dict[int, int] = defaultdict(int)
+        for anchor in anchor_sets[i]:
+            posting = postings[anchor]
+            if len(posting) > ANCHOR_MAX_POSTING:
+                continue
+            for j in posting:
+                if j != i:
+                    shared[j] += 1
+        scored = []
+        for j, count in shared.items():
+            smaller = min(len(anchor_sets[i]), len(anchor_sets[j]))
+            if count >= ANCHOR_CANDIDATE_SHARED and count / max(smaller, 1) >= ANCHOR_CANDIDATE_DICE:
+                scored.append((-count / smaller, j))
+        for _, j in sorted(scored)[:CANDIDATE_LIMIT]:
+            pairs.add((min(i, j), max(i, j)))
+    return pairs

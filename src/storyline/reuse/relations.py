@@ -1,0 +1,123 @@
+"""The reuse stage's entry points: relations of new articles to all others (:func:`relate`, the
+stage's core), one pair's relation, the measures behind it, and the identical-text rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+from ..boilerplate import boilerplate_sentences, count_site_lines
+from ..model import Passage, Prepared, Relation, text_hash
+from .candidates import _anchor_candidates, _embedding_candidates, _lsh_candidates
+from .kinds import _add_third_text_sources, _relation
+from .alignment import Coverage
+from .profile import _Profile, _profile
+
+
+def relate(new: Sequence[Prepared], existing: Sequence[Prepared] = (), *,
+           known: Sequence[Relation] = ()) -> list[Relation]:
+    """The reuse stage: :func:`find_relations`, with :func:`identical_texts` for the pairs it did not link."""
+    return with_identical_texts(find_relations(new, existing, known=known), identical_texts(new, existing))
+
+
+def identical_texts(new: Sequence[Prepared], existing: Sequence[Prepared] = ()) -> list[Relation]:
+    """One text under several sources is a ``duplicate``: two articles, one independent source.
+
+    Each new article is linked to the smallest-id other article with its text and to the
+    smallest-id existing one: at most two relations per new article, however many copies
+    there are, and every copy is in one group with the others (those stored before were
+    linked the same way when they were new). Texts with no words count too: the
+    candidate search cannot see them.
+    """
+    new_ids = {p.id for p in new}
+    twins: dict[str, list[Prepared]] = {}
+    for prepared in list(new) + [p for p in existing if p.id not in new_ids]:
+        twins.setdefault(text_hash(prepared.article.text), []).append(prepared)
+    relations: dict[tuple[str, str], Relation] = {}
+    for group in twins.values():
+        if len(group) < 2:
+            continue
+        group.sort(key=lambda p: p.id)
+        earlier = [p for p in group if p.id not in new_ids]
+        for prepared in group:
+            if prepared.id not in new_ids:
+                continue
+            others = [p for p in group if p.id != prepared.id][:1] + [p for p in earlier if p.id != prepared.id][:1]
+            for other in others:
+                a, b = sorted((prepared.id, other.id))
+                length = len(prepared.article.text)
+                relations[(a, b)] = Relation(a, b, "duplicate", None, 1.0, ["identical text"],
+                                             [Passage((0, length), (0, length), 1.0)])
+    return [relations[key] for key in sorted(relations)]
+
+
+def with_identical_texts(found: Sequence[Relation], identical: Sequence[Relation]) -> list[Relation]:
+    """``found`` and the identical-text relations of pairs it does not hold (its own, aligned, say more)."""
+    merged = {(r.a, r.b): r for r in identical}
+    merged.update({(r.a, r.b): r for r in found})
+    return [merged[key] for key in sorted(merged)]
+
+
+def find_relations(
+    new: Sequence[Prepared], existing: Sequence[Prepared] = (), *, known: Sequence[Relation] = (),
+) -> list[Relation]:
+    """Relations between each new article and every other article, new or existing.
+
+    Pairs of two existing articles are never compared again: the runner keeps
+    their relations. ``known`` may pass those kept relations: a new article
+    and an existing one that both derive from a third article are then marked
+    ``shared-source`` even when the existing one's link to the third was found
+    in an earlier run. Only pairs that are really linked are returned, sorted
+    by ``(a, b)``.
+    """
+    new_ids = {p.id for p in new}
+    articles = list(new) + [p for p in existing if p.id not in new_ids]
+    if len(articles) < 2 or not new:
+        return []
+    pairs = (_lsh_candidates(articles, len(new)) | _embedding_candidates(articles, len(new))
+             | _anchor_candidates(articles, len(new)))
+    profiles: dict[str, _Profile] = {}
+    # Lines a site repeats on its pages align between any two of them: they are never reuse.
+    site_lines = count_site_lines(articles)
+
+    def profile(prepared: Prepared) -> _Profile:
+        if prepared.id not in profiles:
+            profiles[prepared.id] = _profile(prepared, boilerplate_sentences(prepared, site_lines))
+        return profiles[prepared.id]
+
+    relations: dict[tuple[str, str], Relation] = {}
+    for i, j in sorted(pairs):
+        first, second = articles[i], articles[j]
+        if first.id == second.id:
+            continue
+        relation = _relation(first, second, profile(first), profile(second))[0]
+        if relation is not None:
+            relations[(relation.a, relation.b)] = relation
+    by_id = {p.id: p for p in articles}
+    _add_third_text_sources(relations, new_ids, by_id, known, profile)
+    return sorted(relations.values(), key=lambda r: (r.a, r.b))
+
+
+def relation_between(a: Prepared, b: Prepared) -> Optional[Relation]:
+    """Align one pair and classify it; None when the two are not linked."""
+    return _relation(a, b, _profile(a), _profile(b))[0]
+
+
+@dataclass(frozen=True)
+class ReuseMeasures(Coverage):
+    """How much of each of two texts aligns with the other (:class:`Coverage`), in the order the two
+    were given, over how many aligned sentence pairs; ``relation`` is what ``relation_between`` returns."""
+
+    sentence_pairs: int
+    relation: Optional[Relation]
+
+
+def alignment_measures(a: Prepared, b: Prepared) -> ReuseMeasures:
+    """The degree of reuse between ``a`` and ``b`` (see ``ReuseMeasures``) with their relation."""
+    relation, coverage, links, swapped = _relation(a, b, _profile(a), _profile(b))
+    if coverage is None:
+        return ReuseMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, relation)
+    c = coverage.swapped() if swapped else coverage
+    return ReuseMeasures(c.aligned_a, c.aligned_b, c.weighted_a, c.weighted_b, c.verbatim_a, c.verbatim_b,
+                         c.lexical, len(links), relation)
