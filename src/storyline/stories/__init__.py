@@ -15,8 +15,8 @@
 2. Time windows (:func:`window_of`). Units fall into calendar blocks of
    ``partition_days`` days; undated units form one last block of their own.
 3. Streaming assignment per block (:func:`cluster_window`). Units are taken in
-   publication order (then id) and each joins the best-scoring story or founds
-   a new one. Candidates come from an inverted index over specific terms whose
+   publication order (then by a hash of their content, never by id: ids derive
+   from file paths) and each joins the best-scoring story or founds a new one. Candidates come from an inverted index over specific terms whose
    postings older than ``window_days`` are never read, so the cost per unit is
    bounded by the scan limits, not by the number of stories. The score mixes
    the average embedding cosine with the average specific-term cosine between
@@ -63,7 +63,7 @@ from __future__ import annotations
 from ..boilerplate import BOILERPLATE_PAGES, site_line_key, site_of
 from .assignment import processing_order, window_of
 from .events import EVENT_SEED_ROWS, event_clusters, event_similarity
-from .features import TermStatistics, day_ordinal, term_key, term_statistics
+from .features import TermStatistics, content_key, day_ordinal, term_key, term_statistics
 from .passes import attach_fragments, rejoin_parts, split_lookalikes
 from .settings import DEFAULTS_PATH, StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
@@ -72,7 +72,7 @@ from .windows import WindowStories, cluster_blocks, cluster_window, merge_across
 
 __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
-    "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window",
+    "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
     "day_ordinal", "event_clusters", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
     "processing_order", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes", "story_from_members",
     "story_signals", "term_key", "term_statistics", "window_of",

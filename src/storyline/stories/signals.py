@@ -18,6 +18,7 @@ from .features import (
     _specific_terms,
     _unit,
     _weights,
+    content_key,
     day_ordinal,
     site_of,
     term_key,
@@ -34,8 +35,9 @@ class StorySignals:
     ``vectors`` are sums of unit embeddings (a unit's or story's articles added
     up; ``sizes`` says how many), ``indptr``/``terms``/``weights`` a CSR matrix of specific-term
     weight sums keyed by :func:`term_key`, ``first_day``/``last_day`` day ordinals
-    (``UNDATED`` = -1 when unknown), ``ids`` each row's founding article id (it
-    breaks ties in processing order).
+    (``UNDATED`` = -1 when unknown), ``ids`` each row's founding article id, ``keys``
+    a 63-bit hash of the founding article's content (:func:`content_key`): it breaks ties in
+    processing order, so that the stories do not depend on ids, which derive from file paths.
     """
 
     ids: np.ndarray  # str
@@ -46,6 +48,7 @@ class StorySignals:
     first_day: np.ndarray  # (n,) int64
     last_day: np.ndarray  # (n,) int64
     sizes: np.ndarray  # (n,) int64: how many articles each row sums
+    keys: np.ndarray  # (n,) int64: content hash of the founding article (ids break ties only between equal texts)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -58,7 +61,7 @@ class StorySignals:
         np.cumsum(lengths, out=indptr[1:])
         picked = _ranges(starts, lengths)
         return StorySignals(self.ids[rows], self.vectors[rows], indptr, self.terms[picked], self.weights[picked],
-                            self.first_day[rows], self.last_day[rows], self.sizes[rows])
+                            self.first_day[rows], self.last_day[rows], self.sizes[rows], self.keys[rows])
 
     @staticmethod
     def concatenate(parts: Sequence["StorySignals"]) -> "StorySignals":
@@ -68,7 +71,7 @@ class StorySignals:
                             indptr, np.concatenate([p.terms for p in parts]),
                             np.concatenate([p.weights for p in parts]),
                             np.concatenate([p.first_day for p in parts]), np.concatenate([p.last_day for p in parts]),
-                            np.concatenate([p.sizes for p in parts]))
+                            np.concatenate([p.sizes for p in parts]), np.concatenate([p.keys for p in parts]))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -124,9 +127,10 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
         if days:
             first_day[row], last_day[row] = min(days), max(days)
     ids = np.array([ordered[members[0]].id for members in unit_members])
+    keys = np.array([content_key(ordered[members[0]]) for members in unit_members], dtype=np.int64)
     return StorySignals(ids, vectors, np.array(indptr, dtype=np.int64), np.array(terms, dtype=np.int64),
                         np.array(weights, dtype=np.float32), first_day, last_day,
-                        np.array([len(m) for m in unit_members], dtype=np.int64)), unit_members
+                        np.array([len(m) for m in unit_members], dtype=np.int64), keys), unit_members
 
 
 def _story_vector(doc: Prepared, statistics: TermStatistics) -> np.ndarray:
