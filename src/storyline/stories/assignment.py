@@ -40,6 +40,7 @@ def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
 def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *,
             attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0) -> np.ndarray:
     """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
+    signals = signals.part(content=False)
     dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
     labels = _stream_kernel(
         order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,

@@ -106,7 +106,8 @@ class TermStatistics:
 def term_statistics(docs: Sequence[Prepared], settings: StorySettings | None = None) -> TermStatistics:
     """The corpus counts; content words are counted only when the settings score them (a corpus' whole
     vocabulary is large, and the Spark engine ships these counts to every worker)."""
-    with_content = (settings or StorySettings()).content_share > 0
+    settings = settings or StorySettings()
+    with_content = settings.content_share > 0 or settings.content_merge > 0
     statistics = TermStatistics(documents=len(docs))
     everything_a_name = _AnyName()
     for doc in docs:
