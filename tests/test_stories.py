@@ -509,7 +509,10 @@ def test_content_words_are_counted_only_when_the_score_reads_them(fixture_prepar
     from storyline.stories import term_statistics
 
     with_content = replace(StorySettings(), content_share=0.5)
-    assert not any(term.startswith("w:") for term in term_statistics(fixture_prepared).document_frequency)
+    without = replace(StorySettings(), content_share=0.0, content_merge=0.0)
+    assert not any(term.startswith("w:") for term in term_statistics(fixture_prepared, without).document_frequency)
+    merging = replace(without, content_merge=0.25)
+    assert any(term.startswith("w:") for term in term_statistics(fixture_prepared, merging).document_frequency)
     counted = term_statistics(fixture_prepared, with_content)
     assert any(term.startswith("w:") for term in counted.document_frequency)
     # A word in every article weighs nothing: no stop-word list is needed.

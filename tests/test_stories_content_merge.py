@@ -104,3 +104,15 @@ def test_the_stream_and_its_passes_never_read_the_content_words():
     without_words = cluster_window(signals.part(content=False), off).story_of
     assert with_words.tolist() == without_words.tolist()
     assert len(set(with_words.tolist())) == 2
+
+
+def test_without_dates_texts_naming_other_years_stay_apart():
+    # The same town's flood told in the same words, seven years apart: undated, the years the texts name
+    # keep them apart (the stream's year rule); dated within days of each other, the dates decide.
+    rows = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    rule = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6)
+    assert merge_on_content(_signals(rows), labels, rule).tolist() == [0, 0, 0, 1, 1, 1]
+    assert len(set(merge_on_content(_signals(rows), labels, replace(rule, year_penalty=0.0)).tolist())) == 1
+    dated = _signals(rows, days=[738000, 738001, 738001, 738002, 738002, 738003])
+    assert len(set(merge_on_content(dated, labels, rule).tolist())) == 1

@@ -134,7 +134,9 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     their sums over the product of their sizes: kept exact as stories merge by adding their sums. Pairs
     are found through shared terms; a term held by more than ``posting_scan`` stories is skipped
     (it tells none apart), and dated stories more than ``window_days`` apart never meet, so the work is
-    bounded per story. Labels come back renumbered by founding row in processing order.
+    bounded per story. The stream's year rule holds here too: when one of the two has no date and their
+    texts name other years as their latest, the link loses ``year_penalty``. Labels come back renumbered
+    by founding row in processing order.
     """
     story_of = np.asarray(story_of, dtype=np.int64)
     if settings.content_merge <= 0 or len(story_of) < 2:
@@ -161,6 +163,14 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
                      weights[stories.indptr[i]:stories.indptr[i + 1]].tolist())) for i in range(len(stories))]
     size_of = sizes.tolist()
     sets = DisjointSets(len(stories))
+    # Each story's years (its rows' latest named years) and whether it holds a date: the stream's year rule.
+    row_year = latest_years(signals)
+    years_of: dict[int, set[int]] = defaultdict(set)
+    dated = np.zeros(len(stories), dtype=bool)
+    for row, label in enumerate(story_of.tolist()):
+        if row_year[row] >= 0:
+            years_of[label].add(int(row_year[row]))
+        dated[label] |= bool(signals.first_day[row] >= 0)
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
         ra, rb = sets.find(a), sets.find(b)
@@ -168,12 +178,18 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
             continue
         small, large = sorted((sums[ra], sums[rb]), key=len)
         link = sum(weight * large.get(term, 0.0) for term, weight in small.items()) / (size_of[ra] * size_of[rb])
+        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and min(
+                abs(x - y) for x in years_of[ra] for y in years_of[rb]) > settings.year_tolerance:
+            # No date, no merge on topic alone: texts naming other years are look-alikes years apart.
+            link -= settings.year_penalty
         if link < settings.content_merge:
             continue
         for term, weight in small.items():
             large[term] = large.get(term, 0.0) + weight
         kept = sets.union(ra, rb)
         sums[kept], size_of[kept] = large, size_of[ra] + size_of[rb]
+        years_of[kept] = years_of.pop(ra, set()) | years_of.pop(rb, set())
+        dated[kept] = dated[ra] or dated[rb]
     order = processing_order(signals)
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
 
