@@ -29,9 +29,12 @@
    years disagree): two look-alikes glued by a shared setting (team, city,
    product) but with different actors. A rejoin pass (:func:`rejoin_parts`)
    then joins two stories that link at the join threshold when the split test
-   would keep them together: parts the stream's order kept apart. Last, a fragment pass
+   would keep them together: parts the stream's order kept apart. A fragment pass
    (:func:`attach_fragments`) lets stories of one to a few articles join the
-   larger story they link to best on a lower bar, through the same index.
+   larger story they link to best on a lower bar, through the same index. Last, a
+   content merge (:func:`merge_on_content`) joins two stories whose average link over
+   content words (TF-IDF of every word, under keys no other step reads) mixed with
+   their specific terms reaches ``content_merge``: one story told in other words.
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
    order; at each border the stories active within ``window_days`` of it are
    streamed together once more, and the undated block last meets every story.
@@ -64,7 +67,7 @@ from ..boilerplate import BOILERPLATE_PAGES, site_line_key, site_of
 from .assignment import processing_order, window_of
 from .events import EVENT_SEED_ROWS, event_clusters, event_similarity
 from .features import TermStatistics, content_key, day_ordinal, term_key, term_statistics
-from .passes import attach_fragments, rejoin_parts, split_lookalikes
+from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .settings import DEFAULTS_PATH, StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
 from .stage import cluster_stories, keep_story_ids, story_from_members
@@ -74,6 +77,7 @@ __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
     "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
     "day_ordinal", "event_clusters", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
+    "merge_on_content",
     "processing_order", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes", "story_from_members",
     "story_signals", "term_key", "term_statistics", "window_of",
 ]
