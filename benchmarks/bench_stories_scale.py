@@ -100,7 +100,8 @@ def generate(n: int, seed: int = 0) -> tuple[StorySignals, np.ndarray]:
     weights /= np.repeat(norms, per_article).astype(np.float32)
     ids = np.char.add("a-", np.char.zfill(rng.permutation(n).astype(str), 12))
     signals = StorySignals(ids, vectors, indptr, terms * 2_654_435_761 % (2**61), weights, days.astype(np.int64),
-                           days.astype(np.int64), np.ones(n, dtype=np.int64))
+                           days.astype(np.int64), np.ones(n, dtype=np.int64),
+                           rng.integers(0, 2**62, n, dtype=np.int64))  # content hashes: random, like the ids
     return signals, story
 
 

@@ -17,7 +17,7 @@ from storyline.prepare import prepare
 from storyline.stories import StorySettings, cluster_stories
 from storyline.stories import (DEFAULTS_PATH, StorySignals, cluster_blocks, cluster_window, merge_across_border,
                                processing_order, story_signals, term_statistics, window_of)
-from storyline.stories import attach_fragments, rejoin_parts, split_lookalikes, term_key
+from storyline.stories import attach_fragments, content_key, rejoin_parts, split_lookalikes, term_key
 
 LOOKALIKES = FIXTURES / "stories" / "lookalikes.json"
 
@@ -92,15 +92,35 @@ def test_shuffled_input_gives_the_same_stories(fixture_prepared, seed_prepared):
 
 
 def test_reversed_processing_order_gives_the_same_grouping(fixture_prepared, fixture_rows):
-    # Without dates the processing order is by id; renaming the ids reverses it.
+    # Undated articles are processed by content hash; reversing that order still gives the same stories.
+    undated = [replace(doc, article=replace(doc.article, published=None)) for doc in fixture_prepared]
+    signals, ordered = _signals(undated)
+    expected = _expected_groups(fixture_rows, "story")
+    forward = cluster_window(signals).story_of
+    reversed_order = processing_order(signals)[::-1].copy()
+    assert _grouping(forward, ordered) == _grouping(cluster_window(signals, order=reversed_order).story_of,
+                                                    ordered) == expected
+
+
+def _by_text(stories: list[Story], prepared: list[Prepared]) -> tuple[set[frozenset[str]], list[str | None]]:
+    """The stories as sets of article texts, and their titles in order: what renaming files must not change."""
+    text_of = {doc.id: doc.article.text for doc in prepared}
+    return {frozenset(text_of[a] for a in story.articles) for story in stories}, [story.title for story in stories]
+
+
+@pytest.mark.parametrize("dated", [False, True])
+def test_renamed_and_permuted_files_give_the_same_stories(fixture_prepared, seed_prepared, dated):
+    # Ids derive from file paths: renaming the files reverses the id order, and ids once broke the ties
+    # between articles of one day (and between all undated ones). The stories must follow the texts only.
+    everything = [doc if dated else replace(doc, article=replace(doc.article, published=None))
+                  for doc in list(fixture_prepared) + list(seed_prepared)]
     renamed = []
-    for position, doc in enumerate(sorted(fixture_prepared, key=lambda d: d.id)):
-        article = replace(doc.article, id=f"a-{len(fixture_prepared) - position:04d}", published=None)
-        renamed.append(replace(doc, article=article))
-    forward = [replace(doc, article=replace(doc.article, published=None)) for doc in fixture_prepared]
-    groups_forward = _label_groups(cluster_stories(forward), forward, fixture_rows, "story")
-    groups_reversed = _label_groups(cluster_stories(renamed), renamed, fixture_rows, "story")
-    assert groups_forward == groups_reversed == _expected_groups(fixture_rows, "story")
+    for position, doc in enumerate(sorted(everything, key=lambda d: d.id)):
+        new_id = f"a-{len(everything) - position:04d}"
+        renamed.append(replace(doc, article=replace(doc.article, id=new_id, source=f"renamed/{new_id}.txt")))
+    random.Random(3).shuffle(renamed)
+    assert sorted(d.id for d in renamed) != sorted(d.id for d in everything)
+    assert _by_text(cluster_stories(renamed), renamed) == _by_text(cluster_stories(everything), everything)
 
 
 def test_seeds_are_one_story_with_negotiation_and_announcement(seed_prepared):
@@ -123,10 +143,11 @@ def test_ids_derive_from_founding_articles_and_repeat(seed_prepared):
     assert cluster_stories(list(reversed(seed_prepared))) == first
     by_number = {n: a for a, n in _seed_number(seed_prepared).items()}
     story = first[0]
-    assert story.id == stable_id("s", min(story.articles))
-    # Undated articles: the founder is the smallest id.
-    negotiation = min(by_number[n] for n in ("000", "001", "002"))
-    announcement = min(by_number[n] for n in ("003", "004"))
+    key_of = {doc.id: content_key(doc) for doc in seed_prepared}
+    assert story.id == stable_id("s", min(story.articles, key=key_of.__getitem__))
+    # Undated articles: the founder is the one whose content hashes lowest (ids, from paths, do not count).
+    negotiation = min((by_number[n] for n in ("000", "001", "002")), key=key_of.__getitem__)
+    announcement = min((by_number[n] for n in ("003", "004")), key=key_of.__getitem__)
     assert [event.id for event in story.events] == [stable_id("e", negotiation), stable_id("e", announcement)]
     # A publication date makes the dated article the founder, whatever its id.
     dated = [replace(doc, article=replace(doc.article, published="2025-02-04")) if _seed_number([doc])[doc.id] == "004"
@@ -205,7 +226,8 @@ def test_story_ids_survive_later_articles_and_splits():
 
 
 def _signals(prepared: list[Prepared]) -> tuple[StorySignals, list[Prepared]]:
-    ordered = sorted(prepared, key=lambda d: (d.article.published is None, d.article.published or "", d.id))
+    ordered = sorted(prepared, key=lambda d: (d.article.published is None, d.article.published or "",
+                                              content_key(d), d.id))
     signals, members = story_signals(ordered, [], term_statistics(ordered))
     assert all(len(m) == 1 for m in members)
     return signals, ordered
@@ -304,7 +326,8 @@ def _hand_signals(term_rows: list[dict[str, float]], vectors: np.ndarray, days: 
     day = np.array(days if days is not None else [-1] * n, dtype=np.int64)
     return StorySignals(np.array([f"a{i:03d}" for i in range(n)]), vectors.astype(np.float32),
                         np.array(indptr, dtype=np.int64), np.array(terms, dtype=np.int64),
-                        np.array(weights, dtype=np.float32), day, day.copy(), np.ones(n, dtype=np.int64))
+                        np.array(weights, dtype=np.float32), day, day.copy(), np.ones(n, dtype=np.int64),
+                        np.zeros(n, dtype=np.int64))  # equal content keys: the ids give the order
 
 
 def _same_topic_vectors(n: int, seed: int = 0) -> np.ndarray:
@@ -486,7 +509,10 @@ def test_content_words_are_counted_only_when_the_score_reads_them(fixture_prepar
     from storyline.stories import term_statistics
 
     with_content = replace(StorySettings(), content_share=0.5)
-    assert not any(term.startswith("w:") for term in term_statistics(fixture_prepared).document_frequency)
+    without = replace(StorySettings(), content_share=0.0, content_merge=0.0)
+    assert not any(term.startswith("w:") for term in term_statistics(fixture_prepared, without).document_frequency)
+    merging = replace(without, content_merge=0.25)
+    assert any(term.startswith("w:") for term in term_statistics(fixture_prepared, merging).document_frequency)
     counted = term_statistics(fixture_prepared, with_content)
     assert any(term.startswith("w:") for term in counted.document_frequency)
     # A word in every article weighs nothing: no stop-word list is needed.

@@ -15,8 +15,8 @@
 2. Time windows (:func:`window_of`). Units fall into calendar blocks of
    ``partition_days`` days; undated units form one last block of their own.
 3. Streaming assignment per block (:func:`cluster_window`). Units are taken in
-   publication order (then id) and each joins the best-scoring story or founds
-   a new one. Candidates come from an inverted index over specific terms whose
+   publication order (then by a hash of their content, never by id: ids derive
+   from file paths) and each joins the best-scoring story or founds a new one. Candidates come from an inverted index over specific terms whose
    postings older than ``window_days`` are never read, so the cost per unit is
    bounded by the scan limits, not by the number of stories. The score mixes
    the average embedding cosine with the average specific-term cosine between
@@ -29,9 +29,12 @@
    years disagree): two look-alikes glued by a shared setting (team, city,
    product) but with different actors. A rejoin pass (:func:`rejoin_parts`)
    then joins two stories that link at the join threshold when the split test
-   would keep them together: parts the stream's order kept apart. Last, a fragment pass
+   would keep them together: parts the stream's order kept apart. A fragment pass
    (:func:`attach_fragments`) lets stories of one to a few articles join the
-   larger story they link to best on a lower bar, through the same index.
+   larger story they link to best on a lower bar, through the same index. Last, a
+   content merge (:func:`merge_on_content`) joins two stories whose average link over
+   content words (TF-IDF of every word, under keys no other step reads) mixed with
+   their specific terms reaches ``content_merge``: one story told in other words.
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
    order; at each border the stories active within ``window_days`` of it are
    streamed together once more, and the undated block last meets every story.
@@ -63,8 +66,8 @@ from __future__ import annotations
 from ..boilerplate import BOILERPLATE_PAGES, site_line_key, site_of
 from .assignment import processing_order, window_of
 from .events import EVENT_SEED_ROWS, event_clusters, event_similarity
-from .features import TermStatistics, day_ordinal, term_key, term_statistics
-from .passes import attach_fragments, rejoin_parts, split_lookalikes
+from .features import TermStatistics, content_key, day_ordinal, term_key, term_statistics
+from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .settings import DEFAULTS_PATH, StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
 from .stage import cluster_stories, keep_story_ids, story_from_members
@@ -72,8 +75,9 @@ from .windows import WindowStories, cluster_blocks, cluster_window, merge_across
 
 __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
-    "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window",
+    "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
     "day_ordinal", "event_clusters", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
+    "merge_on_content",
     "processing_order", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes", "story_from_members",
     "story_signals", "term_key", "term_statistics", "window_of",
 ]

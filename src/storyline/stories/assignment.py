@@ -23,9 +23,10 @@ def window_of(first_day: np.ndarray, settings: StorySettings) -> np.ndarray:
 
 
 def processing_order(signals: StorySignals) -> np.ndarray:
-    """Rows by first day (undated last), then id: a stream meets articles as they were published."""
+    """Rows by first day (undated last), then content (``keys``), then id: a stream meets articles as they
+    were published, and the order among one day's articles does not depend on their ids."""
     undated_last = np.where(signals.first_day == UNDATED, np.iinfo(np.int64).max, signals.first_day)
-    return np.lexsort((signals.ids, undated_last)).astype(np.int64)
+    return np.lexsort((signals.ids, signals.keys, undated_last)).astype(np.int64)
 
 
 def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
@@ -39,6 +40,7 @@ def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
 def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *,
             attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0) -> np.ndarray:
     """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
+    signals = signals.part(content=False)
     dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
     labels = _stream_kernel(
         order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,
@@ -89,7 +91,8 @@ def _aggregate(signals: StorySignals, labels: np.ndarray) -> StorySignals:
         weights, terms, term_labels = (np.zeros(0, np.float32), np.zeros(0, np.int64), np.zeros(0, np.int64))
     indptr = np.zeros(count + 1, dtype=np.int64)
     np.cumsum(np.bincount(term_labels, minlength=count), out=indptr[1:])
-    return StorySignals(signals.ids[founder], vectors, indptr, terms, weights, first_day, last_day, sizes)
+    return StorySignals(signals.ids[founder], vectors, indptr, terms, weights, first_day, last_day, sizes,
+                        signals.keys[founder])
 
 
 @numba.njit(cache=True)

@@ -86,7 +86,7 @@ def _row_similarity(signals: StorySignals, rows: np.ndarray, columns: np.ndarray
     """The stream's score (average link of embeddings and specific terms) between two sets of rows,
     less ``year_penalty`` times the year disagreement of rows that both name years."""
     both = np.concatenate([rows, columns])
-    part = signals.take(both)
+    part = signals.take(both).part(content=False)
     _, term_index = np.unique(part.terms, return_inverse=True)
     dense = np.zeros((len(both), int(term_index.max(initial=-1)) + 1))
     row_of_entry = np.repeat(np.arange(len(both)), np.diff(part.indptr))

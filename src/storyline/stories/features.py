@@ -19,11 +19,19 @@ from ..model import Prepared
 from .settings import StorySettings
 
 
-def _article_key(doc: Prepared) -> tuple[bool, str, str]:
+def _article_key(doc: Prepared) -> tuple[bool, str, int, str]:
     # Dated articles first, in publication order: a stream meets them as they
-    # were published, and undated ones then meet fully formed stories.
+    # were published, and undated ones then meet fully formed stories. Articles of
+    # one day (or all undated ones) go by content, not by id: ids derive from file
+    # paths, and renaming a file must not change a story. The id only orders equal texts.
     published = doc.article.published
-    return (published is None, published or "", doc.id)
+    return (published is None, published or "", content_key(doc), doc.id)
+
+
+def content_key(doc: Prepared) -> int:
+    """A stable 63-bit hash of the article's headline and text: its place among articles of the same day."""
+    content = f"{doc.article.title or ''}\n{doc.article.text}".encode("utf-8", errors="replace")
+    return int.from_bytes(hashlib.blake2b(content, digest_size=8).digest(), "little") >> 1
 
 
 def day_ordinal(published: Optional[str]) -> Optional[int]:
@@ -98,7 +106,8 @@ class TermStatistics:
 def term_statistics(docs: Sequence[Prepared], settings: StorySettings | None = None) -> TermStatistics:
     """The corpus counts; content words are counted only when the settings score them (a corpus' whole
     vocabulary is large, and the Spark engine ships these counts to every worker)."""
-    with_content = (settings or StorySettings()).content_share > 0
+    settings = settings or StorySettings()
+    with_content = settings.content_share > 0 or settings.content_merge > 0
     statistics = TermStatistics(documents=len(docs))
     everything_a_name = _AnyName()
     for doc in docs:

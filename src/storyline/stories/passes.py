@@ -77,7 +77,7 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     story_of = np.asarray(story_of, dtype=np.int64)
     if len(story_of) < 2:
         return story_of
-    stories = _aggregate(signals, story_of)
+    stories = _aggregate(signals, story_of).part(content=False)
     _, term_index = np.unique(stories.terms, return_inverse=True)
     pairs = _linked_story_pairs(
         stories.indptr, term_index.astype(np.int64).reshape(-1), stories.weights.astype(np.float64),
@@ -121,6 +121,76 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         years_of[kept] = years_of.pop(ra) | years_of.pop(rb)
         dated_a, dated_b = dated.pop(ra), dated.pop(rb)
         dated[kept] = dated_a or dated_b
+    return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
+
+
+def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """Join stories whose average link over content words and specific terms reaches ``content_merge``,
+    strongest first.
+
+    The link mixes the content-word cosine (``content_merge_share``) with the specific-term cosine.
+    Each row's parts are sums of unit-length TF-IDF vectors, so two stories' average link (the mean
+    cosine over their articles' pairs, as average-link clustering scores a merge) is the dot product of
+    their sums over the product of their sizes: kept exact as stories merge by adding their sums. Pairs
+    are found through shared terms; a term held by more than ``posting_scan`` stories is skipped
+    (it tells none apart), and dated stories more than ``window_days`` apart never meet, so the work is
+    bounded per story. The stream's year rule holds here too: when one of the two has no date and their
+    texts name other years as their latest, the link loses ``year_penalty``. Labels come back renumbered
+    by founding row in processing order.
+    """
+    story_of = np.asarray(story_of, dtype=np.int64)
+    if settings.content_merge <= 0 or len(story_of) < 2:
+        return story_of
+    stories = _aggregate(signals, story_of)
+    is_content = stories.terms < 0
+    if not is_content.any():
+        return story_of
+    # Content words (keys below zero) and specific terms weighed so that a dot product is the mix of the two
+    # cosines: content words alone would join look-alikes, two events of one kind told in the same words.
+    share = settings.content_merge_share
+    scale = np.where(is_content, np.sqrt(share), np.sqrt(1.0 - share))
+    _, term_index = np.unique(stories.terms, return_inverse=True)
+    weights = stories.weights.astype(np.float64) * scale
+    sizes = stories.sizes.astype(np.float64)
+    pairs = _linked_story_pairs(
+        stories.indptr, term_index.astype(np.int64).reshape(-1), weights,
+        np.zeros((len(stories), 1), dtype=np.float32), sizes, stories.first_day, stories.last_day,
+        int(term_index.max(initial=-1)) + 1, settings.window_days, 0.0, 1.0, settings.content_merge, -1.0,
+        settings.posting_scan)
+    if len(pairs) == 0:
+        return story_of
+    sums = [dict(zip(term_index[stories.indptr[i]:stories.indptr[i + 1]].reshape(-1).tolist(),
+                     weights[stories.indptr[i]:stories.indptr[i + 1]].tolist())) for i in range(len(stories))]
+    size_of = sizes.tolist()
+    sets = DisjointSets(len(stories))
+    # Each story's years (its rows' latest named years) and whether it holds a date: the stream's year rule.
+    row_year = latest_years(signals)
+    years_of: dict[int, set[int]] = defaultdict(set)
+    dated = np.zeros(len(stories), dtype=bool)
+    for row, label in enumerate(story_of.tolist()):
+        if row_year[row] >= 0:
+            years_of[label].add(int(row_year[row]))
+        dated[label] |= bool(signals.first_day[row] >= 0)
+    # Strongest first; ties by story number, so the result does not depend on how pairs were found.
+    for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
+        ra, rb = sets.find(a), sets.find(b)
+        if ra == rb:
+            continue
+        small, large = sorted((sums[ra], sums[rb]), key=len)
+        link = sum(weight * large.get(term, 0.0) for term, weight in small.items()) / (size_of[ra] * size_of[rb])
+        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and min(
+                abs(x - y) for x in years_of[ra] for y in years_of[rb]) > settings.year_tolerance:
+            # No date, no merge on topic alone: texts naming other years are look-alikes years apart.
+            link -= settings.year_penalty
+        if link < settings.content_merge:
+            continue
+        for term, weight in small.items():
+            large[term] = large.get(term, 0.0) + weight
+        kept = sets.union(ra, rb)
+        sums[kept], size_of[kept] = large, size_of[ra] + size_of[rb]
+        years_of[kept] = years_of.pop(ra, set()) | years_of.pop(rb, set())
+        dated[kept] = dated[ra] or dated[rb]
+    order = processing_order(signals)
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
 
 

@@ -75,6 +75,12 @@ class StorySettings:
     # the heaviest ``content_terms`` per article), the rest the cosine of specific terms (names, numbers).
     content_share: float = _SHIPPED["content_share"]
     content_terms: int = _SHIPPED["content_terms"]
+    # Content merge pass (0 = off): after the other passes, two stories of a window whose average link over
+    # content words (the cosine of the same TF-IDF vectors, averaged over their articles' pairs) reaches
+    # this join, strongest first: one story told in different words that the names alone left apart.
+    content_merge: float = _SHIPPED["content_merge"]
+    # ... the link is this share times the content-word cosine plus the rest times the specific-term cosine.
+    content_merge_share: float = _SHIPPED["content_merge_share"]
     # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
     # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
     joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])
@@ -93,6 +99,10 @@ class StorySettings:
             raise ValueError("lead_sentences, candidate_stories and posting_scan must be >= 1")
         if self.split_min_size < 4 or self.split_sample < self.split_min_size:
             raise ValueError("need 4 <= split_min_size <= split_sample (each half needs two rows)")
+        if not 0.0 <= self.content_merge <= 1.0:
+            raise ValueError(f"content_merge must be in [0, 1], got {self.content_merge}")
+        if not 0.0 <= self.content_merge_share <= 1.0:
+            raise ValueError(f"content_merge_share must be in [0, 1], got {self.content_merge_share}")
         if not 0.0 <= self.content_share <= 1.0:
             raise ValueError(f"content_share must be in [0, 1], got {self.content_share}")
         if self.year_penalty < 0 or self.year_tolerance < 0:

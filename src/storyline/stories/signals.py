@@ -18,6 +18,7 @@ from .features import (
     _specific_terms,
     _unit,
     _weights,
+    content_key,
     day_ordinal,
     site_of,
     term_key,
@@ -34,8 +35,9 @@ class StorySignals:
     ``vectors`` are sums of unit embeddings (a unit's or story's articles added
     up; ``sizes`` says how many), ``indptr``/``terms``/``weights`` a CSR matrix of specific-term
     weight sums keyed by :func:`term_key`, ``first_day``/``last_day`` day ordinals
-    (``UNDATED`` = -1 when unknown), ``ids`` each row's founding article id (it
-    breaks ties in processing order).
+    (``UNDATED`` = -1 when unknown), ``ids`` each row's founding article id, ``keys``
+    a 63-bit hash of the founding article's content (:func:`content_key`): it breaks ties in
+    processing order, so that the stories do not depend on ids, which derive from file paths.
     """
 
     ids: np.ndarray  # str
@@ -46,6 +48,7 @@ class StorySignals:
     first_day: np.ndarray  # (n,) int64
     last_day: np.ndarray  # (n,) int64
     sizes: np.ndarray  # (n,) int64: how many articles each row sums
+    keys: np.ndarray  # (n,) int64: content hash of the founding article (ids break ties only between equal texts)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -58,7 +61,20 @@ class StorySignals:
         np.cumsum(lengths, out=indptr[1:])
         picked = _ranges(starts, lengths)
         return StorySignals(self.ids[rows], self.vectors[rows], indptr, self.terms[picked], self.weights[picked],
-                            self.first_day[rows], self.last_day[rows], self.sizes[rows])
+                            self.first_day[rows], self.last_day[rows], self.sizes[rows], self.keys[rows])
+
+    def part(self, content: bool) -> "StorySignals":
+        """The same rows with only their specific terms (``content=False``: what the stream, split, rejoin and
+        fragment passes read) or only their content words (keyed below zero: what the content merge reads)."""
+        keep = self.terms < 0 if content else self.terms >= 0
+        if keep.all():
+            return self
+        row_of_entry = np.repeat(np.arange(len(self)), np.diff(self.indptr))
+        lengths = np.bincount(row_of_entry[keep], minlength=len(self))
+        indptr = np.zeros(len(self) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        return StorySignals(self.ids, self.vectors, indptr, self.terms[keep], self.weights[keep], self.first_day,
+                            self.last_day, self.sizes, self.keys)
 
     @staticmethod
     def concatenate(parts: Sequence["StorySignals"]) -> "StorySignals":
@@ -68,7 +84,7 @@ class StorySignals:
                             indptr, np.concatenate([p.terms for p in parts]),
                             np.concatenate([p.weights for p in parts]),
                             np.concatenate([p.first_day for p in parts]), np.concatenate([p.last_day for p in parts]),
-                            np.concatenate([p.sizes for p in parts]))
+                            np.concatenate([p.sizes for p in parts]), np.concatenate([p.keys for p in parts]))
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -91,6 +107,8 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     A row's sparse vector holds two unit-length parts with disjoint keys, scaled so that their dot
     product with another row's is ``(1 - content_share)`` times the specific-term cosine plus
     ``content_share`` times the content-word cosine: the streaming core reads one index for both.
+    When ``content_merge`` is on, a third unit-length part, the content words again under negative
+    keys, is what the content merge pass reads (:meth:`StorySignals.part`); the other steps never see it.
     """
     settings = settings or StorySettings()
     index = {doc.id: position for position, doc in enumerate(ordered)}
@@ -107,26 +125,34 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     last_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
     for row, members in enumerate(unit_members):
         summed: dict[str, float] = defaultdict(float)
+        merged_content: dict[str, float] = defaultdict(float)
         for i in members:
             doc = ordered[i]
             vectors[row] += _story_vector(doc, statistics)
             for term, weight in _weights(_specific_terms(doc, names, statistics=statistics), statistics).items():
                 summed[term] += specific_scale * weight
-            if content_scale > 0:
+            if content_scale > 0 or settings.content_merge > 0:
                 content = _content_weights(_content_terms(doc, statistics), statistics, settings.content_terms)
                 for term, weight in content.items():
-                    summed[term] += content_scale * weight
+                    if content_scale > 0:
+                        summed[term] += content_scale * weight
+                    if settings.content_merge > 0:
+                        merged_content[term] += weight
         for term in sorted(summed):
             terms.append(term_key(term))
             weights.append(summed[term])
+        for term in sorted(merged_content):
+            terms.append(-1 - term_key(term))
+            weights.append(merged_content[term])
         indptr.append(len(terms))
         days = [d for d in (day_ordinal(ordered[i].article.published) for i in members) if d is not None]
         if days:
             first_day[row], last_day[row] = min(days), max(days)
     ids = np.array([ordered[members[0]].id for members in unit_members])
+    keys = np.array([content_key(ordered[members[0]]) for members in unit_members], dtype=np.int64)
     return StorySignals(ids, vectors, np.array(indptr, dtype=np.int64), np.array(terms, dtype=np.int64),
                         np.array(weights, dtype=np.float32), first_day, last_day,
-                        np.array([len(m) for m in unit_members], dtype=np.int64)), unit_members
+                        np.array([len(m) for m in unit_members], dtype=np.int64), keys), unit_members
 
 
 def _story_vector(doc: Prepared, statistics: TermStatistics) -> np.ndarray:

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 import numpy as np
 
 from ..model import Prepared, Relation
-from .features import _content_sentence_indices, _unit
+from .features import _content_sentence_indices, _unit, content_key
 
 
 def _derived_articles(relations: Sequence[Relation]) -> frozenset[str]:
@@ -31,13 +31,14 @@ def _title(docs: list[Prepared], derived: frozenset[str]) -> Optional[str]:
     centroid = _unit(np.stack([_unit(doc.vector) for doc in docs]).mean(axis=0))
     headlines = {doc.id: _clean_headline(doc) for doc in docs}
     words = {doc_id: _headline_words(h) for doc_id, h in headlines.items() if h}
-    # Rounded so that ties (two members are always equally central) fall to the id, not to float noise.
+    # Rounded so that ties (two members are always equally central) fall to the content hash, not to float
+    # noise nor to the id (ids derive from file paths).
     def plainness(doc: Prepared) -> float:
         headline = headlines[doc.id]
         return round(_plainness(headline, doc.id, words), 2) if headline else 0.0
 
     ranked = sorted(docs, key=lambda d: (d.id in derived, -plainness(d),
-                                         -round(float(_unit(d.vector) @ centroid), 4), d.id))
+                                         -round(float(_unit(d.vector) @ centroid), 4), content_key(d), d.id))
     for doc in ranked:
         if headlines[doc.id]:
             return headlines[doc.id]

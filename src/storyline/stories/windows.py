@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .assignment import _aggregate, _stream, processing_order, window_of
-from .passes import attach_fragments, rejoin_parts, split_lookalikes
+from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals
 
@@ -50,6 +50,10 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
     stories = _aggregate(signals, story_of)
     if settings.fragment_size > 0:
         story_of = attach_fragments(stories, settings)[story_of]
+        stories = _aggregate(signals, story_of)
+    # Content merge: one story told in different words, which names and embeddings left in parts.
+    if settings.content_merge > 0:
+        story_of = merge_on_content(signals, story_of, settings)
         stories = _aggregate(signals, story_of)
     return WindowStories(signals.ids, story_of, stories)
 

@@ -1,0 +1,118 @@
+"""The content merge pass: one story told in different words joins; look-alikes and far-apart dates do not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from storyline.stories import StorySettings, StorySignals, cluster_window, term_key
+from storyline.stories.passes import merge_on_content
+
+
+def _unit(row: dict[str, float]) -> dict[str, float]:
+    norm = float(np.sqrt(sum(w * w for w in row.values())))
+    return {term: w / norm for term, w in row.items()}
+
+
+def _signals(rows: list[tuple[dict[str, float], dict[str, float]]], days: list[int] | None = None,
+             vectors: np.ndarray | None = None) -> StorySignals:
+    """One article per row: (specific terms, content words), each part unit length; content keyed below zero
+    as ``story_signals`` keys it. Embeddings are one shared direction unless given."""
+    indptr, terms, weights = [0], [], []
+    for specific, content in rows:
+        for term, weight in sorted(_unit(specific).items()):
+            terms.append(term_key(term))
+            weights.append(weight)
+        for word, weight in sorted(_unit(content).items()):
+            terms.append(-1 - term_key("w:" + word))
+            weights.append(weight)
+        indptr.append(len(terms))
+    n = len(rows)
+    day = np.array(days if days is not None else [-1] * n, dtype=np.int64)
+    if vectors is None:
+        vectors = np.zeros((n, 4), dtype=np.float32)
+        vectors[:, 0] = 1.0
+    return StorySignals(np.array([f"a{i:03d}" for i in range(n)]), vectors, np.array(indptr, dtype=np.int64),
+                        np.array(terms, dtype=np.int64), np.array(weights, dtype=np.float32), day, day.copy(),
+                        np.ones(n, dtype=np.int64), np.arange(n, dtype=np.int64))
+
+
+FLOOD = {"river": 1.0, "flood": 1.0, "levee": 1.0, "evacuated": 1.0, "rain": 1.0}
+FIRE = {"wildfire": 1.0, "acres": 1.0, "containment": 1.0, "evacuated": 1.0, "smoke": 1.0}
+SETTINGS = StorySettings(content_merge=0.3, content_merge_share=0.7)
+
+
+def test_one_story_in_two_parts_joins_on_its_content_words():
+    # Two parts of one flood story: the same words, the town named by one part only.
+    rows = [({"Riverton": 1.0}, FLOOD)] * 3 + [({"Mayor": 1.0, "Riverton": 0.3}, FLOOD)] * 2
+    signals = _signals(rows)
+    story_of = merge_on_content(signals, np.array([0, 0, 0, 1, 1]), SETTINGS)
+    assert len(set(story_of.tolist())) == 1
+    # Off (0), nothing joins.
+    off = replace(SETTINGS, content_merge=0.0)
+    assert merge_on_content(signals, np.array([0, 0, 0, 1, 1]), off).tolist() == [0, 0, 0, 1, 1]
+
+
+def test_stories_of_other_content_stay_apart():
+    rows = [({"Riverton": 1.0}, FLOOD)] * 3 + [({"Pineville": 1.0}, FIRE)] * 3
+    story_of = merge_on_content(_signals(rows), np.array([0, 0, 0, 1, 1, 1]), SETTINGS)
+    assert story_of.tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_lookalikes_in_the_same_words_stay_apart_when_their_names_differ():
+    # Two floods told in the same words, in other towns: with the names weighing 70% of the link they
+    # stay apart; with the content words alone (share 1) they would join.
+    rows = [({"Riverton": 1.0, "Ohio": 1.0}, FLOOD)] * 3 + [({"Pineville": 1.0, "Oregon": 1.0}, FLOOD)] * 3
+    signals = _signals(rows)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    names_weigh = replace(SETTINGS, content_merge_share=0.3, content_merge=0.4)
+    assert merge_on_content(signals, labels, names_weigh).tolist() == [0, 0, 0, 1, 1, 1]
+    words_alone = replace(names_weigh, content_merge_share=1.0)
+    assert len(set(merge_on_content(signals, labels, words_alone).tolist())) == 1
+
+
+def test_dated_stories_further_apart_than_the_window_never_meet():
+    rows = [({"Riverton": 1.0}, FLOOD)] * 4
+    days = [738000, 738000, 738000 + 60, 738000 + 60]
+    story_of = merge_on_content(_signals(rows, days), np.array([0, 0, 1, 1]), SETTINGS)
+    assert story_of.tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_merge_does_not_depend_on_the_stories_numbering(seed):
+    rows = ([({"Riverton": 1.0}, FLOOD)] * 2 + [({"Riverton": 0.5, "Mayor": 1.0}, FLOOD)] * 2
+            + [({"Pineville": 1.0}, FIRE)] * 2)
+    signals = _signals(rows)
+    labels = np.array([0, 0, 1, 1, 2, 2])
+    expected = merge_on_content(signals, labels, SETTINGS)
+    renamed = np.random.default_rng(seed).permutation(3)[labels]
+    assert merge_on_content(signals, renamed, SETTINGS).tolist() == expected.tolist()
+    assert expected.tolist() == [0, 0, 0, 0, 1, 1]
+
+
+def test_the_stream_and_its_passes_never_read_the_content_words():
+    # Specific terms that differ, content words that agree: with the merge off, the window's stories
+    # come from the names alone, as if no content words were there. Embeddings: one per town, cosine 0.6
+    # across (the same topic, not near-copies).
+    rows = [({"Riverton": 1.0}, FLOOD)] * 3 + [({"Pineville": 1.0}, FLOOD)] * 3
+    vectors = np.array([[1.0, 0.0, 0.0, 0.0]] * 3 + [[0.6, 0.8, 0.0, 0.0]] * 3, dtype=np.float32)
+    signals = _signals(rows, vectors=vectors)
+    off = replace(SETTINGS, content_merge=0.0)
+    with_words = cluster_window(signals, off).story_of
+    without_words = cluster_window(signals.part(content=False), off).story_of
+    assert with_words.tolist() == without_words.tolist()
+    assert len(set(with_words.tolist())) == 2
+
+
+def test_without_dates_texts_naming_other_years_stay_apart():
+    # The same town's flood told in the same words, seven years apart: undated, the years the texts name
+    # keep them apart (the stream's year rule); dated within days of each other, the dates decide.
+    rows = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    rule = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6)
+    assert merge_on_content(_signals(rows), labels, rule).tolist() == [0, 0, 0, 1, 1, 1]
+    assert len(set(merge_on_content(_signals(rows), labels, replace(rule, year_penalty=0.0)).tolist())) == 1
+    dated = _signals(rows, days=[738000, 738001, 738001, 738002, 738002, 738003])
+    assert len(set(merge_on_content(dated, labels, rule).tolist())) == 1
