@@ -218,6 +218,27 @@ def test_pronoun_speaker_takes_the_previous_quote_speaker(embedder):
     assert text[quotes[1].speaker_span[0]:quotes[1].speaker_span[1]] == "Mayor Ann Lee"
 
 
+def test_a_pronoun_quote_and_a_titled_speaker_resolve_to_the_person_never_the_place(embedder):
+    text = ("“We will reopen the border next week,” the envoy for Latin America Ana Ruiz said on Friday.\n"
+            "Trade fell by a third during the closure, customs figures show.\n"
+            "“Nobody gains from a closed border and families have waited far too long,” she added.\n")
+    doc, = prepare(make_articles({"border.txt": text}), embedder)
+
+    def mention(name: str, label: str) -> Mention:
+        start = text.index(name)
+        return Mention(article=doc.id, span=(start, start + len(name)), text=name, label=label)
+
+    envoy = Entity(id="e-ruiz", name="Ana Ruiz", type="PERSON", aliases=["Ana Ruiz"], articles=[doc.id],
+                   mentions=[mention("Ana Ruiz", "PERSON")])
+    region = Entity(id="e-latam", name="Latin America", type="LOC", aliases=["Latin America"], articles=[doc.id],
+                    mentions=[mention("Latin America", "LOC")])
+    story = Story(id="s-border", title=None, articles=[doc.id])
+    claims, _ = build_ledger(story, [doc], entities=[envoy, region])
+    quotes = [c for c in claims if c.kind == "quote"]
+    # Both quotes are the envoy's: the titled one by her name, the "she added" one through the previous speaker.
+    assert len(quotes) == 2 and [c.speaker for c in quotes] == ["e-ruiz", "e-ruiz"], [(c.text, c.speaker) for c in quotes]
+
+
 def _event(article: str, start: int, weekday: str) -> ClaimCandidate:
     sentence = f"The minister resigned on {weekday.title()} after the vote."
     date = DateMention(weekday.title(), (start + 25, start + 25 + len(weekday)), weekday=weekday)
