@@ -47,17 +47,18 @@ _IRREGULAR_DERIVATIONS = {
 # Words news copy uses interchangeably for one event, whatever the story ("the gunman killed" /
 # "the murder"; "checked into rehab" / "entered rehab"): each group aligns as its first word. General
 # English, kept to words with one sense in news; chosen on ECB+ train (BENCHMARKS.md, issue 13), where two
-# more groups (attack/assault/strike, announce/unveil/reveal) lowered the scores and were dropped.
+# more groups (attack/assault/strike, announce/unveil/reveal) lowered the scores and were dropped. Words
+# ECB+'s annotators join but English does not (killed / died, won / lost: one shooting, one game) stay apart.
 EVENT_SYNONYMS: tuple[tuple[str, ...], ...] = (
-    ("kill", "murder", "slay", "slaying", "homicide"), ("earthquake", "temblor", "tremor"),
+    ("kill", "murder", "slay", "slaying", "homicide", "execute"), ("earthquake", "temblor", "tremor"),
     ("fire", "blaze", "inferno"), ("enter", "check"), ("arrest", "detain", "detention", "apprehend", "capture"),
-    ("find", "discover", "discovery"), ("flee", "escape"), ("win", "victory", "triumph"), ("lose", "defeat"),
+    ("find", "discover", "discovery"), ("flee", "escape"), ("win", "victory", "triumph", "beat"), ("lose", "defeat"),
     ("charge", "accuse", "indict"), ("shoot", "gunfire"), ("steal", "rob", "robbery", "heist"),
     ("buy", "purchase", "acquire", "acquisition"), ("injure", "injury", "wound", "hurt"),
     ("hire", "appoint", "appointment"), ("sack", "dismiss", "dismissal", "oust"), ("resign", "resignation", "quit"),
     ("release", "launch"), ("sentence", "jail", "imprison"), ("bomb", "bombing", "blast", "explosion", "explode"),
     ("crash", "collision", "collide"), ("marry", "wedding", "wed"), ("hang", "suicide"),
-    ("fix", "repair", "patch", "plug"), ("die", "perish"),
+    ("fix", "repair", "patch", "plug", "resolve"), ("die", "perish"), ("keep", "retain"), ("cut", "sever"),
 )
 _SYNONYM_OF = {word: group[0] for group in EVENT_SYNONYMS for word in group}
 # Deverbal nouns name an action ("the nomination", "the settlement") whatever the story.
