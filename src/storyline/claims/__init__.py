@@ -40,7 +40,16 @@ from .align import (
     wording_diff,
 )
 from .conflicts import dates_conflict, same_counted_thing, values_agree
-from .events import EventClaim, EventMention, align_events, build_event_ledger, extract_event_mentions
+from .events import (
+    EVENT_SYNONYMS,
+    REPORTING_VERBS,
+    EventClaim,
+    EventMention,
+    align_events,
+    build_event_ledger,
+    event_key,
+    extract_event_mentions,
+)
 from .extract import ClaimCandidate, extract_claim_candidates, find_attribution, is_boilerplate
 from .framing import framing, label_markers, opinion_markers
 from .ledger import build_ledger, claim_status
@@ -58,6 +67,7 @@ __all__ = [
     "LEXICAL_AGREEMENT",
     "ClaimCandidate",
     "DateMention",
+    "EVENT_SYNONYMS",
     "EventClaim",
     "EventMention",
     "Quantity",
@@ -73,7 +83,9 @@ __all__ = [
     "dates_conflict",
     "extract_claim_candidates",
     "extract_dates",
+    "event_key",
     "extract_event_mentions",
+    "REPORTING_VERBS",
     "extract_quantities",
     "find_attribution",
     "find_quotes",
