@@ -25,8 +25,8 @@ class StoreWrites(StoreReads):
     def ingest(self, doc: RawDocument) -> tuple[IngestOutcome, Article]:
         """Store one document by its source: new, a new version, or nothing when the text is unchanged.
 
-        The same text already stored under another source is joined to it by a
-        ``duplicate`` relation: two articles, one independent source.
+        The same text under another source is a second article; the reuse stage
+        joins the two by a ``duplicate`` relation (``reuse.identical_texts``).
         """
         article_id = Article.id_for(doc.source)
         digest = text_hash(doc.text)
@@ -58,15 +58,6 @@ class StoreWrites(StoreReads):
                 "INSERT INTO article_search (article_id, title, text) VALUES (?, ?, ?)",
                 (article_id, doc.title or "", doc.text),
             )
-            for (twin,) in db.execute(
-                "SELECT id FROM articles WHERE text_hash = ? AND id != ?", (digest, article_id)
-            ).fetchall():
-                a, b = sorted((article_id, twin))
-                db.execute(
-                    "INSERT OR REPLACE INTO relations VALUES (?, ?, 'duplicate', NULL, 1.0, ?, ?)",
-                    (a, b, _dumps(["identical text"]), _dumps([{"a": [0, len(doc.text)], "b": [0, len(doc.text)],
-                                                                "similarity": 1.0}])),
-                )
         return ("updated" if row else "added"), self._article_row(article_id)
 
     def remove(self, source: str) -> bool:
@@ -100,8 +91,7 @@ class StoreWrites(StoreReads):
         """Record the relations found for newly prepared articles, replacing what older versions had."""
         with self.transaction() as db:
             for item in done:
-                # The store's own duplicate relations (same text, two sources) stay: they need no re-check.
-                db.execute("DELETE FROM relations WHERE (a = ? OR b = ?) AND kind != 'duplicate'", (item.id, item.id))
+                db.execute("DELETE FROM relations WHERE (a = ? OR b = ?)", (item.id, item.id))
                 db.execute("INSERT OR REPLACE INTO reuse_done VALUES (?, ?)", (item.id, item.article.version))
             for r in relations:
                 db.execute(
