@@ -250,7 +250,7 @@ class ClaimEvent:
 
     id: str
     story: str
-    lemma: str  # the predicate's verbal stem ("shoot" for "shooting"), or "=word" for a minor word
+    lemma: str  # what its mentions share (claims.event_key): the verbal stem ("shoot" for "shooting"), through synonyms
     text: str  # the predicate's clause in its earliest mention
     articles: list[str]
     # One per mention: span = the predicate word, wording = that word as written, sentence = its clause.
