@@ -23,7 +23,13 @@ from storyline.claims import (
     opinion_markers,
     wording_diff,
 )
-from storyline.claims.conflicts import denial_conflicts, denies, reports_as_fact
+from storyline.claims.conflicts import (
+    denial_conflicts,
+    denies,
+    event_dates,
+    event_dates_conflict,
+    reports_as_fact,
+)
 from storyline.model import Claim, Entity, Mention, Passage, Prepared, Relation, Story, stable_id
 from storyline.prepare import prepare
 
@@ -234,6 +240,20 @@ def test_different_dates_for_one_event_conflict_and_same_dates_align():
     groups = sorted(sorted(group) for group in alignment.groups)
     assert groups == [[0, 2], [1]]
     assert len(alignment.conflicts) == 1
+
+
+def test_a_date_of_the_telling_is_no_date_of_the_event():
+    happened = _event("a-1", 0, "tuesday")
+    sentence = "The minister resigned after the vote, officials said Wednesday."
+    start = sentence.index("Wednesday")
+    told = ClaimCandidate(article="a-2", kind="event", span=(0, len(sentence)), wording=sentence, sentence_index=0,
+                          sentence_span=(0, len(sentence)), sentence=sentence, names=(),
+                          dates=(DateMention("Wednesday", (start, start + 9), weekday="wednesday"),))
+    assert event_dates(told) == [] and event_dates(happened) == list(happened.dates)
+    assert not event_dates_conflict(happened, told)
+    assert event_dates_conflict(happened, _event("a-3", 0, "wednesday"))
+    vectors = np.ones((2, 4), dtype=np.float32) / 2.0
+    assert align_candidates([happened, told], vectors).conflicts == []
 
 
 # --- the sample story ----------------------------------------------------------------

@@ -19,11 +19,11 @@ from typing import Collection, Sequence
 
 import numpy as np
 
-from ..text import Quantity, content_words, date_key, dates_conflict
-from .extract import ClaimCandidate
+from ..text import DateMention, Quantity, content_words, date_key, dates_conflict
+from .extract import SPEECH_VERBS, ClaimCandidate
 
-__all__ = ["dates_conflict", "denial_conflicts", "denies", "reports_as_fact", "same_counted_thing",
-           "share_anchor", "values_agree"]
+__all__ = ["dates_conflict", "denial_conflicts", "denies", "event_dates", "event_dates_conflict",
+           "reports_as_fact", "same_counted_thing", "share_anchor", "values_agree"]
 
 # Learnt on half of FNC-1's rumours (benchmarks/bench_claims_fnc1.py); the file says how.
 _DEFAULTS = json.loads((Path(__file__).resolve().parent.parent / "defaults" / "claims_conflicts.json")
@@ -49,6 +49,22 @@ _REPORTED = re.compile(
     r"appears?|may|might|could|supposed(?:ly)?|if|whether)\b|\?",
     re.IGNORECASE,
 )
+
+
+# A date right after a speech verb dates the telling, not the event ("officials said Wednesday").
+_SPEECH_BEFORE_DATE = re.compile(rf"\b(?:{SPEECH_VERBS})\s+(?:(?:on|early|late|last|this)\s+)?$", re.IGNORECASE)
+
+
+def event_dates(candidate: ClaimCandidate) -> list[DateMention]:
+    """The candidate's dates of what happened: those dating when someone said it are left out."""
+    start = candidate.sentence_span[0]
+    return [d for d in candidate.dates
+            if not _SPEECH_BEFORE_DATE.search(candidate.sentence[:max(0, d.span[0] - start)])]
+
+
+def event_dates_conflict(x: ClaimCandidate, y: ClaimCandidate) -> bool:
+    """Two accounts of one event give dates of it that cannot both be true (see ``event_dates``)."""
+    return dates_conflict(event_dates(x), event_dates(y))
 
 
 def denies(text: str) -> bool:
