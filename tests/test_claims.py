@@ -23,6 +23,13 @@ from storyline.claims import (
     opinion_markers,
     wording_diff,
 )
+from storyline.claims.conflicts import (
+    denial_conflicts,
+    denies,
+    event_dates,
+    event_dates_conflict,
+    reports_as_fact,
+)
 from storyline.model import Claim, Entity, Mention, Passage, Prepared, Relation, Story, stable_id
 from storyline.prepare import prepare
 
@@ -254,6 +261,20 @@ def test_different_dates_for_one_event_conflict_and_same_dates_align():
     groups = sorted(sorted(group) for group in alignment.groups)
     assert groups == [[0, 2], [1]]
     assert len(alignment.conflicts) == 1
+
+
+def test_a_date_of_the_telling_is_no_date_of_the_event():
+    happened = _event("a-1", 0, "tuesday")
+    sentence = "The minister resigned after the vote, officials said Wednesday."
+    start = sentence.index("Wednesday")
+    told = ClaimCandidate(article="a-2", kind="event", span=(0, len(sentence)), wording=sentence, sentence_index=0,
+                          sentence_span=(0, len(sentence)), sentence=sentence, names=(),
+                          dates=(DateMention("Wednesday", (start, start + 9), weekday="wednesday"),))
+    assert event_dates(told) == [] and event_dates(happened) == list(happened.dates)
+    assert not event_dates_conflict(happened, told)
+    assert event_dates_conflict(happened, _event("a-3", 0, "wednesday"))
+    vectors = np.ones((2, 4), dtype=np.float32) / 2.0
+    assert align_candidates([happened, told], vectors).conflicts == []
 
 
 # --- the sample story ----------------------------------------------------------------
@@ -637,3 +658,21 @@ def test_story_command_prints_every_claim_with_claims_all(seed_analysis, capsys,
     for claim in seed_analysis.claims:
         assert " ".join(claim.text.split()[:4]) in flat
     assert "as machine-translated" in flat
+
+
+def test_a_denial_conflicts_with_the_account_another_article_reports_as_fact():
+    account = _statement("a-1", "A shark swam along the flooded highway in Houston on Sunday, residents said.")
+    denial = _statement("a-2", "The photo of a shark on the flooded highway is a hoax, the weather service said.")
+    rumour = _statement("a-3", "A shark reportedly swam along the flooded highway, according to posts online.")
+    agreeing = _statement("a-4", "A shark swam along the flooded highway, the weather service said.")
+    vectors = np.array([[1.0, 0.0], [0.6, 0.8], [0.98, 0.2], [0.99, 0.14]], dtype=np.float32)
+    # a-4 states the account as fact, but denies something elsewhere: it is not read as the other side.
+    pairs = denial_conflicts([account, denial, rumour, agreeing], vectors, denying_articles={"a-2", "a-4"})
+    assert pairs == [(1, 0)]  # the hedged rumour (a-3) is no account of fact
+    assert denies(denial.sentence) and not denies(account.sentence)
+    assert reports_as_fact(account.sentence) and not reports_as_fact(rumour.sentence)
+    # Unrelated sentences (low cosine, or no content word in common) are no denial of each other.
+    far = np.array([[1.0, 0.0], [0.0, 1.0], [0.98, 0.2], [0.99, 0.14]], dtype=np.float32)
+    assert denial_conflicts([account, denial, rumour, agreeing], far, denying_articles={"a-2"}) == []
+    other = _statement("a-5", "Schools will reopen on Monday after the storm passes through Texas.")
+    assert denial_conflicts([other, denial], _unit_pair(0.9), denying_articles={"a-2"}) == []

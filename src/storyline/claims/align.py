@@ -16,8 +16,8 @@ from rapidfuzz import fuzz
 
 from ..graph import DisjointSets
 from ..model import Claim, Prepared, Relation, Span
-from ..text import STOP_WORDS, content_words, dates_conflict
-from .conflicts import same_counted_thing, share_anchor, values_agree
+from ..text import STOP_WORDS, content_words
+from .conflicts import event_dates_conflict, same_counted_thing, share_anchor, values_agree
 from .extract import MIN_QUOTE_WORDS, ClaimCandidate
 
 
@@ -106,7 +106,7 @@ def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_pa
         if not same_counted_thing(qx, qy):
             return "align" if qx.value == qy.value else None
         return "align" if values_agree(qx, qy) else "conflict"
-    if "event" in (x.kind, y.kind) and dates_conflict(x.dates, y.dates):
+    if "event" in (x.kind, y.kind) and event_dates_conflict(x, y):
         return "conflict"
     return "align"
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
 
 from ..graph import independent_groups
 from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
-from .align import PASSAGE_ALIGN_THRESHOLD, candidate_vector, align_candidates, passage_pairs
+from .align import candidate_vector, align_candidates, passage_pairs
 from .checkworthiness import model_for
+from .conflicts import denial_conflicts, denies
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
 from .omissions import find_omissions, ranked
@@ -18,6 +21,12 @@ from .omissions import find_omissions, ranked
 DERIVING_KINDS = frozenset({"duplicate", "excerpt", "rewrite", "translation"})
 # Places never speak: a speaker's words overlapping only a place ("envoy for Latin America X said") name X.
 _PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
+# The cosine from which a derived article's sentence outside every aligned passage matches its origin's most
+# similar sentence (each the other's best). Learnt on WMT21 translations and Clough-Stevenson answers by
+# benchmarks/train_derived_sentences.py; ``defaults/claims_derived.json`` says how.
+DERIVED_SENTENCE_THRESHOLD: float = json.loads(
+    (Path(__file__).resolve().parent.parent / "defaults" / "claims_derived.json").read_text(encoding="utf-8")
+)["derived_sentence_threshold"]
 
 
 def _evidence(candidate: ClaimCandidate, derived_from: Optional[tuple[str, str]] = None) -> Evidence:
@@ -97,8 +106,8 @@ def _derived_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, re
     Each candidate of a derived article is matched to the origin's sentence it derives from: the most similar
     origin sentence inside the aligned passage that holds it, or, outside every passage (the reuse stage aligns
     long runs, and a garbled translation breaks them), the most similar origin sentence when it reaches
-    ``PASSAGE_ALIGN_THRESHOLD`` and the derived sentence is its most similar one too. It pairs with that sentence's candidate; when the origin made no claim of
-    that sentence, the copy makes none either.
+    ``DERIVED_SENTENCE_THRESHOLD`` and the derived sentence is its most similar one too. It pairs with that
+    sentence's candidate; when the origin made no claim of that sentence, the copy makes none either.
     """
     by_article: dict[str, list[int]] = {}
     for index, candidate in enumerate(candidates):
@@ -129,7 +138,7 @@ def _derived_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, re
             if passage is not None:
                 allowed = np.array([inside((s.start, s.end), passage) for s in origin_doc.sentences])
                 similarity = np.where(allowed, similarity, -np.inf) if allowed.any() else similarity
-            elif float(np.max(similarity)) < PASSAGE_ALIGN_THRESHOLD or not _mutual_best(
+            elif float(np.max(similarity)) < DERIVED_SENTENCE_THRESHOLD or not _mutual_best(
                     rows, docs[derived], int(np.argmax(similarity)), candidates[j].sentence_index):
                 continue
             sentence = origin_doc.sentences[int(np.argmax(similarity))]
@@ -269,7 +278,15 @@ def build_ledger(
         )
         claims.append(claim)
         evidence_vectors[claim.id] = vectors[members]
-    for a, b in alignment.conflicts:
+    # A denial and the account it denies are two claims in conflict when each side is one-sided: every
+    # wording of the one denies, and no article carrying the other denies anything (a claim both camps
+    # carry is no side; aligned as one claim, a denial and its account are not told apart).
+    denying_articles = {doc.id for doc in story_docs if any(denies(s.text) for s in doc.sentences)}
+    denials = {(group_of[i], group_of[j]) for i, j in denial_conflicts(candidates, vectors, denying_articles)
+               if i in group_of and j in group_of and group_of[i] != group_of[j]
+               and all(denies(candidates[m].sentence) for m in alignment.groups[group_of[i]])
+               and not any(candidates[m].article in denying_articles for m in alignment.groups[group_of[j]])}
+    for a, b in [*alignment.conflicts, *sorted(denials)]:
         if a in claim_index and b in claim_index:
             claims[claim_index[a]].conflicts.append(claims[claim_index[b]].id)
             claims[claim_index[b]].conflicts.append(claims[claim_index[a]].id)
