@@ -792,6 +792,15 @@ def _surname_candidates(bare: str, full_keys: Iterable[str]) -> set[str]:
     return found
 
 
+def _by_last_word(keys: Iterable[str]) -> dict[str, list[str]]:
+    """Full names by their last word, so a bare surname reads only the names ending in it: scanning every
+    full name for every surname was quadratic in an article naming thousands of people."""
+    found: dict[str, list[str]] = defaultdict(list)
+    for key in keys:
+        found[key.split()[-1]].append(key)
+    return found
+
+
 def _person_like(node: _Node) -> bool:
     return node.labels.get("PERSON", 0) > 0 or not node.labels
 
@@ -809,11 +818,11 @@ def _partial_ok(full: _Node, bare: _Node) -> bool:
 def _merge_surnames_in_articles(clusters: _Clusters, by_article: Mapping[str, list[int]]) -> None:
     for article, indices in by_article.items():
         nodes = {clusters.nodes[i].key: i for i in indices}
-        full = [key for key in nodes if len(key.split()) >= 2]
+        full = _by_last_word(key for key in nodes if len(key.split()) >= 2)
         for key, i in sorted(nodes.items()):
             if " " in key:
                 continue
-            candidates = sorted(k for k in _surname_candidates(key, full)
+            candidates = sorted(k for k in _surname_candidates(key, full.get(key, ()))
                                 if _partial_ok(clusters.nodes[nodes[k]], clusters.nodes[i]))
             people = _distinct_people(candidates)
             if len(people) == 1:
@@ -883,12 +892,14 @@ def _merge_surnames_in_stories(clusters: _Clusters, context: _Context) -> None:
             full_by_story[story].setdefault(node.key, index)
         elif len(clusters.cluster(index).keys) == 1:
             bare_by_story[(story, node.key)].append(index)
+    full_by_last_word = {story: _by_last_word(keys) for story, keys in full_by_story.items()}
     for (story, key), indices in sorted(bare_by_story.items()):
         for other in indices[1:]:
             clusters.union(indices[0], other, "", f"same normalised form \u201c{key}\u201d")
         bare = clusters.nodes[indices[0]]
         full = full_by_story.get(story, {})
-        candidates = sorted(k for k in _surname_candidates(key, full) if _partial_ok(clusters.nodes[full[k]], bare))
+        endings = full_by_last_word.get(story, {}).get(key, ())
+        candidates = sorted(k for k in _surname_candidates(key, endings) if _partial_ok(clusters.nodes[full[k]], bare))
         roots = {clusters.find(full[k]) for k in candidates}
         if len(roots) > 1 and len(_distinct_people(candidates)) == 1:
             # Several written forms of one person ("Fred X", "Frederick X"): one entity.
@@ -1009,6 +1020,33 @@ def _block_keys(key: str) -> set[str]:
     return keys
 
 
+# A block holding more names than this (only a story naming hundreds of people with one initial) is
+# compared by sorted neighbourhood: every pair of a block costs the square of its size. Hand-set: above
+# the largest block met in the ECB+ and WMT benchmark stories, so their results are those of every pair.
+ALL_PAIRS_BLOCK = 100
+# In a sorted neighbourhood, each name is compared with this many names after it, in the order of its
+# spelling and of its spelling reversed (a typo early in a name still sorts it beside its twin by its end).
+NEIGHBOURHOOD = 12
+
+
+def _look_alike_pairs(blocks: Iterable[Mapping[int, str]]) -> list[tuple[int, int]]:
+    """The pairs of clusters to compare, from blocks mapping cluster -> the key that put it there.
+
+    Small blocks give every pair; large ones a sorted neighbourhood, so the
+    pairs grow linearly with the names of a story rather than with their square.
+    """
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks:
+        if len(members) <= ALL_PAIRS_BLOCK:
+            pairs.update((a, b) for a in members for b in members if a < b)
+            continue
+        spelt = {root: "".join(_content_tokens(key)) for root, key in members.items()}
+        for order in (sorted(members, key=lambda r: (spelt[r], r)), sorted(members, key=lambda r: (spelt[r][::-1], r))):
+            for position, a in enumerate(order):
+                pairs.update((min(a, b), max(a, b)) for b in order[position + 1:position + 1 + NEIGHBOURHOOD])
+    return sorted(pairs)
+
+
 def _sentence_neighbours(clusters: _Clusters, root: int, index: Mapping[tuple[str, int], list[int]]) -> set[int]:
     """Clusters named in the same sentences as ``root``."""
     found: set[int] = set()
@@ -1034,16 +1072,18 @@ def _merge_look_alikes(clusters: _Clusters, context: _Context) -> None:
     # Two forms written in one article that is not a machine translation may be two names, not one
     # misspelt: see _two_names (a translation that garbles one name two ways proves nothing).
     written_in: dict[str, set[str]] = defaultdict(set)
-    for node in clusters.nodes:
+    nodes_by_key: dict[str, list[int]] = defaultdict(list)
+    for n, node in enumerate(clusters.nodes):
+        nodes_by_key[node.key].append(n)
         if node.article not in context.translated:
             written_in[node.key].add(node.article)
     for story, roots in sorted(_roots_by_story(clusters, context).items()):
-        blocks: dict[str, set[int]] = defaultdict(set)
+        blocks: dict[str, dict[int, str]] = defaultdict(dict)
         for root in roots:
-            for key in clusters.cluster(root).keys:
+            for key in sorted(clusters.cluster(root).keys):
                 for block in _block_keys(key):
-                    blocks[block].add(root)
-        pairs = sorted({(a, b) for members in blocks.values() for a in members for b in members if a < b})
+                    blocks[block].setdefault(root, key)
+        pairs = _look_alike_pairs(blocks.values())
         for a, b in pairs:
             ra, rb = clusters.find(a), clusters.find(b)
             if ra == rb:
@@ -1053,7 +1093,7 @@ def _merge_look_alikes(clusters: _Clusters, context: _Context) -> None:
                 continue
             rule, x, y = best
             if written_in[x] & written_in[y] and _two_names(clusters, ra, rb, x, y, written_in[x] & written_in[y],
-                                                            context):
+                                                            context, nodes_by_key):
                 continue
             if rule != "fuzzy":
                 gate = _context_gate(clusters, ra, rb, context, sentence_index)
@@ -1065,7 +1105,8 @@ def _merge_look_alikes(clusters: _Clusters, context: _Context) -> None:
             clusters.union(ra, rb, rule, evidence)
 
 
-def _two_names(clusters: _Clusters, ra: int, rb: int, x: str, y: str, articles: set[str], context: _Context) -> bool:
+def _two_names(clusters: _Clusters, ra: int, rb: int, x: str, y: str, articles: set[str], context: _Context,
+               nodes_by_key: Mapping[str, list[int]]) -> bool:
     """Whether look-alike forms that one article writes both of are two names rather than a typo.
 
     They are when the article writes them in one sentence ("Anna Meier and
@@ -1074,9 +1115,11 @@ def _two_names(clusters: _Clusters, ra: int, rb: int, x: str, y: str, articles: 
     "Liga de Castora" and a later "Liga de Castra" is a slip of the pen.
     """
     sentences: dict[str, set[tuple[str, int]]] = {x: set(), y: set()}
-    for node in clusters.nodes:
-        if node.key in sentences and node.article in articles:
-            sentences[node.key].update((node.article, s) for s in node.sentences)
+    for key in (x, y):
+        for n in nodes_by_key.get(key, ()):
+            node = clusters.nodes[n]
+            if node.article in articles:
+                sentences[key].update((node.article, s) for s in node.sentences)
     if sentences[x] & sentences[y]:
         return True
     nodes_a = [clusters.nodes[n] for n in clusters.cluster(ra).nodes]
