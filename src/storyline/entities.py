@@ -1352,23 +1352,20 @@ def _merge_translated_names(clusters: _Clusters, relations: Sequence[Relation], 
     the passage. Each name pairs with at most one other per passage.
     """
     located = _located_mentions(clusters)
-    nodes_of: dict[str, list[int]] = defaultdict(list)
-    for n, node in enumerate(clusters.nodes):
-        nodes_of[node.article].append(n)
     for relation in sorted(relations, key=lambda r: (r.a, r.b)):
         if relation.kind == "related":
             continue
         for passage in relation.passages:
-            present_a = {clusters.find(n) for n in nodes_of.get(relation.a, ())}
-            present_b = {clusters.find(n) for n in nodes_of.get(relation.b, ())}
             window_a = _widen(passage.a, context.sentence_spans.get(relation.a, []))
             window_b = _widen(passage.b, context.sentence_spans.get(relation.b, []))
             # Positions are measured against the passage itself (names in the added sentences fall
             # below 0 or above 1), so that growing the windows does not shift them.
+            # A name absent from the other article: asked of each cluster's articles, not by listing every name
+            # of both articles per passage (quadratic in a long article and its copy).
             left = {r: p for r, p in _names_in(located.get(relation.a, []), window_a, clusters, passage.a).items()
-                    if r not in present_b}
+                    if relation.b not in clusters.cluster(r).articles}
             right = {r: p for r, p in _names_in(located.get(relation.b, []), window_b, clusters, passage.b).items()
-                     if r not in present_a}
+                     if relation.a not in clusters.cluster(r).articles}
             scored: list[tuple[float, int, int, str, str, str]] = []
             for ra, pa in left.items():
                 for rb, pb in right.items():
