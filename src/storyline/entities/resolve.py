@@ -53,7 +53,7 @@ import jellyfish
 from rapidfuzz import fuzz
 from unidecode import unidecode
 
-from .model import Entity, Mention, Merge, Prepared, Relation, Span, Story, stable_id
+from ..model import Entity, Mention, Merge, Prepared, Relation, Span, Story, stable_id
 
 # --- vocabulary ------------------------------------------------------------------
 
