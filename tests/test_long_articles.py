@@ -208,31 +208,31 @@ def test_entity_resolution_compares_a_linear_number_of_names(monkeypatch) -> Non
     """Every pair of names sharing an initial was compared, and every full name was read for every surname:
     quadratic in an article naming thousands of people."""
     from storyline import entities
+    from storyline.entities import matching
 
     counted = {"look_alike": 0, "full_names_read": 0}
-    look_alike, surname_candidates = entities._look_alike, entities._surname_candidates
+    look_alike, surname_candidates = matching._look_alike, matching._surname_candidates
 
-    def counting_look_alike(x: str, y: str):  # type: ignore[no-untyped-def]
+    def counting_look_alike(x: str, y: str, settings: entities.EntitySettings):  # type: ignore[no-untyped-def]
         counted["look_alike"] += 1
-        return look_alike(x, y)
+        return look_alike(x, y, settings)
 
     def counting_candidates(bare: str, full_keys):  # type: ignore[no-untyped-def]
         full_keys = list(full_keys)
         counted["full_names_read"] += len(full_keys)
         return surname_candidates(bare, full_keys)
 
-    monkeypatch.setattr(entities, "_look_alike", counting_look_alike)
-    monkeypatch.setattr(entities, "_surname_candidates", counting_candidates)
+    monkeypatch.setattr(matching, "_look_alike", counting_look_alike)
+    monkeypatch.setattr(matching, "_surname_candidates", counting_candidates)
     # Small blocks are still compared pair by pair; lowered (with the neighbourhood) so that a quick test
     # already has the large blocks of a long article.
-    monkeypatch.setattr(entities, "ALL_PAIRS_BLOCK", 4)
-    monkeypatch.setattr(entities, "NEIGHBOURHOOD", 3)
+    settings = entities.EntitySettings(all_pairs_block=4, neighbourhood=3)
 
     def work(count: int) -> dict[str, int]:
         for key in counted:
             counted[key] = 0
         docs, mentions = _many_names_article(count)
-        resolved = entities.resolve_entities(mentions, docs)
+        resolved = entities.resolve_entities(mentions, docs, settings=settings)
         assert len(resolved) >= count  # the people stay apart
         return dict(counted)
 
@@ -243,11 +243,13 @@ def test_entity_resolution_compares_a_linear_number_of_names(monkeypatch) -> Non
 
 
 def test_large_blocks_still_pair_a_misspelt_name_with_its_twin() -> None:
-    from storyline.entities import ALL_PAIRS_BLOCK, _look_alike_pairs
+    from storyline.entities import EntitySettings, _look_alike_pairs
 
-    members = {root: f"maria {'x' * (root % 50)}{chr(97 + root % 26)}{root}" for root in range(3 * ALL_PAIRS_BLOCK)}
+    settings = EntitySettings()
+    members = {root: f"maria {'x' * (root % 50)}{chr(97 + root % 26)}{root}"
+               for root in range(3 * settings.all_pairs_block)}
     members[10_000] = "maria xbcdefgh"
     members[10_001] = "maria xbcdefhg"  # the same name with two letters swapped
-    pairs = _look_alike_pairs([members])
+    pairs = _look_alike_pairs([members], settings)
     assert (10_000, 10_001) in pairs
-    assert len(pairs) < len(members) * 2 * 12 + 1  # a neighbourhood, not every pair
+    assert len(pairs) <= len(members) * 2 * settings.neighbourhood  # a neighbourhood, not every pair

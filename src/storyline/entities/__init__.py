@@ -1,114 +1,75 @@
-"""Stage 5, entities (moved into a package; see resolve.py)."""
+"""Stage 5, entities: named mentions in each article, then entities across articles.
 
-from .resolve import (  # noqa: F401
+1. ``extract_mentions`` runs spaCy's NER over an article once, cleans the
+   spans (leading "the", titles, possessives, headline noise) and adds
+   capitalised names the model missed. Labels are kept as hints only. The
+   model is the article language's (``storyline.ner``), its labels mapped to
+   the English model's, which the rules below read.
+2. ``resolve_entities`` groups mentions into entities. It starts from one node
+   per normalised form per article and unites nodes by rules, strongest
+   first, each union checked against a conflict test (two full names that
+   share a surname but not a first name are two people):
+
+   1. the same normalised form (case, diacritics, titles, punctuation);
+   2. acronyms defined in the text: "Name (ACR)", "ACR (Name)", "Name, or ACR";
+   3. a bare surname for the only full name with that surname in the same
+      article, then in the same story;
+   4. acronyms matching a name's initials, qualified names ("U.S. X" for "X");
+   5. fuzzy and phonetic look-alikes inside a story: misspellings,
+      transliterations, run-together names, gated by shared sentence context;
+   6. names left unmatched in passages that the reuse stage aligned between two
+      articles, where a lower similarity suffices: the sentences say the
+      same thing, so their names correspond. This is what catches names a
+      machine translation garbled beyond plain string similarity;
+   7. names one side of a derivation writes and the other does not, paired
+      inside aligned passages (grown by a sentence each way) when one is an
+      acronym of the other's garbled expansion ("VBS News" / "Valencia
+      Broadcasting Company News") or a word-by-word translation of it
+      ("Office of Coastal Security" / "Ministry of Coast and Safety"; that one
+      must also stand at the same place in the passage).
+
+   Precision guards: two full names with one surname and different given
+   names are two people; look-alike forms that one original article writes
+   both of are two names when they share a sentence or are both people's.
+3. Each entity gets the most used well-formed variant as its name and a type
+   voted by what the texts say ("gangs such as X", "X, a gang", "members of
+   X", "President X", a head word such as "Ministry") before the model's
+   labels, which are hints only. Every merge keeps its rule and evidence.
+
+   Comparisons are blocked by story and by first letter / phonetic key, so
+   the cost grows with the size of stories, not of the corpus.
+
+The package, one module per step:
+
+- ``mentions``: spaCy's NER glue (the model read in pieces) and mention clean-up (step 1);
+- ``names``: normalised forms, initials, acronyms and the name-similarity tests the rules use;
+- ``clusters``: the working state, one node per form per article and a union-find that refuses conflicts;
+- ``matching``: rules 1-5, with the candidate blocking of look-alikes;
+- ``aligned``: rules 6-7, names inside passages aligned between two articles;
+- ``naming``: each entity's name, type and id (step 3);
+- ``resolve``: the entry point, ``resolve_entities``, which runs the rules in order;
+- ``settings``: the stage's thresholds, read from ``defaults.json`` (where each came from is said there).
+"""
+
+from .matching import _look_alike_pairs
+from .mentions import (
     NAME_LABELS,
-    _TITLE_PHRASES,
-    _TITLE_WORDS,
-    _MONTHS_AND_DAYS,
-    _NOT_ACRONYMS,
-    _CONNECTORS,
-    _LEADING_ARTICLES,
-    _RUN_CONNECTORS,
-    _APOSTROPHES,
-    _POSSESSIVE,
-    _TITLE_BEFORE,
-    _ACRONYM_IN_PARENS,
-    _OR_ACRONYM,
-    load_nlp,
     NLP_BATCH,
     NLP_PIECE_CHARS,
-    text_pieces,
-    parse_in_pieces,
-    extract_mentions_batch,
-    extract_mentions,
-    _VERB_LIKE,
-    _capitalised_verb,
-    _clean_entity_span,
-    _trim_span,
-    _skip_leading,
-    _skip_space,
-    _is_title_fragment,
-    _is_common_word,
-    _title_case_ranges,
     _inside,
     _overlaps,
-    _capitalised_runs,
-    _at_sentence_start,
-    normalise,
-    _NAME_SUFFIXES,
-    _PREPOSITIONS,
-    _NAME_PARTICLES,
-    _name_part,
-    _strip_titles,
-    _content_tokens,
-    _initials,
-    _looks_like_acronym,
-    _acronym_letters,
-    _Node,
-    _Cluster,
-    _Clusters,
-    _merge_aliases,
-    _is_norp,
-    _different_people,
-    _Context,
-    resolve_entities,
-    _build_context,
-    _story,
-    _build_nodes,
-    _quote,
-    _merge_defined_acronyms,
-    _surname_candidates,
-    _by_last_word,
-    _person_like,
-    _partial_ok,
-    _merge_surnames_in_articles,
-    _written,
-    _distinct_people,
-    _same_person_form,
-    _short_form,
-    _merge_same_form,
-    _merge_surnames_in_stories,
-    _merge_initials_and_qualifiers,
-    _roots_by_story,
-    _metaphone,
-    _tokens_alike,
-    _look_alike,
-    _block_keys,
-    ALL_PAIRS_BLOCK,
-    NEIGHBOURHOOD,
-    _look_alike_pairs,
-    _sentence_neighbours,
-    _merge_look_alikes,
-    _two_names,
-    _best_look_alike,
-    _context_gate,
-    _aligned_score,
-    _located_mentions,
-    _merge_aligned,
-    _keys_in,
-    _names_in,
-    _WORD_CLASSES,
-    _WORD_CLASS_OF,
-    _word_affinity,
-    _literal_translation,
-    _fuzzy_acronym,
-    _widen,
-    _merge_translated_names,
-    _translated_pair,
-    _LABEL_ORDER,
-    _entities,
-    _with_repeats,
-    _label_weights,
-    _entity_type,
-    _TYPE_NOUNS,
-    _HEAD_WORDS,
-    _CUE_STOP,
-    _CUE_TOKEN,
-    _HYPERNYM_LINKS,
-    _DETERMINERS,
-    _context_cue,
-    _head_word_type,
-    _majority_label,
-    _canonical_name,
-    _disambiguate_ids,
+    extract_mentions,
+    extract_mentions_batch,
+    load_nlp,
+    parse_in_pieces,
+    text_pieces,
 )
+from .names import _acronym_letters, _looks_like_acronym, normalise
+from .resolve import resolve_entities
+from .settings import EntitySettings
+
+__all__ = [
+    "EntitySettings", "NAME_LABELS", "NLP_BATCH", "NLP_PIECE_CHARS", "_acronym_letters", "_inside", "_look_alike_pairs",
+    "_looks_like_acronym", "_overlaps", "extract_mentions", "extract_mentions_batch", "load_nlp", "normalise",
+    "parse_in_pieces", "resolve_entities", "text_pieces",
+]
