@@ -14,7 +14,8 @@ The models are loaded and warmed on a small article before the timed run, so the
 figures are the long article's own cost. Printed per size: the CPU seconds of every
 stage (CPU, not wall-clock, time: the machine is shared, and CPU time moves far
 less with its load), their total, the wall-clock total, the peak RSS of the
-process (models included) and its growth during the timed run; then, per stage,
+process (models included), its growth during the timed run and that growth as
+each stage ended; then, per stage,
 the ratio of each size's CPU seconds to the previous size's (about 2.0 per
 doubling is linear; 4.0 is quadratic).
 
@@ -102,6 +103,7 @@ def run_one(kind: str, kilobytes: int) -> dict[str, object]:
     from storyline.store import open_store
 
     cpu_seconds: dict[str, float] = {}
+    peak_after: dict[str, float] = {}  # the process's peak RSS when each stage ends: where memory grows
 
     def timed(name: str, runner: Callable[..., int]) -> Callable[..., int]:
         def run(*args: Any) -> int:
@@ -110,6 +112,7 @@ def run_one(kind: str, kilobytes: int) -> dict[str, object]:
                 return runner(*args)
             finally:
                 cpu_seconds[name] = time.process_time() - started
+                peak_after[name] = _peak_rss_mb()
         return run
 
     pipeline._RUNNERS.update({name: timed(name, runner) for name, runner in pipeline._RUNNERS.items()})
@@ -134,7 +137,8 @@ def run_one(kind: str, kilobytes: int) -> dict[str, object]:
             report = analyze(store, models=models)
             total = time.perf_counter() - started
     return {"kind": kind, "kb": kilobytes, "seconds": cpu_seconds, "wall": report.seconds, "total": total,
-            "peak_rss_mb": _peak_rss_mb(), "rss_growth_mb": _peak_rss_mb() - before}
+            "peak_rss_mb": _peak_rss_mb(), "rss_growth_mb": _peak_rss_mb() - before,
+            "peak_after_mb": {name: round(value - before) for name, value in peak_after.items()}}
 
 
 def main() -> None:
@@ -162,6 +166,8 @@ def main() -> None:
             print(f"{kilobytes:>4} KB " + " ".join(f"{seconds.get(s, 0.0):>9.2f}" for s in STAGES)
                   + f" {sum(seconds.values()):>10.2f} {row['total']:>11.2f} {row['peak_rss_mb']:>8.0f}"
                   + f" {row['rss_growth_mb']:>10.0f}", flush=True)
+            print("        peak MB over the models' when each stage ends: "
+                  + ", ".join(f"{name} {row['peak_after_mb'].get(name, 0)}" for name in STAGES), flush=True)
         for previous, row in zip(rows, rows[1:]):
             growth = row["kb"] / previous["kb"]
             ratios = [row["seconds"].get(s, 0.0) / max(previous["seconds"].get(s, 0.0), 1e-3) for s in STAGES]
