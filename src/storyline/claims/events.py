@@ -7,6 +7,7 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ..entities.mentions import parse_in_pieces
 from ..graph import DisjointSets
 from ..model import Claim, Prepared, Span, Story, stable_id
 from ..text import STOP_WORDS, DateMention, dates_conflict, extract_dates
@@ -253,7 +254,8 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
     story_docs.sort(key=lambda d: order[d.id])
-    parsed = {doc.id: nlp(doc.article.text) for doc in story_docs}
+    # In pieces: spaCy's parser over a whole long article held memory in proportion to it (3 MB per KB).
+    parsed = dict(zip((doc.id for doc in story_docs), parse_in_pieces(nlp, [doc.article.text for doc in story_docs])))
     story_verbs = {t.lemma_.lower() for p in parsed.values() for t in p if t.pos_ == "VERB"}
     events: list[EventMention] = []
     rows: list[np.ndarray] = []

@@ -37,7 +37,9 @@
    labels, which are hints only. Every merge keeps its rule and evidence.
 
    Comparisons are blocked by story and by first letter / phonetic key, so
-   the cost grows with the size of stories, not of the corpus.
+   the cost grows with the size of stories, not of the corpus; a block of
+   more than ``all_pairs_block`` names (a story naming hundreds of people)
+   is compared by sorted neighbourhood, so it grows linearly with its names.
 
 The package, one module per step:
 
