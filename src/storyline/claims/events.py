@@ -7,9 +7,11 @@ from typing import Any, Optional, Sequence
 
 import numpy as np
 
+from ..entities.mentions import parse_in_pieces
 from ..graph import DisjointSets
 from ..model import Claim, Prepared, Span, Story, stable_id
 from ..text import STOP_WORDS, DateMention, dates_conflict, extract_dates
+from ..text.spans import SpanIndex
 from .ledger import article_order
 
 
@@ -297,7 +299,8 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
     story_docs.sort(key=lambda d: order[d.id])
-    parsed = {doc.id: nlp(doc.article.text) for doc in story_docs}
+    # In pieces: spaCy's parser over a whole long article held memory in proportion to it (3 MB per KB).
+    parsed = dict(zip((doc.id for doc in story_docs), parse_in_pieces(nlp, [doc.article.text for doc in story_docs])))
     story_verbs = {t.lemma_.lower() for p in parsed.values() for t in p if t.pos_ == "VERB"}
     events: list[EventMention] = []
     rows: list[np.ndarray] = []
@@ -308,10 +311,12 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
             rows.append(np.asarray(doc.sentence_vectors[event.sentence_index], dtype=np.float32)
                         if len(doc.sentence_vectors) else np.zeros(1, np.float32))
     vectors = np.vstack(rows) if rows else np.zeros((0, 1), np.float32)
-    spans_of: dict[str, list[tuple[Span, str]]] = {}
+    evidence_rows: dict[str, list[tuple[Span, tuple[Span, str]]]] = {}
     for claim in claims:
         for evidence in claim.evidence:
-            spans_of.setdefault(evidence.article, []).append((evidence.span, claim.id))
+            evidence_rows.setdefault(evidence.article, []).append((evidence.span, (evidence.span, claim.id)))
+    # Indexed by span: each event reads the claims around its trigger, not every claim of a long article.
+    spans_of = {article: SpanIndex(located) for article, located in evidence_rows.items()}
     out: list[EventClaim] = []
     for group in align_events(events, vectors):
         members = sorted((events[i] for i in group), key=lambda e: (order[e.article], e.trigger))
@@ -320,7 +325,8 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
             continue
         # The event is worded by its earliest predicate: a minor word ("the case") names no event.
         first = next((e for e in members if not e.minor), members[0])
-        showing = [claim_id for e in members for (s, t), claim_id in spans_of.get(e.article, [])
+        showing = [claim_id for e in members if e.article in spans_of
+                   for (s, t), claim_id in spans_of[e.article].overlapping(e.trigger)
                    if s <= e.trigger[0] and e.trigger[1] <= t]
         out.append(EventClaim(
             id=stable_id("e", story.id, first.article, f"{first.trigger[0]}:{first.trigger[1]}", first.lemma),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 from typing import Optional, Sequence
@@ -216,10 +217,44 @@ def _trim(text: str, span: Span) -> Span:
     return (s, e)
 
 
-def _line_of(text: str, position: int) -> str:
-    start = text.rfind("\n", 0, position) + 1
-    end = text.find("\n", position)
-    return text[start:end if end >= 0 else len(text)]
+class _Lines:
+    """The article's line breaks, bisected: searching the text for them from every sentence was quadratic
+    in an article of few line breaks."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.breaks = [match.start() for match in re.finditer("\n", text)]
+
+    def start(self, position: int) -> int:
+        index = bisect.bisect_left(self.breaks, position) - 1
+        return self.breaks[index] + 1 if index >= 0 else 0
+
+    def line(self, position: int) -> str:
+        index = bisect.bisect_left(self.breaks, position)
+        return self.text[self.start(position):self.breaks[index] if index < len(self.breaks) else len(self.text)]
+
+
+class _QuoteIndex:
+    """The article's quotes (sorted and apart, as ``find_quotes`` finds them), bisected by position, so each
+    sentence reads only its own quotes rather than every quote of the article."""
+
+    def __init__(self, quotes: Sequence[QuoteSpan]) -> None:
+        self.quotes = list(quotes)
+        self.starts = [q.span[0] for q in self.quotes]
+        self.ends = [q.span[1] for q in self.quotes]
+        self.long = [len(split_words(q.text)) >= MIN_QUOTE_WORDS for q in self.quotes]
+
+    def overlapping(self, start: int, end: int) -> range:
+        """Indices of the quotes overlapping ``[start, end)``."""
+        return range(bisect.bisect_right(self.ends, start), bisect.bisect_left(self.starts, end))
+
+    def starting_in(self, start: int, end: int) -> range:
+        return range(bisect.bisect_left(self.starts, start), bisect.bisect_left(self.starts, end))
+
+    def inside_long_quote(self, position: int) -> bool:
+        """Whether a long quote begins before ``position`` and ends after it."""
+        index = bisect.bisect_left(self.starts, position) - 1
+        return index >= 0 and self.long[index] and position < self.ends[index]
 
 
 def extract_claim_candidates(doc: Prepared) -> list[ClaimCandidate]:
@@ -240,21 +275,25 @@ def extract_claim_candidates(doc: Prepared) -> list[ClaimCandidate]:
     previous_speaker_line = -1
     consumed_quotes: set[Span] = set()
 
+    sentence_starts = [s.start for s in sentences]
+
     def sentence_index_at(position: int) -> int:
         """The last sentence starting at or before ``position``."""
-        return max((i for i, s in enumerate(sentences) if s.start <= position), default=0)
+        return max(bisect.bisect_right(sentence_starts, position) - 1, 0)
 
-    all_quotes = find_quotes(text)
+    quotes = _QuoteIndex(find_quotes(text))
+    lines = _Lines(text)
     for index, sentence in enumerate(sentences):
-        line = _line_of(text, sentence.start)
-        line_start = text.rfind("\n", 0, sentence.start) + 1
+        line = lines.line(sentence.start)
+        line_start = lines.start(sentence.start)
         if is_boilerplate(sentence.text, line):
             continue
         names = proper_names(sentence.text)
         sentence_span = (sentence.start, sentence.end)
-        quotes_here = [q for q in all_quotes if sentence.start <= q.span[0] < sentence.end and q.span not in consumed_quotes]
+        quotes_here = [quotes.quotes[i] for i in quotes.starting_in(sentence.start, sentence.end)
+                       if quotes.quotes[i].span not in consumed_quotes]
         long_quotes: list[QuoteSpan] = []
-        protected: list[Span] = [q.span for q in all_quotes if q.span[1] > sentence.start and q.span[0] < sentence.end]
+        protected: list[Span] = [quotes.quotes[i].span for i in quotes.overlapping(sentence.start, sentence.end)]
         for quote in quotes_here:
             if len(split_words(quote.text)) < MIN_QUOTE_WORDS:
                 continue
@@ -286,7 +325,7 @@ def extract_claim_candidates(doc: Prepared) -> list[ClaimCandidate]:
                 quantities=tuple(extract_quantities(text, *quote.span)), dates=tuple(extract_dates(text, *quote.span)),
                 names=proper_names(quote.text), opinion=False,
             ))
-        if any(q.span[0] < sentence.start < q.span[1] for q in all_quotes if len(split_words(q.text)) >= MIN_QUOTE_WORDS):
+        if quotes.inside_long_quote(sentence.start):
             continue  # a later sentence of a quote that began earlier
 
         attribution = find_attribution(text, sentence.start, sentence.end)

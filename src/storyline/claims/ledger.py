@@ -10,6 +10,7 @@ import numpy as np
 
 from ..graph import independent_groups
 from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
+from ..text.spans import SpanIndex
 from .align import candidate_vector, align_candidates, passage_pairs
 from .checkworthiness import model_for
 from .conflicts import denial_conflicts, denies
@@ -50,7 +51,7 @@ def article_order(docs: Iterable[Prepared]) -> dict[str, int]:
 
 
 def _speaker(article: str, span: Optional[Span], text: Optional[str],
-             mentions: dict[str, list[tuple[Span, str, Optional[str], str]]]) -> tuple[Optional[str], Optional[str]]:
+             mentions: dict[str, SpanIndex[tuple[Span, str, Optional[str], str]]]) -> tuple[Optional[str], Optional[str]]:
     """(entity id, name) of who speaks in ``span``: the person or organisation whose mention overlaps the
     speaker's words, the one ending last (a name follows its title); a place never speaks. With no such entity,
     the speaker's words without the places in them ("envoy for Latin America X" -> "X")."""
@@ -58,7 +59,8 @@ def _speaker(article: str, span: Optional[Span], text: Optional[str],
         return None, None
     best: Optional[tuple[int, int, str, str]] = None
     places: list[Span] = []
-    for (ms, me), entity_id, entity_type, name in mentions.get(article, []):
+    located = mentions.get(article)
+    for (ms, me), entity_id, entity_type, name in located.overlapping(span) if located is not None else ():
         overlap = min(me, span[1]) - max(ms, span[0])
         if overlap <= 0:
             continue
@@ -179,11 +181,14 @@ def build_ledger(
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
     story_docs.sort(key=lambda d: order[d.id])
-    mentions: dict[str, list[tuple[Span, str, Optional[str], str]]] = {}
+    mention_rows: dict[str, list[tuple[Span, tuple[Span, str, Optional[str], str]]]] = {}
     for entity in entities:
         for mention in entity.mentions:
             if mention.article in in_story:
-                mentions.setdefault(mention.article, []).append((mention.span, entity.id, entity.type, entity.name))
+                mention_rows.setdefault(mention.article, []).append(
+                    (mention.span, (mention.span, entity.id, entity.type, entity.name)))
+    # Indexed by span: each speaker reads the mentions around it, not every mention of a long article.
+    mentions = {article: SpanIndex(rows) for article, rows in mention_rows.items()}
     scorer = model_for(sentence_model)
 
     candidates: list[ClaimCandidate] = []

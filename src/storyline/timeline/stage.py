@@ -11,6 +11,7 @@ import numpy as np
 
 from ..graph import DisjointSets
 from ..model import Claim, Evidence, Precision, Prepared, Sentence, Span, Story, TimelineEntry
+from ..text.spans import SpanIndex
 from .expressions import TimeExpression, find_time_expressions, is_boilerplate, looks_ahead, normalised_phrase, resolve
 
 DEFAULT_SIMILARITY = 0.6
@@ -106,23 +107,22 @@ def _mentions(
             yield _Mention(doc, order, index, sentence, in_article, resolved, precision, borrowed)
 
 
-def _overlaps(a: Span, b: Span) -> bool:
-    return a[0] < b[1] and b[0] < a[1]
-
-
 class _ClaimIndex:
     """The claims' evidence by article, so finding the claims on a sentence reads only its article's."""
 
     def __init__(self, claims: Sequence[Claim]) -> None:
         self.claims = list(claims)
-        self.by_article: dict[str, list[tuple[Span, int]]] = {}
+        rows: dict[str, list[tuple[Span, int]]] = {}
         for position, claim in enumerate(self.claims):
             for evidence in claim.evidence:
-                self.by_article.setdefault(evidence.article, []).append((evidence.span, position))
+                rows.setdefault(evidence.article, []).append((evidence.span, position))
+        # Indexed by span: a long article is asked once per sentence, and scanning all its claims was quadratic.
+        self.by_article = {article: SpanIndex(located) for article, located in rows.items()}
 
     def on(self, article: str, span: Span) -> list[Claim]:
         """Claims with evidence in ``article`` overlapping ``span``, in the claims' order."""
-        positions = {p for evidence_span, p in self.by_article.get(article, ()) if _overlaps(evidence_span, span)}
+        located = self.by_article.get(article)
+        positions = set(located.overlapping(span)) if located is not None else set()
         return [self.claims[p] for p in sorted(positions)]
 
 
