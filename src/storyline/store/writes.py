@@ -19,7 +19,7 @@ from typing import Any, Iterable, Iterator, Literal, Optional, Sequence
 
 import numpy as np
 
-from .model import (
+from ..model import (
     Article, Claim, ClaimEvent, Outlet, Entity, Event, Evidence, Merge, Mention, Omission, Passage, Prepared,
     RawDocument, Relation, Sentence, Story, TimelineEntry, text_hash,
 )
@@ -719,7 +719,7 @@ class Store:
 
     def save_outlet_registry(self, outlets: Sequence[Outlet]) -> None:
         """Replace the stored registry with ``outlets`` (in their order)."""
-        from .outlets.registry import outlet_to_json
+        from ..outlets.registry import outlet_to_json
 
         with self.transaction() as db:
             db.execute("DELETE FROM outlet_registry")
@@ -727,7 +727,7 @@ class Store:
                            [(i, o.name, _dumps(outlet_to_json(o))) for i, o in enumerate(outlets)])
 
     def outlet_registry(self) -> list[Outlet]:
-        from .outlets.registry import outlet_from_json
+        from ..outlets.registry import outlet_from_json
 
         try:
             rows = self.db.execute("SELECT payload FROM outlet_registry ORDER BY position").fetchall()
