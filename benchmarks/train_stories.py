@@ -77,7 +77,7 @@ def analysed(corpus: Corpus) -> tuple[list[Prepared], list[Relation], dict[str, 
     from storyline import Models, analyze, ingest, open_store
 
     digest = hashlib.sha1()
-    for path in [*corpus.files, *(SRC / name for name in ("prepare.py", "reuse.py", "metadata.py", "boilerplate.py"))]:
+    for path in [*corpus.files, *(SRC / name for name in ("prepare.py", "reuse.py", "readers/metadata.py", "boilerplate.py"))]:
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
     cached = CACHE / f"analysed-{corpus.name}-{digest.hexdigest()[:16]}.pkl"

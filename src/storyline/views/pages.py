@@ -6,14 +6,14 @@ JSON export never disagree. What is computed here is arrangement only: which art
 goes in which column, which span is highlighted, where a node sits in the graph.
 
 Article text, titles and outlet names are untrusted. Nothing here builds HTML except
-:func:`marked_text`, which escapes every piece of text it emits.
+:func:`storyline.views.common.marked_text`, which escapes every piece of text it emits.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any, Optional
 from urllib.parse import quote
 
@@ -23,7 +23,7 @@ from ..claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
 from ..graph import independent_groups
 from ..model import Analysis
 from ..store import Store
-from .common import STATUS_ORDER, article_labels, external_href, outlet_name
+from .common import STATUS_ORDER, Mark, article_labels, external_href, outlet_name
 from .json_export import to_json
 from .svg import layout_provenance
 
@@ -43,54 +43,6 @@ CONTEXT_CHARS = 70
 def path_id(value: str) -> str:
     """An id made safe to put in a URL path segment."""
     return quote(value, safe="")
-
-
-@dataclass(frozen=True)
-class Mark:
-    """A span of an article's text to highlight: CSS classes, an optional link, tooltip and anchor."""
-
-    start: int
-    end: int
-    css: str
-    title: str = ""
-    href: str = ""
-    anchor: str = ""
-
-
-def marked_text(text: str, marks: Iterable[Mark]) -> Markup:
-    """The escaped text with every mark laid in; overlapping marks merge their classes on the overlap."""
-    usable = [m for m in marks if 0 <= m.start <= m.end <= len(text)]
-    anchors: dict[int, list[str]] = {}
-    for mark in usable:
-        if mark.anchor:
-            anchors.setdefault(mark.start, []).append(mark.anchor)
-    cuts = sorted({0, len(text), *(m.start for m in usable), *(m.end for m in usable)})
-    by_start = sorted((m for m in usable if m.end > m.start), key=lambda m: (m.start, m.end))
-    pieces: list[str] = []
-    active: list[Mark] = []
-    next_mark = 0
-    for start, end in zip(cuts, cuts[1:] + [len(text)]):
-        for anchor in anchors.get(start, []):
-            pieces.append(f'<span class="anchor" id="{escape(anchor)}"></span>')
-        if end <= start:
-            continue
-        active = [m for m in active if m.end > start]
-        while next_mark < len(by_start) and by_start[next_mark].start <= start:
-            active.append(by_start[next_mark])
-            next_mark += 1
-        segment = escape(text[start:end])
-        if not active:
-            pieces.append(str(segment))
-            continue
-        classes = " ".join(sorted({css for m in active for css in m.css.split()}))
-        title = " | ".join(dict.fromkeys(m.title for m in active if m.title))[:600]
-        href = next((m.href for m in active if m.href), "")
-        title_attr = f' title="{escape(title)}"' if title else ""
-        if href:
-            pieces.append(f'<a class="{escape(classes)}" href="{escape(href)}"{title_attr}>{segment}</a>')
-        else:
-            pieces.append(f'<span class="{escape(classes)}"{title_attr}>{segment}</span>')
-    return Markup("".join(pieces))
 
 
 def excerpt(text: str, span: Sequence[int], context: int = CONTEXT_CHARS) -> dict[str, str]:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..atomic import atomic_write_text
 from ..claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
@@ -34,7 +34,7 @@ from ..graph import independent_groups
 from ..model import Analysis, Article, Relation
 from ..outlets.views import claim_side_notes
 from .charts import story_pictures
-from .common import STATUS_ORDER, article_labels, external_href, short_source
+from .common import STATUS_ORDER, Mark, article_labels, external_href, marked_text, short_source
 from .json_export import to_json
 
 __all__ = ["render_html", "anchor_id", "article_anchor"]
@@ -114,28 +114,10 @@ class _Anchors:
         return "#" + anchor_id(article_id, start)
 
     def render(self, article_id: str) -> Markup:
-        return _marked_text(article_id, self.texts[article_id], self.marks.get(article_id, _TextMarks()))
-
-
-def _marked_text(article_id: str, text: str, marks: _TextMarks) -> Markup:
-    """The escaped text with an empty anchor at each cited offset and <mark> over cited spans."""
-    depth_change: Counter[int] = Counter()
-    for start, end in marks.highlights:
-        depth_change[start] += 1
-        depth_change[end] -= 1
-    cuts = sorted({0, len(text), *marks.anchors, *depth_change})
-    pieces: list[str] = []
-    depth = 0
-    ends: list[Optional[int]] = [*cuts[1:], None]
-    for cut, next_cut in zip(cuts, ends):
-        depth += depth_change.get(cut, 0)
-        if cut in marks.anchors:
-            pieces.append(f'<span class="anchor" id="{escape(anchor_id(article_id, cut))}"></span>')
-        if next_cut is None or next_cut == cut:
-            continue
-        segment = str(escape(text[cut:next_cut]))
-        pieces.append(f"<mark>{segment}</mark>" if depth > 0 else segment)
-    return Markup("".join(pieces))
+        marks = self.marks.get(article_id, _TextMarks())
+        anchors = [Mark(offset, offset, "", anchor=anchor_id(article_id, offset)) for offset in sorted(marks.anchors)]
+        highlights = [Mark(start, end, "") for start, end in marks.highlights]
+        return marked_text(self.texts[article_id], [*anchors, *highlights], element="mark")
 
 
 def _excerpt(text: Optional[str], span: Sequence[int]) -> Optional[str]:

@@ -14,6 +14,7 @@ from rich.text import Text
 from ..claims import DERIVATION_LABELS, rank_score
 from ..model import Analysis, Article, Story
 from ..printable import safe_text
+from .common import short_source
 
 STATUS_STYLE = {"corroborated": "green", "single-source": "yellow", "contradicted": "red"}
 KEY_ENTITIES = 10
@@ -42,7 +43,7 @@ def _text(value: object, style: str = "") -> Text:
 def article_label(article: Optional[Article]) -> str:
     if article is None:
         return "?"
-    return safe_text(article.outlet or article.source.rsplit("/", 1)[-1])
+    return safe_text(article.outlet or short_source(article.source))
 
 
 def story_order(analysis: Analysis) -> list[Story]:
@@ -119,7 +120,7 @@ def story_report(analysis: Analysis, story: Story, width: Optional[int] = None, 
             continue
         event = event_of.get(article_id)
         row: list[RenderableType] = [_text(article.outlet or "unknown"), article.published or "-",
-               _text(article.title or article.source.rsplit("/", 1)[-1])]
+               _text(article.title or short_source(article.source))]
         if not narrow:
             row += [article.language or "-",
                     _text(_clip(event.title, EVENT_CHARS) if event and event.title else "-")]

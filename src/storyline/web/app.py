@@ -34,6 +34,7 @@ from ..outlets.assign import edited_outlet
 from ..store import DEFAULT_DB, StoreError, open_store
 from ..views import pages
 from ..views.charts import story_pictures
+from ..views.common import marked_text
 from ..views.exporters import EXPORTERS, export_file
 from ..views.filters import filter_analysis
 from . import follow_routes, follow_views
@@ -155,7 +156,7 @@ def _environment() -> Environment:
     environment.filters["score"] = lambda value: f"{float(value):.2f}"
     environment.filters["pid"] = pages.path_id
     environment.globals["snippet"] = pages.snippet_markup
-    environment.globals["marked_text"] = pages.marked_text
+    environment.globals["marked_text"] = marked_text
     environment.globals["article_marks"] = pages.article_marks
     environment.globals["compare_marks"] = pages.compare_marks
     environment.globals["ledger_cells"] = pages.ledger_cells
