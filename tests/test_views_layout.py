@@ -12,10 +12,11 @@ import click
 import pytest
 
 import storyline.views
-from conftest import make_articles
+from conftest import make_articles, run_cli
 from storyline.cli import analysis, browse
 from storyline.model import Analysis, Story
-from storyline.views.exporters import EXPORTERS, export_file
+from storyline.store import open_store
+from storyline.views.exporters import EXPORTERS, Exporter, export_file, register_exporter
 
 VIEWS = Path(storyline.views.__file__).parent
 MODULES = sorted(path.stem for path in VIEWS.glob("*.py") if path.stem != "__init__")
@@ -83,3 +84,31 @@ def test_every_format_downloads_as_one_file():
         filename, media_type, body = export_file(analysis, name)
         assert body and media_type == ("application/zip" if exporter.writes_directory else exporter.media_type)
         assert filename.endswith(".zip" if exporter.writes_directory else exporter.suffix), name
+
+
+def test_a_registered_exporter_is_offered_for_download_and_a_bad_name_is_refused():
+    written: list[Path] = []
+
+    def write_titles(analysis: Analysis, path: Path) -> Path:
+        path.write_text("\n".join(story.title or "" for story in analysis.stories), encoding="utf-8")
+        written.append(path)
+        return path
+
+    try:
+        register_exporter("titles", Exporter(write_titles, ".txt", "text/plain", "story titles, one a line"))
+        analysis = Analysis(stories=[Story(id="s-1", title="Harbour", articles=[])])
+        assert export_file(analysis, "titles") == ("storyline.txt", "text/plain", b"Harbour") and written
+    finally:
+        EXPORTERS.pop("titles", None)
+    for bad in ("", "two words", "../up"):
+        with pytest.raises(ValueError, match="letters, digits"):
+            register_exporter(bad, EXPORTERS["json"])
+
+
+def test_a_one_file_format_goes_to_stdout_with_a_dash(tmp_path, capsys):
+    db = tmp_path / "empty.db"
+    open_store(db).close()
+    code, out, _ = run_cli(capsys, "export", "--db", db, "--graphml", "-")
+    assert code == 0 and out.startswith("<?xml") and "graphml" in out
+    code, _, err = run_cli(capsys, "export", "--db", db)
+    assert code == 2 and all(f"--{name}" in err for name in EXPORTERS)
