@@ -287,3 +287,31 @@ def test_event_claims_parse_a_long_article_in_bounded_pieces() -> None:
     events = build_event_ledger(Story(id="s", title="t", articles=[doc.id]), [doc], Recording())
     assert events and max(e.mentions[-1].trigger[0] for e in events) > len(text) - 200  # the last piece is read
     assert max(read) <= NLP_PIECE_CHARS
+
+
+def test_ner_reads_a_long_article_a_bounded_number_of_characters_at_a_time(nlp, monkeypatch) -> None:
+    """All the pieces of a long article went to spaCy in one batch: its memory grew with the article."""
+    from storyline.entities import mentions as mentions_module
+
+    calls: list[int] = []
+    pipe = nlp.pipe
+
+    def recording(texts, **options):  # type: ignore[no-untyped-def]
+        texts = list(texts)
+        calls.append(sum(map(len, texts)))
+        return pipe(texts, **options)
+
+    cities = ["Paris", "Berlin", "Madrid", "Rome", "Vienna", "Lisbon", "Warsaw", "Prague"]
+    text = "".join(f"Angela Merkel met Emmanuel Macron in {cities[i % 8]} on Monday, the ministry said in "
+                   f"statement number {i}.\n" for i in range(600))
+    short = _prepared("Olaf Scholz spoke in Hamburg on Tuesday.\n")
+    docs = [_prepared(text), short]
+    monkeypatch.setattr(nlp, "pipe", recording)
+    (whole_long, whole_short) = extract_mentions_batch(docs, nlp)  # the shipped budget: one batch here
+    monkeypatch.setattr(mentions_module, "NLP_BATCH_CHARS", 12_000)
+    calls.clear()
+    (bounded_long, bounded_short) = extract_mentions_batch(docs, nlp)
+    assert len(calls) >= 5 and max(calls) <= 12_000  # a few pieces at a time
+    # The batches change nothing of what is found.
+    assert [(m.span, m.text, m.label) for m in bounded_long] == [(m.span, m.text, m.label) for m in whole_long]
+    assert [(m.span, m.text) for m in bounded_short] == [(m.span, m.text) for m in whole_short]

@@ -49,6 +49,10 @@ def load_nlp() -> Any:
 # Articles parsed per spaCy call: batching makes the model's matrix products larger
 # (1.4x faster than one call per article on news articles of about 20 sentences).
 NLP_BATCH = 32
+# ... and at most this many characters per call: spaCy's working memory grows with the text of a batch
+# (about 3 MB per 1,000 characters), so a long article's pieces go through a few at a time. 32 news
+# articles of about 20 sentences hold about this much, so their batches are as before.
+NLP_BATCH_CHARS = 100_000
 
 
 # Longest text spaCy parses at once. spaCy refuses texts over nlp.max_length (E088) and its
@@ -87,7 +91,7 @@ def parse_in_pieces(nlp: Any, texts: Sequence[str]) -> Iterator[Any]:
             owners.append(index)
     parts: list[Any] = []
     current = 0
-    for owner, parsed in zip(owners, nlp.pipe(pieces, batch_size=NLP_BATCH)):
+    for owner, parsed in zip(owners, _pipe_bounded(nlp, pieces)):
         if owner != current and parts:
             yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
             parts = []
@@ -95,6 +99,20 @@ def parse_in_pieces(nlp: Any, texts: Sequence[str]) -> Iterator[Any]:
         parts.append(parsed)
     if parts:
         yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+
+
+def _pipe_bounded(nlp: Any, pieces: Sequence[str]) -> Iterator[Any]:
+    """``nlp.pipe`` over ``pieces`` in groups of at most NLP_BATCH pieces and NLP_BATCH_CHARS characters."""
+    group: list[str] = []
+    size = 0
+    for piece in pieces:
+        if group and (len(group) == NLP_BATCH or size + len(piece) > NLP_BATCH_CHARS):
+            yield from nlp.pipe(group, batch_size=NLP_BATCH)
+            group, size = [], 0
+        group.append(piece)
+        size += len(piece)
+    if group:
+        yield from nlp.pipe(group, batch_size=NLP_BATCH)
 
 
 def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any,
