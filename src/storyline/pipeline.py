@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 from . import claims as claims_stage
+from . import depth
 from . import entities as entities_stage
 from . import reuse as reuse_stage
 from . import stories as stories_stage
 from . import timeline as timeline_stage
-from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
+from .embedders import DEFAULT_EMBEDDER, Embedder, SharedSentenceVectors, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers, extract_mentions_by_language
 from .outlets.assign import assign_outlet
@@ -68,11 +69,15 @@ class Models:
     # NER models per language, each loaded on the first article in its language.
     recognisers: Recognisers = field(default_factory=Recognisers)
     _parser: Any = None
+    # Analyse every story in depth at once, single-article ones too (see storyline.depth: by
+    # default those wait until they gain a second article or a user opens them).
+    all_in_depth: bool = False
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.embedder_name)
+            # Copies and reprints met in later batches of the run reuse their sentences' vectors.
+            self._embedder = SharedSentenceVectors(load_embedder(self.embedder_name))
         return self._embedder
 
     @property
@@ -128,6 +133,11 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
     return report
 
 
+def run_stage(store: Store, name: str, models: Models, progress: Progress = _silent) -> int:
+    """One stage over what the store holds (the stages before it must have run)."""
+    return _RUNNERS[name](store, models, progress)
+
+
 def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
     pending = store.unprepared(models.embedder_name)
     for start in range(0, len(pending), PREPARE_BATCH):
@@ -160,14 +170,17 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> int:
 
 
 def _run_entities(store: Store, models: Models, progress: Progress) -> int:
-    pending = store.mentions_pending()
+    stories = store.stories()
+    # Only the articles of stories analysed in depth are read for names (see storyline.depth).
+    wanted = depth.deep_articles(stories, depth.opened_for_run(store, models))
+    pending = [article for article in store.mentions_pending() if article in wanted]
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
         for prepared, mentions in zip(batch, extract_mentions_by_language(batch, models.recognisers)):
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
     entities = entities_stage.resolve_entities(store.mentions(), store.prepared(), store.relations(),
-                                               store.stories())
+                                               stories)
     store.save_entities(entities)
     return len(entities)
 
@@ -216,8 +229,12 @@ def _fingerprint(*parts: Any) -> str:
 def _run_claims(store: Store, models: Models, progress: Progress) -> int:
     inputs = _StoryInputs.load(store, with_entities=True)
     stories = store.stories()
+    opened = depth.opened_for_run(store, models)
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
+        if not depth.needs_depth(story, opened):
+            progress("claims", done, len(stories))
+            continue
         relations, entities = inputs.relations(story), inputs.entities(story)
         key = _fingerprint(
             inputs.versions(story),
@@ -244,8 +261,12 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     for claim in claims:
         story_claims.setdefault(claim.story, []).append(claim)
     stories = store.stories()
+    opened = depth.opened_for_run(store, models)
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
+        if not depth.needs_depth(story, opened):
+            progress("timeline", done, len(stories))
+            continue
         key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)))
         if store.story_result_fingerprint(story.id, "timeline") != key:
             entries = timeline_stage.build_timeline(story, inputs.docs(story), story_claims.get(story.id, []))
@@ -268,9 +289,10 @@ _RUNNERS: dict[str, Callable[[Store, Models, Progress], int]] = {
 def load_analysis(store: Store) -> Analysis:
     """Everything the store holds, as the views see it."""
     claims, omissions = store.claims()
+    stories = store.stories()
     return Analysis(
         articles=store.articles(),
-        stories=store.stories(),
+        stories=stories,
         relations=store.relations(),
         entities=store.entities(),
         claims=claims,
@@ -278,4 +300,5 @@ def load_analysis(store: Store) -> Analysis:
         timeline=store.timeline(),
         outlets=store.outlet_registry(),
         claim_events=store.claim_events(),
+        shallow_stories=depth.shallow_stories_in(store, stories),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -10,12 +12,14 @@ from rich.table import Table
 from rich.text import Text
 
 from .. import export as export_views
+from ..depth import analyse_story_now
 from ..follow.versions import story_updates
 from ..model import Analysis
 from ..outlets.registry import Registry
 from ..outlets.views import blindspot_stories, coverage_lines, outlet_rows
 from ..pipeline import load_analysis
 from ..printable import safe_text
+from ..store import StoreError, open_store
 from ..tables import write_gexf, write_parquet
 from ..terminal import CLAIMS_SHOWN, stories_table, story_report
 from ._common import Fatal, cli, db_option, filter_options, json_text, stderr_console, store_at, write_outputs
@@ -70,6 +74,7 @@ def story(story_id: str, db_path: str, claims_shown: str = "top", as_json: bool 
       storyline story s-1a2b3c4d5e6f --claims all
       storyline story s-1a2b3c4d5e6f --json
     """
+    _analyse_in_depth(db_path, story_id)
     with store_at(db_path, read_only=True) as store:
         current = store.resolve_story_id(story_id)
         analysis = load_analysis(store)
@@ -147,6 +152,17 @@ def export(db_path: str, json_path: Optional[str], csv_dir: Optional[str], html_
             err.print(f"wrote {safe_text(target)}", markup=False)
 
 
+def _analyse_in_depth(db_path: str, story_id: str) -> None:
+    """A single-article story not analysed in depth yet is analysed (and stored) when opened (storyline.depth)."""
+    if not Path(db_path).is_file():
+        return
+    try:
+        with open_store(db_path) as store:
+            analyse_story_now(store, story_id)
+    except (StoreError, sqlite3.DatabaseError):
+        return  # a store this user cannot write: the story is shown as stored, marked not analysed in depth
+
+
 def _only_story(analysis: Analysis, story_id: str) -> Analysis:
     """The part of an analysis one story holds: its articles, relations, entities, claims and timeline."""
     story = next(s for s in analysis.stories if s.id == story_id)
@@ -161,6 +177,7 @@ def _only_story(analysis: Analysis, story_id: str) -> Analysis:
         timeline=[t for t in analysis.timeline if t.story == story_id],
         outlets=analysis.outlets,
         claim_events=[e for e in analysis.claim_events if e.story == story_id],
+        shallow_stories=[s for s in analysis.shallow_stories if s == story_id],
     )
 
 
