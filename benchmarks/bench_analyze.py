@@ -110,12 +110,17 @@ def child_analyze(files: list[Path]) -> dict:
             started = time.perf_counter()
             ingest(store, [str(f) for f in files])
             seconds = {"ingest": time.perf_counter() - started}
-            report = analyze(store, models=Models())
+            models = Models()
+            report = analyze(store, models=models)
             seconds.update(report.seconds)
             stories = store.stories()
+            cpu = time.process_time()
+            started = time.perf_counter()
+            analyze(store, models=models)  # a second run over the same store should redo nothing
+            rerun = time.perf_counter() - started
     return {"articles": len(files), "seconds": seconds, "peak_mb": peak_mb(),
             "stories": len(stories), "multi_article_stories": sum(1 for s in stories if len(s.articles) > 1),
-            "cpu_seconds": time.process_time()}
+            "cpu_seconds": cpu, "rerun_seconds": rerun}
 
 
 def child_floor(files: list[Path]) -> dict:
@@ -164,6 +169,8 @@ def print_run(label: str, result: dict) -> None:
           f"({result['articles'] / total:.2f} articles/s; analyze alone {analysed:.1f} s), "
           f"{result['cpu_seconds']:.0f} CPU s, peak {result['peak_mb']:.0f} MB, {result['stories']:,} stories "
           f"({result['multi_article_stories']:,} with 2+ articles)")
+    if "rerun_seconds" in result:
+        print(f"    a second run over the same store: {result['rerun_seconds']:.1f} s")
     print("    " + ", ".join(f"{stage} {value:.1f} s ({100 * value / total:.0f} %)" for stage, value in seconds.items()))
 
 

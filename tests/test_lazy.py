@@ -83,6 +83,7 @@ def test_lazy_then_opened_equals_eager(tmp_path, models, eager_models):
         # A later run keeps them: nothing is waiting, nothing is redone.
         again = analyze(store, models=models)
         assert again.counts["claims"] == 0 and again.counts["timeline"] == 0
+        assert again.counts["entities"] == 0  # the resolution's inputs are unchanged: not redone
         assert load_analysis(store) == eager
 
 
@@ -145,3 +146,30 @@ def test_shared_sentence_vectors_encode_each_sentence_once_and_stay_bounded():
     shared.encode(["a cat"])
     assert inner.encoded[-1] == "a cat" and len(inner.encoded) == 5
     assert shared.encode([]).shape == (0, inner.dimensions)
+
+
+def test_opening_a_waiting_story_in_the_web_app_analyses_it(tmp_path, models):
+    import time
+
+    from starlette.testclient import TestClient
+
+    from storyline.web import WebConfig, build_asgi
+
+    folder = corpus(tmp_path, names=LONE[:1])
+    db = tmp_path / "web.db"
+    with open_store(db) as store:
+        ingest(store, [folder])
+        analyze(store, models=models)
+        (story,) = store.stories()
+    config = WebConfig(db_path=str(db), uploads_dir=str(tmp_path / "uploads"), models=models)
+    with TestClient(build_asgi(config), base_url="http://127.0.0.1") as client:
+        # The first look shows the story as stored, says so, and starts its analysis on the writer thread.
+        assert "Not analysed in depth yet" in client.get(f"/stories/{story.id}").text
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            if client.get(f"/stories/{story.id}.json").json()["story"]["analysed_in_depth"]:
+                break
+            time.sleep(0.5)
+        assert client.get(f"/stories/{story.id}.json").json()["story"]["analysed_in_depth"] is True
+    with open_store(db) as store:
+        assert story.id in store.story_results("claims")

@@ -181,9 +181,14 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> int:
         for prepared, mentions in zip(batch, extract_mentions_by_language(batch, models.recognisers)):
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
+    # Resolution reads every article's mentions, the relations and the stories: unchanged, nothing to redo.
+    key = _fingerprint(store.resolution_inputs(), [(story.id, story.articles) for story in stories])
+    if store.stage_fingerprint("entities") == key:
+        return 0
     entities = entities_stage.resolve_entities(store.mentions(), store.prepared(), store.relations(),
                                                stories)
     store.save_entities(entities)
+    store.save_stage_fingerprint("entities", key)
     return len(entities)
 
 

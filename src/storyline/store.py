@@ -530,6 +530,29 @@ class Store:
             )
         }
 
+    def resolution_inputs(self) -> tuple[list[tuple[str, int]], list[tuple[str, str, str, Optional[str]]]]:
+        """What corpus-wide entity resolution reads besides the stories, in a form cheap to fingerprint:
+        (article, version) of every stored mention list, and (a, b, kind, direction) of every relation."""
+        mentions = [(a, v) for a, v in self.db.execute(
+            "SELECT m.article_id, m.version FROM mentions m JOIN articles a ON a.id = m.article_id"
+            " AND a.version = m.version ORDER BY m.article_id")]
+        relations = [(a, b, k, d) for a, b, k, d in self.db.execute(
+            "SELECT a, b, kind, direction FROM relations ORDER BY a, b")]
+        return mentions, relations
+
+    def stage_fingerprint(self, stage: str) -> Optional[str]:
+        """The fingerprint of the inputs a corpus-wide stage last ran on (None: never, or before they were kept)."""
+        try:
+            row = self.db.execute("SELECT fingerprint FROM stage_fingerprints WHERE stage = ?", (stage,)).fetchone()
+        except sqlite3.OperationalError:  # a store written before stage fingerprints were kept
+            return None
+        return row[0] if row else None
+
+    def save_stage_fingerprint(self, stage: str, fingerprint: str) -> None:
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS stage_fingerprints (stage TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            db.execute("INSERT OR REPLACE INTO stage_fingerprints VALUES (?, ?)", (stage, fingerprint))
+
     def save_entities(self, entities: Sequence[Entity]) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM entity_articles")
