@@ -7,7 +7,8 @@ date reader still cost most of the run. So the per-story stages run for a story
 with two or more articles, and for a single-article story only once a user opens
 it (``storyline story ID``, the web story page, or :func:`analyse_story_now`) or it
 gains a second article. The opened mark is stored, so later runs keep the story
-current; until then the export and the views say the story is not analysed in depth.
+current (as they keep any story already analysed in depth, say by a Spark run); until
+then the export and the views say the story is not analysed in depth.
 
 A story analysed late gets exactly what an eager run gives it: the stages read the
 same inputs, and entity resolution, which reads every article's mentions, runs
@@ -48,7 +49,9 @@ def shallow_story_ids(stories: Iterable[Story], opened: Container[str]) -> list[
 
 
 def opened_stories(store: "Store") -> set[str]:
-    return set(store.story_results(OPENED))
+    """Stories opened by a user, and those already analysed in depth by any engine (a Spark run
+    loaded into the store, a store analysed before stories could wait): all are kept current."""
+    return store.stories_with_result(OPENED) | store.stories_with_result("claims")
 
 
 def opened_for_run(store: "Store", models: "Models") -> set[str]:

@@ -587,6 +587,10 @@ class Store:
             )
         }
 
+    def stories_with_result(self, stage: str) -> set[str]:
+        """Ids of the stories holding a ``stage`` result (without decoding the results)."""
+        return {row[0] for row in self.db.execute("SELECT story_id FROM story_results WHERE stage = ?", (stage,))}
+
     def claims(self) -> tuple[list[Claim], list[Omission]]:
         claims: list[Claim] = []
         omissions: list[Omission] = []
