@@ -179,8 +179,8 @@ def test_export_validates_and_keeps_the_documented_key_order(analysis: Analysis)
     assert doc["schema"] == "storyline/1"
     assert list(doc["articles"][0]) == ["id", "source", "outlet", "title", "published", "language", "byline", "version",
                                         "wire"]
-    assert list(doc["stories"][0]) == ["id", "title", "articles", "independent_sources", "events", "outlets",
-                                       "source_groups", "sources_summary", "coverage", "blindspots"]
+    assert list(doc["stories"][0]) == ["id", "title", "articles", "independent_sources", "events", "analysed_in_depth",
+                                       "outlets", "source_groups", "sources_summary", "coverage", "blindspots"]
     assert list(doc["stories"][0]["events"][0]) == ["id", "title", "articles", "date"]
     assert list(doc["relations"][0]) == ["story", "a", "b", "kind", "direction", "score", "evidence", "passages"]
     assert list(doc["entities"][0]) == ["id", "name", "type", "aliases", "articles", "mentions", "merges"]

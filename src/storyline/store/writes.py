@@ -135,6 +135,11 @@ class StoreWrites(StoreReads):
             db.execute("INSERT OR REPLACE INTO mentions VALUES (?, ?, ?)", (article.id, article.version,
                                                                           _dumps(mentions)))
 
+    def save_stage_fingerprint(self, stage: str, fingerprint: str) -> None:
+        with self.transaction() as db:
+            db.execute("CREATE TABLE IF NOT EXISTS stage_fingerprints (stage TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)")
+            db.execute("INSERT OR REPLACE INTO stage_fingerprints VALUES (?, ?)", (stage, fingerprint))
+
     def save_entities(self, entities: Sequence[Entity]) -> None:
         with self.transaction() as db:
             db.execute("DELETE FROM entity_articles")

@@ -138,4 +138,5 @@ def filter_analysis(
         ],
         outlets=list(analysis.outlets),
         claim_events=[event for event in analysis.claim_events if event.story in story_ids],
+        shallow_stories=[story_id for story_id in analysis.shallow_stories if story_id in story_ids],
     )

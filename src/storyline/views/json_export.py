@@ -134,6 +134,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
     order = _ArticleOrder(analysis.articles)
     stories = sorted(analysis.stories, key=lambda story: story.id)
     story_lookup = _StoryLookup(stories)
+    shallow = set(analysis.shallow_stories)
 
     def evidence_key(evidence: Evidence) -> tuple[tuple[int, str], int, int]:
         return (order.key(evidence.article), int(evidence.span[0]), int(evidence.span[1]))
@@ -166,6 +167,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
             "articles": order.ids(story.articles),
             "independent_sources": int(story.independent_sources),
             "events": [event_json(event) for event in events],
+            "analysed_in_depth": story.id not in shallow,
         }
 
     def relation_json(relation: Relation) -> dict[str, Any]:

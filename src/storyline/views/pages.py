@@ -20,6 +20,7 @@ from urllib.parse import quote
 from markupsafe import Markup, escape
 
 from ..claims import DERIVATION_LABELS, TOP_CLAIMS, rank_score
+from ..depth import shallow_stories_in
 from ..graph import independent_groups
 from ..model import Analysis
 from ..store import Store
@@ -253,7 +254,7 @@ def story_page(store: Store, story_id: str,
     claims, omissions = store.story_claims(story.id)
     doc = to_json(Analysis(articles=articles, stories=[story], relations=relations, claims=claims,
                            omissions=omissions, timeline=store.story_timeline(story.id),
-                           outlets=store.outlet_registry()))
+                           outlets=store.outlet_registry(), shallow_stories=shallow_stories_in(store, [story])))
     labels = article_labels(doc["articles"])
     lengths = {article.id: len(article.text) for article in articles}
     groups = independent_groups(story.articles, relations)

@@ -126,6 +126,9 @@ def story_report(analysis: Analysis, story: Story, width: Optional[int] = None, 
                     _text(_clip(event.title, EVENT_CHARS) if event and event.title else "-")]
         table.add_row(*row)
     parts.append(table)
+    if story.id in analysis.shallow_stories:
+        parts.append(Text("Not analysed in depth yet: entities, claims and timeline come when the story gains a"
+                          " second article or is opened."))
 
     if story.events:
         events = Table(title="Events", title_justify="left", expand=True)

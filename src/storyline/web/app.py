@@ -276,6 +276,8 @@ def create_app(config: WebConfig) -> FastAPI:
                                                       for name in ("status", "kind", "outlet")})
             if data is not None:
                 data["updates"] = follow_views.story_updates(store, data["story"]["articles"])
+        if data is not None and jobs is not None and not data["story"]["analysed_in_depth"]:
+            jobs.analyse_story(data["story"]["id"])  # opening a story analyses it in depth (storyline.depth)
         if data is None:
             return not_found(request, f"story {story_id!r}", as_json)
         if data["story"]["id"] != story_id and not as_json:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional
 
-from .. import pipeline
+from .. import depth, pipeline
 from ..store import Store, open_store
 
 log = logging.getLogger("storyline.web")
@@ -138,6 +138,7 @@ class UploadJobs:
         self._lock = threading.Lock()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyline-writer")
         self._writer: Optional[Store] = None
+        self._stories_queued: set[str] = set()
 
     def submit(self, staged_dir: Path, names: list[str]) -> Job:
         job = Job(id=uuid.uuid4().hex, files=names)
@@ -147,6 +148,24 @@ class UploadJobs:
                 del self._jobs[old.id]
         self._executor.submit(self._run, job, staged_dir)
         return job
+
+    def analyse_story(self, story_id: str) -> None:
+        """Analyse a story in depth on the writer thread, once, if it still waits for it (storyline.depth)."""
+        with self._lock:
+            if story_id in self._stories_queued:
+                return
+            self._stories_queued.add(story_id)
+        self._executor.submit(self._analyse_story, story_id)
+
+    def _analyse_story(self, story_id: str) -> None:
+        try:
+            if depth.analyse_story_now(self._store(), story_id, self.models):
+                self.on_change()
+        except Exception:  # noqa: BLE001 - the page keeps saying the story waits; the server keeps serving
+            log.exception("analysing story %s in depth failed", story_id)
+        finally:
+            with self._lock:
+                self._stories_queued.discard(story_id)
 
     def get(self, job_id: str) -> Optional[Job]:
         with self._lock:

@@ -1,0 +1,252 @@
+"""`analyze` end to end on real text: seconds per stage, articles/s, peak memory, and the models' floor.
+
+Two sets:
+
+- ``labelled``: every labelled corpus in ../shared/bench-data concatenated (gva-window,
+  fnc1, np4e, mlcrisis, ECB+ train and dev): real lengths, four languages, and the real mix
+  of single- and multi-article stories;
+- ``10k``: the 10,000 articles ``bench_stories_scale.py --analyze`` makes (about 20
+  sentences each, recombined from ECB+ sentences of one of 56 stories), written once under /tmp.
+
+Each measured run is a child process (its peak memory is its own) that ingests the set into a
+fresh store and runs ``analyze`` with the default models, loading included. ``--src`` names
+the source tree the child imports, so the same run can time the current code beside an older
+commit checked out elsewhere (``git worktree add /tmp/old-storyline <commit>``; the
+virtualenv's packages are shared)::
+
+    python benchmarks/bench_analyze.py --src /tmp/old-storyline/src --src src [--sets labelled 10k] [--limit N]
+
+The floor is what the two models alone take on the same text, timed in its own child with
+this tree's code: the sentence encoder over every distinct sentence and spaCy's English NER
+pipeline over every article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+BENCH_DATA = REPO / ".." / "shared" / "bench-data"
+CACHE = Path("/tmp/storyline-bench-analyze")
+LABELLED = ("gva-window", "fnc1", "np4e", "mlcrisis")
+SETS = ("labelled", "10k")
+TEN_K = 10_000
+
+
+def labelled_files(data: Path) -> list[tuple[Path, str]]:
+    """Every article of the labelled corpora with its gold story; ECB+ (JSON Lines) written as one JSON file an article."""
+    files: list[tuple[Path, str]] = []
+    for name in LABELLED:
+        docs = data / name / "docs"
+        if docs.is_dir():
+            labels = json.loads((data / name / "gold.json").read_text(encoding="utf-8"))["labels"]
+            files.extend((p, f"{name}:{labels.get(p.name, p.name)}") for p in sorted(docs.iterdir()))
+    ecbplus = data / "ecbplus" / "ecbplus-traindev.jsonl"
+    if ecbplus.is_file():
+        folder = CACHE / "ecbplus"
+        folder.mkdir(parents=True, exist_ok=True)
+        for line in ecbplus.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                file = folder / f"{row['doc_id'].replace('/', '_')}.json"
+                if not file.exists():
+                    file.write_text(json.dumps({"text": row["text"]}), encoding="utf-8")
+                files.append((file, f"ecbplus:{row['subtopic']}"))
+    return files
+
+
+def ten_k_files(data: Path, n: int = TEN_K) -> list[Path]:
+    """The articles of ``bench_stories_scale.py --analyze`` (same recipe, same seed), written once."""
+    folder = CACHE / f"recombined-{n}"
+    done = folder / ".complete"
+    if not done.exists():
+        rows = [json.loads(line) for line in (data / "ecbplus" / "ecbplus-traindev.jsonl").read_text(
+            encoding="utf-8").splitlines() if line.strip()]
+        by_story: dict[str, list[list[str]]] = defaultdict(list)
+        for row in rows:
+            by_story[row["subtopic"]].append([s for s in row["text"].split("\n") if s.strip()])
+        stories = sorted(by_story)
+        rng = random.Random(0)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(n):
+            story = by_story[stories[i % len(stories)]]
+            first, second = rng.choice(story), rng.choice(story)
+            sentences = first[:1] + rng.sample(first[1:] + second[1:], min(20, len(first) + len(second) - 2))
+            (folder / f"{i:06d}.txt").write_text("\n".join(sentences) + "\n", encoding="utf-8")
+        done.touch()
+    return sorted(p for p in folder.iterdir() if p.suffix == ".txt")
+
+
+def set_files(name: str, data: Path, limit: int | None) -> list[Path]:
+    if name != "labelled":
+        files = ten_k_files(data)
+        return files if limit is None or limit >= len(files) else sorted(random.Random(7).sample(files, limit))
+    labelled = labelled_files(data)
+    if limit is None or limit >= len(labelled):
+        return [path for path, _ in labelled]
+    # Whole gold stories in a fixed random order until ``limit`` articles: a sample of articles
+    # would break the stories up and overstate the share of single-article stories.
+    by_story: dict[str, list[Path]] = defaultdict(list)
+    for path, story in labelled:
+        by_story[story].append(path)
+    chosen: list[Path] = []
+    for story in random.Random(7).sample(sorted(by_story), len(by_story)):
+        if len(chosen) + len(by_story[story]) <= limit:
+            chosen.extend(by_story[story])
+    return sorted(chosen)
+
+
+# --- child processes ----------------------------------------------------------------------------------
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_analyze(files: list[Path]) -> dict:
+    from storyline import pipeline
+    from storyline.pipeline import Models, analyze, ingest
+    from storyline.store import open_store
+
+    # CPU seconds per stage beside the wall clock: on a shared machine the wall clock measures the others too.
+    stage_cpu: dict[str, float] = {}
+    for name, runner in list(pipeline._RUNNERS.items()):
+        def timed(store: Any, models: Any, progress: Any, _runner: Any = runner, _name: str = name) -> Any:
+            started = time.process_time()
+            try:
+                return _runner(store, models, progress)
+            finally:
+                stage_cpu[_name] = stage_cpu.get(_name, 0.0) + time.process_time() - started
+        pipeline._RUNNERS[name] = timed
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-analyze-") as folder:
+        with open_store(Path(folder) / "bench.db") as store:
+            started = time.perf_counter()
+            ingest(store, [str(f) for f in files])
+            seconds = {"ingest": time.perf_counter() - started}
+            models = Models()
+            report = analyze(store, models=models)
+            seconds.update(report.seconds)
+            stories = store.stories()
+            cpu = time.process_time()
+            first_run_cpu = dict(stage_cpu)
+            started = time.perf_counter()
+            analyze(store, models=models)  # a second run over the same store should redo nothing
+            rerun = time.perf_counter() - started
+    return {"articles": len(files), "seconds": seconds, "peak_mb": peak_mb(),
+            "stories": len(stories), "multi_article_stories": sum(1 for s in stories if len(s.articles) > 1),
+            "cpu_seconds": cpu, "rerun_seconds": rerun, "stage_cpu": first_run_cpu,
+            "rerun_cpu": sum(stage_cpu.values()) - sum(first_run_cpu.values())}
+
+
+def child_floor(files: list[Path]) -> dict:
+    """The two models alone over the set's text: encoder over every distinct sentence, spaCy over every article."""
+    from storyline.embedders import load_embedder
+    from storyline.entities import load_nlp
+    from storyline.pipeline import ingest
+    from storyline.prepare import split_sentences
+    from storyline.store import open_store
+
+    with tempfile.TemporaryDirectory(prefix="storyline-bench-floor-") as folder:
+        with open_store(Path(folder) / "floor.db") as store:
+            ingest(store, [str(f) for f in files])
+            texts = [a.text for a in store.articles()]
+    sentences = list(dict.fromkeys(s.text for text in texts for s in split_sentences(text)))
+    started = time.perf_counter()
+    load_embedder().encode(sentences)
+    embed = time.perf_counter() - started
+    started = time.perf_counter()
+    nlp = load_nlp()
+    for _ in nlp.pipe(texts, batch_size=32):
+        pass
+    spacy_seconds = time.perf_counter() - started
+    return {"sentences": len(sentences), "embed_seconds": embed, "spacy_seconds": spacy_seconds}
+
+
+# --- the parent --------------------------------------------------------------------------------------
+
+
+def run_child(src: Path, mode: str, set_name: str, args: argparse.Namespace) -> dict:
+    command = [sys.executable, __file__, "--child", mode, "--sets", set_name, "--data", str(args.data)]
+    if args.limit is not None:
+        command += ["--limit", str(args.limit)]
+    env = dict(os.environ, PYTHONPATH=str(src.resolve()))
+    done = subprocess.run(command, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"child {mode} {set_name} with {src} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def print_run(label: str, result: dict) -> None:
+    seconds = result["seconds"]
+    analysed = sum(v for k, v in seconds.items() if k != "ingest")
+    total = analysed + seconds.get("ingest", 0.0)
+    print(f"  {label}: {result['articles']:,} articles, {total:.1f} s end to end "
+          f"({result['articles'] / total:.2f} articles/s; analyze alone {analysed:.1f} s), "
+          f"{result['cpu_seconds']:.0f} CPU s, peak {result['peak_mb']:.0f} MB, {result['stories']:,} stories "
+          f"({result['multi_article_stories']:,} with 2+ articles)")
+    if "rerun_seconds" in result:
+        print(f"    a second run over the same store: {result['rerun_seconds']:.1f} s ({result['rerun_cpu']:.1f} CPU s)")
+    if "stage_cpu" in result:
+        cpu = result["stage_cpu"]
+        print(f"    CPU s by stage ({sum(cpu.values()):.1f} in all): "
+              + ", ".join(f"{stage} {value:.1f} ({100 * value / sum(cpu.values()):.0f} %)" for stage, value in cpu.items()))
+    print("    " + ", ".join(f"{stage} {value:.1f} s ({100 * value / total:.0f} %)" for stage, value in seconds.items()))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=BENCH_DATA)
+    parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
+    parser.add_argument("--limit", type=int, help="at most this many articles of each set (a fixed sample)")
+    parser.add_argument("--src", type=Path, action="append",
+                        help="source tree to time (repeatable: an old commit's src, then this one); default ./src")
+    parser.add_argument("--no-floor", action="store_true", help="skip timing the models alone")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--child", choices=("analyze", "floor"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        files = set_files(args.sets[0], args.data, args.limit)
+        result = child_analyze(files) if args.child == "analyze" else child_floor(files)
+        print(json.dumps(result))
+        return 0
+    sources = args.src or [REPO / "src"]
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
+    everything: dict = {}
+    for set_name in args.sets:
+        files = set_files(set_name, args.data, args.limit)
+        print(f"{set_name}: {len(files):,} articles")
+        runs = {}
+        for src in sources:
+            runs[str(src)] = run_child(src, "analyze", set_name, args)
+            print_run(str(src), runs[str(src)])
+        if len(sources) > 1:
+            first, last = (sum(runs[str(s)]["seconds"].values()) for s in (sources[0], sources[-1]))
+            cpu_first, cpu_last = (sum(runs[str(s)]["stage_cpu"].values()) for s in (sources[0], sources[-1]))
+            print(f"  speed-up {sources[-1]} vs {sources[0]}: {first / last:.2f}x wall clock, "
+                  f"{cpu_first / cpu_last:.2f}x CPU seconds of analyze")
+        if not args.no_floor:
+            floor = run_child(REPO / "src", "floor", set_name, args)
+            runs["floor"] = floor
+            print(f"  models alone: sentence encoder {floor['embed_seconds']:.1f} s over {floor['sentences']:,} "
+                  f"distinct sentences, spaCy NER {floor['spacy_seconds']:.1f} s over every article "
+                  f"(floor {floor['embed_seconds'] + floor['spacy_seconds']:.1f} s)")
+        everything[set_name] = runs
+        print(f"  load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
