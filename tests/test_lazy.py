@@ -8,7 +8,7 @@ import pytest
 
 from storyline import depth
 from storyline.embedders import HashingEmbedder, SharedSentenceVectors
-from storyline.export import to_json, validate_export
+from storyline.views.json_export import to_json, validate_export
 from storyline.model import Story
 from storyline.pipeline import Models, analyze, ingest, load_analysis
 from storyline.store import open_store

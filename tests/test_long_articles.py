@@ -152,7 +152,7 @@ def test_claim_candidates_read_each_quote_a_bounded_number_of_times(monkeypatch)
 
 
 def test_timeline_reads_only_the_claims_near_each_sentence(monkeypatch) -> None:
-    from storyline import timeline
+    from storyline.timeline import stage as timeline
     from storyline.model import Claim, Evidence
     from storyline.text import spans
 
