@@ -27,6 +27,7 @@ from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers
 from .outlets.assign import assign_outlet
 from .outlets.registry import OutletMap, Registry
+from .settings import Settings
 from .stages import ANALYSIS_STAGES, check_until, stage
 from .store import Store
 
@@ -67,6 +68,8 @@ class Models:
     # Analyse every story in depth at once, single-article ones too (see storyline.depth: by
     # default those wait until they gain a second article or a user opens them).
     all_in_depth: bool = False
+    # The stages' settings (the shipped defaults unless a user's --settings file changes some).
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def embedder(self) -> Embedder:
@@ -158,7 +161,8 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
 
 def _run_stories(store: Store, models: Models, progress: Progress) -> int:
     prepared = store.prepared()
-    stories = stories_stage.keep_story_ids(stage("stories").core(prepared, store.relations()),
+    stories = stories_stage.keep_story_ids(stage("stories").core(prepared, store.relations(),
+                                                                 settings=models.settings.stories),
                                            store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
     progress("stories", len(prepared), len(prepared))
@@ -177,10 +181,12 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> int:
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
     # Resolution reads every article's mentions, the relations and the stories: unchanged, nothing to redo.
-    key = _fingerprint(store.resolution_inputs(), [(story.id, story.articles) for story in stories])
+    key = _fingerprint(store.resolution_inputs(), [(story.id, story.articles) for story in stories],
+                       models.settings.entities)
     if store.stage_fingerprint("entities") == key:
         return 0
-    entities = entities_stage.core(store.mentions(), store.prepared(), store.relations(), stories)
+    entities = entities_stage.core(store.mentions(), store.prepared(), store.relations(), stories,
+                                   settings=models.settings.entities)
     store.save_entities(entities)
     store.save_stage_fingerprint("entities", key)
     return len(entities)

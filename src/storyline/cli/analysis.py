@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from typing import Callable, Optional
@@ -13,6 +14,7 @@ from ..model import Analysis, Skipped
 from ..outlets.registry import OutletMap, RegistryError, load_outlet_map, load_registry
 from ..pipeline import IngestReport, Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..printable import one_line
+from ..settings import Settings, SettingsError, load_settings, settings_to_mapping
 from ..store import Store
 from ..views.terminal import print_report
 from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, output_options, progress_bar, quiet_option,
@@ -61,6 +63,37 @@ def _ingest(store: Store, paths: tuple[str, ...], err: Console, outlet: Optional
     return report
 
 
+def settings_option(command: Callable) -> Callable:
+    return click.option("--settings", "settings_path", metavar="FILE",
+                        help="A JSON file of stage settings over the shipped defaults, e.g. "
+                             "'{\"stories\": {\"window_days\": 3}}' (`storyline settings` prints them all).")(command)
+
+
+def _settings(path: Optional[str]) -> Settings:
+    """The settings a --settings file gives (the defaults without one); a bad file is one clear line."""
+    try:
+        return load_settings(path) if path else Settings()
+    except SettingsError as error:
+        raise Fatal(one_line(str(error))) from error
+
+
+@cli.command("settings")
+@settings_option
+def show_settings(settings_path: Optional[str] = None) -> None:
+    """Print every stage's settings as JSON: the shipped defaults, or those a --settings FILE gives.
+
+    The output is itself a settings file: keep the values to change and pass it to `analyze --settings`.
+    Where each default comes from is said in the stage's defaults file
+    (storyline/defaults/stories.json, storyline/entities/defaults.json).
+
+    \b
+    Examples:
+      storyline settings > my-settings.json
+      storyline settings --settings my-settings.json   (check a file: the settings it gives, or why not)
+    """
+    click.echo(json.dumps(settings_to_mapping(_settings(settings_path)), indent=2))
+
+
 def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
     return [story.id for story in analysis.stories if article_ids.intersection(story.articles)]
 
@@ -70,11 +103,16 @@ def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
 @db_option
 @output_options
 @click.option("--embedder", default="use-multilingual", show_default=True, help="Sentence-embedding backend.")
+@settings_option
+@click.option("--all-in-depth", is_flag=True,
+              help="Analyse single-article stories in depth now too (by default they wait until they gain a "
+                   "second article or are opened).")
 @outlet_options
 @quiet_option
 def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embedder: str, quiet: bool,
             outlet: Optional[str] = None, outlet_map_path: Optional[str] = None,
-            registry_path: Optional[str] = None) -> None:
+            registry_path: Optional[str] = None, settings_path: Optional[str] = None,
+            all_in_depth: bool = False) -> None:
     """Read PATHS (files or directories), run every stage and print the report of each story they touched.
 
     Without PATHS, analyse the store as it is (after `storyline ingest` or `remove`) and print every story.
@@ -85,7 +123,9 @@ def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embed
       storyline analyze news/ feeds/today.xml --json out.json
       storyline analyze --db news.db
       storyline analyze nyt/ --outlet "The New York Times" --registry outlets.csv
+      storyline analyze news/ --settings my-settings.json   (see `storyline settings`)
     """
+    settings = _settings(settings_path)
     if not paths and not os.path.exists(db_path):
         raise click.UsageError(f"give PATHS to read, or the --db of an existing store to re-analyse ({db_path} "
                                "does not exist)")
@@ -95,7 +135,8 @@ def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embed
         report = _ingest(store, paths, err, outlet, outlet_map) if paths else IngestReport()
         with progress_bar(err) as update:
             try:
-                run = run_analysis(store, models=Models(embedder_name=embedder), progress=update)
+                run = run_analysis(store, models=Models(embedder_name=embedder, settings=settings,
+                                                         all_in_depth=all_in_depth), progress=update)
             except ValueError as error:
                 raise Fatal(str(error)) from error
         err.print("stages: " + ", ".join(f"{name} {secs:.1f}s" for name, secs in run.seconds.items()))

@@ -1,0 +1,114 @@
+"""The stages' settings in one file: a section per stage over its shipped defaults (``analyze --settings FILE``).
+
+Each stage with settings keeps its defaults beside its code, each value saying what it was
+learnt on or how it was set (``stories``: ``defaults/stories.json``; ``entities``:
+``entities/defaults.json``), and reads them into a frozen, validated dataclass. A user's
+file names only what it changes::
+
+    {"stories": {"window_days": 3}, "entities": {"fuzzy_ratio": 92}}
+
+An unknown section or name, or a value of the wrong type or range, is refused with its
+name: a misspelt setting silently ignored would be a run with defaults the user thinks
+were changed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .entities.settings import EntitySettings
+from .stories.settings import StorySettings
+
+
+class SettingsError(ValueError):
+    """A settings file that cannot be used, with the reason in one line."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every stage's settings; the defaults are the shipped ones."""
+
+    stories: StorySettings = field(default_factory=StorySettings)
+    entities: EntitySettings = field(default_factory=EntitySettings)
+
+
+SECTIONS: dict[str, type] = {"stories": StorySettings, "entities": EntitySettings}
+
+
+def _checked(section: str, name: str, value: Any, default: Any) -> Any:
+    """``value`` in the form of its default, or SettingsError: JSON has no tuples, and 3 is a fine 3.0."""
+    where = f"{section}.{name}"
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise SettingsError(f"{where} must be true or false, got {value!r}")
+        return value
+    if isinstance(default, int):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SettingsError(f"{where} must be a whole number, got {value!r}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SettingsError(f"{where} must be a number, got {value!r}")
+        return float(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise SettingsError(f"{where} must be a list of names, got {value!r}")
+        return tuple(value)
+    return value
+
+
+def _section(name: str, values: Any) -> Any:
+    cls = SECTIONS[name]
+    if not isinstance(values, Mapping):
+        raise SettingsError(f"the {name!r} section must be an object of settings, got {type(values).__name__}")
+    defaults = cls()
+    known = {f.name for f in fields(cls)}
+    # Keys starting with "_" document a file (as in the shipped defaults); they are not settings.
+    unknown = sorted(key for key in values if key not in known and not str(key).startswith("_"))
+    if unknown:
+        raise SettingsError(f"unknown {name} setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    given = {key: _checked(name, key, value, getattr(defaults, key)) for key, value in values.items() if key in known}
+    try:
+        return cls(**{**{f.name: getattr(defaults, f.name) for f in fields(cls)}, **given})
+    except (TypeError, ValueError) as error:
+        raise SettingsError(f"{name}: {error}") from error
+
+
+def settings_from_mapping(values: Any) -> Settings:
+    """The shipped defaults with ``values`` (``{section: {name: value}}``) over them."""
+    if not isinstance(values, Mapping):
+        raise SettingsError("a settings file holds one JSON object: {\"stories\": {...}, \"entities\": {...}}")
+    unknown = sorted(str(key) for key in values if key not in SECTIONS and not str(key).startswith("_"))
+    if unknown:
+        raise SettingsError(f"unknown section(s): {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")
+    return Settings(**{name: _section(name, section) for name, section in values.items() if name in SECTIONS})
+
+
+def load_settings(path: str | Path) -> Settings:
+    """Read a settings file; SettingsError (naming the file) when it cannot be read or used."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path}: cannot read the settings file: {getattr(error, 'strerror', None) or error}") \
+            from error
+    try:
+        values = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise SettingsError(f"{path}: not JSON ({error})") from error
+    try:
+        return settings_from_mapping(values)
+    except SettingsError as error:
+        raise SettingsError(f"{path}: {error}") from error
+
+
+def settings_to_mapping(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every setting as JSON values: what ``storyline settings`` prints and ``load_settings`` reads back."""
+    out: dict[str, dict[str, Any]] = {}
+    for name in SECTIONS:
+        section = getattr(settings, name)
+        out[name] = {f.name: list(value) if isinstance(value := getattr(section, f.name), tuple) else value
+                     for f in fields(section)}
+    return out
