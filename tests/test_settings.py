@@ -82,3 +82,12 @@ def test_the_cli_prints_the_settings_and_refuses_a_bad_file(tmp_path, capsys) ->
     code, out, err = run_cli(capsys, "analyze", str(seeds), "--db", str(tmp_path / "x.db"), "--settings", str(bad))
     assert code != 0 and "bad.json" in err and "window_dayz" in err and "Traceback" not in err
     assert not (tmp_path / "x.db").exists()  # refused before anything was read or stored
+
+
+def test_spark_refuses_a_bad_settings_file_before_starting(tmp_path, capsys) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"entities": {"all_pairs_block": "many"}}))
+    code, _, err = run_cli(capsys, "spark", "analyze", str(SEEDS), "--output", str(tmp_path / "out"),
+                           "--settings", str(bad))
+    assert code != 0 and "bad.json" in err and "entities.all_pairs_block" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()

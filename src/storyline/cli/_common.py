@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from ..model import Analysis
 from ..printable import one_line, safe_text
+from ..settings import Settings, SettingsError, load_settings
 from ..store import DEFAULT_DB, Store, StoreError, describe_sqlite_error, open_store
 from ..views.exporters import EXPORTERS
 
@@ -158,3 +159,17 @@ def write_outputs(analysis: Analysis, outputs: dict[str, str], err: Console) -> 
         except OSError as error:
             raise Fatal(f"{error.filename or target}: {error.strerror or error}") from error
         err.print(f"wrote {safe_text(target)}", markup=False)
+
+
+def settings_option(command: Callable) -> Callable:
+    return click.option("--settings", "settings_path", metavar="FILE",
+                        help="A JSON file of stage settings over the shipped defaults, e.g. "
+                             "'{\"stories\": {\"window_days\": 3}}' (`storyline settings` prints them all).")(command)
+
+
+def load_settings_or_fatal(path: Optional[str]) -> Settings:
+    """The settings a --settings file gives (the defaults without one); a bad file is one clear line."""
+    try:
+        return load_settings(path) if path else Settings()
+    except SettingsError as error:
+        raise Fatal(one_line(str(error))) from error

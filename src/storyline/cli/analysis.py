@@ -14,11 +14,11 @@ from ..model import Analysis, Skipped
 from ..outlets.registry import OutletMap, RegistryError, load_outlet_map, load_registry
 from ..pipeline import IngestReport, Models, analyze as run_analysis, ingest as run_ingest, load_analysis
 from ..printable import one_line
-from ..settings import Settings, SettingsError, load_settings, settings_to_mapping
+from ..settings import settings_to_mapping
 from ..store import Store
 from ..views.terminal import print_report
-from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, output_options, progress_bar, quiet_option,
-                      stderr_console, store_at, write_outputs)
+from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, load_settings_or_fatal, output_options,
+                      progress_bar, quiet_option, settings_option, stderr_console, store_at, write_outputs)
 
 
 def outlet_options(command: Callable) -> Callable:
@@ -63,20 +63,6 @@ def _ingest(store: Store, paths: tuple[str, ...], err: Console, outlet: Optional
     return report
 
 
-def settings_option(command: Callable) -> Callable:
-    return click.option("--settings", "settings_path", metavar="FILE",
-                        help="A JSON file of stage settings over the shipped defaults, e.g. "
-                             "'{\"stories\": {\"window_days\": 3}}' (`storyline settings` prints them all).")(command)
-
-
-def _settings(path: Optional[str]) -> Settings:
-    """The settings a --settings file gives (the defaults without one); a bad file is one clear line."""
-    try:
-        return load_settings(path) if path else Settings()
-    except SettingsError as error:
-        raise Fatal(one_line(str(error))) from error
-
-
 @cli.command("settings")
 @settings_option
 def show_settings(settings_path: Optional[str] = None) -> None:
@@ -91,7 +77,7 @@ def show_settings(settings_path: Optional[str] = None) -> None:
       storyline settings > my-settings.json
       storyline settings --settings my-settings.json   (check a file: the settings it gives, or why not)
     """
-    click.echo(json.dumps(settings_to_mapping(_settings(settings_path)), indent=2))
+    click.echo(json.dumps(settings_to_mapping(load_settings_or_fatal(settings_path)), indent=2))
 
 
 def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
@@ -125,7 +111,7 @@ def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embed
       storyline analyze nyt/ --outlet "The New York Times" --registry outlets.csv
       storyline analyze news/ --settings my-settings.json   (see `storyline settings`)
     """
-    settings = _settings(settings_path)
+    settings = load_settings_or_fatal(settings_path)
     if not paths and not os.path.exists(db_path):
         raise click.UsageError(f"give PATHS to read, or the --db of an existing store to re-analyse ({db_path} "
                                "does not exist)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Optional
 
 import click
@@ -10,7 +11,8 @@ import click
 from ..embedders import DEFAULT_EMBEDDER
 from ..printable import one_line
 from ..stages import STAGE_NAMES
-from ._common import EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, quiet_option, stderr_console, store_at
+from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, load_settings_or_fatal, quiet_option,
+                      settings_option, stderr_console, store_at)
 
 ENGINE_STAGES = STAGE_NAMES  # the stage registry's: both engines run the same stages
 
@@ -50,10 +52,11 @@ def spark() -> None:
               help="Search reuse within and between neighbouring windows of this many days (0: the story blocks).")
 @click.option("--partitions", type=int, default=0, help="Partitions for the per-article stages (0: cores x 4).")
 @click.option("--shuffle-partitions", type=int, default=None, help="spark.sql.shuffle.partitions.")
+@settings_option
 @quiet_option
 def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str], embedder: str,
                     until: Optional[str], partition_days: Optional[int], reuse_window_days: int, partitions: int,
-                    shuffle_partitions: Optional[int], quiet: bool) -> None:
+                    shuffle_partitions: Optional[int], quiet: bool, settings_path: Optional[str] = None) -> None:
     """Analyse INPUTS (local paths or Hadoop URIs of WARC, JSON(L), HTML, text or Parquet) on Spark
     and write articles, relations, near-duplicates, stories, entities, claims and timeline as Parquet.
 
@@ -63,14 +66,16 @@ def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str],
       storyline spark analyze s3a://bucket/cc-news/2025/02/ --output s3a://bucket/out/2025-02
     """
     err = stderr_console(quiet)
+    stage_settings = load_settings_or_fatal(settings_path)  # a bad file is refused before Spark starts
     session = _spark_or_fatal(master, shuffle_partitions)
     from ..spark import run
     from ..spark.engine import SparkSettings
-    from ..stories import StorySettings
 
     try:
-        story_settings = StorySettings() if partition_days is None else StorySettings(partition_days=partition_days)
+        story_settings = (stage_settings.stories if partition_days is None
+                          else replace(stage_settings.stories, partition_days=partition_days))
         settings = SparkSettings(embedder=embedder, story_settings=story_settings,
+                                 entity_settings=stage_settings.entities,
                                  reuse_window_days=reuse_window_days, partitions=partitions)
         result = run(session, list(inputs), output, settings, until=until,
                      on_stage=lambda name, seconds, count: err.print(f"{name}: {count:,} in {seconds:.1f}s"))

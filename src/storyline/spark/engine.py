@@ -55,6 +55,7 @@ from ..stages import STAGE_NAMES, check_until
 from ..stories import UNDATED
 from ..stories.features import _article_key as article_order_key  # the stories stage's article order
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
+from ..entities.settings import EntitySettings
 from ..fingerprint import NUM_PERM
 from ..model import Article, Prepared, RawDocument, Relation, Skipped, Story, text_hash
 from ..prepare import prepare
@@ -85,6 +86,8 @@ class SparkSettings:
     # Stories are clustered per calendar block of ``story_settings.partition_days`` days (one task
     # each), as the embedded engine does: the same settings give the same stories.
     story_settings: stories_stage.StorySettings = field(default_factory=stories_stage.StorySettings)
+    # Entity resolution's settings, as the embedded engine's (``analyze --settings FILE``).
+    entity_settings: EntitySettings = field(default_factory=EntitySettings)
     # Partitions for the per-article stages (0: Spark's default parallelism times 4).
     partitions: int = 0
 
@@ -156,7 +159,8 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
 
     def entities() -> int:
         result.mentions = _cache(extract_mentions(result.articles))
-        resolved = resolve_entities(result.articles, result.mentions, result.relations, result.stories)
+        resolved = resolve_entities(result.articles, result.mentions, result.relations, result.stories,
+                                    settings.entity_settings)
         context = result.articles.context
         result.entities = _cache(context.parallelize(resolved, _partitions(context, settings, len(resolved))))
         return len(resolved)

@@ -15,6 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from .. import entities as entities_stage
+from ..entities.settings import EntitySettings
 from ..model import Claim, Entity, Mention, Prepared, Relation, Story
 from ..ner import Recognisers
 from ..stages import stage
@@ -46,7 +47,8 @@ def extract_mentions(articles: Any) -> Any:
     return articles.mapPartitions(run)
 
 
-def resolve_entities(articles: Any, mentions: Any, relations: Any, stories: Any) -> list[Entity]:
+def resolve_entities(articles: Any, mentions: Any, relations: Any, stories: Any,
+                     settings: EntitySettings | None = None) -> list[Entity]:
     """``entities.resolve_entities`` over the whole corpus, at the driver, in the store's order of its inputs.
 
     The embedded engine reads its inputs from the store sorted (articles and mentions by
@@ -60,6 +62,7 @@ def resolve_entities(articles: Any, mentions: Any, relations: Any, stories: Any)
         docs,
         sorted(relations.collect(), key=lambda r: (r.a, r.b)),
         sorted(stories.collect(), key=lambda story: story.id),
+        settings=settings or EntitySettings(),
     )
 
 
