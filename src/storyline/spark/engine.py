@@ -53,7 +53,7 @@ from .. import reuse as reuse_stage
 from .. import stories as stories_stage
 from ..stages import STAGE_NAMES, check_until
 from ..stories import UNDATED
-from ..stories.features import _article_key as article_order_key  # the stories stage's article order
+from ..stories.features import article_order_key  # the stories stage's article order
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
 from ..entities.settings import EntitySettings
 from ..fingerprint import NUM_PERM

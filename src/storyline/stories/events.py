@@ -6,7 +6,7 @@ import numpy as np
 
 from ..model import Event, Prepared, stable_id
 from .features import (
-    _article_key,
+    article_order_key,
     _content_sentence_indices,
     _dense,
     _specific_terms,
@@ -27,7 +27,7 @@ def _events(member_docs: list[Prepared], derived: frozenset[str], settings: Stor
         clusters = [[0]]
     events: list[Event] = []
     for cluster in clusters:
-        event_docs = sorted((member_docs[i] for i in cluster), key=_article_key)
+        event_docs = sorted((member_docs[i] for i in cluster), key=article_order_key)
         # A timestamp says more than Event.date carries: keep its date part.
         dated = sorted(d.article.published.split("T")[0] for d in event_docs if d.article.published)
         events.append(
@@ -38,7 +38,7 @@ def _events(member_docs: list[Prepared], derived: frozenset[str], settings: Stor
                 date=dated[0] if dated else None,
             )
         )
-    founding = {doc.id: _article_key(doc) for doc in member_docs}
+    founding = {doc.id: article_order_key(doc) for doc in member_docs}
     events.sort(key=lambda event: (event.date is None, event.date or "", founding[event.articles[0]]))
     return events
 

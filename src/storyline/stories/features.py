@@ -19,7 +19,7 @@ from ..model import Prepared
 from .settings import StorySettings
 
 
-def _article_key(doc: Prepared) -> tuple[bool, str, int, str]:
+def article_order_key(doc: Prepared) -> tuple[bool, str, int, str]:
     # Dated articles first, in publication order: a stream meets them as they
     # were published, and undated ones then meet fully formed stories. Articles of
     # one day (or all undated ones) go by content, not by id: ids derive from file

@@ -9,7 +9,7 @@ from typing import Mapping, Sequence
 from ..graph import count_independent
 from ..model import Prepared, Relation, Story, stable_id
 from .events import _events
-from .features import TermStatistics, _article_key, term_statistics
+from .features import TermStatistics, article_order_key, term_statistics
 from .settings import StorySettings
 from .signals import story_signals
 from .titles import _derived_articles, _title
@@ -35,7 +35,7 @@ def cluster_stories(
     if not docs:
         return []
     by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
-    ordered = sorted(by_id.values(), key=_article_key)
+    ordered = sorted(by_id.values(), key=article_order_key)
     statistics = statistics or term_statistics(ordered, settings)
 
     # 1. Signals, one row per unit (articles a derivation relation joins).
@@ -51,7 +51,7 @@ def cluster_stories(
     names = statistics.name_forms()
     stories = [story_from_members([ordered[i] for i in members], relations, settings, names, derived)
                for members in groups.values()]
-    stories.sort(key=lambda story: _article_key(by_id[story.articles[0]]))
+    stories.sort(key=lambda story: article_order_key(by_id[story.articles[0]]))
     return stories
 
 
@@ -65,7 +65,7 @@ def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Rela
     rewrite or translate another (by default found in ``relations``). The
     Spark engine builds each story with this, so both engines give the same.
     """
-    member_docs = sorted(member_docs, key=_article_key)
+    member_docs = sorted(member_docs, key=article_order_key)
     derived = _derived_articles(relations) if derived is None else derived
     return Story(
         id=stable_id("s", member_docs[0].id),
