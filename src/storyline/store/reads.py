@@ -57,20 +57,13 @@ class StoreReads(StoreBase):
 
     def search(self, query: str, limit: int = 20) -> list[tuple[str, str]]:
         """Full-text search: (article id, snippet) best first. Query syntax is FTS5's."""
+        sql = ("SELECT article_id, snippet(article_search, 2, '[', ']', '…', 12) FROM article_search"
+               " WHERE article_search MATCH ? ORDER BY rank LIMIT ?")
         try:
-            rows = self.db.execute(
-                "SELECT article_id, snippet(article_search, 2, '[', ']', '…', 12) FROM article_search"
-                " WHERE article_search MATCH ? ORDER BY rank LIMIT ?",
-                (query, limit),
-            ).fetchall()
+            rows = self.db.execute(sql, (query, limit)).fetchall()
         except sqlite3.OperationalError:
             # Not valid FTS5 syntax (a stray quote or operator): search the words as a phrase.
-            phrase = '"' + query.replace('"', '""') + '"'
-            rows = self.db.execute(
-                "SELECT article_id, snippet(article_search, 2, '[', ']', '…', 12) FROM article_search"
-                " WHERE article_search MATCH ? ORDER BY rank LIMIT ?",
-                (phrase, limit),
-            ).fetchall()
+            rows = self.db.execute(sql, ('"' + query.replace('"', '""') + '"', limit)).fetchall()
         return [(row[0], row[1]) for row in rows]
 
     # --- prepared signals --------------------------------------------------------
