@@ -42,8 +42,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from storyline.stories import (UNDATED, StorySettings, StorySignals, cluster_blocks, event_clusters,
-                               event_similarity)
+from storyline.stories import UNDATED, StorySettings, StorySignals, cluster_blocks, event_clusters_in_blocks
 
 DIMENSIONS = 512
 ARTICLES_PER_DAY = 2_700
@@ -139,10 +138,10 @@ def events_for(signals: StorySignals, story_of: np.ndarray, settings: StorySetti
             count += 1
             continue
         picked = signals.take(np.array(rows))
-        columns, local = np.unique(picked.terms, return_inverse=True)
-        dense = np.zeros((len(picked), len(columns)), dtype=np.float32)
-        dense[np.repeat(np.arange(len(picked)), np.diff(picked.indptr)), local.reshape(-1)] = picked.weights
-        count += len(event_clusters(event_similarity(picked.vectors, dense, picked.first_day, settings), settings))
+        bounds = picked.indptr.tolist()
+        terms, weights = picked.terms.tolist(), picked.weights.tolist()
+        lead_terms = [dict(zip(terms[lo:hi], weights[lo:hi])) for lo, hi in zip(bounds, bounds[1:])]
+        count += len(event_clusters_in_blocks(picked.vectors, lead_terms, picked.first_day, settings))
     return count
 
 

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 from ..boilerplate import BOILERPLATE_PAGES, site_line_key, site_of
 from .assignment import processing_order, window_of
-from .events import EVENT_SEED_ROWS, event_clusters, event_similarity
+from .events import EVENT_SEED_ROWS, event_clusters, event_clusters_in_blocks, event_similarity
 from .features import TermStatistics, content_key, day_ordinal, term_key, term_statistics
 from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .settings import DEFAULTS_PATH, StorySettings
@@ -76,7 +76,7 @@ from .windows import WindowStories, cluster_blocks, cluster_window, merge_across
 __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
     "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
-    "day_ordinal", "event_clusters", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
+    "day_ordinal", "event_clusters", "event_clusters_in_blocks", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
     "merge_on_content",
     "processing_order", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes", "story_from_members",
     "story_signals", "term_key", "term_statistics", "window_of",

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 import numpy as np
 
 from ..model import Event, Prepared, stable_id
 from .features import (
     article_order_key,
     _content_sentence_indices,
-    _dense,
     _specific_terms,
     _tfidf,
     _unit,
@@ -22,7 +23,7 @@ from .titles import _title
 def _events(member_docs: list[Prepared], derived: frozenset[str], settings: StorySettings,
             names: frozenset[str]) -> list[Event]:
     if len(member_docs) > 1:
-        clusters = event_clusters(_event_similarity(member_docs, settings, names), settings)
+        clusters = _event_clusters_of(member_docs, settings, names)
     else:
         clusters = [[0]]
     events: list[Event] = []
@@ -43,25 +44,74 @@ def _events(member_docs: list[Prepared], derived: frozenset[str], settings: Stor
     return events
 
 
-def _event_similarity(member_docs: list[Prepared], settings: StorySettings, names: frozenset[str]) -> np.ndarray:
-    """Pairwise similarity of what each article's lead says: wording, specific terms, day."""
+def _event_clusters_of(member_docs: list[Prepared], settings: StorySettings,
+                       names: frozenset[str]) -> list[list[int]]:
+    """The story's events from what each article's lead says: wording, specific terms, day."""
     leads = np.stack([_lead_vector(doc, settings.lead_sentences) for doc in member_docs])
-    lead_terms = _dense(_tfidf([_specific_terms(doc, names, _lead_line_count(doc, settings.lead_sentences))
-                                for doc in member_docs]))
+    lead_terms = _tfidf([_specific_terms(doc, names, _lead_line_count(doc, settings.lead_sentences))
+                         for doc in member_docs])
     days = np.array([day_ordinal(doc.article.published) or UNDATED for doc in member_docs], dtype=np.int64)
-    return event_similarity(leads, lead_terms, days, settings)
+    return event_clusters_in_blocks(leads, lead_terms, days, settings)
+
+
+def event_clusters_in_blocks(leads: np.ndarray, lead_terms: Sequence[Mapping[str, float]], days: np.ndarray,
+                             settings: StorySettings) -> list[list[int]]:
+    """``event_clusters`` without the story's whole similarity matrix, which grows with the square of its size.
+
+    Up to ``EVENT_SEED_ROWS`` articles the matrix is small and is built whole. Past it only the seed
+    rows are compared with each other, and every later article with the seeds, a block of rows at a
+    time against the seeds' terms alone (a term no seed has adds nothing to a similarity with a seed):
+    the clusters are those ``event_clusters`` finds on the whole matrix, at a cost linear in the size.
+    """
+    n = len(lead_terms)
+    seed_count = min(n, EVENT_SEED_ROWS)
+    vocabulary = {term: i for i, term in enumerate(sorted({t for row in lead_terms[:seed_count] for t in row}))}
+    seed_terms = _terms_matrix(lead_terms[:seed_count], vocabulary)
+    seed_leads, seed_days = leads[:seed_count], days[:seed_count]
+    seeds = event_clusters(event_similarity(seed_leads, seed_terms, seed_days, settings), settings)
+    seed_members = [np.array(members) for members in seeds]  # later articles join events, never seed them
+    for start in range(seed_count, n, _REST_BLOCK_ROWS):
+        stop = min(n, start + _REST_BLOCK_ROWS)
+        to_seeds = event_similarity_between(leads[start:stop], _terms_matrix(lead_terms[start:stop], vocabulary),
+                                            days[start:stop], seed_leads, seed_terms, seed_days, settings)
+        links = np.stack([to_seeds[:, members].mean(axis=1) for members in seed_members], axis=1)
+        for row, best in enumerate(links.argmax(axis=1), start=start):
+            seeds[int(best)].append(row)
+    return sorted(seeds)
+
+
+_REST_BLOCK_ROWS = 2048
+
+
+def _terms_matrix(rows: Sequence[Mapping[str, float]], vocabulary: Mapping[str, int]) -> np.ndarray:
+    """Rows of term weights as a dense matrix over ``vocabulary``; terms outside it are left out."""
+    matrix = np.zeros((len(rows), len(vocabulary)), dtype=np.float32)
+    for row, weights in enumerate(rows):
+        for term, weight in weights.items():
+            column = vocabulary.get(term)
+            if column is not None:
+                matrix[row, column] = weight
+    return matrix
 
 
 def event_similarity(leads: np.ndarray, lead_terms: np.ndarray, days: np.ndarray,
                      settings: StorySettings) -> np.ndarray:
     """Pairwise similarity of a story's articles from unit lead embeddings, unit lead-term rows and day ordinals."""
-    overlap = lead_terms @ lead_terms.T
-    known = days != UNDATED
+    return event_similarity_between(leads, lead_terms, days, leads, lead_terms, days, settings)
+
+
+def event_similarity_between(leads: np.ndarray, lead_terms: np.ndarray, days: np.ndarray,
+                             other_leads: np.ndarray, other_terms: np.ndarray, other_days: np.ndarray,
+                             settings: StorySettings) -> np.ndarray:
+    """Similarity of each article of one set to each of another (rows to columns), as ``event_similarity``."""
+    overlap = lead_terms @ other_terms.T
+    known, other_known = days != UNDATED, other_days != UNDATED
     ordinals = np.where(known, days, 0).astype(np.float64)
-    closeness = np.exp(-np.abs(ordinals[:, None] - ordinals[None, :]) / settings.event_date_scale_days)
-    closeness[~(known[:, None] & known[None, :])] = 0.5  # unknown dates neither join nor split
+    other_ordinals = np.where(other_known, other_days, 0).astype(np.float64)
+    closeness = np.exp(-np.abs(ordinals[:, None] - other_ordinals[None, :]) / settings.event_date_scale_days)
+    closeness[~(known[:, None] & other_known[None, :])] = 0.5  # unknown dates neither join nor split
     total = settings.event_text_weight + settings.event_keyword_weight + settings.event_date_weight
-    return (settings.event_text_weight * (leads @ leads.T) + settings.event_keyword_weight * overlap
+    return (settings.event_text_weight * (leads @ other_leads.T) + settings.event_keyword_weight * overlap
             + settings.event_date_weight * closeness) / total
 
 
