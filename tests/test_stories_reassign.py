@@ -62,3 +62,20 @@ def test_the_moves_do_not_depend_on_the_stories_numbering(seed):
     labels = np.array([0, 0, 0, 1, 1, 1, 1])
     renamed = np.random.default_rng(seed).permutation(2)[labels]
     assert reassign_units(signals, renamed, SETTINGS).tolist() == [0, 0, 0, 1, 1, 1, 0]
+
+
+def test_rows_scored_a_chunk_at_a_time_move_as_all_at_once(monkeypatch):
+    # Floods and fires of three towns, with strays: the chunking only bounds memory, it changes no move.
+    import storyline.stories.reassign as reassign
+
+    rows = []
+    for town in ("Riverton", "Pineville", "Oakdale"):
+        rows += [({town: 1.0}, FLOOD)] * 3 + [({town + "-fire": 1.0}, FIRE)] * 3
+    labels = np.repeat(np.arange(6), 3)
+    labels[[2, 8, 14]] = labels[[3, 9, 15]]  # one flood report of each town put with its town's fire
+    signals = _signals(rows)
+    at_once = reassign_units(signals, labels, SETTINGS)
+    monkeypatch.setattr(reassign, "_CHUNK_ROWS", 4)
+    assert reassign_units(signals, labels, SETTINGS).tolist() == at_once.tolist()
+    assert len(set(at_once.tolist())) == 6
+    assert at_once[2] == at_once[0] and at_once[8] == at_once[6]

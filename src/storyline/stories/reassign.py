@@ -18,6 +18,9 @@ from .assignment import _renumbered, latest_years, processing_order
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals, _ranges
 
+# Rows scored at a time: bounds the candidate lists (rows times ``candidate_stories``) held at once.
+_CHUNK_ROWS = 2048
+
 
 def reassign_units(signals: StorySignals, story_of: np.ndarray, settings: StorySettings) -> np.ndarray:
     """Labels after ``reassign_rounds`` rounds of moving units to the story they link to best.
@@ -74,21 +77,17 @@ def _one_round(signals: StorySignals, full: sparse.csr_matrix, rare: sparse.csr_
     story_full = (membership @ full).tocsr()
     story_full.sum_duplicates()
     story_sizes = membership @ sizes
-    # Candidates: the ``candidate_stories`` other stories sharing the most rarer-term weight with the row.
-    shared = (rare @ (membership @ rare).T).tocoo()
-    row, story, weight = shared.row.astype(np.int64), shared.col.astype(np.int64), shared.data
-    other = story != story_of[row]
-    row, story, weight = row[other], story[other], weight[other]
-    by = np.lexsort((story, -weight, row))
-    row, story = row[by], story[by]
-    rank = np.arange(len(row)) - np.searchsorted(row, row)
-    keep = rank < settings.candidate_stories
-    # The own story's link is scored for every row, found through shared terms or not.
-    row = np.concatenate([row[keep], np.arange(n_rows)])
-    story = np.concatenate([story[keep], story_of])
-    dated_ok = _within_days(signals, story_of, n_stories, row, story, settings)
-    row, story = row[dated_ok], story[dated_ok]
-    dot = _pair_dots(full, story_full, row, story)
+    story_rare = (membership @ rare).T.tocsr()
+    story_days = _story_days(signals, story_of, n_stories)
+    rows_found, stories_found, dots_found = [], [], []
+    # Rows a chunk at a time: the candidate lists and the dot products' work arrays stay bounded in memory.
+    for begin in range(0, n_rows, _CHUNK_ROWS):
+        end = min(n_rows, begin + _CHUNK_ROWS)
+        row, story = _candidates(signals, rare[begin:end] @ story_rare, begin, story_of, story_days, settings)
+        rows_found.append(row)
+        stories_found.append(story)
+        dots_found.append(_pair_dots(full, story_full, row, story))
+    row, story, dot = np.concatenate(rows_found), np.concatenate(stories_found), np.concatenate(dots_found)
     is_own = story == story_of[row]
     self_dot = np.asarray(full.multiply(full).sum(axis=1)).reshape(-1)
     others = story_sizes[story] - np.where(is_own, sizes[row], 0.0)
@@ -113,6 +112,25 @@ def _one_round(signals: StorySignals, full: sparse.csr_matrix, rare: sparse.csr_
     return np.unique(moved, return_inverse=True)[1].reshape(-1).astype(np.int64)
 
 
+def _candidates(signals: StorySignals, shared: sparse.spmatrix, begin: int, story_of: np.ndarray,
+                story_days: tuple[np.ndarray, np.ndarray], settings: StorySettings) -> tuple[np.ndarray, np.ndarray]:
+    """(row, story) pairs to score for the rows from ``begin``: each row's own story, and the
+    ``candidate_stories`` other stories it may meet that share the most rarer-term weight with it."""
+    found = sparse.coo_matrix(shared)
+    row, story, weight = found.row.astype(np.int64) + begin, found.col.astype(np.int64), found.data
+    other = story != story_of[row]
+    row, story, weight = row[other], story[other], weight[other]
+    meets = _within_days(signals, story_days, row, story, settings)
+    row, story, weight = row[meets], story[meets], weight[meets]
+    # Ties by story number: the choice does not depend on how the product listed them.
+    by = np.lexsort((story, -weight, row))
+    row, story = row[by], story[by]
+    rank = np.arange(len(row)) - np.searchsorted(row, row)
+    keep = rank < settings.candidate_stories
+    own_rows = np.arange(begin, begin + shared.shape[0], dtype=np.int64)
+    return np.concatenate([row[keep], own_rows]), np.concatenate([story[keep], story_of[own_rows]])
+
+
 def _pair_dots(rows: sparse.csr_matrix, stories: sparse.csr_matrix, row: np.ndarray, story: np.ndarray) -> np.ndarray:
     """Dot product of ``rows[row[i]]`` and ``stories[story[i]]`` per pair, by looking the row's terms up in
     the story's: the work is the row's terms, however many terms a large story holds."""
@@ -130,14 +148,20 @@ def _pair_dots(rows: sparse.csr_matrix, stories: sparse.csr_matrix, row: np.ndar
     return np.bincount(pair, weights=products, minlength=len(row))
 
 
-def _within_days(signals: StorySignals, story_of: np.ndarray, n_stories: int, row: np.ndarray, story: np.ndarray,
-                 settings: StorySettings) -> np.ndarray:
-    """Whether each (row, story) pair may meet: undated on either side, or within ``window_days``."""
+def _story_days(signals: StorySignals, story_of: np.ndarray, n_stories: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each story's first and last publication day (``UNDATED`` last day when none of its rows is dated)."""
     first = np.full(n_stories, np.iinfo(np.int64).max)
     last = np.full(n_stories, UNDATED)
     dated = signals.first_day != UNDATED
     np.minimum.at(first, story_of[dated], signals.first_day[dated])
     np.maximum.at(last, story_of[dated], signals.last_day[dated])
+    return first, last
+
+
+def _within_days(signals: StorySignals, story_days: tuple[np.ndarray, np.ndarray], row: np.ndarray,
+                 story: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """Whether each (row, story) pair may meet: undated on either side, or within ``window_days``."""
+    first, last = story_days
     row_first, row_last = signals.first_day[row], signals.last_day[row]
     undated = (row_first == UNDATED) | (last[story] == UNDATED)
     return undated | ((row_first <= last[story] + settings.window_days)
