@@ -18,6 +18,8 @@ signals drawn to mimic real ones, then events are split inside every story:
   ``n / 2`` terms, each topic 4 setting terms; an article carries 3-6 of its
   story's names, 2 of its topic's terms and 3 common terms drawn by a Zipf law
   from the 200 most frequent (like "US", "Monday", "2024"), with unit-length weights.
+- content words (what the content merge and re-assignment passes read): 6 of the
+  story's 10 words, 3 of its topic's 6 and 3 common ones, unit length.
 
 Printed per size: seconds, articles/s, microseconds per article (flat = the cost
 per article does not grow with the corpus), peak RSS of the run (a fresh
@@ -97,11 +99,40 @@ def generate(n: int, seed: int = 0) -> tuple[StorySignals, np.ndarray]:
     weights[terms < 200] *= 0.3
     norms = np.sqrt(np.add.reduceat(weights.astype(np.float64) ** 2, indptr[:-1]))
     weights /= np.repeat(norms, per_article).astype(np.float32)
+    indptr, keys, weights = _with_content_words(rng, story, topic_of_story, pool, indptr,
+                                                terms * 2_654_435_761 % (2**61), weights)
     ids = np.char.add("a-", np.char.zfill(rng.permutation(n).astype(str), 12))
-    signals = StorySignals(ids, vectors, indptr, terms * 2_654_435_761 % (2**61), weights, days.astype(np.int64),
+    signals = StorySignals(ids, vectors, indptr, keys, weights, days.astype(np.int64),
                            days.astype(np.int64), np.ones(n, dtype=np.int64),
                            rng.integers(0, 2**62, n, dtype=np.int64))  # content hashes: random, like the ids
     return signals, story
+
+
+def _with_content_words(rng: np.random.Generator, story: np.ndarray, topic_of_story: np.ndarray, pool: int,
+                        indptr: np.ndarray, keys: np.ndarray, weights: np.ndarray
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each article's row with its content words added (keyed below zero, as ``story_signals`` keys them):
+    6 of its story's 10 words, 3 of its topic's 6 and 3 common words, unit length. They are what the
+    content merge and the re-assignment pass read, so those passes do their real work here."""
+    n = len(story)
+    story_words = rng.integers(0, pool, (int(story.max()) + 1, 10))
+    topic_words = rng.integers(pool, pool + 6 * (int(topic_of_story.max()) + 1), (int(topic_of_story.max()) + 1, 6))
+    words = np.empty((n, 12), dtype=np.int64)
+    words[:, :6] = story_words[story[:, None], rng.integers(0, 10, (n, 6))]
+    words[:, 6:9] = topic_words[topic_of_story[story][:, None], rng.integers(0, 6, (n, 3))]
+    words[:, 9:] = pool + 6 * (int(topic_of_story.max()) + 1) + np.minimum(rng.zipf(1.3, (n, 3)), 2000) - 1
+    word_weights = rng.uniform(0.5, 1.5, (n, 12))
+    # As TF-IDF weighs them: a topic's words are in many stories, common words in most articles.
+    word_weights[:, 6:9] *= 0.3
+    word_weights[:, 9:] *= 0.1
+    word_weights /= np.linalg.norm(word_weights, axis=1, keepdims=True)
+    row_of_term = np.repeat(np.arange(n), np.diff(indptr))
+    rows = np.concatenate([row_of_term, np.repeat(np.arange(n), 12)])
+    all_keys = np.concatenate([keys, -1 - (words.reshape(-1) * 2_654_435_761 % (2**61))])
+    all_weights = np.concatenate([weights, word_weights.reshape(-1).astype(np.float32)])
+    by = np.argsort(rows, kind="stable")
+    new_indptr = indptr + 12 * np.arange(n + 1, dtype=np.int64)
+    return new_indptr, all_keys[by], all_weights[by]
 
 
 def _story_directions(stories: np.ndarray, seed: int) -> np.ndarray:

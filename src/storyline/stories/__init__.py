@@ -34,7 +34,11 @@
    larger story they link to best on a lower bar, through the same index. Last, a
    content merge (:func:`merge_on_content`) joins two stories whose average link over
    content words (TF-IDF of every word, under keys no other step reads) mixed with
-   their specific terms reaches ``content_merge``: one story told in other words.
+   their specific terms reaches ``content_merge``: one story told in other words. Then a
+   re-assignment pass (:func:`reassign_units`) moves each unit to the story it links to best
+   on that same link when it beats its own story's: a unit the stream put with a look-alike
+   early leaves it (``reassign_rounds``; all moves of a round decided at once), and the content
+   merge runs once more.
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
    order; at each border the stories active within ``window_days`` of it are
    streamed together once more, and the undated block last meets every story.
@@ -56,7 +60,7 @@ one corpus out).
 One module per step: ``settings``, ``features`` (specific terms, content words,
 boilerplate), ``signals`` (the rows the stream reads), ``assignment`` (the streaming
 core and its candidate index), ``candidates`` (story pairs and similarities for the
-passes), ``passes`` (split, rejoin, fragments), ``windows`` (calendar blocks and
+passes), ``passes`` (split, rejoin, fragments, content merge), ``reassign``, ``windows`` (calendar blocks and
 their borders), ``events``, ``titles``, and ``stage`` (the core that strings them).
 Every public name is importable from ``storyline.stories``.
 """
@@ -68,6 +72,7 @@ from .assignment import processing_order, window_of
 from .events import EVENT_SEED_ROWS, event_clusters, event_clusters_in_blocks, event_similarity
 from .features import TermStatistics, content_key, day_ordinal, term_key, term_statistics
 from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
+from .reassign import reassign_units
 from .settings import DEFAULTS_PATH, StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
 from .stage import cluster_stories, keep_story_ids, story_from_members
@@ -78,6 +83,7 @@ __all__ = [
     "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
     "day_ordinal", "event_clusters", "event_clusters_in_blocks", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
     "merge_on_content",
-    "processing_order", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes", "story_from_members",
+    "processing_order", "reassign_units", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes",
+    "story_from_members",
     "story_signals", "term_key", "term_statistics", "window_of",
 ]

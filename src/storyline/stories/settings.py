@@ -81,6 +81,11 @@ class StorySettings:
     content_merge: float = _SHIPPED["content_merge"]
     # ... the link is this share times the content-word cosine plus the rest times the specific-term cosine.
     content_merge_share: float = _SHIPPED["content_merge_share"]
+    # Re-assignment pass (0 rounds = off): after the content merge, a unit moves to the story whose
+    # average link (scored as the content merge scores it) beats its own story's by ``reassign_margin``
+    # and reaches ``content_merge``; all moves of a round are decided against the same stories.
+    reassign_rounds: int = _SHIPPED["reassign_rounds"]
+    reassign_margin: float = _SHIPPED["reassign_margin"]
     # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
     # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
     joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])
@@ -105,6 +110,8 @@ class StorySettings:
             raise ValueError(f"content_merge_share must be in [0, 1], got {self.content_merge_share}")
         if not 0.0 <= self.content_share <= 1.0:
             raise ValueError(f"content_share must be in [0, 1], got {self.content_share}")
+        if self.reassign_rounds < 0 or self.reassign_margin < 0:
+            raise ValueError("reassign_rounds and reassign_margin must be >= 0")
         if self.year_penalty < 0 or self.year_tolerance < 0:
             raise ValueError("year_penalty and year_tolerance must be >= 0")
         if not 0.0 <= self.split_ratio <= 1.0:
