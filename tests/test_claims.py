@@ -524,9 +524,9 @@ def test_verbs_of_saying_are_one_event_only_for_one_speaker(embedder, parser_nlp
 
 
 def test_a_claim_carried_by_more_articles_than_partners_weighed_is_still_one_claim():
-    from storyline.claims import ALIGN_PARTNERS
+    from storyline.claims import ClaimSettings
 
-    count = 3 * ALIGN_PARTNERS
+    count = 3 * ClaimSettings().align_partners
     wording = "The ministry said the new border crossing would open to trucks next spring."
     carried = [_statement(f"a-{i:03d}", wording) for i in range(count)]
     other = [_statement(f"a-{i:03d}", "Fishing boats stayed in the harbour because of the storm.", start=100)
