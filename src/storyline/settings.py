@@ -48,9 +48,12 @@ SECTIONS: dict[str, type] = {"reuse": ReuseSettings, "stories": StorySettings, "
                              "claims": ClaimSettings, "timeline": TimelineSettings}
 
 
-def _checked(section: str, name: str, value: Any, default: Any) -> Any:
-    """``value`` in the form of its default, or SettingsError: JSON has no tuples, and 3 is a fine 3.0."""
+def _checked(section: str, name: str, value: Any, default: Any, declared: Any) -> Any:
+    """``value`` in the form its field declares (else its default's), or SettingsError: JSON has no tuples,
+    3 is a fine 3.0, and a ratio declared a float may be 85.5 though its shipped value is 85."""
     where = f"{section}.{name}"
+    if declared in ("float", float) and not isinstance(default, bool):
+        default = float(default)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise SettingsError(f"{where} must be true or false, got {value!r}")
@@ -80,7 +83,9 @@ def _section(name: str, values: Any) -> Any:
     unknown = sorted(key for key in values if key not in known and not str(key).startswith("_"))
     if unknown:
         raise SettingsError(f"unknown {name} setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    given = {key: _checked(name, key, value, getattr(defaults, key)) for key, value in values.items() if key in known}
+    declared = {f.name: f.type for f in fields(cls)}
+    given = {key: _checked(name, key, value, getattr(defaults, key), declared[key])
+             for key, value in values.items() if key in known}
     try:
         return cls(**{**{f.name: getattr(defaults, f.name) for f in fields(cls)}, **given})
     except (TypeError, ValueError) as error:
