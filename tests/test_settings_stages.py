@@ -1,6 +1,7 @@
 """Settings per stage: every section round-trips, refuses what it cannot use by name, says where each
 shipped value came from, and reaches its stage in the runner (a stricter value changes the stage's output)."""
 
+import inspect
 import json
 import shutil
 from dataclasses import fields
@@ -15,6 +16,7 @@ from storyline.reuse.settings import ReuseSettings
 from storyline.settings import (SECTIONS, Settings, SettingsError, load_settings, settings_from_mapping,
                                 settings_to_mapping)
 from storyline.stage_settings import provenance
+from storyline.stages import STAGES
 from storyline.timeline.settings import TimelineSettings
 
 from conftest import FIXTURES
@@ -179,6 +181,14 @@ def test_a_stricter_timeline_similarity_splits_one_happening(analysed, tmp_path)
     # Two articles' sentences about one undated fund are one entry at the shipped similarity, two at 1.0.
     assert len(strict.timeline) > len(shipped.timeline)
     assert [(e.text, e.articles) for e in _run(copy, {}).timeline] == [(e.text, e.articles) for e in shipped.timeline]
+
+
+def test_the_registry_names_each_section_once_and_each_core_takes_its_settings() -> None:
+    declared = [stage.settings for stage in STAGES if stage.settings is not None]
+    assert sorted(declared) == sorted(SECTIONS)
+    for stage in STAGES:
+        if stage.settings is not None:
+            assert "settings" in inspect.signature(stage.core).parameters, stage.name
 
 
 def test_a_run_without_a_file_uses_every_stage_s_own_defaults() -> None:
