@@ -196,3 +196,30 @@ def test_a_run_without_a_file_uses_every_stage_s_own_defaults() -> None:
     settings = Settings()
     assert [type(getattr(settings, name)) for name in SECTIONS] == list(SECTIONS.values())
     assert all(getattr(settings, name) == cls() for name, cls in SECTIONS.items())
+
+
+def test_the_spark_engine_s_timeline_step_takes_the_same_settings_as_the_runner(analysed, tmp_path) -> None:
+    """Spark's per-story step calls the registry's core with the run's settings: the same entries as embedded."""
+    from storyline.spark.engine import SparkSettings
+    from storyline.spark.per_story import _timeline
+    from storyline.store import open_store
+
+    strict = {"timeline": {"similarity": 1.0}}
+    embedded = _run(_copy(analysed, tmp_path), strict)
+    with open_store(analysed[0]) as store:
+        docs = store.prepared()
+        relations = store.relations()
+    settings = SparkSettings(timeline_settings=settings_from_mapping(strict).timeline)
+    entries = [entry for story in embedded.stories
+               for entry in _timeline((story, docs, relations), [c for c in embedded.claims if c.story == story.id],
+                                      settings.timeline_settings)]
+    key = sorted((e.story, e.text, tuple(e.articles)) for e in entries)
+    assert key == sorted((e.story, e.text, tuple(e.articles)) for e in embedded.timeline)
+    assert len(entries) > len(analysed[1].timeline)
+
+
+def test_spark_settings_take_the_reuse_section_s_near_duplicate_threshold() -> None:
+    from storyline.spark.engine import SparkSettings
+
+    assert SparkSettings().near_duplicate_jaccard == ReuseSettings().candidate_jaccard
+    assert SparkSettings(reuse_settings=ReuseSettings(candidate_jaccard=0.8)).near_duplicate_jaccard == 0.8
