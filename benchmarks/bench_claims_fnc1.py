@@ -14,7 +14,7 @@ linked (lower is better), and the same for a baseline in the same run that
 links every pair whose articles hold a negation word ("not", "no", "never",
 "denied", "false", "fake", "hoax") in different numbers.
 
-The denial rule's settings (``defaults/claims_conflicts.json``) were chosen on
+The denial rule's settings (``denial_*`` in ``claims/defaults.json``) were chosen on
 the rumours of split 0 (the sha1 of the rumour label even); the rates are
 printed for split 0, for split 1 (never tuned on) and for all rumours.
 

@@ -125,7 +125,7 @@ def embedded_light(paths: list[str], documents: int) -> dict[str, float]:
     from storyline.readers.metadata import complete_metadata
     from storyline.model import Article, Prepared, RawDocument
     from storyline.readers import read_paths
-    from storyline.reuse import CANDIDATE_JACCARD
+    from storyline.reuse import ReuseSettings
     from storyline.reuse.candidates import _lsh_candidates
     from storyline.stories import cluster_stories
 
@@ -141,7 +141,7 @@ def embedded_light(paths: list[str], documents: int) -> dict[str, float]:
     # The embedded engine's own candidate search (the reuse stage's LSH), then the Jaccard check.
     pairs = _lsh_candidates(signed, len(signed))
     near = [(i, j) for i, j in pairs if estimated_jaccard(signed[i].minhash, signed[j].minhash)
-            >= CANDIDATE_JACCARD]
+            >= ReuseSettings().candidate_jaccard]
     seconds["near_duplicates"] = time.perf_counter() - started
     seconds["near_duplicate_pairs"] = len(near)
 

@@ -8,7 +8,7 @@ together, never within gold topics. The documents carry no dates: content only.
 Everything is tuned on the ``train`` split and reported on ``dev``:
 
 - storyline: ``cluster_stories`` with its shipped defaults (learnt on train by
-  ``--tune``, which writes the grid's winner to ``src/storyline/defaults/stories.json``:
+  ``--tune``, which writes the grid's winner to ``src/storyline/stories/defaults.json``:
   join threshold, keyword weight, text floor, split test, fragment pass);
 - TF-IDF (word unigrams, sublinear tf, smoothed idf) + average-link agglomerative,
   cosine distance, the cut chosen on train;

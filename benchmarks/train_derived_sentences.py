@@ -5,7 +5,7 @@ rewrite) that lies outside every aligned passage with the origin's most
 similar sentence when their cosine reaches ``derived_sentence_threshold`` and
 each is the other's most similar sentence (``claims.ledger``). This script
 measures that rule on labelled data and writes the threshold with the best F1
-to ``src/storyline/defaults/claims_derived.json``:
+to ``src/storyline/claims/defaults.json`` (that value and its ``_source`` entry only):
 
 - WMT21 news test sets (``wmt21/newstest2021.<pair>.all.xml``): each source
   segment is the origin of the segment of the same id in the human reference
@@ -39,7 +39,7 @@ from storyline.prepare import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO / ".." / "shared" / "bench-data"
-DEFAULTS = REPO / "src" / "storyline" / "defaults" / "claims_derived.json"
+DEFAULTS = REPO / "src" / "storyline" / "claims" / "defaults.json"
 PAIRS = ("de-fr", "fr-de", "en-ja")  # is-en and en-is: Icelandic is outside the embedder's languages
 THRESHOLDS = [round(0.05 * k, 2) for k in range(4, 19)]
 
@@ -145,14 +145,14 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"(its own best {max(corpus_f1(held, t) for t in THRESHOLDS):.3f})")
     print(f"\nchosen: {chosen:.2f} (mean F1 {macro[chosen]:.3f})")
     if args.write:
-        note = (f"derived_sentence_threshold: the cosine from which a derived article's sentence outside every aligned "
-                f"passage matches its origin's most similar sentence (mutual best). Chosen by "
-                f"benchmarks/train_derived_sentences.py (--docs {args.docs}) as the best F1 of right matches (mean of the two corpora) "
+        note = (f"learnt: benchmarks/train_derived_sentences.py (--docs {args.docs}) as the best F1 of right matches (mean of the two corpora) "
                 f"on WMT21 {', '.join(PAIRS)} (source segment vs human and machine translations) and "
                 f"Clough-Stevenson (independent answers must match nothing; copy and light revision should): "
                 f"{macro[chosen]:.3f}; never the sample articles.")
-        DEFAULTS.write_text(json.dumps({"_learnt_on": note, "derived_sentence_threshold": chosen}, indent=2) + "\n",
-                            encoding="utf-8")
+        shipped = json.loads(DEFAULTS.read_text(encoding="utf-8"))
+        shipped["_source"]["derived_sentence_threshold"] = note
+        shipped["derived_sentence_threshold"] = chosen
+        DEFAULTS.write_text(json.dumps(shipped, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {DEFAULTS}")
     return 0
 

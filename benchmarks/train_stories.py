@@ -12,7 +12,7 @@ corpus held out, the setting best on the *other* corpora is chosen and its F1
 on the held-out corpus reported: that is the leave-one-corpus-out table, the
 estimate of how the chosen defaults do on news nobody tuned them to. The
 shipped defaults are the setting best over all training corpora, and
-``src/storyline/defaults/stories.json`` records which corpora it was learnt on.
+``src/storyline/stories/defaults.json`` records which corpora it was learnt on.
 ECB+ dev is never read here: it is a reporting set.
 
 Usage::

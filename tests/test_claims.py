@@ -7,7 +7,7 @@ import pytest
 
 from conftest import FIXTURES, SEEDS, make_articles
 from storyline.claims import (
-    LEXICAL_AGREEMENT,
+    ClaimSettings,
     ClaimCandidate,
     DateMention,
     align_candidates,
@@ -398,11 +398,11 @@ def test_a_phrase_shared_verbatim_aligns_independent_wordings():
                               "process of listing the armed group as a terrorist organization.")
     second = _statement("a-2", "The order also asked the ministry to begin the formal process of listing the "
                                "armed group as a foreign terrorist organization.")
-    assert shared_phrase(first.wording, second.wording) >= LEXICAL_AGREEMENT
+    assert shared_phrase(first.wording, second.wording) >= ClaimSettings().lexical_agreement
     assert align_candidates([first, second], _unit_pair(0.55)).groups == [[0, 1]]
     # The same cosine with only a name in common is two claims.
     other = _statement("a-2", "The group has been active in the region since the end of the war, the ministry said.")
-    assert shared_phrase(first.wording, other.wording) < LEXICAL_AGREEMENT
+    assert shared_phrase(first.wording, other.wording) < ClaimSettings().lexical_agreement
     assert len(align_candidates([first, other], _unit_pair(0.55)).groups) == 2
 
 
@@ -524,9 +524,9 @@ def test_verbs_of_saying_are_one_event_only_for_one_speaker(embedder, parser_nlp
 
 
 def test_a_claim_carried_by_more_articles_than_partners_weighed_is_still_one_claim():
-    from storyline.claims import ALIGN_PARTNERS
+    from storyline.claims import ClaimSettings
 
-    count = 3 * ALIGN_PARTNERS
+    count = 3 * ClaimSettings().align_partners
     wording = "The ministry said the new border crossing would open to trucks next spring."
     carried = [_statement(f"a-{i:03d}", wording) for i in range(count)]
     other = [_statement(f"a-{i:03d}", "Fishing boats stayed in the harbour because of the storm.", start=100)

@@ -11,11 +11,10 @@ from storyline.graph import count_independent
 from storyline.model import Article, Prepared, Relation
 from storyline.prepare import prepare
 from storyline.reuse import alignment as reuse_alignment
-from storyline.reuse import candidates as reuse_candidates
-from storyline.reuse import kinds as reuse_kinds
 from storyline.reuse import profile as reuse_profile
 from storyline.embedders import HashingEmbedder
 from storyline.reuse import (
+    ReuseSettings,
     alignment_measures,
     attributed_sources,
     find_relations,
@@ -252,14 +251,12 @@ def test_evidence_names_articles_by_outlet(embedder):
     assert "Averill Daily is a verbatim part of Harbour Gazette, the longer text" in relation.evidence
 
 
-def test_wire_story_reprints_stay_linear_and_one_source(embedder, monkeypatch):
+def test_wire_story_reprints_stay_linear_and_one_source(embedder):
     """A story reprinted many times is one LSH bucket: each reprint keeps only its closest few candidates."""
     limit = 3
-    monkeypatch.setattr(reuse_candidates, "CANDIDATE_LIMIT", limit)
-    monkeypatch.setattr(reuse_kinds, "CANDIDATE_LIMIT", limit)
     text = _text("bridge_excerpt.txt")
     copies = prepare(make_articles({f"reprint-{i:02d}.txt": text for i in range(60)}), embedder)
-    relations = find_relations(copies)
+    relations = find_relations(copies, settings=ReuseSettings(candidate_limit=limit))
     assert {r.kind for r in relations} <= {"duplicate", "shared-source"}
     # At most `limit` LSH candidates, `limit` embedding neighbours and `limit`
     # pairs through a third copy per article: linear, where all pairs are 1770.

@@ -3,7 +3,8 @@
 The stages and their order are :mod:`storyline.stages`' (``ingest`` runs ``read``,
 ``analyze`` the others). What each runner re-runs:
 
-- prepare, reuse, and the entities stage's mentions: only new article versions;
+- prepare, reuse, and the entities stage's mentions: only new article versions (reuse: every
+  article again when its settings changed);
 - stories: the whole corpus; entity resolution: the whole corpus, when its inputs changed;
 - claims and timeline: only stories whose inputs changed, and of single-article stories only
   those a user opened (:mod:`storyline.depth`).
@@ -147,14 +148,20 @@ def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
 
 
 def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
+    # Relations found under other settings are all found again: a stricter threshold must drop some.
+    # A store that kept no key was related with the shipped defaults.
+    key = _fingerprint(models.settings.reuse)
+    changed = (store.stage_fingerprint("reuse") or _fingerprint(Settings().reuse)) != key
     pending = set(store.reuse_pending())
-    if not pending:
+    if not pending and not changed:
         return 0
     everything = store.prepared()
-    new = [p for p in everything if p.id in pending]
-    existing = [p for p in everything if p.id not in pending]
-    relations = stage("reuse").core(new, existing, known=store.relations())
+    new = [p for p in everything if changed or p.id in pending]
+    existing = [p for p in everything if not changed and p.id not in pending]
+    relations = stage("reuse").core(new, existing, known=[] if changed else store.relations(),
+                                    settings=models.settings.reuse)
     store.save_relations(new, relations)
+    store.save_stage_fingerprint("reuse", key)
     progress("reuse", len(new), len(new))
     return len(new)
 
@@ -233,6 +240,12 @@ def _fingerprint(*parts: Any) -> str:
     return hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 
+def _unless_shipped(settings: Any, shipped: Any) -> tuple[Any, ...]:
+    """A stage's settings as part of a result's key, or nothing when they are the shipped ones: results
+    stored before settings were part of the key stay valid, and other settings rebuild them."""
+    return () if settings == shipped else (settings,)
+
+
 def _run_claims(store: Store, models: Models, progress: Progress) -> int:
     inputs = _StoryInputs.load(store, with_entities=True)
     stories = store.stories()
@@ -249,10 +262,12 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
             [(e.id, len(e.mentions)) for e in entities],
             models.embedder_name,
             "event sub-claims",  # results stored before they existed are rebuilt
+            *_unless_shipped(models.settings.claims, Settings().claims),
         )
         if store.story_result_fingerprint(story.id, "claims") != key:
             result = stage("claims").core(story, inputs.docs(story), relations, entities,
-                                          sentence_model=models.embedder_name, nlp=models.parser)
+                                          sentence_model=models.embedder_name, nlp=models.parser,
+                                          settings=models.settings.claims)
             store.save_story_result(story.id, "claims", key, {"claims": result.claims, "omissions": result.omissions,
                                                               "events": result.events})
             rebuilt += 1
@@ -274,9 +289,11 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
         if not depth.needs_depth(story, opened):
             progress("timeline", done, len(stories))
             continue
-        key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)))
+        key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)),
+                           *_unless_shipped(models.settings.timeline, Settings().timeline))
         if store.story_result_fingerprint(story.id, "timeline") != key:
-            entries = stage("timeline").core(story, inputs.docs(story), story_claims.get(story.id, []))
+            entries = stage("timeline").core(story, inputs.docs(story), story_claims.get(story.id, []),
+                                             settings=models.settings.timeline)
             store.save_story_result(story.id, "timeline", key, entries)
             rebuilt += 1
         progress("timeline", done, len(stories))

@@ -1,11 +1,14 @@
 """The stages' settings in one file: a section per stage over its shipped defaults (``analyze --settings FILE``).
 
-Each stage with settings keeps its defaults beside its code, each value saying what it was
-learnt on or how it was set (``stories``: ``defaults/stories.json``; ``entities``:
-``entities/defaults.json``), and reads them into a frozen, validated dataclass. A user's
-file names only what it changes::
+Each stage with settings keeps its defaults beside its code (``reuse/defaults.json``,
+``stories/defaults.json``, ``entities/defaults.json``, ``claims/defaults.json``,
+``timeline/defaults.json``), each value saying what it was learnt on or how it was set, and
+reads them into a frozen, validated dataclass. A user's file names only what it changes::
 
-    {"stories": {"window_days": 3}, "entities": {"fuzzy_ratio": 92}}
+    {"reuse": {"sentence_match": 0.75}, "stories": {"window_days": 3}, "entities": {"single_fuzzy_ratio": 92}}
+
+The prepare stage has no settings: its limits (the longest sentence, the MinHash size) shape
+what is stored for every article, so changing them would mean preparing the store again.
 
 An unknown section or name, or a value of the wrong type or range, is refused with its
 name: a misspelt setting silently ignored would be a run with defaults the user thinks
@@ -19,8 +22,11 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from .claims.settings import ClaimSettings
 from .entities.settings import EntitySettings
+from .reuse.settings import ReuseSettings
 from .stories.settings import StorySettings
+from .timeline.settings import TimelineSettings
 
 
 class SettingsError(ValueError):
@@ -29,18 +35,25 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Every stage's settings; the defaults are the shipped ones."""
+    """Every stage's settings, a section per stage in the pipeline's order; the defaults are the shipped ones."""
 
+    reuse: ReuseSettings = field(default_factory=ReuseSettings)
     stories: StorySettings = field(default_factory=StorySettings)
     entities: EntitySettings = field(default_factory=EntitySettings)
+    claims: ClaimSettings = field(default_factory=ClaimSettings)
+    timeline: TimelineSettings = field(default_factory=TimelineSettings)
 
 
-SECTIONS: dict[str, type] = {"stories": StorySettings, "entities": EntitySettings}
+SECTIONS: dict[str, type] = {"reuse": ReuseSettings, "stories": StorySettings, "entities": EntitySettings,
+                             "claims": ClaimSettings, "timeline": TimelineSettings}
 
 
-def _checked(section: str, name: str, value: Any, default: Any) -> Any:
-    """``value`` in the form of its default, or SettingsError: JSON has no tuples, and 3 is a fine 3.0."""
+def _checked(section: str, name: str, value: Any, default: Any, declared: Any) -> Any:
+    """``value`` in the form its field declares (else its default's), or SettingsError: JSON has no tuples,
+    3 is a fine 3.0, and a ratio declared a float may be 85.5 though its shipped value is 85."""
     where = f"{section}.{name}"
+    if declared in ("float", float) and not isinstance(default, bool):
+        default = float(default)
     if isinstance(default, bool):
         if not isinstance(value, bool):
             raise SettingsError(f"{where} must be true or false, got {value!r}")
@@ -70,7 +83,9 @@ def _section(name: str, values: Any) -> Any:
     unknown = sorted(key for key in values if key not in known and not str(key).startswith("_"))
     if unknown:
         raise SettingsError(f"unknown {name} setting(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    given = {key: _checked(name, key, value, getattr(defaults, key)) for key, value in values.items() if key in known}
+    declared = {f.name: f.type for f in fields(cls)}
+    given = {key: _checked(name, key, value, getattr(defaults, key), declared[key])
+             for key, value in values.items() if key in known}
     try:
         return cls(**{**{f.name: getattr(defaults, f.name) for f in fields(cls)}, **given})
     except (TypeError, ValueError) as error:
@@ -80,7 +95,7 @@ def _section(name: str, values: Any) -> Any:
 def settings_from_mapping(values: Any) -> Settings:
     """The shipped defaults with ``values`` (``{section: {name: value}}``) over them."""
     if not isinstance(values, Mapping):
-        raise SettingsError("a settings file holds one JSON object: {\"stories\": {...}, \"entities\": {...}}")
+        raise SettingsError("a settings file holds one JSON object of sections: {\"reuse\": {...}, \"stories\": {...}}")
     unknown = sorted(str(key) for key in values if key not in SECTIONS and not str(key).startswith("_"))
     if unknown:
         raise SettingsError(f"unknown section(s): {', '.join(unknown)}; sections: {', '.join(SECTIONS)}")

@@ -34,6 +34,8 @@ class Stage:
     ``unit`` says what an engine may run apart: one input or article at a time,
     only the whole corpus at once, or one story at a time. ``per_article`` is a
     step a corpus-wide stage runs on each article first (entities: the mentions).
+    ``settings`` names the section of :class:`storyline.settings.Settings` the core takes as its
+    ``settings`` argument (both engines pass the run's; the shipped defaults when None is passed).
     """
 
     name: str
@@ -42,6 +44,7 @@ class Stage:
     writes: tuple[str, ...]
     unit: Unit
     per_article: Optional[Callable[..., Any]] = None
+    settings: Optional[str] = None
 
     def article_step(self) -> Callable[..., Any]:
         """The per-article step; ValueError for a stage that has none."""
@@ -53,14 +56,17 @@ class Stage:
 STAGES: tuple[Stage, ...] = (
     Stage("read", read_paths, reads=("inputs",), writes=("documents",), unit="input"),
     Stage("prepare", prepare.prepare, reads=("articles",), writes=("prepared",), unit="article"),
-    Stage("reuse", reuse.relate, reads=("prepared", "relations"), writes=("relations",), unit="corpus"),
-    Stage("stories", stories.cluster_stories, reads=("prepared", "relations"), writes=("stories",), unit="corpus"),
+    Stage("reuse", reuse.relate, reads=("prepared", "relations"), writes=("relations",), unit="corpus",
+          settings="reuse"),
+    Stage("stories", stories.cluster_stories, reads=("prepared", "relations"), writes=("stories",), unit="corpus",
+          settings="stories"),
     Stage("entities", entities.resolve_entities, reads=("mentions", "prepared", "relations", "stories"),
-          writes=("mentions", "entities"), unit="corpus", per_article=extract_mentions_by_language),
+          writes=("mentions", "entities"), unit="corpus", per_article=extract_mentions_by_language,
+          settings="entities"),
     Stage("claims", claims.build_story_claims, reads=("stories", "prepared", "relations", "entities"),
-          writes=("claims", "omissions", "claim_events"), unit="story"),
+          writes=("claims", "omissions", "claim_events"), unit="story", settings="claims"),
     Stage("timeline", timeline.build_timeline, reads=("stories", "prepared", "claims"), writes=("timeline",),
-          unit="story"),
+          unit="story", settings="timeline"),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)

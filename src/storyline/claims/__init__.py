@@ -28,10 +28,6 @@ loaded (the sentence vectors come from the prepare stage) and no file is read.
 
 from ..text import DateMention, Quantity, QuoteSpan, extract_dates, extract_quantities, find_quotes
 from .align import (
-    ALIGN_PARTNERS,
-    ALIGN_THRESHOLD,
-    ALIGN_THRESHOLD_WITH_NAMES,
-    LEXICAL_AGREEMENT,
     Alignment,
     align_candidates,
     claim_wording_diffs,
@@ -54,17 +50,15 @@ from .extract import ClaimCandidate, extract_claim_candidates, find_attribution,
 from .framing import framing, label_markers, opinion_markers
 from .ledger import build_ledger, claim_status
 from .omissions import DERIVATION_LABELS, TOP_CLAIMS, rank_score
+from .settings import ClaimSettings
 from .story import StoryClaims, build_story_claims
 
 __all__ = [
     "DERIVATION_LABELS",
     "TOP_CLAIMS",
     "rank_score",
-    "ALIGN_PARTNERS",
-    "ALIGN_THRESHOLD",
-    "ALIGN_THRESHOLD_WITH_NAMES",
     "Alignment",
-    "LEXICAL_AGREEMENT",
+    "ClaimSettings",
     "ClaimCandidate",
     "DateMention",
     "EVENT_SYNONYMS",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import difflib
 import functools
-import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -18,47 +16,18 @@ from ..graph import DisjointSets
 from ..model import Claim, Prepared, Relation, Span
 from ..text import STOP_WORDS, content_words
 from .conflicts import event_dates_conflict, same_counted_thing, share_anchor, values_agree
-from .extract import MIN_QUOTE_WORDS, ClaimCandidate
+from .extract import ClaimCandidate
+from .settings import in_use
 
 
-# The thresholds live in ``defaults/claims_align.json``, which says what each was learnt on
-# (``_learnt_on``): the cosines on ECB+ train, held back by FNC-1's false contradictions (a lower
-# cosine aligns more sentences of one story, and every aligned pair can conflict); never ECB+ dev
-# or the sample articles.
-_ALIGN_DEFAULTS = {key: value for key, value in json.loads(
-    (Path(__file__).resolve().parent.parent / "defaults" / "claims_align.json").read_text(encoding="utf-8")).items()
-    if not key.startswith("_")}
-# Cosine of USE-multilingual sentence vectors. Above ALIGN_THRESHOLD the vectors
-# decide alone; between the two thresholds the sentences must also agree on their
-# facts: mostly the same names, or a shared date or number.
-ALIGN_THRESHOLD: float = _ALIGN_DEFAULTS["align_threshold"]
-ALIGN_THRESHOLD_WITH_NAMES: float = _ALIGN_DEFAULTS["align_threshold_with_names"]
-# Share of proper-name tokens two sentences must have in common (Jaccard, with
-# fuzzy matching so garbled transliterations still meet) in the lower band.
-NAME_AGREEMENT: float = _ALIGN_DEFAULTS["name_agreement"]
-# Share of content words two quotes must have in common to be one quote in
-# different wordings, whatever the sentences around them say.
-QUOTE_OVERLAP: float = _ALIGN_DEFAULTS["quote_overlap"]
-# Two sentences that lie in passages the reuse stage aligned (a copy, rewrite or
-# translation and its original) need only this cosine to be one claim: the
-# passage already says they carry the same text, and machine-translated wording
-# drops the cosine of true pairs well below that of independent rewordings.
-PASSAGE_ALIGN_THRESHOLD: float = _ALIGN_DEFAULTS["passage_align_threshold"]
-# Independently written reports of one fact can score below the vector thresholds.
-# Such a pair is aligned when the sentences also share a run of words verbatim
-# holding at least LEXICAL_AGREEMENT content words (a phrase taken from one
-# official statement, say); a shared name or two is not enough.
-LEXICAL_FLOOR: float = _ALIGN_DEFAULTS["lexical_floor"]
-LEXICAL_AGREEMENT: int = _ALIGN_DEFAULTS["lexical_agreement"]
-# Each claim candidate is weighed against at most this many partners (its most similar
-# candidates of other articles): in a story told by hundreds of outlets the strongest links
-# already join a claim's evidence, and all pairs would cost the square of the story's size.
-ALIGN_PARTNERS = 48
+# The thresholds are ClaimSettings (settings.py; claims/defaults.json says what each was learnt on): the
+# cosines on ECB+ train, held back by FNC-1's false contradictions (a lower cosine aligns more sentences of
+# one story, and every aligned pair can conflict); never ECB+ dev or the sample articles.
 
 
 def _quote_overlap(a: str, b: str) -> float:
     wa, wb = set(content_words(a)), set(content_words(b))
-    if len(wa) < MIN_QUOTE_WORDS - 1 or len(wb) < MIN_QUOTE_WORDS - 1:
+    if len(wa) < in_use().min_quote_words - 1 or len(wb) < in_use().min_quote_words - 1:
         return 0.0
     return len(wa & wb) / len(wa | wb)
 
@@ -73,7 +42,7 @@ def _name_agreement(a: Sequence[str], b: Sequence[str]) -> float:
     shared = 0
     for name in dict.fromkeys(a):
         best = max(unmatched_b, key=lambda other: fuzz.ratio(name.lower(), other.lower()), default=None)
-        if best is not None and fuzz.ratio(name.lower(), best.lower()) >= 80:
+        if best is not None and fuzz.ratio(name.lower(), best.lower()) >= in_use().name_match_ratio:
             shared += 1
             unmatched_b.remove(best)
     return shared / (len(set(a)) + len(set(b)) - shared)
@@ -89,13 +58,13 @@ def _pair_relation(x: ClaimCandidate, y: ClaimCandidate, cosine: float, *, in_pa
     quote_pair = x.kind == "quote" and y.kind == "quote"
     lexical = _quote_overlap(x.wording, y.wording) if quote_pair else 0.0
     similar = (
-        cosine >= ALIGN_THRESHOLD
-        or (cosine >= ALIGN_THRESHOLD_WITH_NAMES
-            and (_name_agreement(x.names, y.names) >= NAME_AGREEMENT or share_anchor(x, y)))
-        or (in_passage and cosine >= PASSAGE_ALIGN_THRESHOLD)
-        or (cosine >= LEXICAL_FLOOR and _shares_phrase(x.wording, y.wording, LEXICAL_AGREEMENT))
+        cosine >= in_use().align_threshold
+        or (cosine >= in_use().align_threshold_with_names
+            and (_name_agreement(x.names, y.names) >= in_use().name_agreement or share_anchor(x, y)))
+        or (in_passage and cosine >= in_use().passage_align_threshold)
+        or (cosine >= in_use().lexical_floor and _shares_phrase(x.wording, y.wording, in_use().lexical_agreement))
     )
-    if quote_pair and lexical >= QUOTE_OVERLAP:
+    if quote_pair and lexical >= in_use().quote_overlap:
         return "align"
     if not similar:
         return None
@@ -191,7 +160,7 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
     article's candidate with its origin's (see ``ledger``). Pairs are joined strongest
     first; a pair that conflicts (same counted thing, different number; same
     event, different date) is never joined, and its two groups are recorded as
-    conflicting. Each candidate weighs only its ``ALIGN_PARTNERS`` most similar
+    conflicting. Each candidate weighs only its ``align_partners`` most similar
     partners, so a story's cost grows with its candidates, not their square.
     """
     count = len(candidates)
@@ -246,8 +215,8 @@ def align_candidates(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, 
 def _partner_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray) -> list[tuple[int, int, float]]:
     """Pairs (i < j, cosine) of candidates of different articles that :func:`_pair_relation` could join.
 
-    Below ``PASSAGE_ALIGN_THRESHOLD`` only two quotes can be one claim. Of the
-    rest, each candidate keeps its ``ALIGN_PARTNERS`` most similar partners; a
+    Below ``passage_align_threshold`` only two quotes can be one claim. Of the
+    rest, each candidate keeps its ``align_partners`` most similar partners; a
     pair is weighed when either side keeps it. Rows are scored in blocks, so
     memory stays bounded in very large stories.
     """
@@ -263,11 +232,11 @@ def _partner_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray) ->
     for start in range(0, count, block):
         stop = min(start + block, count)
         cosine = vectors[start:stop] @ vectors.T
-        possible = (cosine >= PASSAGE_ALIGN_THRESHOLD) | (quote[start:stop, None] & quote[None, :])
+        possible = (cosine >= in_use().passage_align_threshold) | (quote[start:stop, None] & quote[None, :])
         possible &= article_code[start:stop, None] != article_code[None, :]
         scores = np.where(possible, cosine, -np.inf)
-        if count > ALIGN_PARTNERS:
-            top = np.argpartition(-scores, ALIGN_PARTNERS - 1, axis=1)[:, :ALIGN_PARTNERS]
+        if count > in_use().align_partners:
+            top = np.argpartition(-scores, in_use().align_partners - 1, axis=1)[:, :in_use().align_partners]
             kept = np.zeros_like(possible)
             np.put_along_axis(kept, top, True, axis=1)
             possible &= kept

@@ -12,28 +12,21 @@ a rumour hedges it ("claimed", "reportedly").
 
 from __future__ import annotations
 
-import json
 import re
-from pathlib import Path
 from typing import Collection, Sequence
 
 import numpy as np
 
 from ..text import DateMention, Quantity, content_words, date_key, dates_conflict
 from .extract import SPEECH_VERBS, ClaimCandidate
+from .settings import in_use
 
 __all__ = ["dates_conflict", "denial_conflicts", "denies", "event_dates", "event_dates_conflict",
            "reports_as_fact", "same_counted_thing", "share_anchor", "values_agree"]
 
-# Learnt on half of FNC-1's rumours (benchmarks/bench_claims_fnc1.py); the file says how.
-_DEFAULTS = json.loads((Path(__file__).resolve().parent.parent / "defaults" / "claims_conflicts.json")
-                       .read_text(encoding="utf-8"))
-# Cosine of the two sentences' vectors from which a denial and a report are about the same thing.
-DENIAL_THRESHOLD: float = _DEFAULTS["denial_threshold"]
-# Content words the two wordings must share (the cosine alone pairs any two sentences of one rumour).
-DENIAL_SHARED_WORDS: int = _DEFAULTS["denial_shared_words"]
-# Each denial is weighed against its most similar candidates only: time stays linear in the story.
-DENIAL_PARTNERS = 16
+# The denial rule's thresholds are ClaimSettings' ``denial_*`` (learnt on half of FNC-1's rumours,
+# benchmarks/bench_claims_fnc1.py; claims/defaults.json says how). Content words must be shared too:
+# the cosine alone pairs any two sentences of one rumour.
 
 # Words that deny or refute what the sentence reports. Bare "not"/"no" are left out: they negate
 # everything from a detail to a quote, and linked agreeing articles as often as opposite ones.
@@ -81,8 +74,8 @@ def denial_conflicts(candidates: Sequence[ClaimCandidate], vectors: np.ndarray,
                      denying_articles: Collection[str]) -> list[tuple[int, int]]:
     """(denying, reporting) candidate pairs: one article denies what another reports as fact.
 
-    The pair's sentences must be about the same thing (cosine at least ``DENIAL_THRESHOLD`` and
-    ``DENIAL_SHARED_WORDS`` content words in common), and the reporting article must deny nothing
+    The pair's sentences must be about the same thing (cosine at least ``denial_threshold`` and
+    ``denial_shared_words`` content words in common), and the reporting article must deny nothing
     anywhere (``denying_articles``): an article that denies something too most often agrees with the
     denial in other words.
     """
@@ -94,12 +87,12 @@ def denial_conflicts(candidates: Sequence[ClaimCandidate], vectors: np.ndarray,
         if not denies(candidate.sentence):
             continue
         similarity = vectors @ vectors[i]
-        count = min(DENIAL_PARTNERS, len(candidates))
+        count = min(in_use().denial_partners, len(candidates))
         nearest = np.argpartition(-similarity, count - 1)[:count]
         for j in sorted(int(n) for n in nearest):
             other = candidates[j]
             if (other.article == candidate.article or other.article in denying_articles
-                    or similarity[j] < DENIAL_THRESHOLD or len(words[i] & words[j]) < DENIAL_SHARED_WORDS
+                    or similarity[j] < in_use().denial_threshold or len(words[i] & words[j]) < in_use().denial_shared_words
                     or not reports_as_fact(other.sentence)):
                 continue
             pairs.append((i, j))

@@ -13,6 +13,7 @@ from ..model import Claim, Prepared, Span, Story, stable_id
 from ..text import STOP_WORDS, DateMention, dates_conflict, extract_dates
 from ..text.spans import SpanIndex
 from .ledger import article_order
+from .settings import in_use
 
 
 # --- event sub-claims: one per predicate ------------------------------------------
@@ -241,11 +242,6 @@ def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set
     return events
 
 
-# Tuned on ECB+ train topics (see BENCHMARKS.md, section Claims): two mentions of one
-# predicate stem are one event unless their arguments clash or their sentences differ too much.
-EVENT_SENTENCE_FLOOR = 0.0
-
-
 # Verbs of saying: each speaker's statement is an event of its own ("the police said" and "the
 # family said" are two), so two of them are one event only when they share a speaker. On ECB+ train
 # this lifted CoNLL F1 by 1.2 points (BENCHMARKS.md, issue 13); every verb of saying the claims'
@@ -263,14 +259,17 @@ def _arguments_clash(x: EventMention, y: EventMention) -> bool:
 
 
 def align_events(events: Sequence[EventMention], vectors: np.ndarray, *,
-                 sentence_floor: float = EVENT_SENTENCE_FLOOR) -> list[list[int]]:
+                 sentence_floor: Optional[float] = None) -> list[list[int]]:
     """Group event mentions of one story (within and across articles) that report one real-world event.
 
     ``vectors`` has one unit row per mention (its sentence's embedding). Two
     mentions join when their predicates share a key (:func:`event_key`), their
     sentences' cosine reaches ``sentence_floor`` and their arguments do not
-    clash (different explicit days; a verb of saying with no speaker in common).
+    clash (different explicit days; a verb of saying with no speaker in common). ``sentence_floor``: the
+    settings' ``event_sentence_floor`` (two mentions of one predicate stem are one event unless
+    their arguments clash or their sentences differ too much; tuned on ECB+ train topics).
     """
+    sentence_floor = in_use().event_sentence_floor if sentence_floor is None else sentence_floor
     sets = DisjointSets(len(events))
     by_key: dict[str, list[int]] = {}
     for index, event in enumerate(events):

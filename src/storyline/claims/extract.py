@@ -22,9 +22,7 @@ from ..text import (
 )
 from ..text.words import WORD_PATTERN
 from .framing import hedge_markers, opinion_markers
-
-MIN_STATEMENT_WORDS = 6
-MIN_QUOTE_WORDS = 4
+from .settings import in_use
 
 # Lines that are page furniture, not reporting.
 _BOILERPLATE = re.compile(
@@ -100,7 +98,7 @@ def is_boilerplate(sentence: str, line: str) -> bool:
     line without closing punctuation.
     """
     words = split_words(sentence)
-    if len(words) < MIN_STATEMENT_WORDS:
+    if len(words) < in_use().min_statement_words:
         return True
     # A run of names with hardly a lowercase word is a fragment (a byline, or a sentence cut at an initial).
     if sum(1 for w in words if w[0].islower()) < 3:
@@ -242,7 +240,7 @@ class _QuoteIndex:
         self.quotes = list(quotes)
         self.starts = [q.span[0] for q in self.quotes]
         self.ends = [q.span[1] for q in self.quotes]
-        self.long = [len(split_words(q.text)) >= MIN_QUOTE_WORDS for q in self.quotes]
+        self.long = [len(split_words(q.text)) >= in_use().min_quote_words for q in self.quotes]
 
     def overlapping(self, start: int, end: int) -> range:
         """Indices of the quotes overlapping ``[start, end)``."""
@@ -295,7 +293,7 @@ def extract_claim_candidates(doc: Prepared) -> list[ClaimCandidate]:
         long_quotes: list[QuoteSpan] = []
         protected: list[Span] = [quotes.quotes[i].span for i in quotes.overlapping(sentence.start, sentence.end)]
         for quote in quotes_here:
-            if len(split_words(quote.text)) < MIN_QUOTE_WORDS:
+            if len(split_words(quote.text)) < in_use().min_quote_words:
                 continue
             consumed_quotes.add(quote.span)
             last_sentence = sentence_index_at(max(quote.span[1] - 1, quote.span[0]))
@@ -309,7 +307,7 @@ def extract_claim_candidates(doc: Prepared) -> list[ClaimCandidate]:
             standalone = text[sentence.start:quote.span[0]].strip(" “\"") == ""
             # A few quoted words inside the writer's sentence ("called it 'a significant issue'") are a
             # fragment of that sentence, not a quote of its own: the sentence is the claim.
-            if not standalone and len(split_words(quote.text)) < MIN_STATEMENT_WORDS:
+            if not standalone and len(split_words(quote.text)) < in_use().min_statement_words:
                 consumed_quotes.discard(quote.span)
                 continue
             if speaker is None and not standalone:

@@ -6,6 +6,7 @@ import re
 from typing import TYPE_CHECKING, Optional
 
 from ..text import QUOTE_PAIRS, find_quotes, split_words
+from .settings import in_use
 
 if TYPE_CHECKING:
     from .extract import ClaimCandidate
@@ -43,10 +44,10 @@ HEDGE_PHRASES = ("could be", "may be", "might be", "remains to be seen")
 
 
 # An official act names a label without the writer choosing it: "designated a terrorist organisation",
-# "listed as a terrorist group". The label's word within this many words after such a verb is the designation's.
+# "listed as a terrorist group". The label's word within ``designation_reach`` words after such a verb
+# is the designation's.
 _DESIGNATION = re.compile(r"\b(?:designat\w*|re-?designat\w*|listed|listing|classif\w*|proscrib\w*|blacklist\w*)\b",
                           re.IGNORECASE)
-DESIGNATION_REACH = 6
 
 
 def _writers_words(text: str) -> list[str]:
@@ -55,7 +56,7 @@ def _writers_words(text: str) -> list[str]:
     unquoted = QUOTE_PAIRS.sub(" ", text)
     words = split_words(unquoted)
     kept = []
-    since_designation = DESIGNATION_REACH + 1
+    since_designation = in_use().designation_reach + 1
     for position, word in enumerate(words):
         since_designation += 1
         if _DESIGNATION.fullmatch(word):
@@ -63,7 +64,7 @@ def _writers_words(text: str) -> list[str]:
             continue
         if position > 0 and word[:1].isupper():
             continue
-        if since_designation <= DESIGNATION_REACH:
+        if since_designation <= in_use().designation_reach:
             continue
         kept.append(word.lower())
     return kept

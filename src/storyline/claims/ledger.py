@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -17,17 +15,12 @@ from .conflicts import denial_conflicts, denies
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
 from .omissions import find_omissions, ranked
+from .settings import ClaimSettings, in_use
 
 # Relations in which one article's text derives from the other's (a shared source is a third text).
 DERIVING_KINDS = frozenset({"duplicate", "excerpt", "rewrite", "translation"})
 # Places never speak: a speaker's words overlapping only a place ("envoy for Latin America X said") name X.
 _PLACE_TYPES = frozenset({"GPE", "LOC", "FAC"})
-# The cosine from which a derived article's sentence outside every aligned passage matches its origin's most
-# similar sentence (each the other's best). Learnt on WMT21 translations and Clough-Stevenson answers by
-# benchmarks/train_derived_sentences.py; ``defaults/claims_derived.json`` says how.
-DERIVED_SENTENCE_THRESHOLD: float = json.loads(
-    (Path(__file__).resolve().parent.parent / "defaults" / "claims_derived.json").read_text(encoding="utf-8")
-)["derived_sentence_threshold"]
 
 
 def _evidence(candidate: ClaimCandidate, derived_from: Optional[tuple[str, str]] = None) -> Evidence:
@@ -108,7 +101,7 @@ def _derived_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, re
     Each candidate of a derived article is matched to the origin's sentence it derives from: the most similar
     origin sentence inside the aligned passage that holds it, or, outside every passage (the reuse stage aligns
     long runs, and a garbled translation breaks them), the most similar origin sentence when it reaches
-    ``DERIVED_SENTENCE_THRESHOLD`` and the derived sentence is its most similar one too. It pairs with that
+    ``derived_sentence_threshold`` (a ClaimSettings value) and the derived sentence is its most similar one too. It pairs with that
     sentence's candidate; when the origin made no claim of that sentence, the copy makes none either.
     """
     by_article: dict[str, list[int]] = {}
@@ -140,7 +133,7 @@ def _derived_pairs(candidates: Sequence[ClaimCandidate], vectors: np.ndarray, re
             if passage is not None:
                 allowed = np.array([inside((s.start, s.end), passage) for s in origin_doc.sentences])
                 similarity = np.where(allowed, similarity, -np.inf) if allowed.any() else similarity
-            elif float(np.max(similarity)) < DERIVED_SENTENCE_THRESHOLD or not _mutual_best(
+            elif float(np.max(similarity)) < in_use().derived_sentence_threshold or not _mutual_best(
                     rows, docs[derived], int(np.argmax(similarity)), candidates[j].sentence_index):
                 continue
             sentence = origin_doc.sentences[int(np.argmax(similarity))]
@@ -160,6 +153,7 @@ def build_ledger(
     entities: Sequence[Entity] = (),
     *,
     sentence_model: Optional[str] = None,
+    settings: Optional[ClaimSettings] = None,
 ) -> tuple[list[Claim], list[Omission]]:
     """The story's claims, aligned across its articles, ranked, with status, provenance, conflicts and omissions.
 
@@ -175,8 +169,15 @@ def build_ledger(
     worded as its origin wrote it: the member whose article derives from no
     other member's; derived wordings stay as evidence naming what they derive
     from. Claims come ranked (see ``omissions.ranked``); omissions per article
-    follow ``omissions.find_omissions``.
+    follow ``omissions.find_omissions``. ``settings``: the stage's thresholds (None: those in use,
+    by default the shipped ones).
     """
+    with in_use.using(settings):
+        return _build_ledger(story, docs, relations, entities, sentence_model)
+
+
+def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation], entities: Sequence[Entity],
+                  sentence_model: Optional[str]) -> tuple[list[Claim], list[Omission]]:
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)

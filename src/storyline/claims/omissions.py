@@ -15,12 +15,8 @@ from typing import Sequence
 import numpy as np
 
 from ..model import Claim, Omission, Prepared
+from .settings import in_use
 
-# At most this many omissions per article: the story's top claims, not its inventory.
-MAX_OMISSIONS = 10
-# A sentence this close (cosine of sentence vectors) to one of a claim's wordings carries the claim in other
-# words: independent reports of one fact score 0.5 and above (see ``align.LEXICAL_FLOOR``).
-OTHER_WORDS = 0.5
 
 
 # How a view names a derived wording: "as machine-translated: ...".
@@ -52,7 +48,7 @@ def find_omissions(story_id: str, claims: Sequence[Claim], docs: Sequence[Prepar
     group); ``evidence_vectors`` holds, per claim id, one unit row per wording
     (its sentence's vector).
     """
-    key_claims = [c for c in ranked(claims) if not c.opinion and c.independent_sources >= 2][:MAX_OMISSIONS]
+    key_claims = [c for c in ranked(claims) if not c.opinion and c.independent_sources >= 2][:in_use().max_omissions]
     omissions = []
     for doc in docs:
         missing = []
@@ -61,7 +57,7 @@ def find_omissions(story_id: str, claims: Sequence[Claim], docs: Sequence[Prepar
                 continue
             rows = evidence_vectors.get(claim.id)
             if rows is not None and len(doc.sentence_vectors) and rows.shape[1] == doc.sentence_vectors.shape[1]:
-                if float(np.max(np.asarray(doc.sentence_vectors, dtype=np.float32) @ rows.T)) >= OTHER_WORDS:
+                if float(np.max(np.asarray(doc.sentence_vectors, dtype=np.float32) @ rows.T)) >= in_use().omission_cosine:
                     continue
             missing.append(claim.id)
         if missing:

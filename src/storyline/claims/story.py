@@ -15,6 +15,7 @@ from typing import Any, Optional, Sequence
 from ..model import Claim, ClaimEvent, Entity, Evidence, Omission, Prepared, Relation, Story
 from .events import EventClaim, build_event_ledger
 from .ledger import build_ledger
+from .settings import ClaimSettings, in_use
 
 
 @dataclass
@@ -42,6 +43,7 @@ def build_story_claims(
     *,
     sentence_model: Optional[str] = None,
     nlp: Any = None,
+    settings: Optional[ClaimSettings] = None,
 ) -> StoryClaims:
     """The story's ledger and omissions (:func:`build_ledger`) and, given a parser, its event sub-claims.
 
@@ -49,8 +51,15 @@ def build_story_claims(
     passed in (never loaded here); without one the story has no event
     sub-claims. Minor words (see ``EventMention.minor``) are aligned too: on
     ECB+ train they carry the event mentions no predicate holds (BENCHMARKS.md,
-    issue 13), but a claim lists only the events proper.
+    issue 13), but a claim lists only the events proper. ``settings``: the stage's
+    thresholds (None: the shipped defaults).
     """
+    with in_use.using(settings):
+        return _build_story_claims(story, docs, relations, entities, sentence_model, nlp)
+
+
+def _build_story_claims(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation],
+                        entities: Sequence[Entity], sentence_model: Optional[str], nlp: Any) -> StoryClaims:
     claims, omissions = build_ledger(story, docs, relations, entities, sentence_model=sentence_model)
     if nlp is None:
         return StoryClaims(claims, omissions)

@@ -69,8 +69,8 @@ def show_settings(settings_path: Optional[str] = None) -> None:
     """Print every stage's settings as JSON: the shipped defaults, or those a --settings FILE gives.
 
     The output is itself a settings file: keep the values to change and pass it to `analyze --settings`.
-    Where each default comes from is said in the stage's defaults file
-    (storyline/defaults/stories.json, storyline/entities/defaults.json).
+    Where each default comes from is said in the stage's defaults file, beside its code
+    (storyline/<stage>/defaults.json, for reuse, stories, entities, claims and timeline).
 
     \b
     Examples:

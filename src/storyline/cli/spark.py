@@ -74,8 +74,9 @@ def analyze_command(inputs: tuple[str, ...], output: str, master: Optional[str],
     try:
         story_settings = (stage_settings.stories if partition_days is None
                           else replace(stage_settings.stories, partition_days=partition_days))
-        settings = SparkSettings(embedder=embedder, story_settings=story_settings,
-                                 entity_settings=stage_settings.entities,
+        settings = SparkSettings(embedder=embedder, reuse_settings=stage_settings.reuse, story_settings=story_settings,
+                                 entity_settings=stage_settings.entities, claim_settings=stage_settings.claims,
+                                 timeline_settings=stage_settings.timeline,
                                  reuse_window_days=reuse_window_days, partitions=partitions)
         result = run(session, list(inputs), output, settings, until=until,
                      on_stage=lambda name, seconds, count: err.print(f"{name}: {count:,} in {seconds:.1f}s"))

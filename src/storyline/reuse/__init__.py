@@ -1,6 +1,6 @@
 """The reuse stage: which articles derive from which, and how. One module per step:
 
-1. :mod:`.candidates`: at most ``CANDIDATE_LIMIT`` candidates per article from each
+1. :mod:`.candidates`: at most ``candidate_limit`` candidates per article from each
    source (MinHash LSH through :mod:`storyline.similarity`, nearest article
    embeddings, shared names and numbers), so the work never grows quadratic.
 2. :mod:`.alignment`: each candidate pair's sentences aligned into passages with
@@ -15,7 +15,8 @@
    search found.
 
 Evidence strings name the articles (by outlet, else by source file name) so they
-read on their own. Thresholds, with what each was measured on, are in :mod:`.thresholds`.
+read on their own. Thresholds are :class:`ReuseSettings` (:mod:`.settings`), whose defaults file
+(``reuse/defaults.json``) says where each value came from; the entry points take them as ``settings``.
 
 The core is pure: ``find_relations``, ``relation_between`` and
 ``alignment_measures`` read ``Prepared`` records and return ``Relation``
@@ -24,15 +25,15 @@ records (and numbers).
 
 from __future__ import annotations
 
-from .kinds import Direction, article_label
+from .kinds import DERIVED_KINDS, Direction, article_label
 from .profile import attributed_sources
 from .relations import (ReuseMeasures, alignment_measures, find_relations, identical_texts, relate, relation_between,
                         with_identical_texts)
-from .thresholds import CANDIDATE_COSINE, CANDIDATE_JACCARD, CANDIDATE_LIMIT, DERIVED_KINDS
+from .settings import ReuseSettings
 from .translation import machine_translation_signs
 
 __all__ = [
-    "CANDIDATE_COSINE", "CANDIDATE_JACCARD", "CANDIDATE_LIMIT", "DERIVED_KINDS", "Direction", "ReuseMeasures",
+    "DERIVED_KINDS", "Direction", "ReuseMeasures", "ReuseSettings",
     "alignment_measures", "article_label", "attributed_sources", "find_relations", "identical_texts",
     "machine_translation_signs", "relate", "relation_between", "with_identical_texts",
 ]

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..model import Passage, Prepared, Sentence
 from .profile import _Profile
-from .thresholds import MERGE_GAIN, SENTENCE_MATCH, VERBATIM_GRAM
+from .settings import in_use
 
 
 # --- 2. alignment -------------------------------------------------------------------
@@ -62,12 +62,13 @@ def _unit(rows: np.ndarray) -> np.ndarray:
 
 
 def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
-           threshold: float = SENTENCE_MATCH) -> list[_Link]:
+           threshold: float | None = None) -> list[_Link]:
     """Sentence links: one-to-one and one-to-two matches, best first, each sentence used once.
 
     Then a sentence left over whose best match is the partner of its
-    neighbour joins that link (a third part of a split sentence).
+    neighbour joins that link (a third part of a split sentence). ``threshold``: the settings' ``sentence_match``.
     """
+    threshold = in_use().sentence_match if threshold is None else threshold
     if not a.sentences or not b.sentences:
         return []
     vectors_a = np.asarray(a.sentence_vectors, dtype=np.float32)
@@ -101,7 +102,7 @@ def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
         singles = combined.T if flip else combined  # rows: the one side
         best_single = np.maximum(singles[:, :-1], singles[:, 1:])
         either_usable = usable_one[:, None] & (usable_two[:-1] | usable_two[1:])[None, :]
-        good = (merged >= threshold) & (merged >= best_single + MERGE_GAIN) & either_usable
+        good = (merged >= threshold) & (merged >= best_single + in_use().merge_gain) & either_usable
         for r, c in zip(*np.nonzero(good)):
             single, pair = (int(r),), (int(c), int(c) + 1)
             options.append((float(merged[r, c]), pair if flip else single, single if flip else pair,
@@ -215,7 +216,7 @@ def _verbatim_shares(profile_a: _Profile, profile_b: _Profile) -> tuple[float, f
             return 0.0
         hit = _lookup(known, hashes)[1]
         covered = np.zeros(len(lengths), dtype=bool)
-        for offset in range(VERBATIM_GRAM):
+        for offset in range(in_use().verbatim_gram):
             covered[offset:offset + len(hit)] |= hit
         return float(lengths[covered].sum() / lengths.sum())
 

@@ -1,7 +1,7 @@
-"""Candidates, at most ``CANDIDATE_LIMIT`` per article from each source, so a wire story
+"""Candidates, at most ``candidate_limit`` (a :class:`ReuseSettings` value) per article from each source, so a wire story
 reprinted thousands of times never makes the work quadratic: MinHash LSH over
 ``Prepared.minhash`` (:mod:`storyline.similarity`, bands and rows derived from
-``CANDIDATE_JACCARD``) finds copies and excerpts, ranked by estimated Jaccard; nearest
+``candidate_jaccard``) finds copies and excerpts, ranked by estimated Jaccard; nearest
 neighbours of ``Prepared.vector`` find reworded and translated reuse, which shares few
 shingles; shared names and numbers find translations from languages the embedding model
 does not cover.
@@ -17,41 +17,40 @@ import numpy as np
 from ..model import Prepared
 from ..similarity import band_keys, buckets, estimated_jaccards, lsh_bands, with_words
 from .profile import _anchors
-from .thresholds import (ANCHOR_CANDIDATE_DICE, ANCHOR_CANDIDATE_SHARED, ANCHOR_MAX_POSTING, BUCKET_SCAN_LIMIT,
-                         CANDIDATE_COSINE, CANDIDATE_JACCARD, CANDIDATE_LIMIT)
+from .settings import in_use
 
 
 def _lsh_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[int, int]]:
     """Index pairs (i < j, one of them among the first ``new_count``) sharing an LSH bucket.
 
-    Each new article keeps its ``CANDIDATE_LIMIT`` bucket-mates of highest
-    estimated Jaccard, looking at no more than ``BUCKET_SCAN_LIMIT`` members of
+    Each new article keeps its ``candidate_limit`` bucket-mates of highest
+    estimated Jaccard, looking at no more than ``bucket_scan_limit`` members of
     any one bucket (its neighbours in the bucket's order), so the work grows
     linearly with the size of the biggest bucket, not with its square.
     """
     signatures = np.stack([np.asarray(p.minhash, dtype=np.uint32) for p in articles])
     has_words = with_words(signatures)
-    bands, rows = lsh_bands(CANDIDATE_JACCARD, signatures.shape[1])
+    bands, rows = lsh_bands(in_use().candidate_jaccard, signatures.shape[1])
     indices = np.flatnonzero(has_words)
     pairs: set[tuple[int, int]] = set()
     if len(indices) < 2 or not has_words[:new_count].any():
         return pairs
     mates: dict[int, set[int]] = defaultdict(set)
-    half = BUCKET_SCAN_LIMIT // 2
+    half = in_use().bucket_scan_limit // 2
     for band in range(bands):
         for members in buckets(band_keys(signatures, band, 1, rows, has_words)[0], indices):
             if members[0] >= new_count:  # members ascend: the first is the smallest
                 continue
             for position in np.flatnonzero(members < new_count).tolist():
-                low = max(0, min(position - half, len(members) - BUCKET_SCAN_LIMIT))
-                mates[int(members[position])].update(members[low:low + BUCKET_SCAN_LIMIT].tolist())
+                low = max(0, min(position - half, len(members) - in_use().bucket_scan_limit))
+                mates[int(members[position])].update(members[low:low + in_use().bucket_scan_limit].tolist())
     for i, found in mates.items():
         found.discard(i)
         if not found:
             continue
         others = np.fromiter(found, dtype=np.int64, count=len(found))
         estimated = estimated_jaccards(signatures[others], signatures[i])
-        keep = others[np.argsort(-estimated, kind="stable")[:CANDIDATE_LIMIT]]
+        keep = others[np.argsort(-estimated, kind="stable")[:in_use().candidate_limit]]
         pairs.update((min(i, j), max(i, j)) for j in keep.tolist())
     return pairs
 
@@ -65,9 +64,9 @@ def _embedding_candidates(articles: Sequence[Prepared], new_count: int) -> set[t
         stop = min(start + chunk, new_count)
         cosine = vectors[start:stop] @ vectors.T
         cosine[np.arange(stop - start), np.arange(start, stop)] = -1.0
-        keep = min(CANDIDATE_LIMIT, cosine.shape[1])
+        keep = min(in_use().candidate_limit, cosine.shape[1])
         top = np.argpartition(-cosine, keep - 1, axis=1)[:, :keep]
-        rows, cols = np.nonzero(np.take_along_axis(cosine, top, axis=1) >= CANDIDATE_COSINE)
+        rows, cols = np.nonzero(np.take_along_axis(cosine, top, axis=1) >= in_use().candidate_cosine)
         for row, col in zip(rows.tolist(), top[rows, cols].tolist()):
             i = start + row
             pairs.add((min(i, col), max(i, col)))
@@ -86,7 +85,7 @@ def _anchor_candidates(articles: Sequence[Prepared], new_count: int) -> set[tupl
         shared: dict[int, int] = defaultdict(int)
         for anchor in anchor_sets[i]:
             posting = postings[anchor]
-            if len(posting) > ANCHOR_MAX_POSTING:
+            if len(posting) > in_use().anchor_max_posting:
                 continue
             for j in posting:
                 if j != i:
@@ -94,8 +93,8 @@ def _anchor_candidates(articles: Sequence[Prepared], new_count: int) -> set[tupl
         scored = []
         for j, count in shared.items():
             smaller = min(len(anchor_sets[i]), len(anchor_sets[j]))
-            if count >= ANCHOR_CANDIDATE_SHARED and count / max(smaller, 1) >= ANCHOR_CANDIDATE_DICE:
+            if count >= in_use().anchor_candidate_shared and count / max(smaller, 1) >= in_use().anchor_candidate_dice:
                 scored.append((-count / smaller, j))
-        for _, j in sorted(scored)[:CANDIDATE_LIMIT]:
+        for _, j in sorted(scored)[:in_use().candidate_limit]:
             pairs.add((min(i, j), max(i, j)))
     return pairs

@@ -15,15 +15,15 @@ from ..model import Prepared, Relation, RelationKind
 from .alignment import (_align, Coverage, _coverage, _in_order, _Link, _order_agreement,
                         _passages)
 from .profile import _Profile
-from .thresholds import (ANCHOR_ROUTE_ALIGNED, CANDIDATE_LIMIT, CROSS_LANGUAGE_MATCH, DERIVED_KINDS,
-                         DUPLICATE_COVERAGE, EXCERPT_COVERAGE, EXCERPT_LENGTH_RATIO, LOW_LEXICAL, RELATED_COSINE,
-                         REUSE_COVERAGE, SHARED_SOURCE_FACTS, SHARED_SOURCE_ORDER, SHARED_SOURCE_PAIRS)
+from .settings import in_use
 from .translation import (_anchor_translation, _grouped, _languages_differ, _machine_translated_side,
                           _signs_with_names)
 from .words import _NAME_SEQUENCE, _NUMBER
 
 
 Direction = Optional[Literal["a->b", "b->a"]]
+# Kinds in which one text derives from the other (not shared-source, not related).
+DERIVED_KINDS = frozenset({"duplicate", "excerpt", "rewrite", "translation"})
 
 
 # --- naming articles in evidence ---------------------------------------------------
@@ -72,7 +72,7 @@ def _relation(
         # sentences stay far (95% below 0.30): match at a lower cosine, and
         # keep only links in the same order in both texts, which a
         # translation keeps and two independent reports do not.
-        links = _in_order(_align(a, b, pa, pb, threshold=CROSS_LANGUAGE_MATCH))
+        links = _in_order(_align(a, b, pa, pb, threshold=in_use().cross_language_match))
     else:
         links = _align(a, b, pa, pb)
     if not links and not languages_differ:
@@ -98,13 +98,13 @@ def _relation(
     structural: Direction = None
     score = shorter_weighted
 
-    if coverage.verbatim_a >= DUPLICATE_COVERAGE and coverage.verbatim_b >= DUPLICATE_COVERAGE:
+    if coverage.verbatim_a >= in_use().duplicate_coverage and coverage.verbatim_b >= in_use().duplicate_coverage:
         kind = "duplicate"
-    elif shorter_verbatim >= EXCERPT_COVERAGE and length_ratio <= EXCERPT_LENGTH_RATIO:
+    elif shorter_verbatim >= in_use().excerpt_coverage and length_ratio <= in_use().excerpt_length_ratio:
         kind = "excerpt"
         structural = "b->a" if a_is_shorter else "a->b"
         evidence.append(f"{shorter_name} is a verbatim part of {longer_name}, the longer text")
-    elif shorter_aligned >= REUSE_COVERAGE and (languages_differ or (translated_side and coverage.lexical < LOW_LEXICAL)):
+    elif shorter_aligned >= in_use().reuse_coverage and (languages_differ or (translated_side and coverage.lexical < in_use().low_lexical)):
         kind = "translation"
         if languages_differ:
             evidence.append(language_note)
@@ -114,9 +114,9 @@ def _relation(
             evidence.append(f"{machine} reads as a machine translation of {fluent}: it shows "
                             f"{len(mt_signs_a if translated_side == 'a' else mt_signs_b)} signs of machine translation, "
                             f"{fluent} {len(mt_signs_b if translated_side == 'a' else mt_signs_a)}")
-    elif shorter_aligned >= REUSE_COVERAGE:
+    elif shorter_aligned >= in_use().reuse_coverage:
         kind = "rewrite"
-    elif (languages_differ and max(coverage.aligned_a, coverage.aligned_b) < ANCHOR_ROUTE_ALIGNED
+    elif (languages_differ and max(coverage.aligned_a, coverage.aligned_b) < in_use().anchor_route_aligned
           and (anchor := _anchor_translation(a, b, pa, pb, name_a, name_b)) is not None):
         kind = "translation"
         score, anchor_evidence = anchor
@@ -153,15 +153,15 @@ def _shared_source_or_related(
     factual = [(link, facts) for link in links if (facts := _link_facts(a, b, link))]
     distinct_facts = list(dict.fromkeys(f for _, facts in factual for f in facts))
     order = _order_agreement([link for link, _ in factual])
-    if (shared and len(factual) >= SHARED_SOURCE_PAIRS and len(distinct_facts) >= SHARED_SOURCE_FACTS
-            and order >= SHARED_SOURCE_ORDER):
+    if (shared and len(factual) >= in_use().shared_source_pairs and len(distinct_facts) >= in_use().shared_source_facts
+            and order >= in_use().shared_source_order):
         names = ", ".join(f"'{name}'" for name in shared)
         evidence.append(f"{name_a} and {name_b} both attribute their reporting to {names}")
         evidence.append(f"{len(factual)} aligned passages carry the same facts in the same order "
                         f"({order:.0%} in order): " + ", ".join(f"'{f}'" for f in distinct_facts[:8]))
         return "shared-source"
     cosine = float(np.dot(a.vector, b.vector))
-    if cosine >= RELATED_COSINE:
+    if cosine >= in_use().related_cosine:
         evidence.append(f"{name_a} and {name_b} report the same story (article cosine {cosine:.2f}) "
                         "but too little of them aligns for one to derive from the other")
         return "related"
@@ -239,7 +239,7 @@ def _add_third_text_sources(
     """Mark two articles ``shared-source`` when both derive from a third article C of the corpus.
 
     Only pairs that are not already linked by a derivation are marked, at most
-    ``CANDIDATE_LIMIT`` per article (those whose links to C are strongest):
+    ``candidate_limit`` per article (those whose links to C are strongest):
     forty reprints of a wire story are already one group through it.
 
     The pairs looked at are those with a new article at either end or as C: two articles
@@ -269,7 +269,7 @@ def _add_third_text_sources(
                 if first not in new_ids and second not in new_ids and third not in new_ids:
                     continue
                 found.append((-min(to_first.score, to_second.score), second, third, to_first, to_second))
-        for negative_score, second, third, to_first, to_second in sorted(found)[:CANDIDATE_LIMIT]:
+        for negative_score, second, third, to_first, to_second in sorted(found)[:in_use().candidate_limit]:
             key = (min(first, second), max(first, second))
             if key not in proposals or -negative_score > proposals[key][0]:
                 proposals[key] = (-negative_score, third, to_first, to_second)

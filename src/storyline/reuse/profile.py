@@ -15,7 +15,7 @@ import numpy as np
 from unidecode import unidecode
 
 from ..model import Prepared
-from .thresholds import FREQUENT_WORDS, MIN_SENTENCE_WORDS, VERBATIM_GRAM
+from .settings import in_use
 from .translation import machine_translation_signs
 from .words import _ANCHOR_TOKEN, _FUNCTION_WORDS, _FUNCTION_WORDS_TITLE, _WORD
 
@@ -93,7 +93,7 @@ def _profile(prepared: Prepared, boilerplate: frozenset[int] = frozenset()) -> _
         token_counts=np.array([len(sentence) for sentence in tokens], dtype=np.float32),
         adjacent_token_counts=np.array([len(x | y) for x, y in zip(tokens, tokens[1:])], dtype=np.float32),
         words=frozenset(w.lower() for w in _WORD.findall(prepared.article.text)),
-        usable=(word_counts >= MIN_SENTENCE_WORDS) & ~np.isin(np.arange(len(word_counts)), sorted(boilerplate)),
+        usable=(word_counts >= in_use().min_sentence_words) & ~np.isin(np.arange(len(word_counts)), sorted(boilerplate)),
         lengths=np.array([s.end - s.start for s in prepared.sentences], dtype=np.float64),
         anchors=_anchors(prepared),
         grams=grams,
@@ -115,7 +115,7 @@ def _frequent_words(text: str) -> frozenset[str]:
         if not word[0].isupper() and not word.isdigit():
             counts[word] += 1
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    return frozenset(word for word, count in ranked[:FREQUENT_WORDS] if count >= 2)
+    return frozenset(word for word, count in ranked[:in_use().frequent_words] if count >= 2)
 
 
 def _spaceless_words(text: str) -> int:
@@ -124,16 +124,16 @@ def _spaceless_words(text: str) -> int:
 
 
 def _word_grams(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Hashes of the text's word n-grams (``VERBATIM_GRAM`` words, lowercased) and each word's length."""
+    """Hashes of the text's word n-grams (``verbatim_gram`` words, lowercased) and each word's length."""
     words = _WORD.findall(text.lower())
     lengths = np.array([len(w) for w in words], dtype=np.float64)
-    if len(words) < VERBATIM_GRAM:
+    if len(words) < in_use().verbatim_gram:
         return np.zeros(0, dtype=np.uint64), lengths
     hashes = np.array([zlib.crc32(w.encode("utf-8")) for w in words], dtype=np.uint64)
-    grams = np.zeros(len(words) - VERBATIM_GRAM + 1, dtype=np.uint64)
+    grams = np.zeros(len(words) - in_use().verbatim_gram + 1, dtype=np.uint64)
     with np.errstate(over="ignore"):
-        for offset in range(VERBATIM_GRAM):
-            grams = grams * np.uint64(0x100000001B3) + hashes[offset:len(hashes) - VERBATIM_GRAM + 1 + offset]
+        for offset in range(in_use().verbatim_gram):
+            grams = grams * np.uint64(0x100000001B3) + hashes[offset:len(hashes) - in_use().verbatim_gram + 1 + offset]
     return grams, lengths
 
 

@@ -13,12 +13,17 @@ from .candidates import _anchor_candidates, _embedding_candidates, _lsh_candidat
 from .kinds import _add_third_text_sources, _relation
 from .alignment import Coverage
 from .profile import _Profile, _profile
+from .settings import ReuseSettings, in_use
 
 
 def relate(new: Sequence[Prepared], existing: Sequence[Prepared] = (), *,
-           known: Sequence[Relation] = ()) -> list[Relation]:
-    """The reuse stage: :func:`find_relations`, with :func:`identical_texts` for the pairs it did not link."""
-    return with_identical_texts(find_relations(new, existing, known=known), identical_texts(new, existing))
+           known: Sequence[Relation] = (), settings: Optional[ReuseSettings] = None) -> list[Relation]:
+    """The reuse stage: :func:`find_relations`, with :func:`identical_texts` for the pairs it did not link.
+
+    ``settings``: the stage's thresholds (None: the shipped defaults), as for every entry point here.
+    """
+    return with_identical_texts(find_relations(new, existing, known=known, settings=settings),
+                                identical_texts(new, existing))
 
 
 def identical_texts(new: Sequence[Prepared], existing: Sequence[Prepared] = ()) -> list[Relation]:
@@ -61,6 +66,7 @@ def with_identical_texts(found: Sequence[Relation], identical: Sequence[Relation
 
 def find_relations(
     new: Sequence[Prepared], existing: Sequence[Prepared] = (), *, known: Sequence[Relation] = (),
+    settings: Optional[ReuseSettings] = None,
 ) -> list[Relation]:
     """Relations between each new article and every other article, new or existing.
 
@@ -71,6 +77,11 @@ def find_relations(
     in an earlier run. Only pairs that are really linked are returned, sorted
     by ``(a, b)``.
     """
+    with in_use.using(settings):
+        return _find_relations(new, existing, known)
+
+
+def _find_relations(new: Sequence[Prepared], existing: Sequence[Prepared], known: Sequence[Relation]) -> list[Relation]:
     new_ids = {p.id for p in new}
     articles = list(new) + [p for p in existing if p.id not in new_ids]
     if len(articles) < 2 or not new:
@@ -99,9 +110,10 @@ def find_relations(
     return sorted(relations.values(), key=lambda r: (r.a, r.b))
 
 
-def relation_between(a: Prepared, b: Prepared) -> Optional[Relation]:
+def relation_between(a: Prepared, b: Prepared, settings: Optional[ReuseSettings] = None) -> Optional[Relation]:
     """Align one pair and classify it; None when the two are not linked."""
-    return _relation(a, b, _profile(a), _profile(b))[0]
+    with in_use.using(settings):
+        return _relation(a, b, _profile(a), _profile(b))[0]
 
 
 @dataclass(frozen=True)
@@ -113,9 +125,10 @@ class ReuseMeasures(Coverage):
     relation: Optional[Relation]
 
 
-def alignment_measures(a: Prepared, b: Prepared) -> ReuseMeasures:
+def alignment_measures(a: Prepared, b: Prepared, settings: Optional[ReuseSettings] = None) -> ReuseMeasures:
     """The degree of reuse between ``a`` and ``b`` (see ``ReuseMeasures``) with their relation."""
-    relation, coverage, links, swapped = _relation(a, b, _profile(a), _profile(b))
+    with in_use.using(settings):
+        relation, coverage, links, swapped = _relation(a, b, _profile(a), _profile(b))
     if coverage is None:
         return ReuseMeasures(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0, relation)
     c = coverage.swapped() if swapped else coverage

@@ -14,8 +14,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import JaroWinkler
 
 from ..model import Prepared
-from .thresholds import (ANCHOR_LENGTH_RATIO, ANCHOR_MIN_COUNT, ANCHOR_TRANSLATION, DIFFERENT_LANGUAGE_WORDS,
-                         MANGLED_NAME_RATIO, MT_MIN_SIGN_KINDS, MT_MIN_SIGNS, SAME_SOUND_RATIO, VERBATIM_SENTENCE)
+from .settings import in_use
 from .words import _CAPITALISED, _FUNCTION_WORDS, _FUNCTION_WORDS_TITLE, _NAME_SEQUENCE, _WORD
 
 if TYPE_CHECKING:  # the profile reads this module's signs: only the types go the other way
@@ -37,7 +36,7 @@ def _languages_differ(a: Prepared, b: Prepared, pa: _Profile, pb: _Profile, name
         return False, ""
     overlap = 2 * len(pa.frequent_words & pb.frequent_words) / (len(pa.frequent_words) + len(pb.frequent_words))
     unknown = " and ".join(name for name, p in ((name_a, a), (name_b, b)) if not p.language)
-    return overlap < DIFFERENT_LANGUAGE_WORDS, (
+    return overlap < in_use().different_language_words, (
         f"languages differ: {name_a} and {name_b} share {overlap:.0%} of their most frequent words "
         f"(the language of {unknown} was not identified)")
 
@@ -47,10 +46,10 @@ def _anchor_translation(
 ) -> Optional[tuple[float, str]]:
     """(score, evidence) when the names and numbers of two texts in different languages agree in order."""
     sentences_a, sentences_b = int(pa.usable.sum()), int(pb.usable.sum())
-    if min(sentences_a, sentences_b) < ANCHOR_LENGTH_RATIO * max(sentences_a, sentences_b):
+    if min(sentences_a, sentences_b) < in_use().anchor_length_ratio * max(sentences_a, sentences_b):
         return None
     agreement, count = _anchor_agreement(pa.anchors, pb.anchors)
-    if count < ANCHOR_MIN_COUNT or agreement < ANCHOR_TRANSLATION:
+    if count < in_use().anchor_min_count or agreement < in_use().anchor_translation:
         return None
     fewer = name_a if len(pa.anchors) <= len(pb.anchors) else name_b
     return agreement, (f"{agreement:.0%} of the {count} names and numbers of {fewer} recur in the other "
@@ -142,7 +141,7 @@ def _inconsistent_names(text: str) -> list[str]:
             continue
         if len(x) == len(y) and x[:-1] == y[:-1]:  # one name in two languages: Banque / Banqua
             continue
-        same_sound = x[0] == y[0] and codes[first] == codes[second] and fuzz.ratio(x, y) >= SAME_SOUND_RATIO
+        same_sound = x[0] == y[0] and codes[first] == codes[second] and fuzz.ratio(x, y) >= in_use().same_sound_ratio
         one_letter_swap = len(x) == len(y) and JaroWinkler.similarity(x, y) >= 0.9 and fuzz.ratio(x, y) >= 80
         if same_sound or one_letter_swap:
             pairs.append(f"'{first}' / '{second}'")
@@ -162,7 +161,7 @@ def _mangled_names(a: Prepared, b: Prepared, pa: _Profile, pb: _Profile, links: 
     signs: list[tuple[str, str]] = []
     seen: set[str] = set()
     for link in links:
-        if link.lexical >= VERBATIM_SENTENCE:
+        if link.lexical >= in_use().verbatim_sentence:
             continue
         mine = this.sentences[link.a if side == "a" else link.b].text
         theirs = other.sentences[link.b if side == "a" else link.a].text
@@ -186,7 +185,7 @@ def _mangled_names(a: Prepared, b: Prepared, pa: _Profile, pb: _Profile, links: 
                     run_together = " " in candidate and joined == lowered
                     if not run_together and (joined.startswith(lowered) or lowered.startswith(joined)):
                         continue
-                    if run_together or fuzz.ratio(lowered, joined) >= MANGLED_NAME_RATIO:
+                    if run_together or fuzz.ratio(lowered, joined) >= in_use().mangled_name_ratio:
                         label = "run-together name" if " " in candidate else "mangled name"
                         signs.append((label, f"'{word}' for '{candidate}'"))
                         seen.add(word)
@@ -220,7 +219,7 @@ def _machine_translated_side(signs_a: Sequence[tuple[str, str]], signs_b: Sequen
     """'a' or 'b' when that text carries enough signs of machine translation and more than the other."""
 
     def enough(signs: Sequence[tuple[str, str]]) -> bool:
-        return len({kind for kind, _ in signs}) >= MT_MIN_SIGN_KINDS or len(signs) >= MT_MIN_SIGNS
+        return len({kind for kind, _ in signs}) >= in_use().mt_min_sign_kinds or len(signs) >= in_use().mt_min_signs
 
     if enough(signs_a) and len(signs_a) > len(signs_b):
         return "a"

@@ -55,11 +55,13 @@ from ..stages import STAGE_NAMES, check_until
 from ..stories import UNDATED
 from ..stories.features import article_order_key  # the stories stage's article order
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
+from ..claims.settings import ClaimSettings
 from ..entities.settings import EntitySettings
 from ..fingerprint import NUM_PERM
 from ..model import Article, Prepared, RawDocument, Relation, Skipped, Story, text_hash
 from ..prepare import prepare
 from ..similarity import estimated_jaccard, lsh_bands, signature_band_keys
+from ..timeline.settings import TimelineSettings
 from . import inputs as input_files
 from .per_story import _for_entities, extract_mentions, resolve_entities, story_claims, story_timelines
 
@@ -77,8 +79,8 @@ class SparkSettings:
     embedder: str = DEFAULT_EMBEDDER
     # Articles embedded per call inside a partition (as the embedded runner batches them).
     prepare_batch: int = 64
-    # Estimated Jaccard at which two LSH candidates are near-duplicates: the reuse stage's candidate threshold.
-    near_duplicate_jaccard: float = reuse_stage.CANDIDATE_JACCARD
+    # The reuse stage's settings, as the embedded engine's (``analyze --settings FILE``).
+    reuse_settings: reuse_stage.ReuseSettings = field(default_factory=reuse_stage.ReuseSettings)
     # Reuse is searched within windows of this many days and between neighbouring windows
     # (0: the stories' calendar blocks, ``StorySettings.partition_days``): copies further apart
     # in time are found only as near-duplicates.
@@ -88,11 +90,19 @@ class SparkSettings:
     story_settings: stories_stage.StorySettings = field(default_factory=stories_stage.StorySettings)
     # Entity resolution's settings, as the embedded engine's (``analyze --settings FILE``).
     entity_settings: EntitySettings = field(default_factory=EntitySettings)
+    # The claims and timeline stages' settings, as the embedded engine's.
+    claim_settings: ClaimSettings = field(default_factory=ClaimSettings)
+    timeline_settings: TimelineSettings = field(default_factory=TimelineSettings)
     # Partitions for the per-article stages (0: Spark's default parallelism times 4).
     partitions: int = 0
 
     def reuse_window(self) -> int:
         return self.reuse_window_days or self.story_settings.partition_days
+
+    @property
+    def near_duplicate_jaccard(self) -> float:
+        """Estimated Jaccard at which two LSH candidates are near-duplicates: the reuse stage's candidate threshold."""
+        return self.reuse_settings.candidate_jaccard
 
 
 @dataclass
@@ -145,8 +155,8 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
 
     def reuse() -> int:
         signatures = result.articles.map(lambda p: (p.id, p.minhash))
-        result.near_duplicates = _cache(verify_near_duplicates(lsh_candidate_pairs(signatures), signatures,
-                                                               settings.near_duplicate_jaccard))
+        result.near_duplicates = _cache(verify_near_duplicates(
+            lsh_candidate_pairs(signatures, settings.near_duplicate_jaccard), signatures, settings.near_duplicate_jaccard))
         result.duplicate_groups = _cache(connected_components(result.near_duplicates.map(lambda t: (t[0], t[1]))))
         found = find_relations(result.articles, result.near_duplicates, settings)
         result.relations = _cache(with_identical_texts(found, result.articles))
@@ -166,7 +176,8 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         return len(resolved)
 
     def claims() -> int:
-        outputs = _cache(story_claims(result.story_groups, result.entities, sentence_model=settings.embedder))
+        outputs = _cache(story_claims(result.story_groups, result.entities, sentence_model=settings.embedder,
+                                      settings=settings.claim_settings))
         result.claims = outputs.filter(lambda t: t[0] == "claim").map(lambda t: t[1])
         result.omissions = outputs.filter(lambda t: t[0] == "omission").map(lambda t: t[1])
         result.claim_events = outputs.filter(lambda t: t[0] == "event").map(lambda t: t[1])
@@ -174,7 +185,8 @@ def analyze(spark: Any, paths: Sequence[str], settings: SparkSettings | None = N
         return result.claims.count()
 
     def timeline() -> int:
-        result.timeline = _cache(story_timelines(result.story_groups, result.claims_by_story))
+        result.timeline = _cache(story_timelines(result.story_groups, result.claims_by_story,
+                                                 settings=settings.timeline_settings))
         count = result.timeline.count()
         # A second copy of every article: not needed once the per-story outputs are cached.
         result.story_groups.unpersist()
@@ -302,7 +314,7 @@ def as_stored(prepared: Prepared) -> Prepared:
 # --- near-duplicates ---------------------------------------------------------------------------
 
 
-def lsh_candidate_pairs(signatures: Any, threshold: float = reuse_stage.CANDIDATE_JACCARD) -> Any:
+def lsh_candidate_pairs(signatures: Any, threshold: float = reuse_stage.ReuseSettings().candidate_jaccard) -> Any:
     """RDD[(a, b)] with a < b: articles sharing all values of at least one band.
 
     One shuffle keyed by (band, the band's bucket key): the buckets of the reuse
@@ -371,6 +383,7 @@ def find_relations(articles: Any, near_duplicates: Any, settings: SparkSettings)
     shuffles), which go to ``reuse.relation_between``.
     """
     length = settings.reuse_window()
+    reuse_settings = settings.reuse_settings
     windows = articles.map(lambda p: (p.id, _window(p, length)))
     dated = sorted(windows.values().filter(lambda w: w != UNDATED).distinct().collect())
     single = len(dated) <= 1
@@ -392,7 +405,7 @@ def find_relations(articles: Any, near_duplicates: Any, settings: SparkSettings)
         members = sorted(members, key=lambda t: t[1].id)
         new = [p for is_new, p in members if is_new]
         existing = [p for is_new, p in members if not is_new]
-        return reuse_stage.find_relations(new, existing)
+        return reuse_stage.find_relations(new, existing, settings=reuse_settings)
 
     found = tasks.flatMap(relate)
     if single:
@@ -402,7 +415,7 @@ def find_relations(articles: Any, near_duplicates: Any, settings: SparkSettings)
              .map(lambda kv: (kv[1][0], (kv[0], kv[1][1]))).join(window_of)
              .filter(lambda kv: _far_apart(kv[1][0][1], kv[1][1]))
              .map(lambda kv: (kv[1][0][0], kv[0])))
-    return found.union(relations_for_pairs(apart, articles))
+    return found.union(relations_for_pairs(apart, articles, reuse_settings))
 
 
 def _far_apart(first: int, second: int) -> bool:
@@ -410,13 +423,13 @@ def _far_apart(first: int, second: int) -> bool:
     return first != UNDATED and second != UNDATED and abs(first - second) > 1
 
 
-def relations_for_pairs(pairs: Any, articles: Any) -> Any:
+def relations_for_pairs(pairs: Any, articles: Any, settings: reuse_stage.ReuseSettings | None = None) -> Any:
     """RDD[Relation]: ``reuse.relation_between`` on each pair that is really linked."""
     by_id = articles.map(lambda p: (p.id, p))
     joined = (pairs.join(by_id)  # (a, (b, prepared_a))
               .map(lambda kv: (kv[1][0], kv[1][1]))
               .join(by_id))  # (b, (prepared_a, prepared_b))
-    return (joined.map(lambda kv: reuse_stage.relation_between(kv[1][0], kv[1][1]))
+    return (joined.map(lambda kv: reuse_stage.relation_between(kv[1][0], kv[1][1], settings))
             .filter(lambda relation: relation is not None))
 
 

@@ -15,10 +15,12 @@ from typing import Any, Iterator
 import numpy as np
 
 from .. import entities as entities_stage
+from ..claims.settings import ClaimSettings
 from ..entities.settings import EntitySettings
 from ..model import Claim, Entity, Mention, Prepared, Relation, Story
 from ..ner import Recognisers
 from ..stages import stage
+from ..timeline.settings import TimelineSettings
 
 
 # --- entities ---------------------------------------------------------------------------------------
@@ -84,7 +86,8 @@ def entities_by_story(entities: Any, stories: Any) -> Any:
 # --- claims, timeline --------------------------------------------------------------------------------
 
 
-def story_claims(groups: Any, entities: Any, sentence_model: str | None = None) -> Any:
+def story_claims(groups: Any, entities: Any, sentence_model: str | None = None,
+                 settings: ClaimSettings | None = None) -> Any:
     """RDD[(kind, record)]: the claims stage per story (from ``story_groups``), with the story's entities
     (resolved corpus-wide): ``("claim", Claim)``, ``("omission", Omission)``, ``("event", ClaimEvent)``, and
     ``("story", (story id, its claims))`` for the timeline stage. ``sentence_model`` names the embedder of the
@@ -101,7 +104,7 @@ def story_claims(groups: Any, entities: Any, sentence_model: str | None = None) 
         for _, (group, found) in partition:
             story, docs, relations = group
             result = stage("claims").core(story, docs, relations, found or [], sentence_model=sentence_model,
-                                          nlp=models.parser)
+                                          nlp=models.parser, settings=settings)
             yield "story", (story.id, result.claims)
             yield from (("claim", claim) for claim in result.claims)
             yield from (("omission", omission) for omission in result.omissions)
@@ -110,12 +113,13 @@ def story_claims(groups: Any, entities: Any, sentence_model: str | None = None) 
     return keyed.mapPartitions(run)
 
 
-def story_timelines(groups: Any, claims_by_story: Any) -> Any:
+def story_timelines(groups: Any, claims_by_story: Any, settings: TimelineSettings | None = None) -> Any:
     """RDD[TimelineEntry]: the timeline stage per story, from its articles and its claims."""
     keyed = groups.keyBy(lambda group: group[0].id).leftOuterJoin(claims_by_story)
-    return keyed.flatMap(lambda kv: _timeline(kv[1][0], kv[1][1] or []))
+    return keyed.flatMap(lambda kv: _timeline(kv[1][0], kv[1][1] or [], settings))
 
 
-def _timeline(group: tuple[Story, list[Prepared], list[Relation]], claims: list[Claim]) -> list[Any]:
+def _timeline(group: tuple[Story, list[Prepared], list[Relation]], claims: list[Claim],
+              settings: TimelineSettings | None = None) -> list[Any]:
     story, docs, _ = group
-    return list(stage("timeline").core(story, docs, claims))
+    return list(stage("timeline").core(story, docs, claims, settings=settings))

@@ -53,7 +53,7 @@ the one development it is most similar to.
 
 Titles are always taken from the articles (a headline, else a lead sentence);
 ids derive from the founding article, so the same input gives the same ids.
-The defaults live in ``defaults/stories.json``, which says what data each value
+The defaults live in ``stories/defaults.json``, which says what data each value
 was learnt on (``benchmarks/train_stories.py``: across corpora, checked by leaving
 one corpus out).
 

@@ -1,4 +1,4 @@
-"""The stage's settings, read from ``defaults/stories.json`` (what they were learnt on is said there)."""
+"""The stage's settings, read from ``defaults.json`` beside this file (what they were learnt on is said there)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 
-DEFAULTS_PATH = Path(__file__).resolve().parent.parent / "defaults" / "stories.json"
+DEFAULTS_PATH = Path(__file__).resolve().parent / "defaults.json"
 
 
 # Read once: an immutable view of the shipped file, not a cache that changes.
@@ -20,7 +20,7 @@ _SHIPPED: Mapping[str, Any] = MappingProxyType(
 
 @dataclass(frozen=True)
 class StorySettings:
-    """The stage's knobs. Their defaults come from ``defaults/stories.json`` (learnt on training data):
+    """The stage's knobs. Their defaults come from ``defaults.json`` (learnt on training data):
     users do not tune them per corpus; override only what you must."""
 
     # Time: a dated unit only meets stories active within this many days of it.

@@ -19,7 +19,8 @@ day); datelines and other lines that are little more than the date do not.
 """
 
 from .expressions import TimeExpression, find_time_expressions, looks_ahead, resolve
+from .settings import TimelineSettings
 from .stage import DEFAULT_SIMILARITY, build_timeline, publication_date
 
 __all__ = ["DEFAULT_SIMILARITY", "TimeExpression", "build_timeline", "find_time_expressions", "looks_ahead",
-           "publication_date", "resolve"]
+           "publication_date", "resolve", "TimelineSettings"]

@@ -13,8 +13,10 @@ from ..graph import DisjointSets
 from ..model import Claim, Evidence, Precision, Prepared, Sentence, Span, Story, TimelineEntry
 from ..text.spans import SpanIndex
 from .expressions import TimeExpression, find_time_expressions, is_boilerplate, looks_ahead, normalised_phrase, resolve
+from .settings import DEFAULTS, TimelineSettings
 
-DEFAULT_SIMILARITY = 0.6
+# The shipped ``similarity`` (timeline/defaults.json says where it came from).
+DEFAULT_SIMILARITY = DEFAULTS.similarity
 
 @dataclass(frozen=True)
 class _Anchor:
@@ -61,15 +63,19 @@ def build_timeline(
     docs: Sequence[Prepared],
     claims: Sequence[Claim] = (),
     *,
-    similarity: float = DEFAULT_SIMILARITY,
+    similarity: Optional[float] = None,
+    settings: Optional[TimelineSettings] = None,
 ) -> list[TimelineEntry]:
     """The story's timeline: one entry per dated (or datable) happening its articles report.
 
     ``docs`` may hold articles of other stories; only the story's own are
     read for expressions, but any dated article may lend its date through an
     aligned claim. ``similarity`` is the sentence cosine above which two
-    articles' expressions of the same date are one happening.
+    articles' expressions of the same date are one happening (by default the
+    ``settings``' own, and those by default the shipped ones).
     """
+    if similarity is None:
+        similarity = (settings or DEFAULTS).similarity
     order = {article_id: index for index, article_id in enumerate(story.articles)}
     docs_by_id = {doc.id: doc for doc in docs}
     story_docs = sorted((doc for doc in docs if doc.id in order), key=lambda doc: order[doc.id])
