@@ -10,7 +10,7 @@ and it runs over the whole corpus.
 
 What is bounded is the rest: building each story (events, title, independent
 sources) from its articles. A story is built by :func:`story_from_members` from
-its articles, the relations touching them, the settings and the corpus' name
+its articles, the derivations touching them, the settings and the corpus' name
 forms, of which it reads only those its articles write. So a group of articles
 whose inputs are those a stored story was built from, and whose texts write no
 word that became or stopped being a name form, is that stored story: it is taken
@@ -116,6 +116,8 @@ def remember(settings: StorySettings, names: frozenset[str], final: Sequence[Sto
 def _relations_by_article(relations: Sequence[Relation]) -> dict[str, list[str]]:
     touching: dict[str, list[str]] = {}
     for relation in relations:
+        if relation.kind == "related":
+            continue  # a story is built from derivations only (which article copies which): see titles, graph
         described = f"{relation.a} {relation.b} {relation.kind} {relation.direction}"
         touching.setdefault(relation.a, []).append(described)
         touching.setdefault(relation.b, []).append(described)
@@ -123,7 +125,7 @@ def _relations_by_article(relations: Sequence[Relation]) -> dict[str, list[str]]
 
 
 def _inputs_hash(members: Sequence[Prepared], touching: Mapping[str, list[str]]) -> str:
-    """The articles (at their versions) and every relation touching one of them."""
+    """The articles (at their versions) and every derivation touching one of them."""
     parts = sorted(f"{doc.id}@{doc.article.version}" for doc in members)
     parts.extend(sorted({r for doc in members for r in touching.get(doc.id, ())}))
     return hashlib.sha1("\n".join(parts).encode("utf-8")).hexdigest()
