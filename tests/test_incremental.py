@@ -161,3 +161,19 @@ def test_analyze_after_adding_articles_equals_a_whole_run_and_counts_its_work(tm
     # Result sizes are reported apart from the work.
     assert report.sizes == {"articles": len(ROWS), "stories": len(whole.stories), "entities": len(whole.entities)}
     assert "work: " in report.summary() and f"{len(whole.stories)} stories" in report.summary()
+
+
+def test_the_command_prints_the_work_apart_from_what_the_store_holds(tmp_path, capsys):
+    from conftest import run_cli
+
+    _write(tmp_path / "first", [r for r in ROWS if r["source"] not in LATER])
+    _write(tmp_path / "later", [r for r in ROWS if r["source"] in LATER])
+    db = tmp_path / "cli.db"
+    code, _, _ = run_cli(capsys, "analyze", tmp_path / "first", "--db", db, "--embedder", "hashing")
+    assert code == 0
+    code, _, err = run_cli(capsys, "analyze", tmp_path / "later", "--db", db, "--embedder", "hashing")
+    assert code == 0
+    work = next(line for line in err.splitlines() if line.startswith("work: "))
+    assert f"articles grouped {len(ROWS)}" in work and "stories built" in work and "entities: articles" in work
+    held = next(line for line in err.splitlines() if line.startswith("store: "))
+    assert held.startswith(f"store: {len(ROWS)} articles, ") and " stories, " in held and held.endswith(" entities")

@@ -74,7 +74,7 @@ class RunReport:
 
     def summary(self) -> str:
         """Two lines: the work done per stage, then the result sizes."""
-        work = "; ".join(f"{stage} " + ", ".join(f"{name} {value}" for name, value in done.items())
+        work = "; ".join(f"{stage}: " + ", ".join(f"{name} {value}" for name, value in done.items())
                          for stage, done in self.work.items() if done)
         sizes = ", ".join(f"{value} {name}" for name, value in self.sizes.items())
         return f"work: {work or 'none'}\nstore: {sizes}"
