@@ -177,3 +177,10 @@ def test_the_command_prints_the_work_apart_from_what_the_store_holds(tmp_path, c
     assert f"articles grouped {len(ROWS)}" in work and "stories built" in work and "entities: articles" in work
     held = next(line for line in err.splitlines() if line.startswith("store: "))
     assert held.startswith(f"store: {len(ROWS)} articles, ") and " stories, " in held and held.endswith(" entities")
+
+
+def test_without_stories_resolution_is_one_component_and_runs_in_full(corpus):
+    docs, relations, mentions, later = corpus
+    keys = article_keys({a: 1 for a in mentions}, [], relations)
+    previous = {a: k for a, k in keys.items() if a not in later}
+    assert "no stories" in (resolution_scope(previous, keys, mentions, [], relations).unbounded or "")

@@ -85,6 +85,10 @@ def resolution_scope(previous_keys: Mapping[str, str], keys: Mapping[str, str],
     changed = {a for a in set(keys) | set(previous_keys) if keys.get(a) != previous_keys.get(a)}
     rewritten = sorted(a for a in changed if _mention_version(previous_keys.get(a)) not in
                        ("-", _mention_version(keys.get(a))))
+    if not stories and mentions:
+        # Without stories resolution takes every article for one story: one component.
+        return ResolutionScope(set(keys), changed, sum(len(found) for found in mentions.values()),
+                               "no stories: resolution takes all the articles for one story")
     if rewritten:
         return ResolutionScope(set(keys), changed, sum(len(found) for found in mentions.values()),
                                f"the mentions of {len(rewritten)} article(s) changed or went, e.g. {rewritten[0]}")
