@@ -184,3 +184,23 @@ def test_without_stories_resolution_is_one_component_and_runs_in_full(corpus):
     keys = article_keys({a: 1 for a in mentions}, [], relations)
     previous = {a: k for a, k in keys.items() if a not in later}
     assert "no stories" in (resolution_scope(previous, keys, mentions, [], relations).unbounded or "")
+
+
+def test_a_new_version_of_an_article_is_resolved_in_full_and_still_equals_a_whole_run(tmp_path):
+    models = Models(embedder_name="hashing")
+    rows = [r for r in ROWS if r["source"] not in LATER]
+    _write(tmp_path / "corpus", rows)
+    edited = dict(rows[0], text=rows[0]["text"].replace("Arequipa", "Tacna"))
+    with open_store(tmp_path / "inc.db") as store:
+        ingest(store, [tmp_path / "corpus"])
+        analyze(store, models=models)
+        _write(tmp_path / "corpus", [edited])
+        ingest(store, [tmp_path / "corpus"])
+        report = analyze(store, models=models)
+        incremental = load_analysis(store)
+    with open_store(tmp_path / "whole.db") as store:  # the folder now holds the edited article
+        ingest(store, [tmp_path / "corpus"])
+        analyze(store, models=models)
+        whole = load_analysis(store)
+    assert any(note.startswith("entities: in full: the mentions of 1 article") for note in report.notes)
+    assert incremental.stories == whole.stories and incremental.entities == whole.entities
