@@ -144,6 +144,12 @@ def test_analyze_after_adding_articles_equals_a_whole_run_and_counts_its_work(tm
         ingest(store, [tmp_path / "later"])
         report = analyze(store, models=models)
         incremental = load_analysis(store)
+        # Nothing new: nothing grouped, built or resolved again.
+        again = analyze(store, models=models)
+        assert again.work["stories"] == {"articles grouped": 0, "stories built": 0,
+                                         "stories kept": len(incremental.stories)}
+        assert again.work["entities"] == {"articles": 0, "mentions": 0}
+        assert load_analysis(store) == incremental
     with open_store(tmp_path / "whole.db") as store:
         ingest(store, [tmp_path / "first", tmp_path / "later"])
         analyze(store, models=models)

@@ -209,6 +209,11 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
     relations = store.relations()
     settings = models.settings.stories
     memo = stories_incremental.StoryMemo.from_json(store.stage_fingerprint("stories"))
+    corpus = _fingerprint(sorted((p.id, p.article.version) for p in prepared), models.embedder_name,
+                          [(r.a, r.b, r.kind, r.direction) for r in relations], settings)
+    if memo is not None and memo.corpus == corpus:
+        held = len(set(store.story_assignment().values()))
+        return StageWork(held, {"articles grouped": 0, "stories built": 0, "stories kept": held}, {"stories": held})
     note = None
     if memo is None:
         # Nothing kept to reuse: the stage's core over the corpus, with the statistics it would count itself.
@@ -225,6 +230,7 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
     stories = stories_stage.keep_story_ids(built.stories, store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
     memo = stories_incremental.remember(settings, built.names, stories, relations, {p.id: p for p in prepared})
+    memo.corpus = corpus
     store.save_stage_fingerprint("stories", memo.to_json())
     progress("stories", len(prepared), len(prepared))
     return StageWork(len(stories), {"articles grouped": len(prepared), "stories built": built.rebuilt,

@@ -48,10 +48,11 @@ class StoryMemo:
     settings: str = ""
     names: frozenset[str] = frozenset()
     inputs: dict[str, str] = field(default_factory=dict)  # story id -> hash of what it was built from
+    corpus: str = ""  # a hash of every input of the stage (the runner's): unchanged, nothing to redo
 
     def to_json(self) -> str:
-        return json.dumps({"settings": self.settings, "names": sorted(self.names), "inputs": self.inputs},
-                          sort_keys=True)
+        return json.dumps({"settings": self.settings, "names": sorted(self.names), "inputs": self.inputs,
+                           "corpus": self.corpus}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: Optional[str]) -> Optional["StoryMemo"]:
@@ -62,7 +63,8 @@ class StoryMemo:
             return None
         if not isinstance(found, dict) or not isinstance(found.get("inputs"), dict):
             return None
-        return cls(str(found.get("settings", "")), frozenset(found.get("names", ())), dict(found["inputs"]))
+        return cls(str(found.get("settings", "")), frozenset(found.get("names", ())), dict(found["inputs"]),
+                   str(found.get("corpus", "")))
 
 
 def settings_key(settings: StorySettings) -> str:
