@@ -5,7 +5,10 @@ The stages and their order are :mod:`storyline.stages`' (``ingest`` runs ``read`
 
 - prepare, reuse, and the entities stage's mentions: only new article versions (reuse: every
   article again when its settings changed);
-- stories: the whole corpus; entity resolution: the whole corpus, when its inputs changed;
+- stories: the whole corpus is clustered again (its term statistics are corpus-wide), but only
+  the stories whose articles or inputs changed are built again (:mod:`storyline.stories.incremental`);
+- entity resolution: only the components of the articles whose inputs changed
+  (:mod:`storyline.entities.incremental`), with the entities a whole-corpus run gives;
 - claims and timeline: only stories whose inputs changed, and of single-article stories only
   those a user opened (:mod:`storyline.depth`).
 
@@ -16,6 +19,7 @@ interrupted resumes where it left off.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +27,8 @@ from typing import Any, Callable, Iterable, Optional
 
 from . import depth
 from . import stories as stories_stage
+from .stories import incremental as stories_incremental
+from .entities import incremental as entities_incremental
 from .embedders import DEFAULT_EMBEDDER, Embedder, SharedSentenceVectors, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers
@@ -53,8 +59,36 @@ class IngestReport:
 
 @dataclass
 class RunReport:
+    """What a run did, apart from what the store holds after it.
+
+    ``counts`` is each stage's headline figure (articles prepared, stories, entities...), ``work``
+    what each stage re-ran this time (counted, not timed: articles re-clustered, stories rebuilt,
+    mentions re-resolved), ``sizes`` the store's result sizes after the run, ``notes`` why a stage
+    ran in full when it could have run on part.
+    """
+
     seconds: dict[str, float] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    work: dict[str, dict[str, int]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """Two lines: the work done per stage, then the result sizes."""
+        work = "; ".join(f"{stage}: " + ", ".join(f"{name} {value}" for name, value in done.items())
+                         for stage, done in self.work.items() if done)
+        sizes = ", ".join(f"{value} {name}" for name, value in self.sizes.items())
+        return f"work: {work or 'none'}\nstore: {sizes}"
+
+
+@dataclass
+class StageWork:
+    """What a runner reports besides its headline count: the work it did, and why it ran in full if it did."""
+
+    count: int
+    work: dict[str, int] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)
+    note: Optional[str] = None
 
 
 @dataclass
@@ -124,10 +158,20 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
     check_until(until, STAGES)
     models = models or Models()
     report = RunReport()
+    report.sizes["articles"] = store.article_count()
     for name in STAGES:
         started = time.perf_counter()
-        report.counts[name] = _RUNNERS[name](store, models, progress)
+        done = _RUNNERS[name](store, models, progress)
         report.seconds[name] = time.perf_counter() - started
+        if isinstance(done, StageWork):
+            report.counts[name] = done.count
+            report.work[name] = done.work
+            report.sizes.update(done.sizes)
+            if done.note:
+                report.notes.append(f"{name}: {done.note}")
+        else:
+            report.counts[name] = done
+            report.work[name] = {"articles" if name in ("prepare", "reuse") else "stories": done}
         if name == until:
             break
     return report
@@ -135,7 +179,8 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
 
 def run_stage(store: Store, name: str, models: Models, progress: Progress = _silent) -> int:
     """One stage over what the store holds (the stages before it must have run)."""
-    return _RUNNERS[name](store, models, progress)
+    done = _RUNNERS[name](store, models, progress)
+    return done.count if isinstance(done, StageWork) else done
 
 
 def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
@@ -166,17 +211,40 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     return len(new)
 
 
-def _run_stories(store: Store, models: Models, progress: Progress) -> int:
+def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
     prepared = store.prepared()
-    stories = stories_stage.keep_story_ids(stage("stories").core(prepared, store.relations(),
-                                                                 settings=models.settings.stories),
-                                           store.story_assignment())
+    relations = store.relations()
+    settings = models.settings.stories
+    memo = stories_incremental.StoryMemo.from_json(store.stage_fingerprint("stories"))
+    corpus = _fingerprint(sorted((p.id, p.article.version) for p in prepared), models.embedder_name,
+                          [(r.a, r.b, r.kind, r.direction) for r in relations], settings)
+    if memo is not None and memo.corpus == corpus:
+        held = len(set(store.story_assignment().values()))
+        return StageWork(held, {"articles grouped": 0, "stories built": 0, "stories kept": held}, {"stories": held})
+    note = None
+    if memo is None:
+        # Nothing kept to reuse: the stage's core over the corpus, with the statistics it would count itself.
+        statistics = stories_stage.term_statistics(prepared, settings)  # counts: the order does not matter
+        built = stories_incremental.BuiltStories(
+            stage("stories").core(prepared, relations, settings=settings, statistics=statistics), 0, 0,
+            statistics.name_forms())
+        built.rebuilt = len(built.stories)
+        note = "every story built: the inputs of the last stories were not kept"
+    else:
+        # The articles are grouped again over the whole corpus; a story whose articles, relations and name
+        # forms are those it was built from is taken as stored (see storyline.stories.incremental).
+        built = stories_incremental.build_stories(prepared, relations, store.stories(), memo, settings=settings)
+    stories = stories_stage.keep_story_ids(built.stories, store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
+    memo = stories_incremental.remember(settings, built.names, stories, relations, {p.id: p for p in prepared})
+    memo.corpus = corpus
+    store.save_stage_fingerprint("stories", memo.to_json())
     progress("stories", len(prepared), len(prepared))
-    return len(stories)
+    return StageWork(len(stories), {"articles grouped": len(prepared), "stories built": built.rebuilt,
+                                    "stories kept": built.reused}, {"stories": len(stories)}, note)
 
 
-def _run_entities(store: Store, models: Models, progress: Progress) -> int:
+def _run_entities(store: Store, models: Models, progress: Progress) -> StageWork:
     entities_stage = stage("entities")
     stories = store.stories()
     # Only the articles of stories analysed in depth are read for names (see storyline.depth).
@@ -187,16 +255,50 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> int:
         for prepared, mentions in zip(batch, entities_stage.article_step()(batch, models.recognisers)):
             store.save_mentions(prepared.article, mentions)
         progress("entities", start + len(batch), len(pending))
-    # Resolution reads every article's mentions, the relations and the stories: unchanged, nothing to redo.
-    key = _fingerprint(store.resolution_inputs(), [(story.id, story.articles) for story in stories],
-                       models.settings.entities)
-    if store.stage_fingerprint("entities") == key:
-        return 0
-    entities = entities_stage.core(store.mentions(), store.prepared(), store.relations(), stories,
-                                   settings=models.settings.entities)
+    return _resolve_entities(store, models, stories)
+
+
+def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> StageWork:
+    """Resolution again over only the components of the articles whose inputs changed (see
+    :mod:`storyline.entities.incremental`); in full when the last run's inputs were not kept."""
+    mention_versions, _ = store.resolution_inputs()
+    relations = store.relations()
+    keys = entities_incremental.article_keys(dict(mention_versions), stories, relations)
+    settings_key = _fingerprint(models.settings.entities)
+    previous = _kept_article_keys(store.stage_fingerprint("entities"), settings_key)
+    if previous == keys:
+        return StageWork(0, {"articles": 0, "mentions": 0})
+    mentions = store.mentions()
+    note = None
+    scope = None if previous is None else \
+        entities_incremental.resolution_scope(previous, keys, mentions, stories, relations)
+    if scope is None or scope.unbounded:
+        entities = stage("entities").core(mentions, store.prepared(), relations, stories,
+                                          settings=models.settings.entities)
+        work = {"articles": len(mentions), "mentions": sum(len(found) for found in mentions.values())}
+        note = f"in full: {scope.unbounded}" if scope else \
+            "in full: the inputs of the last resolution were not kept (a first run, or new settings)"
+    else:
+        entities = entities_incremental.resolve_in_scope(
+            store.entities(), scope, mentions, store.prepared(ids=sorted(scope.articles)), relations, stories,
+            settings=models.settings.entities)
+        work = {"articles": len(scope.articles), "mentions": scope.mentions}
     store.save_entities(entities)
-    store.save_stage_fingerprint("entities", key)
-    return len(entities)
+    store.save_stage_fingerprint("entities", json.dumps({"settings": settings_key, "articles": keys},
+                                                        sort_keys=True))
+    return StageWork(len(entities), work, {"entities": len(entities)}, note)
+
+
+def _kept_article_keys(kept: Optional[str], settings_key: str) -> Optional[dict[str, str]]:
+    """The per-article inputs the last resolution ran on, if kept and made with these settings."""
+    try:
+        found = json.loads(kept) if kept else None
+    except ValueError:  # a store from before per-article inputs were kept holds one hash
+        return None
+    if not isinstance(found, dict) or found.get("settings") != settings_key:
+        return None
+    articles = found.get("articles")
+    return articles if isinstance(articles, dict) else None
 
 
 @dataclass
@@ -300,7 +402,7 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     return rebuilt
 
 
-_RUNNERS: dict[str, Callable[[Store, Models, Progress], int]] = {
+_RUNNERS: dict[str, Callable[[Store, Models, Progress], "int | StageWork"]] = {
     "prepare": _run_prepare,
     "reuse": _run_reuse,
     "stories": _run_stories,

@@ -126,6 +126,10 @@ def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embed
             except ValueError as error:
                 raise Fatal(str(error)) from error
         err.print("stages: " + ", ".join(f"{name} {secs:.1f}s" for name, secs in run.seconds.items()))
+        # What this run re-ran, apart from what the store holds: an incremental run's work is small.
+        err.print(run.summary(), markup=False, soft_wrap=True)
+        for note in run.notes:
+            err.print(note, markup=False, soft_wrap=True)
         analysis = load_analysis(store)
     write_outputs(analysis, outputs, err)
     changed = set(report.added) | set(report.updated)

@@ -50,6 +50,7 @@ The package, one module per step:
 - ``aligned``: rules 6-7, names inside passages aligned between two articles;
 - ``naming``: each entity's name, type and id (step 3);
 - ``resolve``: the entry point, ``resolve_entities``, which runs the rules in order;
+- ``incremental``: resolution again over only the components of the articles whose inputs changed;
 - ``settings``: the stage's thresholds, read from ``defaults.json`` (where each came from is said there).
 """
 

@@ -61,7 +61,8 @@ One module per step: ``settings``, ``features`` (specific terms, content words,
 boilerplate), ``signals`` (the rows the stream reads), ``assignment`` (the streaming
 core and its candidate index), ``candidates`` (story pairs and similarities for the
 passes), ``passes`` (split, rejoin, fragments, content merge), ``reassign``, ``windows`` (calendar blocks and
-their borders), ``events``, ``titles``, and ``stage`` (the core that strings them).
+their borders), ``events``, ``titles``, ``stage`` (the core that strings them), and ``incremental``
+(after articles arrive, only the stories whose inputs changed are built again).
 Every public name is importable from ``storyline.stories``.
 """
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Mapping, Sequence
 
 from ..graph import count_independent
@@ -32,8 +32,33 @@ def cluster_stories(
     frequencies); by default they are counted over ``docs``.
     """
     settings = settings or StorySettings()
+    partition = partition_articles(docs, relations, settings=settings, statistics=statistics)
+    derived = _derived_articles(relations)
+    names = partition.names
+    return partition.sorted([story_from_members(members, relations, settings, names, derived)
+                             for members in partition.groups])
+
+
+@dataclass
+class ArticlePartition:
+    """Which articles make one story (each group in processing order), before the stories are built."""
+
+    groups: list[list[Prepared]]
+    names: frozenset[str]  # the corpus' name forms: what the events read besides the groups' articles
+    order: dict[str, tuple[bool, str, int, str]]  # article id -> its processing-order key
+
+    def sorted(self, stories: list[Story]) -> list[Story]:
+        """Stories in the order of their founding articles, as :func:`cluster_stories` gives them."""
+        return sorted(stories, key=lambda story: self.order[story.articles[0]])
+
+
+def partition_articles(docs: Sequence[Prepared], relations: Sequence[Relation] = (), *,
+                       settings: StorySettings | None = None,
+                       statistics: "TermStatistics | None" = None) -> ArticlePartition:
+    """The first half of :func:`cluster_stories`: the articles grouped into stories (steps 1-4)."""
+    settings = settings or StorySettings()
     if not docs:
-        return []
+        return ArticlePartition([], frozenset(), {})
     by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
     ordered = sorted(by_id.values(), key=article_order_key)
     statistics = statistics or term_statistics(ordered, settings)
@@ -45,14 +70,8 @@ def cluster_stories(
     groups: dict[int, list[int]] = defaultdict(list)
     for unit, story in enumerate(result.story_of.tolist()):
         groups[story].extend(unit_members[unit])
-
-    # Events inside each story; titles and ids from the articles.
-    derived = _derived_articles(relations)
-    names = statistics.name_forms()
-    stories = [story_from_members([ordered[i] for i in members], relations, settings, names, derived)
-               for members in groups.values()]
-    stories.sort(key=lambda story: article_order_key(by_id[story.articles[0]]))
-    return stories
+    return ArticlePartition([[ordered[i] for i in members] for members in groups.values()],
+                            statistics.name_forms(), {doc.id: article_order_key(doc) for doc in ordered})
 
 
 def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,

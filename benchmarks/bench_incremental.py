@@ -1,0 +1,211 @@
+"""Adding articles to a large store: the stories stage and entity resolution, incremental against a whole run.
+
+A store of ``--base`` articles (10,000 by default) gets ``--added`` more (100).
+The two corpus-wide steps run on both sides of the addition, as the pipeline's
+runners call them, and are compared:
+
+- whole: ``cluster_stories`` and ``resolve_entities`` over every article;
+- incremental: ``stories.incremental.build_stories`` (the corpus grouped again,
+  only the stories whose inputs changed built again) and
+  ``entities.incremental.resolve_in_scope`` over the components the new articles reach.
+
+Printed: the work each side did (articles grouped, stories built, articles and
+mentions resolved), seconds, the result sizes, and whether both sides give equal
+stories and entities (the run fails if not).
+
+What is measured and what is not: ``analyze`` end to end over 10,000 articles
+takes too long here (spaCy's NER alone), so, as ``bench_stories_scale.py`` does,
+the stages' inputs are made directly. Articles are recombined from ECB+ sentences
+(each story an ECB+ subtopic on a start day, its articles over the next days,
+dated over a year; the added articles are the newest, as news arrives); they are
+prepared with the hashing embedder and related by the reuse stage (new articles
+against the others, as the runner does). Mentions are runs of capitalised words
+not opening a sentence, a stand-in for NER with the same shape (names repeated
+across the articles of a story and across stories), not its accuracy.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_incremental.py [--base 10000] [--added 100] [--ecbplus PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import sys
+import time
+import zlib
+from collections import defaultdict
+from datetime import date, timedelta
+from pathlib import Path
+
+from storyline.embedders import load_embedder
+from storyline.entities import resolve_entities
+from storyline.entities.incremental import article_keys, resolution_scope, resolve_in_scope
+from storyline.model import Article, Mention, Prepared
+from storyline.prepare import prepare
+from storyline.reuse import relate
+from storyline.stories import StorySettings, cluster_stories
+from storyline.stories.incremental import build_stories, remember
+from storyline.stories.stage import partition_articles
+
+FIRST_DAY = date(2024, 1, 1)
+_NAME_RUN = re.compile(r"(?<=[a-z,;] )(?:[A-Z][a-z]+(?: [A-Z][a-z]+)*)")
+
+
+def articles(n_base: int, n_added: int, data: str, common: float,
+             seed: int = 0) -> tuple[list[Article], list[Article]]:
+    """``n_base`` articles over a year and ``n_added`` newer ones, recombined from ECB+ sentences.
+
+    ECB+ has 64 stories; a year of news has thousands. So each story told here (an
+    episode: one subtopic from a start day) gives the names its sentences hold
+    (capitalised words inside a sentence) its own spelling, but for the share
+    ``common`` of names, kept as written in every episode (the countries and
+    institutions every story names).
+    """
+    rows = [json.loads(line) for line in Path(data).read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_story: dict[str, list[list[str]]] = defaultdict(list)
+    for row in rows:
+        by_story[row["subtopic"]].append([s for s in row["text"].split("\n") if s.strip()])
+    subtopics = sorted(by_story)
+    rng = random.Random(seed)
+
+    def one(index: int, subtopic: str, day: int, episode: int) -> Article:
+        first, second = rng.choice(by_story[subtopic]), rng.choice(by_story[subtopic])
+        sentences = first[:1] + rng.sample(first[1:] + second[1:], min(20, len(first) + len(second) - 2))
+        published = (FIRST_DAY + timedelta(days=day)).isoformat()
+        text = _NAME_RUN.sub(lambda run: _spelt(run.group(0), episode, common), "\n".join(sentences) + "\n")
+        return Article(id=Article.id_for(f"bench/{index:06d}.txt"), source=f"bench/{index:06d}.txt",
+                       text=text, published=published)
+
+    base: list[Article] = []
+    told: list[tuple[str, int]] = []  # per base article: its subtopic and episode
+    episodes = 0
+    while len(base) < n_base:
+        subtopic, start = rng.choice(subtopics), rng.randrange(0, 360)
+        for step in range(min(rng.randint(1, 12), n_base - len(base))):
+            base.append(one(len(base), subtopic, start + min(step, 4), episodes))
+            told.append((subtopic, episodes))
+        episodes += 1
+    # The newest articles: a third continue the base's latest stories, the others tell new ones.
+    latest = [told[i] for i, a in enumerate(base) if (a.published or "") >= (FIRST_DAY + timedelta(days=350)).isoformat()]
+    added = []
+    for i in range(n_added):
+        day = 362 + rng.randrange(0, 3)
+        if latest and i % 3 == 0:
+            subtopic, episode = rng.choice(latest)
+            added.append(one(n_base + i, subtopic, day, episode))
+        else:
+            added.append(one(n_base + i, rng.choice(subtopics), day, episodes + i))
+    return base, added
+
+
+def _spelt(run: str, episode: int, common: float) -> str:
+    """A name run as one episode writes it: each word its own spelling there, unless a common name."""
+    words = []
+    for word in run.split(" "):
+        if zlib.crc32(word.encode("utf-8")) % 1000 < common * 1000:
+            words.append(word)
+        else:
+            words.append(word + _letters(episode))
+    return " ".join(words)
+
+
+def _letters(number: int) -> str:
+    out = ""
+    number += 26 * 26  # at least three letters
+    while number:
+        number, digit = divmod(number, 26)
+        out += "abcdefghijklmnopqrstuvwxyz"[digit]
+    return out
+
+
+def mentions_of(docs: list[Prepared]) -> dict[str, list[Mention]]:
+    """Runs of capitalised words inside sentences: the shape of NER output (see the module)."""
+    found = {}
+    for doc in docs:
+        spans = [Mention(doc.id, (m.start(), m.end()), m.group(0)) for m in _NAME_RUN.finditer(doc.article.text)]
+        if spans:
+            found[doc.id] = spans
+    return found
+
+
+def timed(run):  # type: ignore[no-untyped-def]
+    started = time.perf_counter()
+    result = run()
+    return result, time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", type=int, default=10_000)
+    parser.add_argument("--added", type=int, default=100)
+    parser.add_argument("--common", type=float, default=0.2,
+                        help="share of names every story writes alike (default 0.2)")
+    parser.add_argument("--ecbplus", default="../shared/bench-data/ecbplus/ecbplus-traindev.jsonl")
+    args = parser.parse_args()
+    settings = StorySettings()
+    embedder = load_embedder("hashing")
+
+    base_articles, added_articles = articles(args.base, args.added, args.ecbplus, args.common)
+    base = prepare(base_articles, embedder)
+    added = prepare(added_articles, embedder)
+    everything = base + added
+    base_relations = relate(base, [])
+    relations = base_relations + relate(added, base, known=base_relations)
+    mentions = mentions_of(everything)
+    base_ids = {doc.id for doc in base}
+    base_mentions = {a: m for a, m in mentions.items() if a in base_ids}
+    print(f"inputs: {len(base):,} + {len(added):,} articles, {len(relations):,} relations, "
+          f"{sum(len(m) for m in mentions.values()):,} mentions", flush=True)
+
+    # The store before: stories and entities as a whole run leaves them, with what the next run reads.
+    before = build_stories(base, base_relations, [], None, settings)
+    memo = remember(settings, before.names, before.stories, base_relations, {d.id: d for d in base})
+    before_entities = resolve_entities(base_mentions, base, base_relations, before.stories)
+    before_keys = article_keys({a: 1 for a in base_mentions}, before.stories, base_relations)
+
+    incremental, stories_incremental_s = timed(lambda: build_stories(everything, relations, before.stories, memo,
+                                                                      settings))
+    whole_stories, stories_whole_s = timed(lambda: cluster_stories(everything, relations, settings=settings))
+    # The floor of the incremental side: the grouping, which runs over the whole corpus (see stories.incremental).
+    _, grouping_s = timed(lambda: partition_articles(everything, relations, settings=settings))
+    keys = article_keys({a: 1 for a in mentions}, incremental.stories, relations)
+    (scope, entities), entities_incremental_s = timed(lambda: _resolve_in_scope(
+        before_entities, before_keys, keys, mentions, everything, relations, incremental.stories))
+    whole_entities, entities_whole_s = timed(lambda: resolve_entities(mentions, everything, relations,
+                                                                      whole_stories))
+
+    equal_stories = incremental.stories == whole_stories
+    equal_entities = entities == whole_entities
+    all_mentions = sum(len(m) for m in mentions.values())
+    print("| step | side | work | seconds |")
+    print("|---|---|---|---|")
+    print(f"| stories | whole | {len(everything):,} articles grouped, {len(whole_stories):,} stories built | "
+          f"{stories_whole_s:.1f} |")
+    print(f"| stories | incremental | {len(everything):,} articles grouped, {incremental.rebuilt:,} stories built, "
+          f"{incremental.reused:,} kept | {stories_incremental_s:.1f} |")
+    print(f"| stories | grouping alone (both sides run it) | {len(everything):,} articles grouped | {grouping_s:.1f} |")
+    print(f"| entities | whole | {len(mentions):,} articles, {all_mentions:,} mentions resolved | "
+          f"{entities_whole_s:.1f} |")
+    print(f"| entities | incremental | {len(scope.articles):,} articles, {scope.mentions:,} mentions resolved "
+          f"(from {len(scope.changed):,} changed) | {entities_incremental_s:.1f} |")
+    touched = sum(1 for s in whole_stories if set(s.articles) & {d.id for d in added})
+    print(f"\nresult: {len(whole_stories):,} stories ({touched:,} hold an added article), "
+          f"{len(whole_entities):,} entities; equal to the whole run: stories {equal_stories}, "
+          f"entities {equal_entities}")
+    return 0 if equal_stories and equal_entities else 1
+
+
+def _resolve_in_scope(previous, previous_keys, keys, mentions, docs, relations, stories):  # type: ignore[no-untyped-def]
+    scope = resolution_scope(previous_keys, keys, mentions, stories, relations)
+    if scope.unbounded:
+        raise SystemExit(f"resolution could not be bounded: {scope.unbounded}")
+    inside = [doc for doc in docs if doc.id in scope.articles]
+    return scope, resolve_in_scope(previous, scope, mentions, inside, relations, stories)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
