@@ -2,7 +2,7 @@
 
 Input: a JSON list of ``{"text", "label"}`` (1 = a check-worthy factual claim),
 by default the ClaimBuster training split. The features are the product's own
-(``storyline.claims.checkworthiness``: word 1-2-gram TF-IDF, cues and, for the
+(``storyline.claims.checkworthiness``: word 1-3-gram TF-IDF, cues and, for the
 ``embedding`` fit, the USE-multilingual sentence vector); the model is a
 class-balanced logistic regression. Five-fold stratified cross-validation
 prints precision, recall and F1 of label 1 for both fits against a baseline in
@@ -13,7 +13,7 @@ scored: the figures are nested cross-validation.
 
 ``--write-model`` chooses C and the threshold the same way on the whole file,
 fits both models on it and writes the coefficients and threshold the product
-ships (``src/storyline/defaults/claims_checkworthiness.json``).
+ships (``src/storyline/claims/checkworthiness_model.json``).
 Sentence vectors are cached under /tmp by the file's hash.
 
     .venv/bin/python benchmarks/bench_checkworthy.py [../shared/bench-data/claimbuster/train.json]
@@ -148,6 +148,17 @@ def export(vectorizer: TfidfVectorizer, model: LogisticRegression, with_embeddin
             "intercept": float(model.intercept_[0]), "threshold": threshold, "claim_floor": round(claim_floor, 4)}
 
 
+def read_labelled(path: Path) -> tuple[list[str], np.ndarray]:
+    """The texts and 0/1 labels of a JSON list of ``{"text", "label"}``; ValueError names what is wrong."""
+    rows = json.loads(path.read_text(encoding="utf-8"))  # json.JSONDecodeError is a ValueError
+    if not isinstance(rows, list) or not all(isinstance(row, dict) and "text" in row and "label" in row for row in rows):
+        raise ValueError('expected a JSON list of {"text", "label"} objects')
+    labels = np.array([int(row["label"]) for row in rows])
+    if set(labels.tolist()) != {0, 1} or min(int(labels.sum()), int((labels == 0).sum())) < 5:
+        raise ValueError("labels must be 0 and 1, with at least 5 sentences of each for five-fold cross-validation")
+    return [str(row["text"]) for row in rows], labels
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="a JSON list of {text, label}")
@@ -156,9 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    rows = json.loads(Path(args.data).read_text(encoding="utf-8"))
-    texts = [str(row["text"]) for row in rows]
-    labels = np.array([int(row["label"]) for row in rows])
+    try:
+        texts, labels = read_labelled(Path(args.data))
+    except (OSError, ValueError, TypeError) as error:
+        print(f"cannot read {args.data}: {error}", file=sys.stderr)
+        return 2
     print(f"{args.data}: {len(texts)} sentences, {int(labels.sum())} labelled 1")
     vectors = sentence_vectors(texts)
     results = {
@@ -167,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": baseline(texts, labels),
     }
     print("\n| model (5-fold CV) | P (label 1) | R | F1 |\n|---|---|---|---|")
-    names = {"embedding": "storyline: TF-IDF 1-2 grams + USE vector + cues", "lexical": "storyline: TF-IDF 1-2 grams + cues",
+    names = {"embedding": "storyline: TF-IDF 1-3 grams + USE vector + cues", "lexical": "storyline: TF-IDF 1-3 grams + cues",
              "baseline": "baseline: TF-IDF unigrams, logistic regression"}
     for key, result in results.items():
         print(f"| {names[key]} | {result['precision']:.3f} | {result['recall']:.3f} | {result['f1']:.3f} |")

@@ -1,11 +1,12 @@
 """Check-worthiness: how much a sentence asserts a checkable fact, from a model trained on ClaimBuster.
 
 A logistic regression over three kinds of features, all computable offline:
-word 1-2-gram TF-IDF (digits folded to 0, so "12 people" meets "15 people"),
+word 1-3-gram TF-IDF (digits folded to 0, so "12 people" meets "15 people"),
 the sentence's USE-multilingual embedding when the story's vectors come from
-that model, and a few cues (a number, a unit or amount, first person, a
-prediction, a question, length, names). The fitted coefficients ship as JSON
-(``defaults/claims_checkworthiness.json``, written by
+that model, and a few cues (a number, a unit or amount, a number with what it
+counts, first person, a stated opinion, a prediction, a question, a comparison,
+past tense, length, names). The fitted coefficients ship as JSON beside this
+module (``checkworthiness_model.json``, written by
 ``benchmarks/bench_checkworthy.py --write-model``); nothing here imports
 scikit-learn. Two fits ship: one with the embedding and a lexical one for
 stories embedded by another model, whose vectors mean nothing to the first.
@@ -23,7 +24,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-MODEL_PATH = Path(__file__).resolve().parent.parent / "defaults" / "claims_checkworthiness.json"
+MODEL_PATH = Path(__file__).resolve().parent / "checkworthiness_model.json"
 # The embedder whose sentence vectors the full fit was trained on (``embedders.MultilingualUSE.name``).
 TRAINED_EMBEDDER = "use-multilingual"
 
@@ -32,19 +33,33 @@ _DIGIT = re.compile(r"\d")
 _AMOUNT = re.compile(r"%|\bper ?cent\b|[$€£]|\b(?:million|billion|trillion|thousand|hundred)\b", re.IGNORECASE)
 _FIRST_PERSON = re.compile(r"\b(?:I|I'm|I've|I'll|me|my)\b")
 _PREDICTION = re.compile(r"\b(?:will|would|should|must|going to)\b", re.IGNORECASE)
-CUE_NAMES = ("digit", "amount", "first_person", "prediction", "question", "length", "capitalised_share")
+# A count with what it counts: the shape of most checkable numbers ("3 percent", "12 million jobs").
+_COUNTED = re.compile(r"\d[\d,.]*\s*(?:%|per ?cent|million|billion|trillion|thousand|hundred|people|jobs|dollars|"
+                      r"years|months|days|times|workers|children|students)\b", re.IGNORECASE)
+# The speaker's own view or wish, which no record can confirm.
+_OPINION = re.compile(r"\b(?:I think|I believe|I feel|in my opinion|I want|I hope|we need|we should|we must|"
+                      r"we have to|we've got to)\b", re.IGNORECASE)
+_COMPARISON = re.compile(r"\b(?:more|less|fewer|most|least|higher|lower|larger|smaller|bigger|increased?|decreased?|"
+                         r"doubled|tripled|rose|fell|grew|dropped)\b", re.IGNORECASE)
+# Reported past: regular past forms and the commonest irregular ones.
+_PAST = re.compile(r"\b(?:\w{3,}ed|was|were|had|did|said|went|got|made|took|gave|lost|won|voted|passed|spent)\b",
+                   re.IGNORECASE)
+CUE_NAMES = ("digit", "amount", "first_person", "prediction", "question", "length", "capitalised_share",
+             "counted", "opinion", "comparison", "past_share")
 
 
 def terms(text: str) -> list[str]:
-    """The word 1- and 2-grams the model weighs, lowercased, digits folded to 0."""
+    """The word 1-, 2- and 3-grams the model weighs, lowercased, digits folded to 0."""
     words = _TOKEN.findall(_DIGIT.sub("0", text.lower()))
-    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+    return (words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+            + [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])])
 
 
 def cues(text: str) -> list[float]:
     """Surface cues of a factual claim, in the order of ``CUE_NAMES``."""
     words = text.split()
     capitalised = sum(1 for word in words[1:] if word[:1].isupper())
+    count = max(len(words), 1)
     return [
         float(bool(_DIGIT.search(text))),
         float(bool(_AMOUNT.search(text))),
@@ -52,7 +67,11 @@ def cues(text: str) -> list[float]:
         float(bool(_PREDICTION.search(text))),
         float(text.rstrip().endswith("?")),
         min(len(words), 60) / 60,
-        capitalised / max(len(words), 1),
+        capitalised / count,
+        float(bool(_COUNTED.search(text))),
+        float(bool(_OPINION.search(text))),
+        float(bool(_COMPARISON.search(text))),
+        len(_PAST.findall(text)) / count,
     ]
 
 

@@ -1,0 +1,121 @@
+"""Check-worthiness: the shipped model's features, its two fits, and the benchmark that fits and measures it."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from storyline.claims.checkworthiness import (
+    CUE_NAMES,
+    MODEL_PATH,
+    TRAINED_EMBEDDER,
+    cues,
+    model_for,
+    shipped_models,
+    terms,
+)
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "benchmarks"))
+
+
+def test_terms_are_word_one_to_three_grams_with_digits_folded() -> None:
+    got = terms("Unemployment fell to 4.5 percent")
+    assert "0 percent" in got and "to 0 0" in got and "fell to 0" in got
+    assert "unemployment fell to" in got and "4" not in " ".join(got)
+    assert len(terms("one two three")) == 3 + 2 + 1
+
+
+def test_cues_see_a_counted_number_an_opinion_a_comparison_and_the_past() -> None:
+    named = dict(zip(CUE_NAMES, cues("We created 12 million jobs and wages rose faster than ever.")))
+    assert named["counted"] == 1.0 and named["comparison"] == 1.0 and named["past_share"] > 0
+    assert named["opinion"] == 0.0
+    opinion = dict(zip(CUE_NAMES, cues("I think we should do better.")))
+    assert opinion["opinion"] == 1.0 and opinion["counted"] == 0.0 and opinion["past_share"] == 0.0
+    assert len(cues("")) == len(CUE_NAMES)
+
+
+def test_the_shipped_fits_match_the_features_the_product_computes() -> None:
+    payload = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    assert payload["cues"] == list(CUE_NAMES)
+    models = shipped_models()
+    assert set(models) == {"embedding", "lexical"}
+    for model in models.values():
+        assert len(model.cue_weights) == len(CUE_NAMES)
+        # Trigrams are in the vocabulary: the fit was made with the product's own ``terms``.
+        assert any(term.count(" ") == 2 for term in model.vocabulary)
+        # The 'not a claim' cut keeps 90 % of check-worthy sentences, so it lies below the F1 threshold.
+        assert 0.0 < model.claim_floor < model.threshold < 1.0
+    assert models["embedding"].embedding_weights is not None and len(models["embedding"].embedding_weights) == 512
+    assert models["lexical"].embedding_weights is None
+
+
+def test_the_embedding_fit_serves_only_vectors_of_the_model_it_was_trained_on() -> None:
+    assert model_for(TRAINED_EMBEDDER) is shipped_models()["embedding"]
+    assert model_for("hashing") is shipped_models()["lexical"] and model_for(None) is shipped_models()["lexical"]
+    model = model_for(TRAINED_EMBEDDER)
+    text = "The state cut its budget by 3 percent last year."
+    vector = np.ones(512) / np.sqrt(512)
+    assert model.score(text, vector) != model.score(text)
+    # A vector of another size (another embedder's) is not read.
+    assert model.score(text, np.ones(16)) == model.score(text)
+
+
+def test_a_checkable_count_outranks_a_wish_and_a_question() -> None:
+    model = model_for(None)
+    count = model.score("Last year the county spent 40 million dollars on roads, twice what it spent in 2015.")
+    assert count > model.threshold
+    assert count > model.score("I hope we can all work together to do great things for this country.")
+    assert count > model.score("What are you going to do about that?")
+
+
+def _labelled_file(path: Path, rows: int = 80) -> Path:
+    """A small labelled set of the benchmark's shape: counts and dated events against greetings and wishes."""
+    rng = random.Random(7)
+    things = ["teachers", "nurses", "roads", "schools", "jobs", "homes", "bridges", "clinics"]
+    places = ["the county", "the city", "the state", "the district"]
+    wishes = ["I hope we can do better", "Thank you all for being here", "We have to work together",
+              "I really believe in this country", "It is great to see you again", "Let me be clear about that"]
+    data = []
+    for k in range(rows // 2):
+        data.append({"text": f"In {2000 + k % 20} {rng.choice(places)} hired {rng.randint(2, 900)} "
+                             f"{rng.choice(things)} and spent {rng.randint(2, 90)} million dollars.", "label": 1})
+        data.append({"text": f"{rng.choice(wishes)}, {rng.choice(['friends', 'folks', 'everyone'])}.", "label": 0})
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_the_benchmark_measures_another_file_of_the_same_shape(tmp_path: Path, capsys) -> None:
+    import bench_checkworthy
+
+    data = _labelled_file(tmp_path / "labelled.json")
+    out = tmp_path / "metrics.json"
+    assert bench_checkworthy.main([str(data), "--metrics-json", str(out)]) == 0
+    metrics = json.loads(out.read_text())
+    assert {"checkworthy_embedding_f1", "checkworthy_lexical_precision", "checkworthy_baseline_recall"} <= set(metrics)
+    # Separable by construction: a benchmark that scored the wrong label or the wrong rows would fall far short.
+    assert metrics["checkworthy_lexical_f1"] > 0.9 and metrics["checkworthy_embedding_f1"] > 0.9
+    assert "| P (label 1) | R | F1 |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("not json", "Expecting value"),
+    ('{"text": "a", "label": 1}', "JSON list"),
+    ('[{"text": "a"}]', "JSON list"),
+    ('[{"text": "a", "label": 1}, {"text": "b", "label": 0}]', "at least 5"),
+    ('[{"text": "a", "label": "yes"}]', "invalid literal"),
+])
+def test_the_benchmark_refuses_a_malformed_file_without_a_traceback(tmp_path: Path, capsys, content: str,
+                                                                     problem: str) -> None:
+    import bench_checkworthy
+
+    path = tmp_path / "bad.json"
+    path.write_text(content, encoding="utf-8")
+    assert bench_checkworthy.main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"cannot read {path}") and problem in err
