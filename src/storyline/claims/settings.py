@@ -2,7 +2,7 @@
 
 The stage's core (:func:`storyline.claims.build_story_claims`, and :func:`~storyline.claims.build_ledger`)
 takes a :class:`ClaimSettings`; its steps read the ones in use through :data:`in_use`. The
-check-worthiness model (``defaults/claims_checkworthiness.json``) is a fitted model, not a setting.
+check-worthiness model (``claims/checkworthiness_model.json``) is a fitted model, not a setting.
 """
 
 from __future__ import annotations
