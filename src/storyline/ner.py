@@ -97,7 +97,11 @@ class Recognisers:
     def for_language(self, language: Optional[str]) -> Recogniser:
         code = ner_language(language)
         if code not in self._loaded:
-            self._loaded[code] = NER_LOADERS[code]()
+            from .entities.cached_pipeline import CachedPipeline
+
+            loaded = NER_LOADERS[code]()
+            # Each distinct line is parsed once for the run: reprints and shared paragraphs reuse it.
+            self._loaded[code] = Recogniser(loaded.language, CachedPipeline(loaded.nlp), loaded.labels)
         return self._loaded[code]
 
 

