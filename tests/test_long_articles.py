@@ -470,3 +470,39 @@ def test_blocked_name_comparison_finds_what_every_pair_finds() -> None:
     every_pair = [f"'{x}' / '{y}'" for x, y in combinations(words, 2) if translation._respelled(x, y, codes)]
     assert "'Oduja' / 'Oduya'" in every_pair and len(every_pair) >= 30
     assert translation._inconsistent_names(text) == every_pair
+
+
+def test_timeline_pairs_a_long_articles_repeated_date_linearly(monkeypatch) -> None:
+    """Every mention of one date was paired with every mention of it in the other article: quadratic in a long
+    article and its copy that say "on Monday" hundreds of times."""
+    from storyline.model import Story
+    from storyline.timeline import stage as timeline
+
+    paired = {"pairs": 0}
+    similar_pairs = timeline._similar_pairs
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        pairs = similar_pairs(*args)
+        paired["pairs"] += len(pairs)
+        return pairs
+
+    monkeypatch.setattr(timeline, "_similar_pairs", counting)
+
+    def pairs(sentences: int) -> int:
+        rng = np.random.default_rng(sentences)
+        # One shared direction: every two sentences are alike (cosine about 0.8), a sentence and its copy more.
+        vectors = (rng.normal(size=(sentences, 16)) * 0.15 + 1.0).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        text = " ".join(f"Officials in Town{i} said the bridge would reopen on Monday after repairs."
+                        for i in range(sentences))
+        original, copy = _with_vectors(text, vectors, "a-original"), _with_vectors(text, vectors, "b-copy")
+        paired["pairs"] = 0
+        entries = timeline.build_timeline(Story(id="s", title="t", articles=[original.id, copy.id]),
+                                          [original, copy])
+        # Each sentence's date is one happening with its copy's, as when every pair was scored.
+        assert sorted(tuple(e.span for e in entry.evidence) for entry in entries) == [
+            ((s.start, s.end), (s.start, s.end)) for s in original.sentences]
+        return paired["pairs"]
+
+    small, large = pairs(100), pairs(800)
+    assert 0 < large <= 9 * small  # 8x the sentences; every pair of mentions was 64x
