@@ -119,7 +119,7 @@ def run_one(kind: str, kilobytes: int) -> dict[str, object]:
 
     text = unpunctuated(kilobytes * 1000) if kind == "unpunctuated" else prose(kilobytes * 1000)
     with tempfile.TemporaryDirectory() as folder:
-        models = Models()
+        models = Models(all_in_depth=True)  # a one-article story is analysed in depth only when opened
         warm = Path(folder, "warm.txt")
         warm.write_text(prose(3_000, seed=1) + "\n")
         with open_store(Path(folder, "warm.db")) as store:

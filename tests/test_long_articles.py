@@ -339,3 +339,170 @@ def test_ner_reads_a_long_article_a_bounded_number_of_characters_at_a_time(nlp, 
     # The batches change nothing of what is found.
     assert [(m.span, m.text, m.label) for m in bounded_long] == [(m.span, m.text, m.label) for m in whole_long]
     assert [(m.span, m.text) for m in bounded_short] == [(m.span, m.text) for m in whole_short]
+
+
+# --- reuse on a long article and its copy ----------------------------------------------------------------------
+
+
+def _with_vectors(text: str, vectors: np.ndarray, article_id: str) -> Prepared:
+    sentences = split_sentences(text)
+    assert len(sentences) == len(vectors)
+    article = Article(id=article_id, source=f"{article_id}.txt", text=text)
+    return Prepared(article=article, language="en", sentences=sentences, vector=vectors.mean(axis=0),
+                    sentence_vectors=vectors, minhash=None)
+
+
+def _long_pair(sentences: int) -> tuple[Prepared, Prepared]:
+    """An article of ``sentences`` sentences and its copy with one sentence in ten reworded."""
+    rng = np.random.default_rng(sentences)
+    vectors = rng.normal(size=(sentences, 16)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    lines = [f"Inspector Kowal{i} counted {i + 7} boats near Harbour{i} before the storm reached the coast."
+             for i in range(sentences)]
+    copy = [line if i % 10 else f"Before the storm hit, Inspector Kowal{i} had counted {i + 7} boats by Harbour{i}."
+            for i, line in enumerate(lines)]
+    return _with_vectors(" ".join(lines), vectors, "a-original"), _with_vectors(" ".join(copy), vectors, "b-copy")
+
+
+def test_aligning_a_long_pair_compares_a_linear_number_of_sentence_pairs(monkeypatch) -> None:
+    """Every sentence of one text was scored against every sentence of the other: quadratic in a long pair."""
+    from storyline.reuse import alignment
+    from storyline.reuse.profile import _profile
+
+    compared = {"cells": 0}
+    dice = alignment._dice
+
+    def counting(in_a, in_b, *args):  # type: ignore[no-untyped-def]
+        compared["cells"] += in_a.shape[0] * in_b.shape[0]
+        return dice(in_a, in_b, *args)
+
+    monkeypatch.setattr(alignment, "_dice", counting)
+
+    def cells(sentences: int) -> int:
+        a, b = _long_pair(sentences)
+        compared["cells"] = 0
+        links = alignment._align(a, b, _profile(a), _profile(b))
+        assert [(link.a, link.b) for link in links] == [(i, i) for i in range(sentences)]  # each with its copy
+        return compared["cells"]
+
+    small, large = cells(500), cells(4_000)
+    assert 0 < large <= 9 * small  # 8x the sentences; every pair against every pair was 64x
+
+
+def test_a_long_pair_is_aligned_as_every_pair_would_align_it(monkeypatch) -> None:
+    from storyline.reuse import alignment
+    from storyline.reuse.profile import _profile
+
+    a, b = _long_pair(600)
+    assert len(a.sentences) * len(b.sentences) > alignment._ALIGN_ALL_PAIRS  # aligned in bands
+    banded = alignment._align(a, b, _profile(a), _profile(b))
+    monkeypatch.setattr(alignment, "_ALIGN_ALL_PAIRS", 10 * len(a.sentences) * len(b.sentences))
+    every_pair = alignment._align(a, b, _profile(a), _profile(b))
+    assert [(l.a, l.b, round(l.similarity, 4)) for l in banded] == [(l.a, l.b, round(l.similarity, 4))
+                                                                    for l in every_pair]
+
+
+def _names_text(count: int, seed: int = 3) -> tuple[str, set[str]]:
+    """``count`` distinct capitalised seven-letter names, one in ten also written with one letter changed."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnopqrtuvwxyz"  # no "s": a final one is read as a plural and dropped
+    names: set[str] = set()
+    while len(names) < count:
+        names.add("".join(rng.choice(letters) for _ in range(7)).capitalize())
+    planted: set[str] = set()
+    for name in sorted(names)[::10]:
+        position = rng.randrange(2, 6)
+        variant = name[:position] + ("a" if name[position] != "a" else "e") + name[position + 1:]
+        if variant not in names:
+            planted.add(f"'{min(name, variant)}' / '{max(name, variant)}'")
+            names.add(variant)
+    return " and ".join(sorted(names, key=lambda n: rng.random())) + ".", planted
+
+
+def _codes(pair: str) -> dict[str, str]:
+    import jellyfish
+
+    return {name: jellyfish.metaphone(name) for name in pair.strip("'").split("' / '")}
+
+
+def test_name_spellings_are_compared_through_blocks_not_every_pair(monkeypatch) -> None:
+    """Every pair of capitalised words was compared: quadratic in a long article naming thousands of people."""
+    from storyline.reuse import translation
+
+    counted = {"calls": 0}
+    similarity = translation.JaroWinkler.similarity
+
+    class CountingJaroWinkler:
+        @staticmethod
+        def similarity(x: str, y: str) -> float:
+            counted["calls"] += 1
+            return similarity(x, y)
+
+    monkeypatch.setattr(translation, "JaroWinkler", CountingJaroWinkler)
+
+    def calls(count: int) -> int:
+        text, planted = _names_text(count)
+        twins = {pair for pair in planted if translation._respelled(*pair.strip("'").split("' / '"), _codes(pair))}
+        assert len(twins) >= count // 20
+        counted["calls"] = 0
+        assert twins <= set(translation._inconsistent_names(text))  # every misspelt twin is still found
+        return counted["calls"]
+
+    small, large = calls(300), calls(2_400)
+    assert 0 < large <= 9 * small  # 8x the names; every pair was 64x
+
+
+def test_blocked_name_comparison_finds_what_every_pair_finds() -> None:
+    from itertools import combinations
+
+    import jellyfish
+
+    from storyline.reuse import translation
+    from storyline.reuse.words import _CAPITALISED, _FUNCTION_WORDS_TITLE
+
+    text, _ = _names_text(400, seed=11)
+    text += " Oduya met Oduja, Kenya and Kenyan, Hartley and Hartlee, Banque and Banqua in Reykjavik."
+    words = sorted({m.group().rstrip("'’s").rstrip("'’") for m in _CAPITALISED.finditer(text)})
+    words = [w for w in words if len(w) >= 4 and w.isalpha() and not w.isupper() and w not in _FUNCTION_WORDS_TITLE]
+    codes = {w: jellyfish.metaphone(w) for w in words}
+    every_pair = [f"'{x}' / '{y}'" for x, y in combinations(words, 2) if translation._respelled(x, y, codes)]
+    assert "'Oduja' / 'Oduya'" in every_pair and len(every_pair) >= 30
+    assert translation._inconsistent_names(text) == every_pair
+
+
+def test_timeline_pairs_a_long_articles_repeated_date_linearly(monkeypatch) -> None:
+    """Every mention of one date was paired with every mention of it in the other article: quadratic in a long
+    article and its copy that say "on Monday" hundreds of times."""
+    from storyline.model import Story
+    from storyline.timeline import stage as timeline
+
+    paired = {"pairs": 0}
+    similar_pairs = timeline._similar_pairs
+
+    def counting(*args):  # type: ignore[no-untyped-def]
+        pairs = similar_pairs(*args)
+        paired["pairs"] += len(pairs)
+        return pairs
+
+    monkeypatch.setattr(timeline, "_similar_pairs", counting)
+
+    def pairs(sentences: int) -> int:
+        rng = np.random.default_rng(sentences)
+        # One shared direction: every two sentences are alike (cosine about 0.8), a sentence and its copy more.
+        vectors = (rng.normal(size=(sentences, 16)) * 0.15 + 1.0).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        text = " ".join(f"Officials in Town{i} said the bridge would reopen on Monday after repairs."
+                        for i in range(sentences))
+        original, copy = _with_vectors(text, vectors, "a-original"), _with_vectors(text, vectors, "b-copy")
+        paired["pairs"] = 0
+        entries = timeline.build_timeline(Story(id="s", title="t", articles=[original.id, copy.id]),
+                                          [original, copy])
+        # Each sentence's date is one happening with its copy's, as when every pair was scored.
+        assert sorted(tuple(e.span for e in entry.evidence) for entry in entries) == [
+            ((s.start, s.end), (s.start, s.end)) for s in original.sentences]
+        return paired["pairs"]
+
+    small, large = pairs(100), pairs(800)
+    assert 0 < large <= 9 * small  # 8x the sentences; every pair of mentions was 64x

@@ -134,17 +134,54 @@ def _inconsistent_names(text: str) -> list[str]:
     words = sorted({m.group().rstrip("'’s").rstrip("'’") for m in _CAPITALISED.finditer(text)})
     words = [w for w in words if len(w) >= 4 and w.isalpha() and not w.isupper() and w not in _FUNCTION_WORDS_TITLE]
     codes = {w: jellyfish.metaphone(w) for w in words}
-    pairs: list[str] = []
-    for first, second in combinations(words, 2):
-        x, y = first.lower(), second.lower()
-        if x == y or x.startswith(y) or y.startswith(x):  # inflections: Kenya / Kenyan
+    return [f"'{words[i]}' / '{words[j]}'" for i, j in sorted(_respelling_candidates(words, codes))
+            if _respelled(words[i], words[j], codes)]
+
+
+def _respelled(first: str, second: str, codes: dict[str, str]) -> bool:
+    """Whether two distinct words read as two spellings of one name, not as inflections or two languages."""
+    x, y = first.lower(), second.lower()
+    if x == y or x.startswith(y) or y.startswith(x):  # inflections: Kenya / Kenyan
+        return False
+    if len(x) == len(y) and x[:-1] == y[:-1]:  # one name in two languages: Banque / Banqua
+        return False
+    same_sound = x[0] == y[0] and codes[first] == codes[second] and fuzz.ratio(x, y) >= in_use().same_sound_ratio
+    one_letter_swap = len(x) == len(y) and JaroWinkler.similarity(x, y) >= 0.9 and fuzz.ratio(x, y) >= 80
+    return same_sound or one_letter_swap
+
+
+# Words of up to this many letters are blocked by the letters they keep when a fifth of them is dropped
+# (91 keys for the longest); names are shorter, and longer words are blocked by their length alone.
+_RESPELLING_KEY_LETTERS = 14
+# A block up to this size compares every pair; a larger one (only a very long text) each word with the
+# words after it in sorted order, so that the work stays linear in the text.
+_RESPELLING_ALL_PAIRS = 64
+_RESPELLING_NEIGHBOURS = 16
+
+
+def _respelling_candidates(words: Sequence[str], codes: dict[str, str]) -> set[tuple[int, int]]:
+    """Index pairs ``i < j`` of ``words`` (sorted) that ``_respelled`` may accept, without reading every pair.
+
+    A same-sounding pair shares its first letter and its metaphone code. A one-letter
+    swap has one length and a ratio of at least 80, so the two differ in at most a fifth
+    of their letters: both keep one string when exactly that many letters are dropped
+    from each. A text's many names then meet only the few that could be their twins.
+    """
+    blocks: dict[tuple[object, ...], list[int]] = {}
+    for index, word in enumerate(words):
+        lowered = word.lower()
+        blocks.setdefault(("sound", lowered[0], codes[word]), []).append(index)
+        size = len(lowered)
+        if size > _RESPELLING_KEY_LETTERS:
+            blocks.setdefault(("long", size), []).append(index)
             continue
-        if len(x) == len(y) and x[:-1] == y[:-1]:  # one name in two languages: Banque / Banqua
-            continue
-        same_sound = x[0] == y[0] and codes[first] == codes[second] and fuzz.ratio(x, y) >= in_use().same_sound_ratio
-        one_letter_swap = len(x) == len(y) and JaroWinkler.similarity(x, y) >= 0.9 and fuzz.ratio(x, y) >= 80
-        if same_sound or one_letter_swap:
-            pairs.append(f"'{first}' / '{second}'")
+        for kept in combinations(range(size), size - size // 5):
+            blocks.setdefault(("letters", size, "".join(lowered[k] for k in kept)), []).append(index)
+    pairs: set[tuple[int, int]] = set()
+    for members in blocks.values():
+        reach = len(members) if len(members) <= _RESPELLING_ALL_PAIRS else _RESPELLING_NEIGHBOURS
+        for position, first in enumerate(members):
+            pairs.update((first, second) for second in members[position + 1:position + 1 + reach])
     return pairs
 
 

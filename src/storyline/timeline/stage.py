@@ -183,10 +183,21 @@ def _group(mentions: list[_Mention], claims: _ClaimIndex, similarity: float) -> 
             for group in sets.groups()]
 
 
+# Mentions of one date in another article that each mention is compared with, either side of its
+# proportional place there: all of them in a story of usual length, but a long article and its copy
+# repeating "on Monday" hundreds of times would compare every one with every other.
+_NEAR_MEMBERS = 8
+
+
 def _similar_pairs(mentions: list[_Mention], members: list[int], claim_sets: list[set[str]],
                    similarity: float) -> list[tuple[float, int, int]]:
     """(score, i, j) for members i < j of different articles whose sentences' cosine reaches ``similarity``,
     or that lie on one claim (score at least 1)."""
+    per_article: dict[str, int] = {}
+    for i in members:
+        per_article[mentions[i].doc.id] = per_article.get(mentions[i].doc.id, 0) + 1
+    if max(per_article.values()) > 2 * _NEAR_MEMBERS + 1:
+        return _similar_near_pairs(mentions, members, claim_sets, similarity)
     vectors = np.stack([_sentence_vector(mentions[i]) for i in members]).astype(np.float64)
     # Rounded so that equal sentences tie exactly (then the earlier pair goes first), whatever
     # order the matrix product summed in.
@@ -203,6 +214,44 @@ def _similar_pairs(mentions: list[_Mention], members: list[int], claim_sets: lis
     scores = np.where(on_claim, np.maximum(scores, 1.0), scores)
     rows, columns = np.nonzero(upper & (scores >= similarity))
     return [(float(scores[r, c]), members[r], members[c]) for r, c in zip(rows.tolist(), columns.tolist())]
+
+
+def _similar_near_pairs(mentions: list[_Mention], members: list[int], claim_sets: list[set[str]],
+                        similarity: float) -> list[tuple[float, int, int]]:
+    """``_similar_pairs`` for a date many mentions carry: each mention against the ``_NEAR_MEMBERS``
+    mentions either side of its proportional place in every other article, and those on a claim with it."""
+    by_article: dict[str, list[int]] = {}  # positions in members, in text order
+    for position, i in enumerate(members):
+        by_article.setdefault(mentions[i].doc.id, []).append(position)
+    candidates: set[tuple[int, int]] = set()
+    articles = list(by_article.values())
+    for index, own in enumerate(articles):
+        for other in articles[index + 1:]:
+            for rank, position in enumerate(own):
+                centre = rank * len(other) // len(own)
+                candidates.update((position, near) if position < near else (near, position)
+                                  for near in other[max(centre - _NEAR_MEMBERS, 0):centre + _NEAR_MEMBERS + 1])
+    on_claim: set[tuple[int, int]] = set()
+    members_of_claim: dict[str, list[int]] = {}
+    for position, i in enumerate(members):
+        for claim in claim_sets[i]:
+            members_of_claim.setdefault(claim, []).append(position)
+    article_of = [mentions[i].doc.id for i in members]
+    for positions in members_of_claim.values():
+        on_claim.update((p, q) for k, p in enumerate(positions) for q in positions[k + 1:]
+                        if article_of[p] != article_of[q])
+    if not candidates and not on_claim:
+        return []
+    first, second = np.array(sorted(candidates | on_claim), dtype=np.int64).T
+    vectors = np.stack([_sentence_vector(mentions[i]) for i in members]).astype(np.float64)
+    scores = np.round(np.einsum("ij,ij->i", vectors[first], vectors[second]), 6)
+    pairs: list[tuple[float, int, int]] = []
+    for p, q, score in zip(first.tolist(), second.tolist(), scores.tolist()):
+        if (p, q) in on_claim:
+            score = max(score, 1.0)
+        if score >= similarity:
+            pairs.append((float(score), members[p], members[q]))
+    return pairs
 
 
 def _sentence_vector(mention: _Mention) -> np.ndarray:
