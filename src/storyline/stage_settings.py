@@ -42,9 +42,11 @@ def provenance(path: Path) -> dict[str, str]:
     return dict(source) if isinstance(source, dict) else {}
 
 
-def check_values(settings: Any, *, shares: frozenset[str] = frozenset()) -> None:
+def check_values(settings: Any, *, shares: frozenset[str] = frozenset(), ratios: frozenset[str] = frozenset(),
+                 at_least_one: frozenset[str] = frozenset()) -> None:
     """ValueError naming the first setting out of range: every value is a number >= 0, whole numbers stay
-    whole, and the ``shares`` (cosines, coverages, proportions) lie in [0, 1]."""
+    whole, the ``shares`` (cosines, coverages, proportions) lie in [0, 1], the ``ratios`` (``fuzz.ratio``
+    values) in [0, 100], and the counts in ``at_least_one`` are at least 1."""
     for field_ in fields(settings):
         value = getattr(settings, field_.name)
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -55,6 +57,10 @@ def check_values(settings: Any, *, shares: frozenset[str] = frozenset()) -> None
             raise ValueError(f"{field_.name} must be >= 0, got {value}")
         if field_.name in shares and value > 1:
             raise ValueError(f"{field_.name} must be in [0, 1], got {value}")
+        if field_.name in ratios and value > 100:
+            raise ValueError(f"{field_.name} is a fuzz.ratio and must be in [0, 100], got {value}")
+        if field_.name in at_least_one and value < 1:
+            raise ValueError(f"{field_.name} must be >= 1, got {value}")
 
 
 class InUse(Generic[S]):

@@ -68,14 +68,10 @@ class ClaimSettings:
     event_sentence_floor: float = _SHIPPED["event_sentence_floor"]
 
     def __post_init__(self) -> None:
-        check_values(self, shares=_SHARES)
-        if self.name_match_ratio > 100:
-            raise ValueError(f"name_match_ratio is a fuzz.ratio and must be in [0, 100], got {self.name_match_ratio}")
+        check_values(self, shares=_SHARES, ratios=frozenset({"name_match_ratio"}),
+                     at_least_one=frozenset({"align_partners", "denial_partners", "min_quote_words"}))
         if self.align_threshold_with_names > self.align_threshold:
             raise ValueError("need align_threshold_with_names <= align_threshold")
-        for name in ("align_partners", "denial_partners", "min_quote_words"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
 
     @classmethod
     def defaults(cls) -> "ClaimSettings":

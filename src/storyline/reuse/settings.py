@@ -90,13 +90,9 @@ class ReuseSettings:
     mangled_name_ratio: float = _SHIPPED["mangled_name_ratio"]
 
     def __post_init__(self) -> None:
-        check_values(self, shares=_SHARES)
-        for name in ("same_sound_ratio", "mangled_name_ratio"):
-            if getattr(self, name) > 100:
-                raise ValueError(f"{name} is a fuzz.ratio and must be in [0, 100], got {getattr(self, name)}")
-        for name in ("candidate_limit", "bucket_scan_limit", "verbatim_gram", "frequent_words"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        check_values(self, shares=_SHARES, ratios=frozenset({"same_sound_ratio", "mangled_name_ratio"}),
+                     at_least_one=frozenset({"candidate_limit", "bucket_scan_limit", "verbatim_gram",
+                                             "frequent_words"}))
 
     @classmethod
     def defaults(cls) -> "ReuseSettings":

@@ -210,15 +210,6 @@ def _normalised(weights: dict[str, float]) -> dict[str, float]:
     return {term: w / norm for term, w in weights.items()} if norm else {}
 
 
-def _dense(vectors: Sequence[dict[str, float]]) -> np.ndarray:
-    vocabulary = {term: i for i, term in enumerate(sorted({t for v in vectors for t in v}))}
-    matrix = np.zeros((len(vectors), len(vocabulary)), dtype=np.float32)
-    for row, vector in enumerate(vectors):
-        for term, weight in vector.items():
-            matrix[row, vocabulary[term]] = weight
-    return matrix
-
-
 def term_key(term: str) -> int:
     """A stable 63-bit key for a term: the same in every process and partition (Python's hash() is salted)."""
     return int.from_bytes(hashlib.blake2b(term.encode("utf-8"), digest_size=8).digest(), "little") >> 1

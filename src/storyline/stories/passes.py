@@ -124,6 +124,15 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
 
 
+def content_mix_weights(signals: StorySignals, settings: StorySettings) -> np.ndarray:
+    """The rows' term weights scaled so that a dot product is the mix of the content-word cosine (keys below
+    zero) and the specific-term cosine, ``content_merge_share`` of the first: content words alone would
+    join look-alikes, two events of one kind told in the same words."""
+    share = settings.content_merge_share
+    scale = np.where(signals.terms < 0, np.sqrt(share), np.sqrt(1.0 - share))
+    return signals.weights.astype(np.float64) * scale
+
+
 def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: StorySettings) -> np.ndarray:
     """Join stories whose average link over content words and specific terms reaches ``content_merge``,
     strongest first.
@@ -145,12 +154,8 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     is_content = stories.terms < 0
     if not is_content.any():
         return story_of
-    # Content words (keys below zero) and specific terms weighed so that a dot product is the mix of the two
-    # cosines: content words alone would join look-alikes, two events of one kind told in the same words.
-    share = settings.content_merge_share
-    scale = np.where(is_content, np.sqrt(share), np.sqrt(1.0 - share))
     _, term_index = np.unique(stories.terms, return_inverse=True)
-    weights = stories.weights.astype(np.float64) * scale
+    weights = content_mix_weights(stories, settings)
     sizes = stories.sizes.astype(np.float64)
     pairs = _linked_story_pairs(
         stories.indptr, term_index.astype(np.int64).reshape(-1), weights,

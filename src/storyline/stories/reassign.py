@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from .assignment import _renumbered, latest_years, processing_order
+from .passes import content_mix_weights
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals, _ranges
 
@@ -55,12 +56,10 @@ def _weighted_rows(signals: StorySignals, settings: StorySettings
     is_content = signals.terms < 0
     if not is_content.any():
         return None
-    share = settings.content_merge_share
-    scale = np.where(is_content, np.sqrt(share), np.sqrt(1.0 - share))
     _, columns = np.unique(signals.terms, return_inverse=True)
     columns = columns.reshape(-1)
     n_columns = int(columns.max(initial=-1)) + 1
-    weights = signals.weights.astype(np.float64) * scale
+    weights = content_mix_weights(signals, settings)
     full = sparse.csr_matrix((weights, columns, signals.indptr), shape=(len(signals), n_columns))
     holders = np.bincount(columns, minlength=n_columns)
     keep = holders[columns] <= settings.posting_scan
