@@ -569,3 +569,22 @@ def test_a_dated_stray_article_joins_an_undated_story_on_the_fragment_bar():
     settings = StorySettings(fragment_size=2, fragment_threshold=0.15, join_threshold=0.5, near_copy=0.999)
     assert len(set(cluster_blocks(signals, settings).story_of.tolist())) == 1
     assert len(set(cluster_blocks(signals, replace(settings, fragment_size=0)).story_of.tolist())) == 2
+
+
+def test_a_translations_headline_never_titles_a_story_whose_original_has_none(embedder):
+    from storyline.stories import story_from_members
+
+    original = ("The Elm Street bridge over Miller Creek will close for eight weeks starting Monday while engineers "
+                "replace its deck. Detour signs will send traffic along Route 9.")
+    translated = ("The bridge of Elm Street on the Creek Miller will be closed eight weeks from Monday while the "
+                  "engineers replace its board. Signs of deviation will send the traffic by Route 9.")
+    docs = prepare(make_articles({"original.txt": original, "translated.txt": translated},
+                                 **{"translated.txt": {"title": "Bridge of Elm Street closes eight weeks"}}), embedder)
+    by_source = {doc.article.source: doc.id for doc in docs}
+    a, b = sorted([by_source["original.txt"], by_source["translated.txt"]])
+    relation = Relation(a, b, "translation", direction="a->b" if b == by_source["translated.txt"] else "b->a")
+    story = story_from_members(docs, [relation], StorySettings(), frozenset())
+    assert story.title == original.split(". ")[0] + "."
+    # A copy's headline is still a headline of the same report: it comes before any lead sentence.
+    copied = Relation(a, b, "duplicate", direction=relation.direction)
+    assert story_from_members(docs, [copied], StorySettings(), frozenset()).title == "Bridge of Elm Street closes eight weeks"

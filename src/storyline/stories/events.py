@@ -20,7 +20,7 @@ from .signals import UNDATED
 from .titles import _title
 
 
-def _events(member_docs: list[Prepared], derived: frozenset[str], settings: StorySettings,
+def _events(member_docs: list[Prepared], derived: Mapping[str, str], settings: StorySettings,
             names: frozenset[str]) -> list[Event]:
     if len(member_docs) > 1:
         clusters = _event_clusters_of(member_docs, settings, names)

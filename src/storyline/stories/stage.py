@@ -75,7 +75,7 @@ def partition_articles(docs: Sequence[Prepared], relations: Sequence[Relation] =
 
 
 def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
-                       names: frozenset[str], derived: frozenset[str] | None = None) -> Story:
+                       names: frozenset[str], derived: Mapping[str, str] | None = None) -> Story:
     """One story from its articles: events, title, id (from the founding article), independent sources.
 
     ``relations`` need hold only those among the members (derivation relations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -11,22 +11,29 @@ from ..model import Prepared, Relation
 from .features import _content_sentence_indices, _unit, content_key
 
 
-def _derived_articles(relations: Sequence[Relation]) -> frozenset[str]:
-    """Articles that copy, rewrite or translate another: their headlines are second choice."""
-    derived = set()
+def _derived_articles(relations: Sequence[Relation]) -> Mapping[str, str]:
+    """Articles that copy, rewrite or translate another, with how: their headlines are second choice.
+
+    An article derived twice keeps its translation, the derivation whose headline is a machine's.
+    """
+    derived: dict[str, str] = {}
     for relation in relations:
         if relation.kind == "related" or relation.direction is None:
             continue
-        derived.add(relation.b if relation.direction == "a->b" else relation.a)
-    return frozenset(derived)
+        article = relation.b if relation.direction == "a->b" else relation.a
+        if derived.get(article) != "translation":
+            derived[article] = relation.kind
+    return derived
 
 
-def _title(docs: list[Prepared], derived: frozenset[str]) -> Optional[str]:
-    """The plainest original headline, else the lead sentence of the most central article.
+def _title(docs: list[Prepared], derived: Mapping[str, str]) -> Optional[str]:
+    """The plainest original headline, else the lead sentence of the most central original.
 
-    Originals come first (a copy, rewrite or translation of another article is second
-    choice: its headline may be a machine's); among them the headline whose wording the
-    story's other headlines share most (see :func:`_plainness`), then the most central.
+    In order of choice: an original's headline; the headline of a copy or rewrite (the
+    same report under another outlet's headline); an original's lead sentence; then a
+    translation's headline and lead, which may be a machine's wording of another
+    article's report. Within each, the headline whose wording the story's other
+    headlines share most (see :func:`_plainness`), then the most central article.
     """
     centroid = _unit(np.stack([_unit(doc.vector) for doc in docs]).mean(axis=0))
     headlines = {doc.id: _clean_headline(doc) for doc in docs}
@@ -39,17 +46,26 @@ def _title(docs: list[Prepared], derived: frozenset[str]) -> Optional[str]:
 
     ranked = sorted(docs, key=lambda d: (d.id in derived, -plainness(d),
                                          -round(float(_unit(d.vector) @ centroid), 4), content_key(d), d.id))
-    for doc in ranked:
-        if headlines[doc.id]:
-            return headlines[doc.id]
-    for doc in ranked:
-        content = _content_sentence_indices(doc)
-        if content:
-            return doc.sentences[content[0]].text
-    for doc in ranked:
-        if doc.sentences:
-            return doc.sentences[0].text
+    originals = [doc for doc in ranked if doc.id not in derived]
+    translations = [doc for doc in ranked if derived.get(doc.id) == "translation"]
+    reworded = [doc for doc in ranked if doc.id in derived and derived[doc.id] != "translation"]
+    choices = ((originals + reworded, _clean_headline), (originals, _lead_of), (translations, _clean_headline),
+               (ranked, _lead_of), (ranked, _first_sentence_of))
+    for candidates, title_of in choices:
+        for doc in candidates:
+            title = title_of(doc)
+            if title:
+                return title
     return None
+
+
+def _lead_of(doc: Prepared) -> Optional[str]:
+    content = _content_sentence_indices(doc)
+    return doc.sentences[content[0]].text if content else None
+
+
+def _first_sentence_of(doc: Prepared) -> Optional[str]:
+    return doc.sentences[0].text if doc.sentences else None
 
 
 _WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
