@@ -3,9 +3,8 @@
 Input: a JSON list of ``{"text", "label"}`` (1 = a check-worthy factual claim),
 by default the ClaimBuster training split. The features are the product's own
 (``storyline.claims.checkworthiness``: word 1-3-gram TF-IDF, cues and, for the
-``embedding`` fit, the USE-multilingual sentence vector and its RBF kernel
-against landmark sentences drawn from the training rows, a Nystroem map); the
-model is a class-balanced logistic regression. Five-fold stratified cross-validation
+``embedding`` fit, the USE-multilingual sentence vector); the model is a
+class-balanced logistic regression. Five-fold stratified cross-validation
 prints precision, recall and F1 of label 1 for both fits against a baseline in
 the same run (TF-IDF unigrams, plain logistic regression). The decision
 threshold (and C, over ``C_GRID``) is chosen inside each outer training fold
@@ -29,27 +28,16 @@ import json
 import sys
 import time
 from pathlib import Path
-from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy.linalg import eigh
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from storyline.claims.checkworthiness import (
-    CUE_NAMES,
-    MODEL_PATH,
-    TRAINED_EMBEDDER,
-    cues,
-    encode_matrix,
-    model_from_json,
-    rbf_kernel,
-    terms,
-)
+from storyline.claims.checkworthiness import CUE_NAMES, MODEL_PATH, TRAINED_EMBEDDER, cues, model_from_json, terms
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO / ".." / "shared" / "bench-data" / "claimbuster" / "train.json"
@@ -62,33 +50,6 @@ INNER_FOLDS = 3
 # sentences (in cross-validation): debate transcripts are not news, so the filter errs towards keeping.
 CLAIM_RECALL = 0.9
 MIN_DF = 3
-# The kernel block: landmarks drawn at random from the training rows (a few hundred: 300 KB as float16), and
-# the RBF's gamma, 1 / (d * variance) for unit USE vectors (scikit-learn's "scale"). Both set beforehand,
-# not tuned on the file.
-LANDMARKS = 300
-KERNEL_GAMMA = 1.0
-
-
-@dataclass(frozen=True)
-class NystroemMap:
-    """x -> k(x, landmarks) @ normaliser, with normaliser = K(landmarks, landmarks)^-1/2."""
-
-    landmarks: np.ndarray
-    normaliser: np.ndarray
-
-    def transform(self, vectors: np.ndarray) -> np.ndarray:
-        return rbf_kernel(vectors, self.landmarks, KERNEL_GAMMA) @ self.normaliser
-
-
-def nystroem_map(vectors: np.ndarray) -> NystroemMap:
-    chosen = np.random.default_rng(0).choice(len(vectors), min(LANDMARKS, len(vectors)), replace=False)
-    # Rounded to float16 here, as they ship, so the fitted weights meet the very landmarks the product reads.
-    landmarks = np.asarray(vectors[np.sort(chosen)], dtype=np.float16).astype(np.float64)
-    eigenvalues, eigenvectors = eigh(rbf_kernel(landmarks, landmarks, KERNEL_GAMMA))
-    # Near-duplicate landmarks make tiny eigenvalues; dropping them keeps the folded weights small.
-    keep = eigenvalues > 1e-6 * eigenvalues.max()
-    normaliser = eigenvectors[:, keep] @ np.diag(eigenvalues[keep] ** -0.5) @ eigenvectors[:, keep].T
-    return NystroemMap(landmarks, normaliser)
 
 
 def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
@@ -105,16 +66,11 @@ def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
     return vectors
 
 
-def features(texts: Sequence[str], vectors: np.ndarray | None, vectorizer: TfidfVectorizer, fit: bool,
-             kernel: NystroemMap | None) -> csr_matrix:
-    """TF-IDF, then (with vectors) the vector and its kernel block, then the cues: the order ``export`` reads."""
+def features(texts: Sequence[str], vectors: np.ndarray | None, vectorizer: TfidfVectorizer, fit: bool) -> csr_matrix:
     tfidf = vectorizer.fit_transform(texts) if fit else vectorizer.transform(texts)
-    blocks = [tfidf]
+    blocks = [tfidf, csr_matrix(np.array([cues(t) for t in texts]))]
     if vectors is not None:
-        blocks.append(csr_matrix(vectors))
-        if kernel is not None:
-            blocks.append(csr_matrix(kernel.transform(vectors)))
-    blocks.append(csr_matrix(np.array([cues(t) for t in texts])))
+        blocks.insert(1, csr_matrix(vectors))
     return hstack(blocks).tocsr()
 
 
@@ -122,30 +78,21 @@ def new_vectorizer() -> TfidfVectorizer:
     return TfidfVectorizer(analyzer=terms, sublinear_tf=True, min_df=MIN_DF)
 
 
-@dataclass(frozen=True)
-class Fitted:
-    vectorizer: TfidfVectorizer
-    kernel: NystroemMap | None
-    model: LogisticRegression
-
-    def scores(self, texts: Sequence[str], vectors: np.ndarray | None) -> np.ndarray:
-        return self.model.predict_proba(features(texts, vectors, self.vectorizer, False, self.kernel))[:, 1]
-
-
-def fit(texts: Sequence[str], labels: np.ndarray, vectors: np.ndarray | None, c: float) -> Fitted:
+def fit(texts: Sequence[str], labels: np.ndarray, vectors: np.ndarray | None,
+        c: float) -> tuple[TfidfVectorizer, LogisticRegression]:
     vectorizer = new_vectorizer()
-    kernel = None if vectors is None else nystroem_map(vectors)
     model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-    model.fit(features(texts, vectors, vectorizer, True, kernel), labels)
-    return Fitted(vectorizer, kernel, model)
+    model.fit(features(texts, vectors, vectorizer, fit=True), labels)
+    return vectorizer, model
 
 
 def out_of_fold_scores(texts: list[str], labels: np.ndarray, vectors: np.ndarray | None, c: float,
                        folds: int) -> np.ndarray:
     scores = np.zeros(len(texts))
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(texts, labels):
-        fitted = fit([texts[i] for i in train], labels[train], None if vectors is None else vectors[train], c)
-        scores[test] = fitted.scores([texts[i] for i in test], None if vectors is None else vectors[test])
+        vectorizer, model = fit([texts[i] for i in train], labels[train], None if vectors is None else vectors[train], c)
+        x = features([texts[i] for i in test], None if vectors is None else vectors[test], vectorizer, fit=False)
+        scores[test] = model.predict_proba(x)[:, 1]
     return scores
 
 
@@ -170,8 +117,9 @@ def cross_validate(texts: list[str], labels: np.ndarray, vectors: np.ndarray | N
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
         train_texts, train_vectors = [texts[i] for i in train], None if vectors is None else vectors[train]
         c, threshold, _ = choose_setting(train_texts, labels[train], train_vectors)
-        fitted = fit(train_texts, labels[train], train_vectors, c)
-        predicted[test] = fitted.scores([texts[i] for i in test], None if vectors is None else vectors[test]) >= threshold
+        vectorizer, model = fit(train_texts, labels[train], train_vectors, c)
+        x = features([texts[i] for i in test], None if vectors is None else vectors[test], vectorizer, fit=False)
+        predicted[test] = model.predict_proba(x)[:, 1] >= threshold
         chosen.append(f"C {c:g} / {threshold:.3f}")
     p, r, f, _ = precision_recall_fscore_support(labels, predicted, average="binary")
     print(f"  chosen per outer fold: {'; '.join(chosen)}", flush=True)
@@ -188,25 +136,16 @@ def baseline(texts: list[str], labels: np.ndarray) -> dict[str, float]:
     return {"precision": float(p), "recall": float(r), "f1": float(f)}
 
 
-def export(fitted: Fitted, dimensions: int, threshold: float, claim_floor: float) -> dict:
-    """The fit as the product reads it; ``dimensions`` the vector's length (0 for the lexical fit)."""
-    vectorizer, coef = fitted.vectorizer, fitted.model.coef_[0]
+def export(vectorizer: TfidfVectorizer, model: LogisticRegression, with_embedding: bool, threshold: float,
+           claim_floor: float) -> dict:
+    coef = model.coef_[0]
     size = len(vectorizer.vocabulary_)
     vocabulary = {term: [round(float(vectorizer.idf_[i]), 5), round(float(coef[i]), 5)]
                   for term, i in sorted(vectorizer.vocabulary_.items()) if abs(coef[i]) >= 1e-4}
-    payload: dict = {"vocabulary": vocabulary,
-               "embedding_weights": [round(float(w), 6) for w in coef[size:size + dimensions]] or None,
-               "cue_weights": [round(float(w), 6) for w in coef[-len(CUE_NAMES):]],
-               "intercept": float(fitted.model.intercept_[0]), "threshold": threshold,
-               "claim_floor": round(claim_floor, 4)}
-    if fitted.kernel is not None:
-        start = size + dimensions
-        block = coef[start:start + fitted.kernel.landmarks.shape[0]]
-        # The normaliser folds into one weight per landmark: the product computes k(x, landmarks) only.
-        weights = fitted.kernel.normaliser @ block
-        payload["kernel"] = {"gamma": KERNEL_GAMMA, "landmarks": encode_matrix(fitted.kernel.landmarks),
-                             "weights": [float(f"{w:.7g}") for w in weights]}
-    return payload
+    embedding = [round(float(w), 6) for w in coef[size:size + 512]] if with_embedding else None
+    return {"vocabulary": vocabulary, "embedding_weights": embedding,
+            "cue_weights": [round(float(w), 6) for w in coef[-len(CUE_NAMES):]],
+            "intercept": float(model.intercept_[0]), "threshold": threshold, "claim_floor": round(claim_floor, 4)}
 
 
 def read_labelled(path: Path) -> tuple[list[str], np.ndarray]:
@@ -241,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "baseline": baseline(texts, labels),
     }
     print("\n| model (5-fold CV) | P (label 1) | R | F1 |\n|---|---|---|---|")
-    names = {"embedding": "storyline: TF-IDF 1-3 grams + USE vector and kernel + cues", "lexical": "storyline: TF-IDF 1-3 grams + cues",
+    names = {"embedding": "storyline: TF-IDF 1-3 grams + USE vector + cues", "lexical": "storyline: TF-IDF 1-3 grams + cues",
              "baseline": "baseline: TF-IDF unigrams, logistic regression"}
     for key, result in results.items():
         print(f"| {names[key]} | {result['precision']:.3f} | {result['recall']:.3f} | {result['f1']:.3f} |")
@@ -256,13 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             claim_floor = float(np.quantile(scores[labels == 1], 1 - CLAIM_RECALL))
             print(f"{name}: C {c:g}, threshold {threshold:.3f}; a score of {claim_floor:.3f} keeps "
                   f"{CLAIM_RECALL:.0%} of the check-worthy sentences")
-            fitted = fit(texts, labels, used, c)
-            fits[name] = export(fitted, 0 if used is None else used.shape[1], threshold, claim_floor)
-            # The shipped numbers (rounded, float16 landmarks, folded kernel) must score as the fit does.
+            vectorizer, model = fit(texts, labels, used, c)
+            fits[name] = export(vectorizer, model, used is not None, threshold, claim_floor)
+            # The shipped numbers (rounded, pruned, scored by the product's own code) must score as the fit does.
             shipped = model_from_json(fits[name])
             sample = range(min(len(texts), 300))
-            gap = max(abs(shipped.score(texts[i], None if used is None else used[i])
-                          - fitted.scores([texts[i]], None if used is None else used[i:i + 1])[0]) for i in sample)
+            fitted = model.predict_proba(features([texts[i] for i in sample], None if used is None else used[:len(sample)],
+                                                  vectorizer, fit=False))[:, 1]
+            gap = max(abs(shipped.score(texts[i], None if used is None else used[i]) - fitted[i]) for i in sample)
             print(f"{name}: the shipped coefficients score within {gap:.1e} of the fit")
         payload = {"trained_on": Path(args.data).name, "sentences": len(texts), "embedder": TRAINED_EMBEDDER,
                    "cues": list(CUE_NAMES), "fits": fits}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import random
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -16,10 +15,7 @@ from storyline.claims.checkworthiness import (
     MODEL_PATH,
     TRAINED_EMBEDDER,
     cues,
-    decode_matrix,
-    encode_matrix,
     model_for,
-    rbf_kernel,
     shipped_models,
     terms,
 )
@@ -123,30 +119,3 @@ def test_the_benchmark_refuses_a_malformed_file_without_a_traceback(tmp_path: Pa
     assert bench_checkworthy.main([str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"cannot read {path}") and problem in err
-
-
-def test_the_kernel_block_reads_its_landmarks_as_shipped() -> None:
-    rng = np.random.default_rng(3)
-    landmarks = rng.normal(size=(5, 8))
-    decoded = decode_matrix(encode_matrix(landmarks))
-    assert decoded.shape == (5, 8) and np.allclose(decoded, landmarks, rtol=1e-3, atol=1e-3)
-    vectors = rng.normal(size=(3, 8))
-    kernel = rbf_kernel(vectors, landmarks, 0.5)
-    assert kernel.shape == (3, 5)
-    assert np.isclose(kernel[1, 2], np.exp(-0.5 * np.sum((vectors[1] - landmarks[2]) ** 2)))
-    # One vector gives one row, and a landmark is at distance 0 from itself.
-    assert np.allclose(rbf_kernel(landmarks[0], landmarks, 0.5), rbf_kernel(landmarks[:1], landmarks, 0.5)[0])
-    assert rbf_kernel(landmarks[0], landmarks, 0.5)[0] == pytest.approx(1.0)
-
-
-def test_the_embedding_fit_weighs_its_kernel_block_only_with_a_vector() -> None:
-    model = model_for(TRAINED_EMBEDDER)
-    if model.landmarks is None:
-        pytest.skip("the shipped fit has no kernel block")
-    assert model.landmark_weights is not None and model.landmarks.shape == (len(model.landmark_weights), 512)
-    text = "Unemployment fell to 4.5 percent last year."
-    vector = model.landmarks[0] / np.linalg.norm(model.landmarks[0])
-    without_kernel = replace(model, landmarks=None, landmark_weights=None)
-    # Near its own landmark the block adds that landmark's weight (and its neighbours'), so the score moves.
-    assert model.score(text, vector) != without_kernel.score(text, vector)
-    assert model.score(text) == without_kernel.score(text)

@@ -1,12 +1,9 @@
 """Check-worthiness: how much a sentence asserts a checkable fact, from a model trained on ClaimBuster.
 
-A logistic regression over four kinds of features, all computable offline:
+A logistic regression over three kinds of features, all computable offline:
 word 1-3-gram TF-IDF (digits folded to 0, so "12 people" meets "15 people"),
 the sentence's USE-multilingual embedding when the story's vectors come from
-that model, an RBF kernel between that embedding and a few hundred landmark
-sentences of the training set (a Nystroem map: what an RBF-kernel SVM sees in
-the vector, which a linear weight on it misses, at the cost of one small
-matrix product), and a few cues (a number, a unit or amount, a number with what it
+that model, and a few cues (a number, a unit or amount, a number with what it
 counts, first person, a stated opinion, a prediction, a question, a comparison,
 past tense, length, names). The fitted coefficients ship as JSON beside this
 module (``checkworthiness_model.json``, written by
@@ -17,7 +14,6 @@ stories embedded by another model, whose vectors mean nothing to the first.
 
 from __future__ import annotations
 
-import base64
 import functools
 import json
 import math
@@ -89,11 +85,6 @@ class CheckworthinessModel:
     intercept: float
     threshold: float  # the score from which a sentence counts as check-worthy (P/R/F1 are measured there)
     claim_floor: float  # below this, a statement is no claim at all (keeps 90% of check-worthy sentences)
-    # The kernel block (embedding fit only): landmark vectors (k x d), one weight per landmark (the Nystroem
-    # normalisation already folded in) and the RBF's gamma.
-    landmarks: Optional[np.ndarray] = None
-    landmark_weights: Optional[np.ndarray] = None
-    kernel_gamma: float = 1.0
 
     def score(self, text: str, vector: Optional[np.ndarray] = None) -> float:
         """Probability that ``text`` is a check-worthy factual claim; ``vector`` its sentence embedding."""
@@ -107,32 +98,11 @@ class CheckworthinessModel:
         logit += float(np.dot(self.cue_weights, cues(text)))
         if self.embedding_weights is not None and vector is not None and len(vector) == len(self.embedding_weights):
             logit += float(np.dot(self.embedding_weights, vector))
-            if self.landmarks is not None and self.landmark_weights is not None:
-                logit += float(np.dot(self.landmark_weights, rbf_kernel(vector, self.landmarks, self.kernel_gamma)))
         return 1.0 / (1.0 + math.exp(-logit))
-
-
-def rbf_kernel(vectors: np.ndarray, landmarks: np.ndarray, gamma: float) -> np.ndarray:
-    """exp(-gamma |v - l|^2) of each vector (a row, or one vector) against each landmark."""
-    vectors = np.asarray(vectors, dtype=np.float64)
-    squared = ((vectors * vectors).sum(axis=-1)[..., None] + (landmarks * landmarks).sum(axis=1)
-               - 2.0 * vectors @ landmarks.T)
-    return np.exp(-gamma * np.maximum(squared, 0.0))
-
-
-def encode_matrix(matrix: np.ndarray) -> dict:
-    """A float matrix as base64 float16 (a tenth of its size as JSON numbers; the kernel reads it unharmed)."""
-    return {"shape": list(matrix.shape), "float16": base64.b64encode(matrix.astype("<f2").tobytes()).decode("ascii")}
-
-
-def decode_matrix(payload: dict) -> np.ndarray:
-    flat = np.frombuffer(base64.b64decode(payload["float16"]), dtype="<f2")
-    return flat.astype(np.float64).reshape(payload["shape"])
 
 
 def model_from_json(payload: dict) -> CheckworthinessModel:
     embedding = payload.get("embedding_weights")
-    kernel = payload.get("kernel")
     return CheckworthinessModel(
         vocabulary={term: (float(idf), float(weight)) for term, (idf, weight) in payload["vocabulary"].items()},
         embedding_weights=np.asarray(embedding, dtype=np.float64) if embedding else None,
@@ -140,9 +110,6 @@ def model_from_json(payload: dict) -> CheckworthinessModel:
         intercept=float(payload["intercept"]),
         threshold=float(payload["threshold"]),
         claim_floor=float(payload.get("claim_floor", payload["threshold"])),
-        landmarks=decode_matrix(kernel["landmarks"]) if kernel else None,
-        landmark_weights=np.asarray(kernel["weights"], dtype=np.float64) if kernel else None,
-        kernel_gamma=float(kernel["gamma"]) if kernel else 1.0,
     )
 
 
