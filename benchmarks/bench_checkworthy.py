@@ -37,7 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import StratifiedKFold
 
-from storyline.claims.checkworthiness import CUE_NAMES, MODEL_PATH, TRAINED_EMBEDDER, cues, terms
+from storyline.claims.checkworthiness import CUE_NAMES, MODEL_PATH, TRAINED_EMBEDDER, cues, model_from_json, terms
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO / ".." / "shared" / "bench-data" / "claimbuster" / "train.json"
@@ -197,6 +197,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                   f"{CLAIM_RECALL:.0%} of the check-worthy sentences")
             vectorizer, model = fit(texts, labels, used, c)
             fits[name] = export(vectorizer, model, used is not None, threshold, claim_floor)
+            # The shipped numbers (rounded, pruned, scored by the product's own code) must score as the fit does.
+            shipped = model_from_json(fits[name])
+            sample = range(min(len(texts), 300))
+            fitted = model.predict_proba(features([texts[i] for i in sample], None if used is None else used[:len(sample)],
+                                                  vectorizer, fit=False))[:, 1]
+            gap = max(abs(shipped.score(texts[i], None if used is None else used[i]) - fitted[i]) for i in sample)
+            print(f"{name}: the shipped coefficients score within {gap:.1e} of the fit")
         payload = {"trained_on": Path(args.data).name, "sentences": len(texts), "embedder": TRAINED_EMBEDDER,
                    "cues": list(CUE_NAMES), "fits": fits}
         MODEL_PATH.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
