@@ -107,6 +107,12 @@ class StoreReads(StoreBase):
             ))
         return out
 
+    def prepared_versions(self) -> dict[str, int]:
+        """The version of every article prepared at its current version (what ``prepared()`` returns), by id."""
+        return dict(self.db.execute(
+            "SELECT p.article_id, p.version FROM prepared p JOIN articles a ON a.id = p.article_id"
+            " AND a.version = p.version"))
+
     # --- reuse ---------------------------------------------------------------------
 
     def reuse_pending(self) -> list[str]:
