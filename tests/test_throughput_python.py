@@ -158,3 +158,63 @@ def test_a_second_run_reads_no_story_articles_and_a_changed_claim_rebuilds_the_t
         assert store.timeline() == timeline
         again = analyze(store, models=models)
         assert again.counts["claims"] == 0 and again.counts["timeline"] == 0
+
+
+# --- the claims' framing -------------------------------------------------------------------------------
+
+
+def _writers_words_word_by_word(text: str) -> list[str]:
+    """``_writers_words`` before issue 18: every word tested against the designation pattern."""
+    from storyline.claims.framing import _DESIGNATION
+    from storyline.claims.settings import in_use
+    from storyline.text import QUOTE_PAIRS, split_words
+
+    kept = []
+    since_designation = in_use().designation_reach + 1
+    for position, word in enumerate(split_words(QUOTE_PAIRS.sub(" ", text))):
+        since_designation += 1
+        if _DESIGNATION.fullmatch(word):
+            since_designation = 0
+            continue
+        if position > 0 and word[:1].isupper():
+            continue
+        if since_designation <= in_use().designation_reach:
+            continue
+        kept.append(word.lower())
+    return kept
+
+
+def test_writers_words_are_those_a_word_by_word_reading_finds() -> None:
+    from storyline.claims.framing import _writers_words
+
+    sentences = SENTENCES + [
+        "The group was designated a terrorist organisation by the State Department, officials said.",
+        "It was listed as a terrorist group; re-designated militants and redesignated thugs were held.",
+        "Designated thugs rioted.", "The \"so-called\" regime slammed critics, who called it brutal.",
+        "Classified files: the blacklisted firm's proscribed rioters, mob-led, were undesignated.",
+        "Police said the 'illegal aliens' were not designated anything.",
+    ]
+    for text in sentences:
+        assert _writers_words(text) == _writers_words_word_by_word(text), text
+    assert _writers_words(sentences[-6]) == ["the", "group", "was", "officials", "said"]  # a designation met
+
+
+# --- what the stages read from the store -------------------------------------------------------------------
+
+
+def test_reuse_over_stored_vectors_finds_the_same_relations(tmp_path, embedder) -> None:
+    from conftest import SEEDS
+
+    from storyline.prepare import prepare
+    from storyline.stages import stage
+
+    with open_store(tmp_path / "s.db") as store:
+        ingest(store, sorted(str(p) for p in SEEDS.glob("*.txt")))
+        store.save_prepared(prepare(store.articles(), embedder), embedder.name)
+        as_float32, as_stored = store.prepared(), store.prepared(stored_vectors=True)
+        assert store.prepared_versions() == {p.id: p.article.version for p in as_float32}
+    assert all(p.sentence_vectors.dtype.name == "float16" for p in as_stored)
+    for mine, theirs in zip(as_float32, as_stored):
+        assert (mine.sentence_vectors == theirs.sentence_vectors.astype("float32")).all()
+    relations = stage("reuse").core(as_float32, [], known=[])
+    assert relations and stage("reuse").core(as_stored, [], known=[]) == relations

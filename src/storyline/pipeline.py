@@ -222,7 +222,9 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     pending = set(store.reuse_pending())
     if not pending and not changed:
         return 0
-    everything = store.prepared()
+    # Vectors as stored: the alignment casts the rows of each pair it compares, and every article's
+    # float32 copy at once was most of the stage's memory (40 KB an article).
+    everything = store.prepared(stored_vectors=True)
     new = [p for p in everything if changed or p.id in pending]
     existing = [p for p in everything if not changed and p.id not in pending]
     relations = stage("reuse").core(new, existing, known=[] if changed else store.relations(),
@@ -295,14 +297,16 @@ def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> Sta
     scope = None if previous is None else \
         entities_incremental.resolution_scope(previous, keys, mentions, stories, relations)
     if scope is None or scope.unbounded:
-        entities = stage("entities").core(mentions, store.prepared(), relations, stories,
+        # Resolution reads the articles' texts and sentence spans, not their vectors: those are left as stored.
+        entities = stage("entities").core(mentions, store.prepared(stored_vectors=True), relations, stories,
                                           settings=models.settings.entities)
         work = {"articles": len(mentions), "mentions": sum(len(found) for found in mentions.values())}
         note = f"in full: {scope.unbounded}" if scope else \
             "in full: the inputs of the last resolution were not kept (a first run, or new settings)"
     else:
         entities = entities_incremental.resolve_in_scope(
-            store.entities(), scope, mentions, store.prepared(ids=sorted(scope.articles)), relations, stories,
+            store.entities(), scope, mentions, store.prepared(ids=sorted(scope.articles), stored_vectors=True),
+            relations, stories,
             settings=models.settings.entities)
         work = {"articles": len(scope.articles), "mentions": scope.mentions}
     store.save_entities(entities)
