@@ -163,15 +163,16 @@ def child_floor(files: list[Path]) -> dict:
             ingest(store, [str(f) for f in files])
             texts = [a.text for a in store.articles()]
     sentences = list(dict.fromkeys(s.text for text in texts for s in split_sentences(text)))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     load_embedder().encode(sentences)
-    embed = time.perf_counter() - started
-    started = time.perf_counter()
+    embed, embed_cpu = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
     nlp = load_nlp()
     for _ in nlp.pipe(texts, batch_size=32):
         pass
-    spacy_seconds = time.perf_counter() - started
-    return {"sentences": len(sentences), "embed_seconds": embed, "spacy_seconds": spacy_seconds}
+    spacy_seconds, spacy_cpu = time.perf_counter() - started, time.process_time() - cpu
+    return {"sentences": len(sentences), "embed_seconds": embed, "spacy_seconds": spacy_seconds,
+            "embed_cpu": embed_cpu, "spacy_cpu": spacy_cpu}
 
 
 # --- the parent --------------------------------------------------------------------------------------
@@ -246,9 +247,10 @@ def main() -> int:
         if not args.no_floor:
             floor = run_child(REPO / "src", "floor", set_name, args)
             runs["floor"] = floor
-            print(f"  models alone: sentence encoder {floor['embed_seconds']:.1f} s over {floor['sentences']:,} "
-                  f"distinct sentences, spaCy NER {floor['spacy_seconds']:.1f} s over every article "
-                  f"(floor {floor['embed_seconds'] + floor['spacy_seconds']:.1f} s)")
+            print(f"  models alone: sentence encoder {floor['embed_seconds']:.1f} s ({floor['embed_cpu']:.1f} CPU s) over "
+                  f"{floor['sentences']:,} distinct sentences, spaCy NER {floor['spacy_seconds']:.1f} s "
+                  f"({floor['spacy_cpu']:.1f} CPU s) over every article (floor {floor['embed_seconds'] + floor['spacy_seconds']:.1f} s, "
+                  f"{floor['embed_cpu'] + floor['spacy_cpu']:.1f} CPU s)")
         everything[set_name] = runs
         print(f"  load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     if args.json:
