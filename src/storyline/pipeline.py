@@ -162,6 +162,25 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
     models = models or Models()
     report = RunReport()
     report.sizes["articles"] = store.article_count()
+    with _one_blas_thread():
+        _run_stages(store, models, until, progress, report)
+    return report
+
+
+def _one_blas_thread() -> Any:
+    """The BLAS library held to one thread while the stages run.
+
+    Their products are small (a pair of articles' sentences, a story's claims): a second BLAS
+    thread wakes and spins for each, and on this two-vCPU machine with other work running that
+    tripled the reuse stage's CPU time and slowed it (labelled corpora, 300 articles: 17.4 CPU s
+    with two threads, 4.5 with one). The sentence encoder sets its own count inside (see embedders).
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _run_stages(store: Store, models: Models, until: str | None, progress: Progress, report: RunReport) -> None:
     for name in STAGES:
         started = time.perf_counter()
         done = _RUNNERS[name](store, models, progress)
@@ -177,12 +196,12 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
             report.work[name] = {"articles" if name in ("prepare", "reuse") else "stories": done}
         if name == until:
             break
-    return report
 
 
 def run_stage(store: Store, name: str, models: Models, progress: Progress = _silent) -> int:
     """One stage over what the store holds (the stages before it must have run)."""
-    done = _RUNNERS[name](store, models, progress)
+    with _one_blas_thread():
+        done = _RUNNERS[name](store, models, progress)
     return done.count if isinstance(done, StageWork) else done
 
 
@@ -203,7 +222,9 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     pending = set(store.reuse_pending())
     if not pending and not changed:
         return 0
-    everything = store.prepared()
+    # Vectors as stored: the alignment casts the rows of each pair it compares, and every article's
+    # float32 copy at once was most of the stage's memory (40 KB an article).
+    everything = store.prepared(stored_vectors=True)
     new = [p for p in everything if changed or p.id in pending]
     existing = [p for p in everything if not changed and p.id not in pending]
     relations = stage("reuse").core(new, existing, known=[] if changed else store.relations(),
@@ -276,14 +297,16 @@ def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> Sta
     scope = None if previous is None else \
         entities_incremental.resolution_scope(previous, keys, mentions, stories, relations)
     if scope is None or scope.unbounded:
-        entities = stage("entities").core(mentions, store.prepared(), relations, stories,
+        # Resolution reads the articles' texts and sentence spans, not their vectors: those are left as stored.
+        entities = stage("entities").core(mentions, store.prepared(stored_vectors=True), relations, stories,
                                           settings=models.settings.entities)
         work = {"articles": len(mentions), "mentions": sum(len(found) for found in mentions.values())}
         note = f"in full: {scope.unbounded}" if scope else \
             "in full: the inputs of the last resolution were not kept (a first run, or new settings)"
     else:
         entities = entities_incremental.resolve_in_scope(
-            store.entities(), scope, mentions, store.prepared(ids=sorted(scope.articles)), relations, stories,
+            store.entities(), scope, mentions, store.prepared(ids=sorted(scope.articles), stored_vectors=True),
+            relations, stories,
             settings=models.settings.entities)
         work = {"articles": len(scope.articles), "mentions": scope.mentions}
     store.save_entities(entities)
@@ -306,9 +329,14 @@ def _kept_article_keys(kept: Optional[str], settings_key: str) -> Optional[dict[
 
 @dataclass
 class _StoryInputs:
-    """What the per-story stages read, indexed by article once so each story costs only its own size."""
+    """What the per-story stages read, indexed by article once so each story costs only its own size.
 
-    prepared: dict[str, Prepared]
+    A story's prepared articles are read from the store when it is built, not all at once: their
+    sentence vectors are most of the store's size (40 KB an article), and a run rebuilds few stories.
+    """
+
+    store: Store
+    versions_of: dict[str, int]
     relations_of: dict[str, list[Relation]]
     entities_of: dict[str, list[Entity]]
 
@@ -322,13 +350,14 @@ class _StoryInputs:
         for entity in store.entities() if with_entities else ():
             for article in entity.articles:
                 entities_of.setdefault(article, []).append(entity)
-        return cls({p.id: p for p in store.prepared()}, relations_of, entities_of)
+        return cls(store, store.prepared_versions(), relations_of, entities_of)
 
     def docs(self, story: Story) -> list[Prepared]:
-        return [self.prepared[a] for a in story.articles if a in self.prepared]
+        prepared = {p.id: p for p in self.store.prepared(ids=[a for a in story.articles if a in self.versions_of])}
+        return [prepared[a] for a in story.articles if a in prepared]
 
     def versions(self, story: Story) -> list[str]:
-        return sorted(f"{a}@{self.prepared[a].article.version}" if a in self.prepared else a for a in story.articles)
+        return sorted(f"{a}@{self.versions_of[a]}" if a in self.versions_of else a for a in story.articles)
 
     def relations(self, story: Story) -> list[Relation]:
         members = set(story.articles)
@@ -382,7 +411,6 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
 
 def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     inputs = _StoryInputs.load(store)
-    claims_by_story = store.story_results("claims")
     claims, _ = store.claims()
     story_claims: dict[str, list[Claim]] = {}
     for claim in claims:
@@ -394,7 +422,9 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
         if not depth.needs_depth(story, opened):
             progress("timeline", done, len(stories))
             continue
-        key = _fingerprint(inputs.versions(story), _fingerprint(claims_by_story.get(story.id)),
+        # The claims by the key they were built from (the same inputs build the same claims): hashing the
+        # stored claims themselves meant reading and hashing every story's ledger on every run.
+        key = _fingerprint(inputs.versions(story), store.story_result_fingerprint(story.id, "claims"),
                            *_unless_shipped(models.settings.timeline, Settings().timeline))
         if store.story_result_fingerprint(story.id, "timeline") != key:
             entries = stage("timeline").core(story, inputs.docs(story), story_claims.get(story.id, []),

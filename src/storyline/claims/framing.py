@@ -55,8 +55,13 @@ def _writers_words(text: str) -> list[str]:
     of a name (capitalised inside the sentence: "Terrorism Confinement Center"), not in an official designation."""
     unquoted = QUOTE_PAIRS.sub(" ", text)
     words = split_words(unquoted)
+    if not _DESIGNATION.search(unquoted):
+        # Most sentences hold no designation: a word-by-word test would find none (a word is a run of
+        # word characters, so a word the pattern matches whole is a match in the text too).
+        return [word.lower() for position, word in enumerate(words) if not (position > 0 and word[:1].isupper())]
     kept = []
-    since_designation = in_use().designation_reach + 1
+    reach = in_use().designation_reach
+    since_designation = reach + 1
     for position, word in enumerate(words):
         since_designation += 1
         if _DESIGNATION.fullmatch(word):
@@ -64,7 +69,7 @@ def _writers_words(text: str) -> list[str]:
             continue
         if position > 0 and word[:1].isupper():
             continue
-        if since_designation <= in_use().designation_reach:
+        if since_designation <= reach:
             continue
         kept.append(word.lower())
     return kept

@@ -79,8 +79,12 @@ class StoreReads(StoreBase):
         by_id = {article.id: article for article in self.articles(ids=ids)} if ids else {}
         return [by_id[i] for i in ids]
 
-    def prepared(self, ids: Optional[Sequence[str]] = None) -> list[Prepared]:
-        """Prepared articles (only those prepared at their current version), ordered by id."""
+    def prepared(self, ids: Optional[Sequence[str]] = None, *, stored_vectors: bool = False) -> list[Prepared]:
+        """Prepared articles (only those prepared at their current version), ordered by id.
+
+        ``stored_vectors``: the sentence vectors as stored (float16, read-only), half the memory of the
+        float32 copy, for readers that cast the rows they use (reuse) or read none (entity resolution).
+        """
         articles = {a.id: a for a in self.articles(ids=ids)}
         sql = "SELECT p.article_id, p.language, p.sentences, p.vector, p.sentence_vectors, p.minhash FROM prepared p" \
               " JOIN articles a ON a.id = p.article_id AND a.version = p.version"
@@ -101,11 +105,16 @@ class StoreReads(StoreBase):
                 language=language,
                 sentences=[Sentence(s, e, article.text[s:e]) for s, e in spans],
                 vector=vector_array,
-                sentence_vectors=np.frombuffer(sentence_vectors, dtype=np.float16)
-                .astype(np.float32).reshape(len(spans), len(vector_array)),
+                sentence_vectors=_sentence_rows(sentence_vectors, len(spans), len(vector_array), stored_vectors),
                 minhash=np.frombuffer(signature, dtype=np.uint32),
             ))
         return out
+
+    def prepared_versions(self) -> dict[str, int]:
+        """The version of every article prepared at its current version (what ``prepared()`` returns), by id."""
+        return dict(self.db.execute(
+            "SELECT p.article_id, p.version FROM prepared p JOIN articles a ON a.id = p.article_id"
+            " AND a.version = p.version"))
 
     # --- reuse ---------------------------------------------------------------------
 
@@ -452,3 +461,8 @@ def _claim_event(e: dict) -> ClaimEvent:
 def _timeline_entry(t: dict) -> TimelineEntry:
     return TimelineEntry(t["story"], t["date"], t["precision"], t["phrase"], t["text"], list(t["articles"]),
                          [_evidence(e) for e in t.get("evidence", [])], t.get("anchor"))
+
+
+def _sentence_rows(blob: bytes, rows: int, dimensions: int, as_stored: bool) -> np.ndarray:
+    stored = np.frombuffer(blob, dtype=np.float16).reshape(rows, dimensions)
+    return stored if as_stored else stored.astype(np.float32)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import datetime, timezone
 from typing import Any, Iterator, TypeVar
 
@@ -192,7 +192,14 @@ def _now() -> str:
 
 
 def _plain(value: Any) -> Any:
-    return asdict(value) if hasattr(value, "__dataclass_fields__") else value
+    """One level of a dataclass as a dict; ``json`` calls this again for the dataclasses inside.
+
+    Not ``asdict``: it deep-copies every list and string on the way down, and that copying was
+    a tenth of the claims stage (its ledgers are written whole). The JSON is the same.
+    """
+    if hasattr(value, "__dataclass_fields__"):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    return value
 
 
 def _dumps(value: Any) -> str:

@@ -96,10 +96,27 @@ class TimeExpression:
     kind: str
 
 
+# What a match of each rule must hold, searched first: most sentences name no time, and one search for a
+# plain word costs far less than a rule that tries its optional prefixes at every character.
+_DIGIT = re.compile(r"\d")
+_MONTH_WORD = re.compile(r"(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)")
+_NEEDS: dict[str, re.Pattern[str]] = {
+    "full_date": _DIGIT, "month_day": _DIGIT, "month_year": _DIGIT, "year": _DIGIT,
+    "month": _MONTH_WORD,
+    "weekday": re.compile(r"(?i:day)"),
+    "relative_day": re.compile(r"(?i:day|tonight|tomorrow|night|morning|afternoon|evening)"),
+    "relative_period": re.compile(r"(?i:week|month|year)"),
+    "ago": re.compile(r"(?i:ago)"),
+}
+assert set(_NEEDS) == {kind for kind, _ in _RULES}, "a required word for every rule"
+
+
 def find_time_expressions(text: str) -> list[TimeExpression]:
     """Time expressions in ``text``, longest first where they overlap, in text order."""
     candidates: list[tuple[int, int, str]] = []
     for kind, pattern in _RULES:
+        if not _NEEDS[kind].search(text):
+            continue
         for match in pattern.finditer(text):
             if _accept(kind, match, text):
                 candidates.append((match.start(), match.end(), kind))
