@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import depth
 from . import stories as stories_stage
@@ -130,11 +131,18 @@ class Models:
                 self._parser.keep_in(self.recognisers.kept)
         return self._parser
 
-    def keep_parses_in(self, store: Store) -> None:
-        """Keep the spaCy parses of the run's lines in ``store``: no later run parses them again."""
+    @contextmanager
+    def parses_kept_in(self, store: Store) -> Iterator[None]:
+        """While in the block, spaCy's parses are read from and kept in ``store``: no later run parses a line again."""
         from .store.parses import StoredParses
 
-        kept = StoredParses(store)
+        self._keep_parses(StoredParses(store))
+        try:
+            yield
+        finally:  # the store may be closed after the run: the models outlive it
+            self._keep_parses(None)
+
+    def _keep_parses(self, kept: Any) -> None:
         self.recognisers.keep_parses_in(kept)
         if self._parser is not None:
             self._parser.keep_in(kept)
@@ -265,7 +273,6 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> StageWork
     # Only the articles of stories analysed in depth are read for names (see storyline.depth).
     wanted = depth.deep_articles(stories, depth.opened_for_run(store, models))
     pending = [article for article in store.mentions_pending() if article in wanted]
-    models.keep_parses_in(store)
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = store.prepared(ids=pending[start:start + PREPARE_BATCH])
         for prepared, mentions in zip(batch, entities_stage.article_step()(batch, models.recognisers)):
@@ -368,7 +375,6 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
     inputs = _StoryInputs.load(store, with_entities=True)
     stories = store.stories()
     opened = depth.opened_for_run(store, models)
-    models.keep_parses_in(store)
     rebuilt = 0
     for done, story in enumerate(stories, start=1):
         if not depth.needs_depth(story, opened):
@@ -419,12 +425,20 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     return rebuilt
 
 
+def _keeping_parses(runner: Callable[[Store, Models, Progress], Any]) -> Callable[[Store, Models, Progress], Any]:
+    """``runner`` with the spaCy parses it makes kept in the store, and those of earlier runs read back."""
+    def run(store: Store, models: Models, progress: Progress) -> Any:
+        with models.parses_kept_in(store):
+            return runner(store, models, progress)
+    return run
+
+
 _RUNNERS: dict[str, Callable[[Store, Models, Progress], "int | StageWork"]] = {
     "prepare": _run_prepare,
     "reuse": _run_reuse,
     "stories": _run_stories,
-    "entities": _run_entities,
-    "claims": _run_claims,
+    "entities": _keeping_parses(_run_entities),
+    "claims": _keeping_parses(_run_claims),
     "timeline": _run_timeline,
 }
 assert tuple(_RUNNERS) == STAGES, "a runner per analysis stage of the registry, in its order"
