@@ -145,3 +145,16 @@ def test_a_story_that_grows_parses_only_its_new_lines(tmp_path) -> None:
         assert 0 < english.parsed_count <= len(new_lines)  # the story's claims read the old articles back
         assert english.read_back_count > 0
         assert len(store.stories()) >= 1 and store.story_results("claims")
+
+
+def test_stages_run_apart_load_only_what_each_reads() -> None:
+    from storyline.ner import Recognisers
+
+    apart = Models(recognisers=Recognisers(parse_for_claims=False))
+    english = apart.recognisers.for_language("en").nlp
+    assert english.pipe_names == ["tok2vec", "tagger", "ner"]
+    assert "ner" not in apart.parser.pipe_names and "parser" in apart.parser.pipe_names
+    assert extract_mentions_batch(ARTICLES, english) == extract_mentions_batch(ARTICLES, load_nlp())
+    together = Models()
+    assert together.parser is together.recognisers.for_language("en").nlp
+    assert "ner" in together.parser.pipe_names

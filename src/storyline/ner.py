@@ -95,6 +95,9 @@ class Recognisers:
     """Recognisers loaded on first need, then kept (a spaCy pipeline takes seconds to load)."""
 
     _loaded: dict[str, Recogniser] = field(default_factory=dict)
+    # The English pipeline also parses for the claims stage (one pass over a line for both stages). An
+    # engine running the stages apart (Spark's jobs) sets False: NER alone, and a parser without NER.
+    parse_for_claims: bool = True
     # Where parses are kept beyond the run (the store's, see storyline.store.parses); None: memory only.
     kept: Optional["ParseCache"] = None
 
@@ -114,6 +117,10 @@ class Recognisers:
             from .entities.cached_pipeline import CachedPipeline
 
             loaded = NER_LOADERS[code]()
+            if not self.parse_for_claims:
+                unread = [name for name in ("parser", "attribute_ruler", "lemmatizer") if name in loaded.nlp.pipe_names]
+                if unread:
+                    loaded.nlp.select_pipes(disable=unread)
             # Each distinct line is parsed once for the run: reprints and shared paragraphs reuse it.
             cached = CachedPipeline(loaded.nlp)
             cached.keep_in(self.kept)

