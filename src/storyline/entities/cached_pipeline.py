@@ -1,4 +1,4 @@
-"""A spaCy pipeline that parses each distinct piece of text once: copies and reprints share its parse.
+"""A spaCy pipeline that parses each distinct piece of text once: copies, reprints and both stages share its parse.
 
 NER and the claims parser read articles line by line (``mentions.parse_in_pieces``), and
 in news many lines recur: wire copies under other outlets' headers, an outlet's
@@ -7,30 +7,77 @@ pieces it met most recently and hands them back instead of running the model aga
 A piece is parsed alone whether or not it was cached, so a cached parse is the one a
 fresh parse gives (tests/test_throughput.py compares both).
 
-Memory stays bounded: at most ``capacity`` pieces are kept, without their token
+The English pipeline is one for both stages (issue 18): the entities stage's NER and the
+claims stage's parser read the same lines, so one pass runs the shared token-to-vector
+layer and the tagger once for both. NER runs before the parser (see :func:`run_order`),
+so its spans are those of a pipeline without a parser.
+
+Parses may also be kept beyond the run in a :class:`ParseCache` (the store's parse table,
+:mod:`storyline.store.parses`): a line met in an earlier run, or by a story opened later,
+is read back instead of parsed again.
+
+Memory stays bounded: at most ``capacity`` pieces are kept in memory, without their token
 vectors (``Doc.tensor``, which no stage reads and which took most of a parse's memory).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import zlib
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Optional, Protocol, Sequence
 
 import numpy as np
 
-# Lines kept. A news line parses into a Doc of a few kilobytes once its tensor is dropped; this
-# many hold a day of wire copies' paragraphs in some tens of megabytes.
+# Lines kept in memory. A news line parses into a Doc of a few kilobytes once its tensor is dropped;
+# this many hold a day of wire copies' paragraphs in some tens of megabytes.
 DEFAULT_CAPACITY = 20_000
+
+
+class ParseCache(Protocol):
+    """Serialised parses kept beyond a run, keyed by the piece's text hash and the pipeline's key."""
+
+    def load_parses(self, model: str, keys: Sequence[str]) -> dict[str, bytes]: ...
+
+    def save_parses(self, model: str, parses: dict[str, bytes]) -> None: ...
+
+
+def run_order(pipe_names: Sequence[str]) -> list[str]:
+    """The components in the pipeline's order, but NER before the parser.
+
+    spaCy's NER never lets a name cross a sentence start, and the parser sets sentence
+    starts: run after it, NER would find other names than the entities stage found
+    alone. No other component reads the entities, and NER reads only its own
+    token-to-vector layer, so this order changes nothing else.
+    """
+    names = list(pipe_names)
+    if "ner" in names and "parser" in names and names.index("ner") > names.index("parser"):
+        names.remove("ner")
+        names.insert(names.index("parser"), "ner")
+    return names
+
+
+def text_key(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 class CachedPipeline:
     """``nlp`` whose ``pipe`` parses each distinct text once; everything else is ``nlp``'s own."""
 
-    def __init__(self, nlp: Any, capacity: int = DEFAULT_CAPACITY) -> None:
+    def __init__(self, nlp: Any, capacity: int = DEFAULT_CAPACITY, *, model_key: Optional[str] = None) -> None:
         self.nlp = nlp
         self.capacity = capacity
+        self.order = run_order(nlp.pipe_names)
+        # What a kept parse was made by: model, version and the components run (a parse made without
+        # the parser is no parse for the claims stage).
+        meta = getattr(nlp, "meta", {}) or {}
+        self.model_key = model_key or f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}:" \
+            + ",".join(self.order)
+        self.kept: Optional[ParseCache] = None
         self._parsed: OrderedDict[str, Any] = OrderedDict()
         self.parsed_count = 0  # pieces the model actually read, for tests and benchmarks
+        self.read_back_count = 0  # pieces read back from the kept parses
 
     def __getattr__(self, name: str) -> Any:
         # Only called for what the wrapper lacks: vocab, Defaults, max_length, pipe_names ...
@@ -41,15 +88,26 @@ class CachedPipeline:
     def __call__(self, text: str) -> Any:
         return self.nlp(text)
 
+    def keep_in(self, kept: Optional[ParseCache]) -> None:
+        """Read parses from, and write new ones to, ``kept`` (None: this run's memory only)."""
+        self.kept = kept
+
     def pipe(self, texts: Iterable[str], batch_size: int = 32, **options: Any) -> Iterator[Any]:
         """One Doc per text, in order; the model reads only the texts not met before (each once)."""
         texts = list(texts)
         missing = [text for text in dict.fromkeys(texts) if text not in self._parsed]
         fresh: dict[str, Any] = {}
-        for text, doc in zip(missing, self.nlp.pipe(missing, batch_size=batch_size, **options)):
+        if missing and self.kept is not None:
+            fresh.update(self._read_back(missing))
+            missing = [text for text in missing if text not in fresh]
+        parsed_now: dict[str, Any] = {}
+        for text, doc in zip(missing, self._run(missing, batch_size)):
             doc.tensor = np.zeros((len(doc), 0), dtype=np.float32)
-            fresh[text] = doc
+            parsed_now[text] = doc
         self.parsed_count += len(missing)
+        if parsed_now and self.kept is not None:
+            self.kept.save_parses(self.model_key, {text_key(text): encode_parse(doc) for text, doc in parsed_now.items()})
+        fresh.update(parsed_now)
         docs = [fresh[text] if text in fresh else self._parsed[text] for text in texts]
         for text in texts:
             if text not in fresh:
@@ -58,3 +116,83 @@ class CachedPipeline:
         while len(self._parsed) > self.capacity:
             self._parsed.popitem(last=False)
         yield from docs
+
+    def _run(self, texts: list[str], batch_size: int) -> list[Any]:
+        """``nlp.pipe`` over ``texts``, its components in :func:`run_order`."""
+        if not texts:
+            return []
+        docs = [self.nlp.make_doc(text) for text in texts]
+        for name in self.order:
+            docs = list(self.nlp.get_pipe(name).pipe(docs, batch_size=batch_size))
+        return docs
+
+    def _read_back(self, texts: list[str]) -> dict[str, Any]:
+        assert self.kept is not None
+        keys = {text_key(text): text for text in texts}
+        found: dict[str, Any] = {}
+        for key, payload in self.kept.load_parses(self.model_key, list(keys)).items():
+            doc = decode_parse(self.nlp.vocab, payload)
+            if doc is not None and doc.text == keys[key]:  # a damaged row or a hash collision reads as a miss
+                found[keys[key]] = doc
+        self.read_back_count += len(found)
+        return found
+
+
+# What a kept parse holds per token: all the stages read (tags, parts of speech, morphology, the
+# dependency tree, lemmas, entities, sentence starts). Strings are kept once per piece and the
+# columns as small indices into them, which compress (spaCy's own bytes hold 64-bit hashes: 4 KB
+# for a line of news, against some hundreds of bytes here).
+_STRING_COLUMNS = ("TAG", "MORPH", "DEP", "LEMMA", "ENT_TYPE")
+_INT_COLUMNS = ("POS", "HEAD", "ENT_IOB", "SENT_START")
+_COLUMNS = _STRING_COLUMNS + _INT_COLUMNS
+
+
+def encode_parse(doc: Any) -> bytes:
+    """``doc``'s words and annotations as compact bytes; :func:`decode_parse` gives the same Doc back."""
+    strings: dict[int, int] = {0: 0}  # hash -> index; 0 (no value) stays 0
+    table = [""]
+    hashed = doc.to_array(list(_COLUMNS))
+    array = np.zeros(hashed.shape, dtype=np.int64)
+    for column in range(len(_STRING_COLUMNS)):
+        for row, value in enumerate(hashed[:, column].tolist()):
+            index = strings.get(value)
+            if index is None:
+                index = strings[value] = len(table)
+                table.append(doc.vocab.strings[value])
+            array[row, column] = index
+    # HEAD is a signed offset that the uint64 array wrapped round; the other numbers are small.
+    array[:, len(_STRING_COLUMNS):] = hashed[:, len(_STRING_COLUMNS):].view(np.int64)
+    payload = {"w": [t.text for t in doc], "s": "".join("1" if t.whitespace_ else "0" for t in doc),
+               "x": table, "a": array.ravel().tolist()}
+    return zlib.compress(json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6)
+
+
+def decode_parse(vocab: Any, payload: bytes) -> Optional[Any]:
+    """The Doc :func:`encode_parse` wrote, or None if ``payload`` is not one."""
+    from spacy.tokens import Doc
+
+    try:
+        data = json.loads(zlib.decompress(payload).decode("utf-8"))
+        words, spaces, table = data["w"], [flag == "1" for flag in data["s"]], data["x"]
+        values = np.asarray(data["a"], dtype=np.int64).reshape(len(words), len(_COLUMNS))
+        hashes = np.asarray([vocab.strings.add(text) if text else 0 for text in table], dtype=np.uint64)
+        array: Any = values.astype(np.uint64)  # spaCy types it as its own Ints2d
+        for column in range(len(_STRING_COLUMNS)):
+            array[:, column] = hashes[values[:, column]]
+        doc = Doc(vocab, words=words, spaces=spaces)
+        return doc.from_array(list(_COLUMNS), array) if len(words) else doc
+    except (ValueError, KeyError, IndexError, TypeError, zlib.error):
+        return None
+
+
+def tagged(nlp: Any, text: str) -> Any:
+    """``text`` through the token-to-vector layer and the tagger only: the fine tags a full run gives.
+
+    The tagger reads nothing but the shared token-to-vector layer, so its tags do not
+    depend on the components after it (NER, parser), which need not run.
+    """
+    doc = nlp.make_doc(text)
+    for name in ("tok2vec", "tagger"):
+        if name in nlp.pipe_names:
+            doc = nlp.get_pipe(name)(doc)
+    return doc

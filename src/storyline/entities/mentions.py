@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any, Iterator, Mapping, Optional, Sequence
 
 from ..model import Mention, Prepared, Span
+from .cached_pipeline import tagged
 from .names import _TITLE_PHRASES, _TITLE_WORDS, normalise
 
 
@@ -216,7 +217,7 @@ def _capitalised_verb(parsed: Any, text: str, span: Span, nlp: Any) -> bool:
     token = found[0]
     window = parsed[max(0, token.i - 6):min(len(parsed), token.i + 7)]
     words = [t.text.lower() if t.i == token.i else t.text for t in window]
-    retagged = nlp(" ".join(words))
+    retagged = tagged(nlp, " ".join(words))
     position = token.i - window.start
     return position < len(retagged) and retagged[position].tag_.startswith(("VB", "RB"))
 

@@ -36,7 +36,7 @@ def extract_mentions(articles: Any) -> Any:
     extract = stage("entities").article_step()
 
     def run(partition: Iterator[Prepared]) -> Iterator[tuple[str, list[Mention]]]:
-        recognisers = Recognisers()
+        recognisers = Recognisers(parse_for_claims=False)  # the claims job parses apart
         pending: list[Prepared] = []
         for prepared in partition:
             pending.append(prepared)
@@ -100,7 +100,7 @@ def story_claims(groups: Any, entities: Any, sentence_model: str | None = None,
             ) -> Iterator[tuple[str, Any]]:
         from ..pipeline import Models
 
-        models = Models()
+        models = Models(recognisers=Recognisers(parse_for_claims=False))  # no NER: the entities job ran it
         for _, (group, found) in partition:
             story, docs, relations = group
             result = stage("claims").core(story, docs, relations, found or [], sentence_model=sentence_model,

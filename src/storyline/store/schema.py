@@ -184,6 +184,19 @@ MIGRATIONS: list[tuple[str, str]] = [
         );
         """,
     ),
+    (
+        "kept parses",
+        # spaCy's parse of each distinct line, kept so copies, re-runs and stories that grow or are
+        # opened later never parse a line again (storyline.store.parses; issue 18).
+        """
+        CREATE TABLE parses (
+            model TEXT NOT NULL,
+            key TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            PRIMARY KEY (model, key)
+        ) WITHOUT ROWID;
+        """,
+    ),
 ]
 
 
