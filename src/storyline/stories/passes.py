@@ -113,7 +113,8 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
                   for rows in (rows_a, rows_b) if len(rows) > 1]
         if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and not near_of[ra] & years_of[rb]:
             # The stream's year rule: stories (one undated) whose texts name different years as their
-            # latest are look-alikes years apart, unless the link clears the bar despite the penalty.
+            # years (the latest, or any with ``year_sets``) never meet are look-alikes years apart,
+            # unless the link clears the bar despite the penalty.
             across -= settings.year_penalty
         if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
             continue
@@ -146,7 +147,8 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     are found through shared terms; a term held by more than ``posting_scan`` stories is skipped
     (it tells none apart), and dated stories more than ``window_days`` apart never meet, so the work is
     bounded per story. The stream's year rule holds here too: when one of the two has no date and their
-    texts name other years as their latest, the link loses ``year_penalty``. Labels come back renumbered
+    texts name no year in common (their latest years, or every year with ``year_sets``), the link loses
+    ``year_penalty``. Labels come back renumbered
     by founding row in processing order.
     """
     story_of = np.asarray(story_of, dtype=np.int64)
@@ -170,7 +172,7 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
                      weights[stories.indptr[i]:stories.indptr[i + 1]].tolist())) for i in range(len(stories))]
     size_of = sizes.tolist()
     sets = DisjointSets(len(stories))
-    # Each story's years (its rows' latest named years) and whether it holds a date: the stream's year rule.
+    # Each story's years (its rows' named years as bit sets) and whether it holds a date: the stream's year rule.
     row_years, row_near = words_as_int(year_words(signals, settings)), words_as_int(year_words(signals, settings, near=True))
     years_of: dict[int, int] = defaultdict(int)
     near_of: dict[int, int] = defaultdict(int)
