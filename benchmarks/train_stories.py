@@ -62,21 +62,27 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "storyline"
 # chose content_share 0, join_threshold 0.3 and copies/excerpts/rewrites on every held-out corpus but
 # np4e; the second searched the year rule (year_penalty 0 / 0.05 / 0.1 / 0.3, year_tolerance 0 / 1) and
 # chose 0.1 / 0; the third searched the content merge pass (content_merge 0 / 0.2 / 0.25, content_merge_share
-# 0.5 / 0.7, content_terms 64 / 256) and chose 0.2 / 0.7 / 64. This grid keeps those and searches the
-# re-assignment pass (reassign_rounds: 0 = off; moves are scored as the content merge scores stories, so
-# its threshold and share are searched with it).
+# 0.5 / 0.7, content_terms 64 / 256) and chose 0.2 / 0.7 / 64; the fourth searched the re-assignment pass
+# (reassign_rounds 0 / 2 with content_merge 0.15 / 0.2, share 0.5 / 0.7) and chose 2 / 0.15 / 0.7. This (fifth)
+# grid keeps those and searches the dated window (window_days 14 / 28), whether the year rule counts every
+# year a text names or only its latest (year_sets), and the fragment pass (size, threshold, margin).
 GRID = {
     "content_share": [0.0],
     "keyword_weight": [0.9],
     "join_threshold": [0.3],
     "text_floor": [0.3],
     "joining_kinds": [("duplicate", "excerpt", "rewrite")],
+    "window_days": [14, 28],
     "year_penalty": [0.1],
     "year_tolerance": [0],
-    "content_merge": [0.15, 0.2],
-    "content_merge_share": [0.5, 0.7],
+    "year_sets": [False, True],
+    "fragment_size": [3, 6],
+    "fragment_threshold": [0.15, 0.2],
+    "fragment_margin": [0.0, 0.05],
+    "content_merge": [0.15],
+    "content_merge_share": [0.7],
     "content_terms": [64],
-    "reassign_rounds": [0, 2],
+    "reassign_rounds": [2],
     "reassign_margin": [0.0],
 }
 

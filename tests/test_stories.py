@@ -250,7 +250,7 @@ def test_any_processing_order_gives_the_same_stories(fixture_prepared, fixture_r
 
 def test_windows_merged_across_borders_equal_the_whole_run(fixture_prepared, fixture_rows):
     signals, ordered = _signals(list(fixture_prepared))
-    settings = StorySettings(partition_days=14)
+    settings = StorySettings(window_days=14, partition_days=14)
     blocks = window_of(signals.first_day, settings)
     assert len(set(blocks.tolist())) >= 3  # dated blocks plus the undated one
     # What the Spark engine does: each block alone, then a left fold in time order, undated last.

@@ -116,3 +116,17 @@ def test_without_dates_texts_naming_other_years_stay_apart():
     assert len(set(merge_on_content(_signals(rows), labels, replace(rule, year_penalty=0.0)).tolist())) == 1
     dated = _signals(rows, days=[738000, 738001, 738001, 738002, 738002, 738003])
     assert len(set(merge_on_content(dated, labels, rule).tolist())) == 1
+
+
+def test_year_sets_count_every_year_named_not_only_the_latest():
+    # One flood story: some reports recall an earlier flood (2009) beside the one they tell (2007). By the
+    # latest year alone the parts look years apart; counting every year named, they share 2007.
+    rows = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    latest = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6, year_sets=False)
+    assert merge_on_content(_signals(rows), labels, latest).tolist() == [0, 0, 0, 1, 1, 1]
+    every = replace(latest, year_sets=True)
+    assert len(set(merge_on_content(_signals(rows), labels, every).tolist())) == 1
+    # Texts that share no year stay apart under either rule.
+    apart = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
+    assert merge_on_content(_signals(apart), labels, every).tolist() == [0, 0, 0, 1, 1, 1]

@@ -48,7 +48,7 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
         settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
         settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin,
-        year_bits(dense_terms), settings.year_penalty, settings.year_tolerance)
+        year_bits(dense_terms), settings.year_penalty, settings.year_tolerance, settings.year_sets)
     # Rows the stream did not see stay stories of their own, numbered after the others.
     alone = np.flatnonzero(labels < 0)
     labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
@@ -69,6 +69,37 @@ def latest_years(signals: StorySignals) -> np.ndarray:
     rows = np.repeat(np.arange(len(signals)), np.diff(signals.indptr))
     np.maximum.at(latest, rows, bits)
     return latest
+
+
+def year_words(signals: StorySignals, settings: StorySettings, *, near: bool = False) -> np.ndarray:
+    """Per row, the years the year rule reads as a bit set (``_YEAR_WORDS`` words, bit = year less 1900):
+    every year its text names (``year_sets``) or only the latest; with ``near``, widened by ``year_tolerance``
+    years each way, so that two rows agree when one's near set meets the other's set."""
+    bits = year_bits(signals.terms)
+    rows = np.repeat(np.arange(len(signals)), np.diff(signals.indptr))
+    named = bits >= 0
+    rows, bits = rows[named], bits[named]
+    if not settings.year_sets:
+        latest = np.full(len(signals), -1, dtype=np.int64)
+        np.maximum.at(latest, rows, bits)
+        rows = np.flatnonzero(latest >= 0)
+        bits = latest[rows]
+    words = np.zeros((len(signals), _YEAR_WORDS), dtype=np.uint64)
+    reach = settings.year_tolerance if near else 0
+    for shift in range(-reach, reach + 1):
+        shifted = bits + shift
+        inside = (shifted >= 0) & (shifted < _YEAR_WORDS * 64)
+        np.bitwise_or.at(words, (rows[inside], shifted[inside] // 64),
+                         np.left_shift(np.uint64(1), (shifted[inside] % 64).astype(np.uint64)))
+    return words
+
+
+def words_as_int(words: np.ndarray) -> list[int]:
+    """Each row's year words as one Python integer (for passes that keep story year sets in dicts)."""
+    out = np.zeros(len(words), dtype=object)
+    for word in range(words.shape[1]):
+        out = out | (words[:, word].astype(object) << (64 * word))
+    return [int(value) for value in out.tolist()]
 
 
 def _aggregate(signals: StorySignals, labels: np.ndarray) -> StorySignals:
@@ -123,12 +154,19 @@ def _grown(array: np.ndarray, capacity: int, fill: float) -> np.ndarray:
 
 
 @numba.njit(cache=True)
+def _add_year(row_years: np.ndarray, near_years: np.ndarray, year: int, tolerance: int) -> None:
+    row_years[year // 64] |= np.uint64(1) << np.uint64(year % 64)
+    for near in range(max(0, year - tolerance), min(_YEAR_WORDS * 64, year + tolerance + 1)):
+        near_years[near // 64] |= np.uint64(1) << np.uint64(near % 64)
+
+
+@numba.njit(cache=True)
 def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, terms: np.ndarray,
                    weights: np.ndarray, first_day: np.ndarray, last_day: np.ndarray, sizes: np.ndarray, n_terms: int,
                    window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
                    near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
                    attach_margin: float, year_bit: np.ndarray, year_penalty: float,
-                   year_tolerance: int) -> np.ndarray:
+                   year_tolerance: int, all_years: bool) -> np.ndarray:
     """The streaming assignment, one row after another in ``order``.
 
     Index: one posting per (row, term), chained newest first per term. A row
@@ -149,9 +187,9 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     ``attach_margin``: a stray that links about as well to several look-alikes
     belongs to none of them.
 
-    Years: a row's year is the latest year its text names (earlier ones are mostly
-    background: "the first strike since 2016"); each story keeps the set of its
-    rows' years. When the row or the story has no publication date, a row whose
+    Years: a row's years are the latest year its text names (earlier ones are often
+    background: "the first strike since 2016") or, with ``all_years``, every year it
+    names; each story keeps the set of its rows' years. When the row or the story has no publication date, a row whose
     year is more than ``year_tolerance`` years from all of its candidate story's
     (when both have one) loses
     ``year_penalty`` from its score: look-alike stories (the same actors, the same
@@ -194,12 +232,13 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         near_years[:] = 0
         latest = -1
         for p in range(indptr[row], indptr[row + 1]):
-            latest = max(latest, year_bit[terms[p]])
+            year = year_bit[terms[p]]
+            latest = max(latest, year)
+            if all_years and year >= 0:
+                _add_year(row_years, near_years, year, year_tolerance)
         row_names_years = latest >= 0
-        if row_names_years:
-            row_years[latest // 64] = np.uint64(1) << np.uint64(latest % 64)
-            for near in range(max(0, latest - year_tolerance), min(_YEAR_WORDS * 64, latest + year_tolerance + 1)):
-                near_years[near // 64] |= np.uint64(1) << np.uint64(near % 64)
+        if row_names_years and not all_years:
+            _add_year(row_years, near_years, latest, year_tolerance)
         for p in range(indptr[row], indptr[row + 1]):
             if founder_only:
                 break

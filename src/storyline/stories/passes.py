@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Iterable
 
 import numpy as np
 
 from ..graph import DisjointSets
-from .assignment import _aggregate, _renumbered, _stream, latest_years, processing_order
+from .assignment import _aggregate, _renumbered, _stream, processing_order, words_as_int, year_words
 from .candidates import _linked_story_pairs, _row_similarity
 from .settings import StorySettings
 from .signals import StorySignals
@@ -94,9 +95,10 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     for row in order.tolist():
         rows_of[int(story_of[row])].append(row)
     sets = DisjointSets(len(stories))
-    # Each story's years (its rows' latest named years), for the stream's year rule below.
-    row_year = latest_years(signals)
-    years_of = {label: {int(row_year[row]) for row in rows if row_year[row] >= 0} for label, rows in rows_of.items()}
+    # Each story's years (its rows' named years as a bit set), for the stream's year rule below.
+    row_years, row_near = words_as_int(year_words(signals, settings)), words_as_int(year_words(signals, settings, near=True))
+    years_of = {label: _union(row_years[row] for row in rows) for label, rows in rows_of.items()}
+    near_of = {label: _union(row_near[row] for row in rows) for label, rows in rows_of.items()}
     dated = {label: bool((signals.first_day[rows] >= 0).any()) for label, rows in rows_of.items()}
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
@@ -109,16 +111,17 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
         within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty))
                   for rows in (rows_a, rows_b) if len(rows) > 1]
-        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and min(
-                abs(a - b) for a in years_of[ra] for b in years_of[rb]) > settings.year_tolerance:
+        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and not near_of[ra] & years_of[rb]:
             # The stream's year rule: stories (one undated) whose texts name different years as their
-            # latest are look-alikes years apart, unless the link clears the bar despite the penalty.
+            # years (the latest, or any with ``year_sets``) never meet are look-alikes years apart,
+            # unless the link clears the bar despite the penalty.
             across -= settings.year_penalty
         if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
             continue
         kept = sets.union(ra, rb)
         rows_of[kept] = sorted(rows_of.pop(ra) + rows_of.pop(rb), key=lambda row: rank[row])
         years_of[kept] = years_of.pop(ra) | years_of.pop(rb)
+        near_of[kept] = near_of.pop(ra) | near_of.pop(rb)
         dated_a, dated_b = dated.pop(ra), dated.pop(rb)
         dated[kept] = dated_a or dated_b
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
@@ -144,7 +147,8 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     are found through shared terms; a term held by more than ``posting_scan`` stories is skipped
     (it tells none apart), and dated stories more than ``window_days`` apart never meet, so the work is
     bounded per story. The stream's year rule holds here too: when one of the two has no date and their
-    texts name other years as their latest, the link loses ``year_penalty``. Labels come back renumbered
+    texts name no year in common (their latest years, or every year with ``year_sets``), the link loses
+    ``year_penalty``. Labels come back renumbered
     by founding row in processing order.
     """
     story_of = np.asarray(story_of, dtype=np.int64)
@@ -168,13 +172,14 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
                      weights[stories.indptr[i]:stories.indptr[i + 1]].tolist())) for i in range(len(stories))]
     size_of = sizes.tolist()
     sets = DisjointSets(len(stories))
-    # Each story's years (its rows' latest named years) and whether it holds a date: the stream's year rule.
-    row_year = latest_years(signals)
-    years_of: dict[int, set[int]] = defaultdict(set)
+    # Each story's years (its rows' named years as bit sets) and whether it holds a date: the stream's year rule.
+    row_years, row_near = words_as_int(year_words(signals, settings)), words_as_int(year_words(signals, settings, near=True))
+    years_of: dict[int, int] = defaultdict(int)
+    near_of: dict[int, int] = defaultdict(int)
     dated = np.zeros(len(stories), dtype=bool)
     for row, label in enumerate(story_of.tolist()):
-        if row_year[row] >= 0:
-            years_of[label].add(int(row_year[row]))
+        years_of[label] |= row_years[row]
+        near_of[label] |= row_near[row]
         dated[label] |= bool(signals.first_day[row] >= 0)
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
@@ -183,8 +188,7 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
             continue
         small, large = sorted((sums[ra], sums[rb]), key=len)
         link = sum(weight * large.get(term, 0.0) for term, weight in small.items()) / (size_of[ra] * size_of[rb])
-        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and min(
-                abs(x - y) for x in years_of[ra] for y in years_of[rb]) > settings.year_tolerance:
+        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and not near_of[ra] & years_of[rb]:
             # No date, no merge on topic alone: texts naming other years are look-alikes years apart.
             link -= settings.year_penalty
         if link < settings.content_merge:
@@ -193,10 +197,18 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
             large[term] = large.get(term, 0.0) + weight
         kept = sets.union(ra, rb)
         sums[kept], size_of[kept] = large, size_of[ra] + size_of[rb]
-        years_of[kept] = years_of.pop(ra, set()) | years_of.pop(rb, set())
+        years_of[kept] = years_of.pop(ra, 0) | years_of.pop(rb, 0)
+        near_of[kept] = near_of.pop(ra, 0) | near_of.pop(rb, 0)
         dated[kept] = dated[ra] or dated[rb]
     order = processing_order(signals)
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
+
+
+def _union(values: Iterable[int]) -> int:
+    out = 0
+    for value in values:
+        out |= value
+    return out
 
 
 def _mean_off_diagonal(matrix: np.ndarray) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import sparse
 
-from .assignment import _renumbered, latest_years, processing_order
+from .assignment import _renumbered, processing_order, year_words
 from .passes import content_mix_weights
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals, _ranges
@@ -41,7 +41,7 @@ def reassign_units(signals: StorySignals, story_of: np.ndarray, settings: StoryS
         return story_of
     full, rare = rows
     sizes = signals.sizes.astype(np.float64)
-    years = latest_years(signals)
+    years = (year_words(signals, settings), year_words(signals, settings, near=True))
     for _ in range(settings.reassign_rounds):
         moved = _one_round(signals, full, rare, sizes, years, story_of, settings)
         if moved is None:
@@ -69,7 +69,7 @@ def _weighted_rows(signals: StorySignals, settings: StorySettings
 
 
 def _one_round(signals: StorySignals, full: sparse.csr_matrix, rare: sparse.csr_matrix, sizes: np.ndarray,
-               years: np.ndarray, story_of: np.ndarray, settings: StorySettings) -> np.ndarray | None:
+               years: tuple[np.ndarray, np.ndarray], story_of: np.ndarray, settings: StorySettings) -> np.ndarray | None:
     n_rows = len(story_of)
     n_stories = int(story_of.max()) + 1
     membership = sparse.csr_matrix((np.ones(n_rows), (story_of, np.arange(n_rows))), shape=(n_stories, n_rows))
@@ -167,19 +167,17 @@ def _within_days(signals: StorySignals, story_days: tuple[np.ndarray, np.ndarray
                       & (row_last >= first[story] - settings.window_days))
 
 
-def _year_penalty(signals: StorySignals, years: np.ndarray, story_of: np.ndarray, n_stories: int,
-                  row: np.ndarray, story: np.ndarray, settings: StorySettings) -> np.ndarray:
-    """The stream's year rule: a row and a story (one undated) whose latest named years differ lose
-    ``year_penalty``; the story's years are its other rows' latest years (as a range)."""
-    named = years >= 0
-    low = np.full(n_stories, np.iinfo(np.int64).max)
-    high = np.full(n_stories, -1)
-    np.minimum.at(low, story_of[named], years[named])
-    np.maximum.at(high, story_of[named], years[named])
+def _year_penalty(signals: StorySignals, years: tuple[np.ndarray, np.ndarray], story_of: np.ndarray,
+                  n_stories: int, row: np.ndarray, story: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """The stream's year rule: a row and a story (one undated) whose years (bit sets, see
+    :func:`~storyline.stories.assignment.year_words`) do not meet lose ``year_penalty``; the story's years
+    are its rows' years."""
+    row_years, row_near = years
+    story_years = np.zeros((n_stories, row_years.shape[1]), dtype=np.uint64)
+    np.bitwise_or.at(story_years, story_of, row_years)
     dated_story = np.zeros(n_stories, dtype=bool)
     dated_story[story_of[signals.first_day != UNDATED]] = True
     both_dated = (signals.first_day[row] != UNDATED) & dated_story[story]
-    row_year = years[row]
-    apart = (row_year >= 0) & (high[story] >= 0) & ((row_year < low[story] - settings.year_tolerance)
-                                                     | (row_year > high[story] + settings.year_tolerance))
+    apart = (row_years[row].any(axis=1) & story_years[story].any(axis=1)
+             & ~(row_near[row] & story_years[story]).any(axis=1))
     return np.where(apart & ~both_dated, settings.year_penalty, 0.0)

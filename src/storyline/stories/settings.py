@@ -64,6 +64,9 @@ class StorySettings:
     year_penalty: float = _SHIPPED["year_penalty"]
     # ... a year within this many years of one of the story's agrees with it (the turn of a year).
     year_tolerance: int = _SHIPPED["year_tolerance"]
+    # ... the years a row counts: every year its text names (True; two texts agree when they share one) or
+    # only its latest (False: earlier years read as background, but a body recalling a year looks apart).
+    year_sets: bool = _SHIPPED["year_sets"]
     # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
     # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
     fragment_size: int = _SHIPPED["fragment_size"]
