@@ -110,8 +110,9 @@ def join_stories(parts: Sequence[StoryClusters], settings: EntitySettings = DEFA
     for part, offset in zip(ordered, offsets):
         for cluster, blocked in zip(part.clusters, part.blocked):
             _restore(clusters, cluster, offset, blocked)
-    _merge_same_form(clusters, multiword=True)                      # 1, across stories
-    _merge_same_form(clusters, multiword=False)                     # 1, across stories
+    story_of = [part.story for part in ordered for _ in part.nodes]
+    _merge_same_form(clusters, multiword=True, story_of=story_of)   # 1, across stories
+    _merge_same_form(clusters, multiword=False, story_of=story_of)  # 1, across stories
     return _entities(clusters, _Context({}, {}, {}, {}, translated, settings=settings))
 
 
