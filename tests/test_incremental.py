@@ -303,3 +303,21 @@ def test_a_new_version_of_an_article_resolves_its_story_again_and_still_equals_a
     assert incremental.stories == whole.stories and incremental.entities == whole.entities
     # The edited article's story is resolved again, not the others.
     assert report.work["entities"]["stories"] == 1 and report.work["entities"]["stories kept"] > 0
+
+
+def test_kept_clusters_that_cannot_be_read_are_made_again(tmp_path):
+    from storyline.pipeline import ENTITY_CLUSTERS
+
+    models = Models(embedder_name="hashing")
+    _write(tmp_path / "corpus", ROWS)
+    with open_store(tmp_path / "inc.db") as store:
+        ingest(store, [tmp_path / "corpus"])
+        analyze(store, models=models)
+        entities = store.entities()
+        story = next(s.id for s in store.stories() if any(store.mentions().get(a) for a in s.articles))
+        key = store.story_result_fingerprint(story, ENTITY_CLUSTERS)
+        store.save_story_result(story, ENTITY_CLUSTERS, key, {"nodes": "garbled"})
+        store.save_stage_fingerprint("entities", "")  # as if something else had changed
+        report = analyze(store, models=models)
+        assert report.work["entities"]["stories"] == 1
+        assert store.entities() == entities

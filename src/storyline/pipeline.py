@@ -273,10 +273,9 @@ def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> Sta
     if store.stage_fingerprint("entities") == joined:
         return StageWork(0, {"stories": 0, "articles": 0, "mentions": 0})
     kept_keys = {story: found for story in keys
-                 if (found := store.story_result_fingerprint(story, ENTITY_CLUSTERS)) is not None}
-    plan = entities_incremental.plan_resolution(articles, keys, kept_keys)
-    kept_payloads = store.story_results(ENTITY_CLUSTERS) if plan.kept else {}
-    kept = {story: StoryClusters.from_json(kept_payloads[story]) for story in plan.kept}
+                 if (found := store.story_result_fingerprint(story, ENTITY_CLUSTERS)) == keys[story]}
+    kept = _kept_clusters(store.story_results(ENTITY_CLUSTERS) if kept_keys else {}, kept_keys)
+    plan = entities_incremental.plan_resolution(articles, keys, {story: kept_keys[story] for story in kept})
     resolved = entities_incremental.resolve_planned(
         plan, kept, store.mentions(), store.prepared(ids=plan.articles_again()), relations,
         settings=models.settings.entities)
@@ -290,6 +289,17 @@ def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> Sta
 
 # The per-story result kind holding each story's entity clusters (see storyline.entities.across).
 ENTITY_CLUSTERS = "entity-clusters"
+
+
+def _kept_clusters(payloads: dict[str, Any], wanted: Iterable[str]) -> dict[str, StoryClusters]:
+    """The kept clusters of the ``wanted`` stories; one that cannot be read is made again, not trusted."""
+    kept = {}
+    for story in wanted:
+        try:
+            kept[story] = StoryClusters.from_json(payloads[story])
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+    return kept
 
 
 @dataclass

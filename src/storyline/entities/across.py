@@ -29,6 +29,10 @@ from .naming import _entities, _node_cues
 from .settings import DEFAULTS, EntitySettings
 
 
+# Part of every kept story's key: clusters kept in another layout are made again, never misread.
+CLUSTERS_FORMAT = "story-clusters/1"
+
+
 @dataclass
 class StoryClusters:
     """One story's nodes and the clusters its own rules made of them (what the join reads)."""

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Optional, Sequence
 
 from ..model import Entity, Mention, Prepared, Relation, Story
-from .across import StoryClusters, join_stories
+from .across import CLUSTERS_FORMAT, StoryClusters, join_stories
 from .resolve import relations_by_article, relations_touching, resolve_story, story_articles
 from .settings import DEFAULTS, EntitySettings
 
@@ -64,7 +64,7 @@ def story_keys(mention_versions: Mapping[str, int], stories: Sequence[Story], re
     touching = relations_by_article(relations)
     keys = {}
     for story, members in articles.items():
-        inputs = (settings_key, story, [(a, mention_versions.get(a)) for a in members],
+        inputs = (CLUSTERS_FORMAT, settings_key, story, [(a, mention_versions.get(a)) for a in members],
                   [(r.a, r.b, r.kind, r.direction, [(p.a, p.b) for p in r.passages])
                    for r in relations_touching(members, touching)])
         keys[story] = hashlib.sha1(repr(inputs).encode("utf-8")).hexdigest()
