@@ -10,7 +10,7 @@ import pytest
 from storyline.embedders import load_embedder
 from storyline.entities.across import StoryClusters
 from storyline.entities.incremental import plan_resolution, resolve_planned, story_keys
-from storyline.model import Mention, Story
+from storyline.model import Mention, Relation, Story
 from storyline.ner import Recognisers, extract_mentions_by_language
 from storyline.pipeline import Models, analyze, ingest, load_analysis
 from storyline.prepare import prepare
@@ -207,6 +207,11 @@ def test_a_story_whose_article_changed_or_was_renamed_is_resolved_again(hashing)
     renamed = [replace(s, id="rail-renamed") if s.id == "rail" else s for s in stories]
     assert plan_resolution(*story_keys({a: 1 for a in mentions}, renamed, []), keys).again == ["rail-renamed"]
     assert plan_resolution(articles, keys, keys).again == []
+    # A derivation between two stories' articles changes both; a "related" relation, which no rule reads, neither.
+    vote = next(s for s in stories if s.id == "vote")
+    for kind, expected in (("related", []), ("rewrite", ["rail", "vote"])):
+        joined = [Relation(*sorted((rail.articles[0], vote.articles[0])), kind)]
+        assert plan_resolution(*story_keys({a: 1 for a in mentions}, stories, joined), keys).again == expected
     # Other settings: every story again (the runner puts the settings in the key).
     assert len(plan_resolution(*story_keys({a: 1 for a in mentions}, stories, [], settings_key="x"), keys).again) \
         == len(stories)

@@ -3,9 +3,9 @@
 Why this is exact: resolution runs each story alone and then joins the stories'
 clusters (:mod:`.resolve`, :mod:`.across`). A story's clusters are a function of
 what :func:`story_keys` hashes: the story's id, its articles with the version of
-each one's mention list, and the relations touching them (kind, direction and
-aligned passages; a relation to an article outside the story only says which
-side is a machine translation). A story whose key is the one its kept clusters
+each one's mention list, and the derivations touching them (kind, direction and
+aligned passages; one to an article outside the story only says which side is a
+machine translation). A ``related`` relation is left out: no rule reads it. A story whose key is the one its kept clusters
 were made with has the same clusters again, so they are taken as kept; the
 others are resolved again, and the join runs over all of them, as a whole run
 joins them. The join reads no text and compares no names beyond equal forms, so
@@ -13,7 +13,7 @@ its cost is a pass over the nodes; the work that grows with the stories (the
 name comparisons, reading the texts) is done only for the stories whose key changed.
 
 What changes a story's key: an added article (in its story, and in a story whose
-articles gained a relation to it), a new version of an article, a story that
+articles gained a derivation from it), a new version of an article, a story that
 gained, lost or renamed articles, and new settings (the caller keeps the kept
 clusters per settings).
 """
@@ -66,7 +66,7 @@ def story_keys(mention_versions: Mapping[str, int], stories: Sequence[Story], re
     for story, members in articles.items():
         inputs = (CLUSTERS_FORMAT, settings_key, story, [(a, mention_versions.get(a)) for a in members],
                   [(r.a, r.b, r.kind, r.direction, [(p.a, p.b) for p in r.passages])
-                   for r in relations_touching(members, touching)])
+                   for r in relations_touching(members, touching) if r.kind != "related"])
         keys[story] = hashlib.sha1(repr(inputs).encode("utf-8")).hexdigest()
     return articles, keys
 
