@@ -18,8 +18,8 @@ tie every story to every other (one new article then re-resolved them all).
 
 from __future__ import annotations
 
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
 from typing import Any, Sequence
 
 from ..model import Entity, Mention, Merge
@@ -110,27 +110,37 @@ def join_stories(parts: Sequence[StoryClusters], settings: EntitySettings = DEFA
     if not nodes:
         return []
     translated = {article for part in ordered for article in part.translated}
-    clusters = _Clusters(nodes, translated, settings)
+    story_of = [part.story for part in ordered for _ in part.nodes]
+    stories_of_key: dict[str, set[str]] = defaultdict(set)
+    for node, story in zip(nodes, story_of):
+        stories_of_key[node.key].add(story)
+    # Every node lies in one story's cluster: the union-find starts from those, not from one cluster per node.
+    clusters = _Clusters([], translated, settings)
+    clusters.nodes, clusters.parent = nodes, list(range(len(nodes)))
     for part, offset in zip(ordered, offsets):
         for cluster, blocked in zip(part.clusters, part.blocked):
-            _restore(clusters, cluster, offset, blocked)
-    story_of = [part.story for part in ordered for _ in part.nodes]
+            # Only a cluster with a form another story writes can be joined (and changed in place):
+            # the others are shared with the story's result as they are, not copied.
+            joinable = any(len(stories_of_key[part.nodes[i].key]) > 1 for i in cluster.nodes)
+            _restore(clusters, cluster, offset, blocked, joinable)
     _merge_same_form(clusters, multiword=True, story_of=story_of)   # 1, across stories
     _merge_same_form(clusters, multiword=False, story_of=story_of)  # 1, across stories
     return _entities(clusters, _Context({}, {}, {}, {}, translated, settings=settings))
 
 
-def _restore(clusters: _Clusters, cluster: _Cluster, offset: int, blocked: bool) -> None:
-    """Put one story's cluster into the corpus-wide union-find as that story left it."""
+def _restore(clusters: _Clusters, cluster: _Cluster, offset: int, blocked: bool, joinable: bool) -> None:
+    """Put one story's cluster into the corpus-wide union-find as that story left it (a copy when the
+    join may change it: the story's own result is kept for the next run as it is)."""
     members = [offset + i for i in cluster.nodes]
     root = min(members)
-    restored = _Cluster(members, set(cluster.keys), Counter(cluster.labels), set(cluster.articles),
-                        set(cluster.reliable_keys), Counter(cluster.surfaces), list(cluster.merges),
-                        Counter(cluster.repeats))
+    if joinable:
+        restored = _Cluster(members, set(cluster.keys), Counter(cluster.labels), set(cluster.articles),
+                            set(cluster.reliable_keys), Counter(cluster.surfaces), list(cluster.merges),
+                            Counter(cluster.repeats))
+    else:
+        restored = replace(cluster, nodes=members)
     for member in members:
         clusters.parent[member] = root
-        if member != root:
-            del clusters.data[member]
     clusters.data[root] = restored
     if blocked:
         clusters.blocked.add(root)
