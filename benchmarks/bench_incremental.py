@@ -170,7 +170,7 @@ def main() -> int:
     before_articles, before_keys = story_keys({a: 1 for a in base_mentions}, before.stories, base_relations,
                                               doc_ids=base_ids)
     before_entities = resolve_planned(plan_resolution(before_articles, before_keys, {}), {}, base_mentions, base,
-                                      base_relations)
+                                      base_relations, before.stories)
     # Kept as a store keeps them: through JSON.
     kept_clusters = {story: json.dumps(part.to_json()) for story, part in before_entities.clusters.items()}
 
@@ -213,7 +213,7 @@ def _resolve_planned(before_keys, kept_clusters, mentions, docs, relations, stor
     plan = plan_resolution(articles, keys, before_keys)
     kept = {story: StoryClusters.from_json(json.loads(kept_clusters[story])) for story in plan.kept}
     wanted = set(plan.articles_again())
-    return plan, resolve_planned(plan, kept, mentions, [d for d in docs if d.id in wanted], relations)
+    return plan, resolve_planned(plan, kept, mentions, [d for d in docs if d.id in wanted], relations, stories)
 
 
 if __name__ == "__main__":

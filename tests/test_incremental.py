@@ -97,7 +97,8 @@ def _resolve_all(docs, relations, mentions, stories, kept_keys=None, kept=None):
     plan = plan_resolution(articles, keys, kept_keys or {})
     # What a store keeps goes through JSON: the kept clusters are read back as the next run reads them.
     kept = {s: StoryClusters.from_json(json.loads(json.dumps(c.to_json()))) for s, c in (kept or {}).items()}
-    return plan, keys, resolve_planned(plan, kept, mentions, docs, relations)
+    return plan, keys, resolve_planned(plan, kept, mentions, [d for d in docs if d.id in plan.articles_again()],
+                                       relations, stories)
 
 
 def test_entities_resolved_again_are_the_stories_new_articles_touch_and_equal_a_whole_run(corpus):

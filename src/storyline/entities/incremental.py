@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping, Optional, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from ..model import Entity, Mention, Prepared, Relation, Story
-from .across import CLUSTERS_FORMAT, StoryClusters, join_stories
-from .resolve import relations_by_article, relations_touching, resolve_story, story_articles
+from .across import CLUSTERS_FORMAT, StoryClusters
+from .resolve import relations_by_article, relations_touching, resolve_entities, story_articles
 from .settings import DEFAULTS, EntitySettings
 
 
@@ -79,19 +79,17 @@ def plan_resolution(articles: dict[str, list[str]], keys: dict[str, str], kept: 
 
 def resolve_planned(plan: ResolutionPlan, kept: Mapping[str, StoryClusters],
                     mentions: Mapping[str, Sequence[Mention]], docs: Sequence[Prepared],
-                    relations: Sequence[Relation], settings: EntitySettings = DEFAULTS) -> Resolved:
+                    relations: Sequence[Relation], stories: Sequence[Story], settings: EntitySettings = DEFAULTS,
+                    core: Callable[..., list[Entity]] = resolve_entities) -> Resolved:
     """The entities of a whole run: the stories of ``plan.again`` resolved (``docs`` need hold only their
-    articles), the others' clusters taken from ``kept``, all joined."""
-    docs_by_id = {doc.id: doc for doc in docs}
-    touching = relations_by_article(relations)
-    clusters = {story: kept[story] for story in plan.kept}
-    for story in plan.again:
-        members = plan.articles[story]
-        clusters[story] = resolve_story(story, {a: mentions[a] for a in members if a in mentions},
-                                        [docs_by_id[a] for a in members if a in docs_by_id],
-                                        relations_touching(members, touching), settings)
-    work = {"stories": len(plan.again), "stories kept": len(plan.kept),
-            "articles": sum(len(plan.articles[s]) for s in plan.again),
-            "mentions": sum(clusters[s].mentions for s in plan.again),
+    articles), the others' clusters taken from ``kept``, all joined. ``core``: the stage's core (the
+    runner passes the one its registry holds)."""
+    fresh: dict[str, StoryClusters] = {}
+    entities = core(mentions, docs, relations, stories, settings=settings, kept={story: kept[story] for story in plan.kept},
+                    on_story=lambda part: fresh.setdefault(part.story, part))
+    clusters = {**{story: kept[story] for story in plan.kept}, **fresh}
+    work = {"stories": len(fresh), "stories kept": len(plan.kept),
+            "articles": sum(len(plan.articles[s]) for s in fresh),
+            "mentions": sum(part.mentions for part in fresh.values()),
             "mentions joined": sum(part.mentions for part in clusters.values())}
-    return Resolved(join_stories(list(clusters.values()), settings), clusters, work)
+    return Resolved(entities, clusters, work)

@@ -15,7 +15,7 @@ earlier run when those inputs did not change (:mod:`.incremental`); the result i
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Optional, Sequence
 
 from ..model import Entity, Mention, Prepared, Relation, Story
 from .aligned import _merge_aligned, _merge_translated_names
@@ -38,20 +38,48 @@ def resolve_entities(
     relations: Sequence[Relation] = (),
     stories: Sequence[Story] = (),
     settings: EntitySettings = DEFAULTS,
+    *,
+    kept: Optional[Mapping[str, StoryClusters]] = None,
+    on_story: Optional[Callable[[StoryClusters], None]] = None,
 ) -> list[Entity]:
     """Entities across articles, each with its aliases, mentions and the evidence for every merge.
 
     ``mentions`` maps article id to that article's mentions. Without stories,
     all articles are taken for one story. ``settings``: the thresholds (by default those of ``defaults.json``).
+    ``kept``: by story id, the clusters an earlier run made of a story whose inputs did not change
+    (see :mod:`.incremental`): taken instead of resolving the story again, so ``docs`` need hold only
+    the other stories' articles. ``on_story`` is handed the clusters of each story resolved anew.
     """
     docs_by_id = {doc.id: doc for doc in docs}
     touching = relations_by_article(relations)
     parts = []
     for story_id, articles in story_articles(mentions, docs_by_id.keys(), stories).items():
-        parts.append(resolve_story(
-            story_id, {a: mentions[a] for a in articles if a in mentions},
-            [docs_by_id[a] for a in articles if a in docs_by_id], relations_touching(articles, touching), settings))
+        if kept is not None and story_id in kept:
+            parts.append(kept[story_id])
+            continue
+        part = resolve_story(story_id, {a: mentions[a] for a in articles if a in mentions},
+                             [docs_by_id[a] for a in articles if a in docs_by_id],
+                             relations_touching(articles, touching), settings)
+        if on_story is not None:
+            on_story(part)
+        parts.append(part)
     return join_stories(parts, settings)
+
+
+def story_articles(mentions: Iterable[str], docs: Iterable[str], stories: Sequence[Story]) -> dict[str, list[str]]:
+    """The articles resolution reads, by story: without stories every article is in one story ("*"),
+    and an article outside every story is a story of its own."""
+    found: dict[str, list[str]] = defaultdict(list)
+    placed: set[str] = set()
+    for story in stories:
+        for article in story.articles:
+            if article not in placed:
+                placed.add(article)
+                found[story.id].append(article)
+    for article in sorted(set(mentions) | set(docs)):
+        if article not in placed:
+            found["~" + article if stories else "*"].append(article)
+    return dict(found)
 
 
 def relations_by_article(relations: Sequence[Relation]) -> dict[str, list[Relation]]:
@@ -67,24 +95,6 @@ def relations_touching(articles: Iterable[str], touching: Mapping[str, Sequence[
     """The relations with an end among ``articles``, each once, in a fixed order."""
     found = {(r.a, r.b, r.kind): r for a in articles for r in touching.get(a, ())}
     return [found[key] for key in sorted(found)]
-
-
-def story_articles(mentions: Iterable[str], docs: Iterable[str], stories: Sequence[Story]) -> dict[str, list[str]]:
-    """The articles resolution reads, by story: an article outside every story is a story of its own,
-    and without stories every article is in one story."""
-    found: dict[str, list[str]] = defaultdict(list)
-    placed: set[str] = set()
-    for story in stories:
-        for article in story.articles:
-            if article not in placed:
-                placed.add(article)
-                found[story.id].append(article)
-    with_docs = set(docs)
-    for article in sorted(set(mentions) | with_docs):
-        if article not in placed:
-            # Without stories every article is in one story (a doc-less article alone, as ever).
-            found["*" if not stories and article in with_docs else "~" + article].append(article)
-    return dict(found)
 
 
 def resolve_story(story_id: str, mentions: Mapping[str, Sequence[Mention]], docs: Sequence[Prepared],
