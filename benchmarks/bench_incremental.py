@@ -7,11 +7,13 @@ runners call them, and are compared:
 - whole: ``cluster_stories`` and ``resolve_entities`` over every article;
 - incremental: ``stories.incremental.build_stories`` (the corpus grouped again,
   only the stories whose inputs changed built again) and
-  ``entities.incremental.resolve_in_scope`` over the components the new articles reach.
+  ``entities.incremental.resolve_planned`` (only the stories whose inputs changed
+  resolved again, the others' clusters taken as the run before left them, after
+  a trip through JSON as the store keeps them; then all joined).
 
-Printed: the work each side did (articles grouped, stories built, articles and
-mentions resolved), seconds, the result sizes, and whether both sides give equal
-stories and entities (the run fails if not).
+Printed: the work each side did (articles grouped, stories built, stories, articles
+and mentions resolved, mentions joined), seconds, the result sizes, and whether both
+sides give equal stories and entities (the run fails if not).
 
 What is measured and what is not: ``analyze`` end to end over 10,000 articles
 takes too long here (spaCy's NER alone), so, as ``bench_stories_scale.py`` does,
@@ -43,7 +45,8 @@ from pathlib import Path
 
 from storyline.embedders import load_embedder
 from storyline.entities import resolve_entities
-from storyline.entities.incremental import article_keys, resolution_scope, resolve_in_scope
+from storyline.entities.across import StoryClusters
+from storyline.entities.incremental import plan_resolution, resolve_planned, story_keys
 from storyline.model import Article, Mention, Prepared
 from storyline.prepare import prepare
 from storyline.reuse import relate
@@ -164,22 +167,25 @@ def main() -> int:
     # The store before: stories and entities as a whole run leaves them, with what the next run reads.
     before = build_stories(base, base_relations, [], None, settings)
     memo = remember(settings, before.names, before.stories, base_relations, {d.id: d for d in base})
-    before_entities = resolve_entities(base_mentions, base, base_relations, before.stories)
-    before_keys = article_keys({a: 1 for a in base_mentions}, before.stories, base_relations)
+    before_articles, before_keys = story_keys({a: 1 for a in base_mentions}, before.stories, base_relations,
+                                              doc_ids=base_ids)
+    before_entities = resolve_planned(plan_resolution(before_articles, before_keys, {}), {}, base_mentions, base,
+                                      base_relations, before.stories)
+    # Kept as a store keeps them: through JSON.
+    kept_clusters = {story: json.dumps(part.to_json()) for story, part in before_entities.clusters.items()}
 
     incremental, stories_incremental_s = timed(lambda: build_stories(everything, relations, before.stories, memo,
                                                                       settings))
     whole_stories, stories_whole_s = timed(lambda: cluster_stories(everything, relations, settings=settings))
     # The floor of the incremental side: the grouping, which runs over the whole corpus (see stories.incremental).
     _, grouping_s = timed(lambda: partition_articles(everything, relations, settings=settings))
-    keys = article_keys({a: 1 for a in mentions}, incremental.stories, relations)
-    (scope, entities), entities_incremental_s = timed(lambda: _resolve_in_scope(
-        before_entities, before_keys, keys, mentions, everything, relations, incremental.stories))
+    (plan, entities), entities_incremental_s = timed(lambda: _resolve_planned(
+        before_keys, kept_clusters, mentions, everything, relations, incremental.stories))
     whole_entities, entities_whole_s = timed(lambda: resolve_entities(mentions, everything, relations,
                                                                       whole_stories))
 
     equal_stories = incremental.stories == whole_stories
-    equal_entities = entities == whole_entities
+    equal_entities = entities.entities == whole_entities
     all_mentions = sum(len(m) for m in mentions.values())
     print("| step | side | work | seconds |")
     print("|---|---|---|---|")
@@ -188,10 +194,12 @@ def main() -> int:
     print(f"| stories | incremental | {len(everything):,} articles grouped, {incremental.rebuilt:,} stories built, "
           f"{incremental.reused:,} kept | {stories_incremental_s:.1f} |")
     print(f"| stories | grouping alone (both sides run it) | {len(everything):,} articles grouped | {grouping_s:.1f} |")
-    print(f"| entities | whole | {len(mentions):,} articles, {all_mentions:,} mentions resolved | "
-          f"{entities_whole_s:.1f} |")
-    print(f"| entities | incremental | {len(scope.articles):,} articles, {scope.mentions:,} mentions resolved "
-          f"(from {len(scope.changed):,} changed) | {entities_incremental_s:.1f} |")
+    print(f"| entities | whole | {len(whole_stories):,} stories, {len(mentions):,} articles, {all_mentions:,} mentions "
+          f"resolved | {entities_whole_s:.1f} |")
+    work = entities.work
+    print(f"| entities | incremental | {work['stories']:,} stories, {work['articles']:,} articles, "
+          f"{work['mentions']:,} mentions resolved; {work['stories kept']:,} stories' clusters kept; "
+          f"{work['mentions joined']:,} mentions joined | {entities_incremental_s:.1f} |")
     touched = sum(1 for s in whole_stories if set(s.articles) & {d.id for d in added})
     print(f"\nresult: {len(whole_stories):,} stories ({touched:,} hold an added article), "
           f"{len(whole_entities):,} entities; equal to the whole run: stories {equal_stories}, "
@@ -199,12 +207,13 @@ def main() -> int:
     return 0 if equal_stories and equal_entities else 1
 
 
-def _resolve_in_scope(previous, previous_keys, keys, mentions, docs, relations, stories):  # type: ignore[no-untyped-def]
-    scope = resolution_scope(previous_keys, keys, mentions, stories, relations)
-    if scope.unbounded:
-        raise SystemExit(f"resolution could not be bounded: {scope.unbounded}")
-    inside = [doc for doc in docs if doc.id in scope.articles]
-    return scope, resolve_in_scope(previous, scope, mentions, inside, relations, stories)
+def _resolve_planned(before_keys, kept_clusters, mentions, docs, relations, stories):  # type: ignore[no-untyped-def]
+    """What the runner does: the plan, the kept clusters read back, only the stories again read (their texts)."""
+    articles, keys = story_keys({a: 1 for a in mentions}, stories, relations, doc_ids=[d.id for d in docs])
+    plan = plan_resolution(articles, keys, before_keys)
+    kept = {story: StoryClusters.from_json(json.loads(kept_clusters[story])) for story in plan.kept}
+    wanted = set(plan.articles_again())
+    return plan, resolve_planned(plan, kept, mentions, [d for d in docs if d.id in wanted], relations, stories)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ The stages and their order are :mod:`storyline.stages`' (``ingest`` runs ``read`
   article again when its settings changed);
 - stories: the whole corpus is clustered again (its term statistics are corpus-wide), but only
   the stories whose articles or inputs changed are built again (:mod:`storyline.stories.incremental`);
-- entity resolution: only the components of the articles whose inputs changed
-  (:mod:`storyline.entities.incremental`), with the entities a whole-corpus run gives;
+- entity resolution: only the stories whose inputs changed are resolved again, then every story's
+  clusters are joined (:mod:`storyline.entities.incremental`), with the entities a whole run gives;
 - claims and timeline: only stories whose inputs changed, and of single-article stories only
   those a user opened (:mod:`storyline.depth`).
 
@@ -19,7 +19,6 @@ interrupted resumes where it left off.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from . import depth
 from . import stories as stories_stage
 from .stories import incremental as stories_incremental
 from .entities import incremental as entities_incremental
+from .entities.across import StoryClusters
 from .embedders import DEFAULT_EMBEDDER, Embedder, SharedSentenceVectors, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers
@@ -303,48 +303,44 @@ def _run_entities(store: Store, models: Models, progress: Progress) -> StageWork
 
 
 def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> StageWork:
-    """Resolution again over only the components of the articles whose inputs changed (see
-    :mod:`storyline.entities.incremental`); in full when the last run's inputs were not kept."""
+    """Each story's clusters made again only where its inputs changed, then all joined (see
+    :mod:`storyline.entities.incremental`); the clusters are kept per story for the next run."""
     mention_versions, _ = store.resolution_inputs()
     relations = store.relations()
-    keys = entities_incremental.article_keys(dict(mention_versions), stories, relations)
     settings_key = _fingerprint(models.settings.entities)
-    previous = _kept_article_keys(store.stage_fingerprint("entities"), settings_key)
-    if previous == keys:
-        return StageWork(0, {"articles": 0, "mentions": 0})
-    mentions = store.mentions()
-    note = None
-    scope = None if previous is None else \
-        entities_incremental.resolution_scope(previous, keys, mentions, stories, relations)
-    if scope is None or scope.unbounded:
-        # Resolution reads the articles' texts and sentence spans, not their vectors: those are left as stored.
-        entities = stage("entities").core(mentions, store.prepared(stored_vectors=True), relations, stories,
-                                          settings=models.settings.entities)
-        work = {"articles": len(mentions), "mentions": sum(len(found) for found in mentions.values())}
-        note = f"in full: {scope.unbounded}" if scope else \
-            "in full: the inputs of the last resolution were not kept (a first run, or new settings)"
-    else:
-        entities = entities_incremental.resolve_in_scope(
-            store.entities(), scope, mentions, store.prepared(ids=sorted(scope.articles), stored_vectors=True),
-            relations, stories,
-            settings=models.settings.entities)
-        work = {"articles": len(scope.articles), "mentions": scope.mentions}
-    store.save_entities(entities)
-    store.save_stage_fingerprint("entities", json.dumps({"settings": settings_key, "articles": keys},
-                                                        sort_keys=True))
-    return StageWork(len(entities), work, {"entities": len(entities)}, note)
+    articles, keys = entities_incremental.story_keys(dict(mention_versions), stories, relations,
+                                                     settings_key=settings_key)
+    joined = _fingerprint(sorted(keys.items()))
+    if store.stage_fingerprint("entities") == joined:
+        return StageWork(0, {"stories": 0, "articles": 0, "mentions": 0})
+    kept_keys = {story: found for story in keys
+                 if (found := store.story_result_fingerprint(story, ENTITY_CLUSTERS)) == keys[story]}
+    kept = _kept_clusters(store.story_results(ENTITY_CLUSTERS) if kept_keys else {}, kept_keys)
+    plan = entities_incremental.plan_resolution(articles, keys, {story: kept_keys[story] for story in kept})
+    resolved = entities_incremental.resolve_planned(
+        plan, kept, store.mentions(), store.prepared(ids=plan.articles_again(), stored_vectors=True), relations, stories,
+        settings=models.settings.entities, core=stage("entities").core)
+    store.save_entities(resolved.entities)
+    for story in plan.again:
+        store.save_story_result(story, ENTITY_CLUSTERS, keys[story], resolved.clusters[story].to_json())
+    store.save_stage_fingerprint("entities", joined)
+    note = None if plan.kept else "every story resolved: no clusters were kept from a run with these inputs"
+    return StageWork(len(resolved.entities), resolved.work, {"entities": len(resolved.entities)}, note)
 
 
-def _kept_article_keys(kept: Optional[str], settings_key: str) -> Optional[dict[str, str]]:
-    """The per-article inputs the last resolution ran on, if kept and made with these settings."""
-    try:
-        found = json.loads(kept) if kept else None
-    except ValueError:  # a store from before per-article inputs were kept holds one hash
-        return None
-    if not isinstance(found, dict) or found.get("settings") != settings_key:
-        return None
-    articles = found.get("articles")
-    return articles if isinstance(articles, dict) else None
+# The per-story result kind holding each story's entity clusters (see storyline.entities.across).
+ENTITY_CLUSTERS = "entity-clusters"
+
+
+def _kept_clusters(payloads: dict[str, Any], wanted: Iterable[str]) -> dict[str, StoryClusters]:
+    """The kept clusters of the ``wanted`` stories; one that cannot be read is made again, not trusted."""
+    kept = {}
+    for story in wanted:
+        try:
+            kept[story] = StoryClusters.from_json(payloads[story])
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue
+    return kept
 
 
 @dataclass

@@ -5,10 +5,11 @@
    capitalised names the model missed. Labels are kept as hints only. The
    model is the article language's (``storyline.ner``), its labels mapped to
    the English model's, which the rules below read.
-2. ``resolve_entities`` groups mentions into entities. It starts from one node
-   per normalised form per article and unites nodes by rules, strongest
-   first, each union checked against a conflict test (two full names that
-   share a surname but not a first name are two people):
+2. ``resolve_entities`` groups mentions into entities, each story alone first,
+   then across stories. In a story it starts from one node per normalised form
+   per article and unites nodes by rules, strongest first, each union checked
+   against a conflict test (two full names that share a surname but not a first
+   name are two people):
 
    1. the same normalised form (case, diacritics, titles, punctuation);
    2. acronyms defined in the text: "Name (ACR)", "ACR (Name)", "Name, or ACR";
@@ -27,6 +28,11 @@
       Broadcasting Company News") or a word-by-word translation of it
       ("Office of Coastal Security" / "Ministry of Coast and Safety"; that one
       must also stand at the same place in the passage).
+
+   Across stories only rule 1 joins: the stories' clusters that write one
+   normalised form are one entity, under the same conflict test, unless a bare
+   surname was ambiguous in its story. That step reads no text, so a story whose
+   inputs did not change hands over the clusters an earlier run made.
 
    Precision guards: two full names with one surname and different given
    names are two people; look-alike forms that one original article writes
@@ -49,8 +55,9 @@ The package, one module per step:
 - ``matching``: rules 1-5, with the candidate blocking of look-alikes;
 - ``aligned``: rules 6-7, names inside passages aligned between two articles;
 - ``naming``: each entity's name, type and id (step 3);
-- ``resolve``: the entry point, ``resolve_entities``, which runs the rules in order;
-- ``incremental``: resolution again over only the components of the articles whose inputs changed;
+- ``resolve``: the entry point, ``resolve_entities``: each story's rules in order, then the join;
+- ``across``: the join of the stories' clusters (rule 1 across stories) and the naming of every entity;
+- ``incremental``: only the stories whose inputs changed resolved again, the others' clusters kept;
 - ``settings``: the stage's thresholds, read from ``defaults.json`` (where each came from is said there).
 """
 

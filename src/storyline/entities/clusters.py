@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from ..model import Mention, Merge, Prepared, Relation, Span, Story
 from .names import _LEADING_ARTICLES, _content_tokens, _different_people, normalise
@@ -25,6 +25,9 @@ class _Node:
     labels: Counter = field(default_factory=Counter)
     surfaces: Counter = field(default_factory=Counter)
     sentences: set[int] = field(default_factory=set)
+    # The type each mention's surrounding words give it (naming's cues), read once from the text so
+    # that naming needs no text: stories resolved in an earlier run are joined without their texts.
+    cues: Optional[list[Optional[str]]] = None
 
     @property
     def tokens(self) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Iterable, Mapping, Optional
+from typing import Iterable, Mapping, Optional, Sequence
 
 from rapidfuzz import fuzz
 
@@ -92,8 +92,12 @@ def _merge_surnames_in_articles(clusters: _Clusters, by_article: Mapping[str, li
                                    f"variants of one full name in {article}")
 
 
-def _merge_same_form(clusters: _Clusters, multiword: bool) -> None:
-    """Nodes of one normalised form across articles (bare surnames only where not ambiguous)."""
+def _merge_same_form(clusters: _Clusters, multiword: bool, story_of: Optional[Sequence[str]] = None) -> None:
+    """Nodes of one normalised form across articles (bare surnames only where not ambiguous).
+
+    ``story_of``: each node's story, when joining stories each resolved alone: only nodes of two
+    stories are tried then (each story's own were tried by its run).
+    """
     by_key: dict[str, list[int]] = defaultdict(list)
     for index, node in enumerate(clusters.nodes):
         if (" " in node.key) == multiword:
@@ -102,6 +106,8 @@ def _merge_same_form(clusters: _Clusters, multiword: bool) -> None:
         # Nodes already tied to a full name go first so that a bare form joins the one it was read as.
         ordered = sorted(indices, key=lambda i: (-len(clusters.cluster(i).keys), clusters.nodes[i].article))
         for other in ordered[1:]:
+            if story_of is not None and story_of[other] == story_of[ordered[0]]:
+                continue
             # A bare surname that was ambiguous in its own story is not resolved from elsewhere.
             if clusters.find(other) in clusters.blocked or clusters.find(ordered[0]) in clusters.blocked:
                 continue

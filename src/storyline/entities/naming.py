@@ -74,9 +74,7 @@ def _entity_type(nodes: Sequence[_Node], context: _Context) -> Optional[str]:
     cues: dict[str, float] = defaultdict(float)
     for node in nodes:
         weight = context.settings.translated_label_weight if node.article in context.translated else 1.0
-        text = context.texts.get(node.article, "")
-        for mention in node.mentions:
-            cue = _context_cue(text, mention.span, mention.label)
+        for cue in _node_cues(node, context):
             if cue:
                 cues[cue] += weight
         head = _head_word_type(node.key)
@@ -93,6 +91,14 @@ def _entity_type(nodes: Sequence[_Node], context: _Context) -> Optional[str]:
         if best is not None and cues[best] * 2 > total and (cues[best] >= 2 or not labels):
             return best
     return _majority_label(labels)
+
+
+def _node_cues(node: _Node, context: _Context) -> list[Optional[str]]:
+    """The cue of each of the node's mentions (see ``_context_cue``), read from its text on first need."""
+    if node.cues is None:
+        text = context.texts.get(node.article, "")
+        node.cues = [_context_cue(text, mention.span, mention.label) for mention in node.mentions]
+    return node.cues
 
 
 # Nouns that say what kind of thing a name is when the text puts them next to it.
