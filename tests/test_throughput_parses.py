@@ -14,9 +14,9 @@ import pytest
 
 from storyline.claims import build_story_claims
 from storyline.entities import extract_mentions_batch, load_nlp
-from storyline.entities.cached_pipeline import CachedPipeline, decode_parse, encode_parse, run_order
+from storyline.entities.cached_pipeline import CachedPipeline, decode_parse, encode_parse, run_order, text_key
 from storyline.entities.mentions import line_pieces, parse_in_pieces
-from storyline.model import Article, Prepared, Story
+from storyline.model import Article, Prepared, RawDocument, Story
 from storyline.pipeline import Models, analyze, ingest
 from storyline.prepare import split_sentences
 from storyline.store import open_store
@@ -158,3 +158,17 @@ def test_stages_run_apart_load_only_what_each_reads() -> None:
     together = Models()
     assert together.parser is together.recognisers.for_language("en").nlp
     assert "ner" in together.parser.pipe_names
+
+
+def test_removing_an_article_deletes_its_kept_parses(tmp_path):
+    """The kept parses hold their lines' words: removing an article removes them with it."""
+    with open_store(tmp_path / "s.db") as store:
+        _, kept_article = store.ingest(RawDocument(source="kept.txt", text="Crews began work on Monday.\n"))
+        _, removed = store.ingest(RawDocument(source="removed.txt", text=WIRE))
+        parses = StoredParses(store)
+        rows = {key: b"parse" for key in (text_key(line) for line in line_pieces(WIRE + kept_article.text))}
+        parses.save_parses("en_core_web_sm-3.8.0:test", rows)
+        assert parses.count() == 4
+        assert store.remove(removed.source)
+        assert parses.count() == 1
+        assert set(parses.load_parses("en_core_web_sm-3.8.0:test", list(rows))) == {text_key(kept_article.text)}

@@ -36,5 +36,23 @@ class StoredParses:
             db.executemany("INSERT OR REPLACE INTO parses (model, key, payload) VALUES (?, ?, ?)",
                            [(model, key, payload) for key, payload in parses.items()])
 
+    def forget_texts(self, texts: Sequence[str]) -> int:
+        """Delete the kept parses of every line of ``texts`` (an article being removed); the rows deleted.
+
+        The parses hold their lines' words, so a removed article's lines go with it. A line
+        another article shares goes too: the rows are a cache, and a miss only parses it again.
+        """
+        # The stages' own cut into lines and their key: imported here, as the store never runs the stages.
+        from ..entities.cached_pipeline import text_key
+        from ..entities.mentions import line_pieces
+
+        keys = sorted({text_key(piece) for text in texts for piece in line_pieces(text)})
+        deleted = 0
+        for start in range(0, len(keys), _KEYS_PER_QUERY):
+            chunk = keys[start:start + _KEYS_PER_QUERY]
+            marks = ",".join("?" * len(chunk))
+            deleted += self.store.db.execute(f"DELETE FROM parses WHERE key IN ({marks})", chunk).rowcount
+        return deleted
+
     def count(self) -> int:
         return int(self.store.db.execute("SELECT COUNT(*) FROM parses").fetchone()[0])

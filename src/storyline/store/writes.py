@@ -11,6 +11,7 @@ from typing import Any, Literal, Optional, Sequence
 import numpy as np
 
 from ..model import Article, Entity, Mention, Outlet, Prepared, RawDocument, Relation, Story, text_hash
+from .parses import StoredParses
 from .reads import StoreReads
 from .schema import _dumps, _now
 
@@ -66,6 +67,9 @@ class StoreWrites(StoreReads):
             row = db.execute("SELECT id FROM articles WHERE source = ? OR id = ?", (source, source)).fetchone()
             if not row:
                 return False
+            texts = [text for (text,) in db.execute("SELECT text FROM article_versions WHERE article_id = ?",
+                                                    (row[0],))]
+            StoredParses(self).forget_texts(texts)
             db.execute("DELETE FROM article_search WHERE article_id = ?", (row[0],))
             db.execute("DELETE FROM articles WHERE id = ?", (row[0],))
         return True
