@@ -160,7 +160,7 @@ def search(query: str, db_path: str, limit: int, as_json: bool = False) -> None:
 
     \b
     Example:
-      storyline search '"safe third country"'
+      storyline search '"state of emergency"'
     """
     with store_at(db_path, read_only=True) as store:
         hits = store.search(query, limit=limit)

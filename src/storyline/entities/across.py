@@ -3,7 +3,7 @@
 Each story is resolved alone first (``resolve.resolve_story``): rules 2-7 compare
 names inside one story, and rule 1 unites a story's nodes of one normalised form.
 What links stories is rule 1 alone: the nodes of one normalised form in different
-stories are one entity ("Nayib Bukele" in a story of March and one of May), unless
+stories are one entity ("Maria Lopez" in a story of March and one of May), unless
 the two clusters conflict (two full names sharing a surname but not a first name)
 or a bare surname was ambiguous in its own story. That step reads only the
 clusters, not the texts, so a story whose inputs did not change can hand over the
