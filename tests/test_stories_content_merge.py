@@ -118,15 +118,29 @@ def test_without_dates_texts_naming_other_years_stay_apart():
     assert len(set(merge_on_content(dated, labels, rule).tolist())) == 1
 
 
-def test_year_sets_count_every_year_named_not_only_the_latest():
+def test_year_rule_has_two_tiers_no_year_shared_and_other_latest_years():
     # One flood story: some reports recall an earlier flood (2009) beside the one they tell (2007). By the
     # latest year alone the parts look years apart; counting every year named, they share 2007.
     rows = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
     labels = np.array([0, 0, 0, 1, 1, 1])
-    latest = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6, year_sets=False)
+    latest = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6, latest_year_penalty=0.6)
     assert merge_on_content(_signals(rows), labels, latest).tolist() == [0, 0, 0, 1, 1, 1]
-    every = replace(latest, year_sets=True)
+    every = replace(latest, latest_year_penalty=0.0)
     assert len(set(merge_on_content(_signals(rows), labels, every).tolist())) == 1
-    # Texts that share no year stay apart under either rule.
+    # Texts that share no year stay apart under either tier.
     apart = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
     assert merge_on_content(_signals(apart), labels, every).tolist() == [0, 0, 0, 1, 1, 1]
+    # A latest-year tier below the bar's slack lets the parts that share a year join, not those that share none.
+    light = replace(latest, latest_year_penalty=0.05)
+    assert len(set(merge_on_content(_signals(rows), labels, light).tolist())) == 1
+    assert merge_on_content(_signals(apart), labels, light).tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_sharing_a_year_never_costs_more_than_sharing_none():
+    rows = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    no_rule = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.0, latest_year_penalty=0.6)
+    assert no_rule.latest_year_cost == 0.0
+    assert len(set(merge_on_content(_signals(rows), labels, no_rule).tolist())) == 1
+    with pytest.raises(ValueError):
+        replace(SETTINGS, latest_year_penalty=-0.1)

@@ -83,14 +83,18 @@ def test_rows_scored_a_chunk_at_a_time_move_as_all_at_once(monkeypatch):
 
 def test_undated_a_unit_does_not_move_to_a_story_naming_none_of_its_years():
     # Row 6 tells the Riverton flood of 2023; the flood story it would move to names only 2016, and its own
-    # (wildfire) story names no year. Undated, the year rule keeps it where it is; with every year counted
-    # and one of them shared (2016 recalled beside 2023), it moves.
+    # (wildfire) story names no year. Undated, the year rule keeps it where it is; when one year is shared
+    # (2016 recalled beside 2023) and the latest-year tier costs little, it moves.
     rows = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Pineville": 1.0}, FIRE)] * 3
     labels = np.array([0, 0, 0, 1, 1, 1, 1])
-    rule = replace(SETTINGS, year_penalty=0.9, year_sets=False)
+    rule = replace(SETTINGS, year_penalty=0.9, latest_year_penalty=0.9)
     later = rows + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)]
     assert reassign_units(_signals(later), labels, rule).tolist()[-1] == 1
-    assert reassign_units(_signals(later), labels, replace(rule, year_penalty=0.0)).tolist()[-1] == 0
+    assert reassign_units(_signals(later), labels, replace(rule, year_penalty=0.0, latest_year_penalty=0.0)
+                          ).tolist()[-1] == 0
     recalling = rows + [({"Riverton": 1.0, "2016": 0.5, "2023": 1.0}, FLOOD)]
     assert reassign_units(_signals(recalling), labels, rule).tolist()[-1] == 1
-    assert reassign_units(_signals(recalling), labels, replace(rule, year_sets=True)).tolist()[-1] == 0
+    assert reassign_units(_signals(recalling), labels, replace(rule, latest_year_penalty=0.0)).tolist()[-1] == 0
+    # Sharing a year costs less than sharing none: the latest-year tier alone does not outweigh the link.
+    assert reassign_units(_signals(recalling), labels, replace(rule, latest_year_penalty=0.05)).tolist()[-1] == 0
+    assert reassign_units(_signals(later), labels, replace(rule, latest_year_penalty=0.05)).tolist()[-1] == 1

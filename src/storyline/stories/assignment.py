@@ -5,6 +5,8 @@ are never read, so the work per row is bounded whatever the number of stories.""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numba
 import numpy as np
 
@@ -48,7 +50,7 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
         settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
         settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin,
-        year_bits(dense_terms), settings.year_penalty, settings.year_tolerance, settings.year_sets)
+        year_bits(dense_terms), settings.year_penalty, settings.latest_year_cost, settings.year_tolerance)
     # Rows the stream did not see stay stories of their own, numbered after the others.
     alone = np.flatnonzero(labels < 0)
     labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
@@ -71,15 +73,16 @@ def latest_years(signals: StorySignals) -> np.ndarray:
     return latest
 
 
-def year_words(signals: StorySignals, settings: StorySettings, *, near: bool = False) -> np.ndarray:
+def year_words(signals: StorySignals, settings: StorySettings, *, near: bool = False,
+               every: bool = False) -> np.ndarray:
     """Per row, the years the year rule reads as a bit set (``_YEAR_WORDS`` words, bit = year less 1900):
-    every year its text names (``year_sets``) or only the latest; with ``near``, widened by ``year_tolerance``
+    every year its text names (``every``) or only the latest; with ``near``, widened by ``year_tolerance``
     years each way, so that two rows agree when one's near set meets the other's set."""
     bits = year_bits(signals.terms)
     rows = np.repeat(np.arange(len(signals)), np.diff(signals.indptr))
     named = bits >= 0
     rows, bits = rows[named], bits[named]
-    if not settings.year_sets:
+    if not every:
         latest = np.full(len(signals), -1, dtype=np.int64)
         np.maximum.at(latest, rows, bits)
         rows = np.flatnonzero(latest >= 0)
@@ -92,6 +95,36 @@ def year_words(signals: StorySignals, settings: StorySettings, *, near: bool = F
         np.bitwise_or.at(words, (rows[inside], shifted[inside] // 64),
                          np.left_shift(np.uint64(1), (shifted[inside] % 64).astype(np.uint64)))
     return words
+
+
+@dataclass(frozen=True)
+class RowYears:
+    """Each row's years as the two-tier year rule reads them (see :func:`year_rule_penalty`): every year its
+    text names, and its latest, each also widened by ``year_tolerance`` (``near``); bit sets as Python ints."""
+
+    every: list[int]
+    every_near: list[int]
+    latest: list[int]
+    latest_near: list[int]
+
+    @classmethod
+    def of(cls, signals: StorySignals, settings: StorySettings) -> "RowYears":
+        return cls(*(words_as_int(year_words(signals, settings, near=near, every=every))
+                     for every, near in ((True, False), (True, True), (False, False), (False, True))))
+
+
+def year_rule_penalty(every_a: int, every_near_a: int, latest_near_a: int, every_b: int, latest_b: int,
+                      settings: StorySettings) -> float:
+    """What a link between a and b (one of them undated, each a row or a story's union of rows) loses to the
+    year rule: ``year_penalty`` when both name years and share none, ``latest_year_penalty`` when they share a
+    year but a's latest is none of b's latest years (one text recalls the other's year as background)."""
+    if not every_a or not every_b:
+        return 0.0
+    if not every_near_a & every_b:
+        return settings.year_penalty
+    if not latest_near_a & latest_b:
+        return settings.latest_year_cost
+    return 0.0
 
 
 def words_as_int(words: np.ndarray) -> list[int]:
@@ -166,7 +199,7 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                    window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
                    near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
                    attach_margin: float, year_bit: np.ndarray, year_penalty: float,
-                   year_tolerance: int, all_years: bool) -> np.ndarray:
+                   latest_year_penalty: float, year_tolerance: int) -> np.ndarray:
     """The streaming assignment, one row after another in ``order``.
 
     Index: one posting per (row, term), chained newest first per term. A row
@@ -187,15 +220,15 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     ``attach_margin``: a stray that links about as well to several look-alikes
     belongs to none of them.
 
-    Years: a row's years are the latest year its text names (earlier ones are often
-    background: "the first strike since 2016") or, with ``all_years``, every year it
-    names; each story keeps the set of its rows' years. When the row or the story has no publication date, a row whose
-    year is more than ``year_tolerance`` years from all of its candidate story's
-    (when both have one) loses
-    ``year_penalty`` from its score: look-alike stories (the same actors, the same
-    kind of event) are often years apart, and without a publication date the years
-    the texts name are what tells them apart. When both are dated, the dates do
-    (the window above); the years a text names then are often background.
+    Years (the two-tier rule of :func:`year_rule_penalty`): each row and story keeps
+    every year its texts name and their latest years. When the row or the story has no
+    publication date, a row none of whose years is within ``year_tolerance`` years of
+    the story's loses ``year_penalty`` from its score, and a row that shares a year
+    with the story but whose latest year is none of the story's latest loses
+    ``latest_year_penalty`` (earlier years are often background: "the first strike
+    since 2016"): look-alike stories (the same actors, the same kind of event) are
+    often years apart, and without a publication date the years the texts name are
+    what tells them apart. When both are dated, the dates do (the window above).
     """
     n_rows, dimensions = vectors.shape
     labels = np.full(n_rows, -1, dtype=np.int64)
@@ -208,8 +241,11 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     seen_at = np.full(capacity, -1, dtype=np.int64)
     touched = np.empty(capacity, dtype=np.int64)
     story_years = np.zeros((capacity, _YEAR_WORDS), dtype=np.uint64)
+    story_latest = np.zeros((capacity, _YEAR_WORDS), dtype=np.uint64)
     row_years = np.zeros(_YEAR_WORDS, dtype=np.uint64)
     near_years = np.zeros(_YEAR_WORDS, dtype=np.uint64)
+    row_latest = np.zeros(_YEAR_WORDS, dtype=np.uint64)
+    near_latest = np.zeros(_YEAR_WORDS, dtype=np.uint64)
     total = 0
     for step in range(order.shape[0]):
         total += indptr[order[step] + 1] - indptr[order[step]]
@@ -230,15 +266,17 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         n_touched = 0
         row_years[:] = 0
         near_years[:] = 0
+        row_latest[:] = 0
+        near_latest[:] = 0
         latest = -1
         for p in range(indptr[row], indptr[row + 1]):
             year = year_bit[terms[p]]
             latest = max(latest, year)
-            if all_years and year >= 0:
+            if year >= 0:
                 _add_year(row_years, near_years, year, year_tolerance)
         row_names_years = latest >= 0
-        if row_names_years and not all_years:
-            _add_year(row_years, near_years, latest, year_tolerance)
+        if row_names_years:
+            _add_year(row_latest, near_latest, latest, year_tolerance)
         for p in range(indptr[row], indptr[row + 1]):
             if founder_only:
                 break
@@ -277,9 +315,11 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             text = np.dot(vector, sums[story]) / pairs
             keyword = shared[story] / pairs
             score = text_weight * text + keyword_weight * keyword
-            if year_penalty > 0 and row_names_years and (first < 0 or story_first[story] < 0) and (
-                    story_years[story].any() and not (story_years[story] & near_years).any()):
-                score -= year_penalty
+            if row_names_years and (first < 0 or story_first[story] < 0) and story_years[story].any():
+                if not (story_years[story] & near_years).any():
+                    score -= year_penalty
+                elif not (story_latest[story] & near_latest).any():
+                    score -= latest_year_penalty
             if text >= near_copy or (text >= text_floor and score >= threshold):
                 if score > best_score or (score == best_score and story < best):
                     runner_up = best_score
@@ -299,6 +339,7 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                 seen_at = _grown(seen_at, capacity, -1)
                 touched = _grown(touched, capacity, 0)
                 story_years = _grown(story_years, capacity, 0)
+                story_latest = _grown(story_latest, capacity, 0)
             best = n_stories
             n_stories += 1
         story_size[best] += size
@@ -309,6 +350,7 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             story_last[best] = last
         labels[row] = best
         story_years[best] |= row_years
+        story_latest[best] |= row_latest
         if fragment:
             continue
         for p in range(indptr[row], indptr[row + 1]):

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
-
 import numpy as np
 
 from ..graph import DisjointSets
-from .assignment import _aggregate, _renumbered, _stream, processing_order, words_as_int, year_words
+from .assignment import RowYears, _aggregate, _renumbered, _stream, processing_order, year_rule_penalty
 from .candidates import _linked_story_pairs, _row_similarity
 from .settings import StorySettings
 from .signals import StorySignals
@@ -95,10 +93,8 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     for row in order.tolist():
         rows_of[int(story_of[row])].append(row)
     sets = DisjointSets(len(stories))
-    # Each story's years (its rows' named years as a bit set), for the stream's year rule below.
-    row_years, row_near = words_as_int(year_words(signals, settings)), words_as_int(year_words(signals, settings, near=True))
-    years_of = {label: _union(row_years[row] for row in rows) for label, rows in rows_of.items()}
-    near_of = {label: _union(row_near[row] for row in rows) for label, rows in rows_of.items()}
+    # Each story's years (its rows' named years and latest years as bit sets), for the stream's year rule below.
+    years = _StoryYears(RowYears.of(signals, settings), story_of)
     dated = {label: bool((signals.first_day[rows] >= 0).any()) for label, rows in rows_of.items()}
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
@@ -111,17 +107,15 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
         within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty))
                   for rows in (rows_a, rows_b) if len(rows) > 1]
-        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and not near_of[ra] & years_of[rb]:
-            # The stream's year rule: stories (one undated) whose texts name different years as their
-            # years (the latest, or any with ``year_sets``) never meet are look-alikes years apart,
-            # unless the link clears the bar despite the penalty.
-            across -= settings.year_penalty
+        if not (dated[ra] and dated[rb]):
+            # The stream's year rule: stories (one undated) whose texts name other years are look-alikes
+            # years apart, unless the link clears the bar despite the penalty.
+            across -= years.penalty(ra, rb, settings)
         if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
             continue
         kept = sets.union(ra, rb)
         rows_of[kept] = sorted(rows_of.pop(ra) + rows_of.pop(rb), key=lambda row: rank[row])
-        years_of[kept] = years_of.pop(ra) | years_of.pop(rb)
-        near_of[kept] = near_of.pop(ra) | near_of.pop(rb)
+        years.join(kept, ra, rb)
         dated_a, dated_b = dated.pop(ra), dated.pop(rb)
         dated[kept] = dated_a or dated_b
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
@@ -172,14 +166,10 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
                      weights[stories.indptr[i]:stories.indptr[i + 1]].tolist())) for i in range(len(stories))]
     size_of = sizes.tolist()
     sets = DisjointSets(len(stories))
-    # Each story's years (its rows' named years as bit sets) and whether it holds a date: the stream's year rule.
-    row_years, row_near = words_as_int(year_words(signals, settings)), words_as_int(year_words(signals, settings, near=True))
-    years_of: dict[int, int] = defaultdict(int)
-    near_of: dict[int, int] = defaultdict(int)
+    # Each story's years (its rows' named and latest years as bit sets) and whether it holds a date: the year rule.
+    years = _StoryYears(RowYears.of(signals, settings), story_of)
     dated = np.zeros(len(stories), dtype=bool)
     for row, label in enumerate(story_of.tolist()):
-        years_of[label] |= row_years[row]
-        near_of[label] |= row_near[row]
         dated[label] |= bool(signals.first_day[row] >= 0)
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
@@ -188,27 +178,40 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
             continue
         small, large = sorted((sums[ra], sums[rb]), key=len)
         link = sum(weight * large.get(term, 0.0) for term, weight in small.items()) / (size_of[ra] * size_of[rb])
-        if not (dated[ra] and dated[rb]) and years_of[ra] and years_of[rb] and not near_of[ra] & years_of[rb]:
+        if not (dated[ra] and dated[rb]):
             # No date, no merge on topic alone: texts naming other years are look-alikes years apart.
-            link -= settings.year_penalty
+            link -= years.penalty(ra, rb, settings)
         if link < settings.content_merge:
             continue
         for term, weight in small.items():
             large[term] = large.get(term, 0.0) + weight
         kept = sets.union(ra, rb)
         sums[kept], size_of[kept] = large, size_of[ra] + size_of[rb]
-        years_of[kept] = years_of.pop(ra, 0) | years_of.pop(rb, 0)
-        near_of[kept] = near_of.pop(ra, 0) | near_of.pop(rb, 0)
+        years.join(kept, ra, rb)
         dated[kept] = dated[ra] or dated[rb]
     order = processing_order(signals)
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
 
 
-def _union(values: Iterable[int]) -> int:
-    out = 0
-    for value in values:
-        out |= value
-    return out
+class _StoryYears:
+    """Each story's years as the year rule reads them (:func:`year_rule_penalty`), kept as stories join."""
+
+    def __init__(self, rows: RowYears, story_of: np.ndarray) -> None:
+        self.of: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+        for row, label in enumerate(story_of.tolist()):
+            held = self.of[label]
+            held[0] |= rows.every[row]
+            held[1] |= rows.every_near[row]
+            held[2] |= rows.latest[row]
+            held[3] |= rows.latest_near[row]
+
+    def penalty(self, a: int, b: int, settings: StorySettings) -> float:
+        years_a, years_b = self.of[a], self.of[b]
+        return year_rule_penalty(years_a[0], years_a[1], years_a[3], years_b[0], years_b[2], settings)
+
+    def join(self, kept: int, a: int, b: int) -> None:
+        years_a, years_b = self.of.pop(a), self.of.pop(b)
+        self.of[kept] = [x | y for x, y in zip(years_a, years_b)]
 
 
 def _mean_off_diagonal(matrix: np.ndarray) -> float:

@@ -41,7 +41,8 @@ def reassign_units(signals: StorySignals, story_of: np.ndarray, settings: StoryS
         return story_of
     full, rare = rows
     sizes = signals.sizes.astype(np.float64)
-    years = (year_words(signals, settings), year_words(signals, settings, near=True))
+    years = tuple(year_words(signals, settings, near=near, every=every)
+                  for every, near in ((True, False), (True, True), (False, False), (False, True)))
     for _ in range(settings.reassign_rounds):
         moved = _one_round(signals, full, rare, sizes, years, story_of, settings)
         if moved is None:
@@ -69,7 +70,7 @@ def _weighted_rows(signals: StorySignals, settings: StorySettings
 
 
 def _one_round(signals: StorySignals, full: sparse.csr_matrix, rare: sparse.csr_matrix, sizes: np.ndarray,
-               years: tuple[np.ndarray, np.ndarray], story_of: np.ndarray, settings: StorySettings) -> np.ndarray | None:
+               years: tuple[np.ndarray, ...], story_of: np.ndarray, settings: StorySettings) -> np.ndarray | None:
     n_rows = len(story_of)
     n_stories = int(story_of.max()) + 1
     membership = sparse.csr_matrix((np.ones(n_rows), (story_of, np.arange(n_rows))), shape=(n_stories, n_rows))
@@ -167,17 +168,21 @@ def _within_days(signals: StorySignals, story_days: tuple[np.ndarray, np.ndarray
                       & (row_last >= first[story] - settings.window_days))
 
 
-def _year_penalty(signals: StorySignals, years: tuple[np.ndarray, np.ndarray], story_of: np.ndarray,
+def _year_penalty(signals: StorySignals, years: tuple[np.ndarray, ...], story_of: np.ndarray,
                   n_stories: int, row: np.ndarray, story: np.ndarray, settings: StorySettings) -> np.ndarray:
-    """The stream's year rule: a row and a story (one undated) whose years (bit sets, see
-    :func:`~storyline.stories.assignment.year_words`) do not meet lose ``year_penalty``; the story's years
-    are its rows' years."""
-    row_years, row_near = years
-    story_years = np.zeros((n_stories, row_years.shape[1]), dtype=np.uint64)
-    np.bitwise_or.at(story_years, story_of, row_years)
+    """The stream's year rule (:func:`~storyline.stories.assignment.year_rule_penalty`) per (row, story) pair,
+    one of them undated: the story's years are its rows' years (bit sets, see
+    :func:`~storyline.stories.assignment.year_words`)."""
+    row_every, row_every_near, row_latest, row_latest_near = years
+    story_every = np.zeros((n_stories, row_every.shape[1]), dtype=np.uint64)
+    story_latest = np.zeros_like(story_every)
+    np.bitwise_or.at(story_every, story_of, row_every)
+    np.bitwise_or.at(story_latest, story_of, row_latest)
     dated_story = np.zeros(n_stories, dtype=bool)
     dated_story[story_of[signals.first_day != UNDATED]] = True
     both_dated = (signals.first_day[row] != UNDATED) & dated_story[story]
-    apart = (row_years[row].any(axis=1) & story_years[story].any(axis=1)
-             & ~(row_near[row] & story_years[story]).any(axis=1))
-    return np.where(apart & ~both_dated, settings.year_penalty, 0.0)
+    named = row_every[row].any(axis=1) & story_every[story].any(axis=1) & ~both_dated
+    no_year_shared = ~(row_every_near[row] & story_every[story]).any(axis=1)
+    other_latest = ~(row_latest_near[row] & story_latest[story]).any(axis=1)
+    return np.where(named & no_year_shared, settings.year_penalty,
+                    np.where(named & other_latest, settings.latest_year_cost, 0.0))

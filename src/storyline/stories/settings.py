@@ -64,9 +64,10 @@ class StorySettings:
     year_penalty: float = _SHIPPED["year_penalty"]
     # ... a year within this many years of one of the story's agrees with it (the turn of a year).
     year_tolerance: int = _SHIPPED["year_tolerance"]
-    # ... the years a row counts: every year its text names (True; two texts agree when they share one) or
-    # only its latest (False: earlier years read as background, but a body recalling a year looks apart).
-    year_sets: bool = _SHIPPED["year_sets"]
+    # ... and a unit that shares a named year with the story but whose latest year is none of the story's
+    # latest loses this much (never more than ``year_penalty``): earlier years are often background ("the first strike
+    # since 2016"), but a look-alike years later often recalls the earlier story's year.
+    latest_year_penalty: float = _SHIPPED["latest_year_penalty"]
     # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
     # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
     fragment_size: int = _SHIPPED["fragment_size"]
@@ -117,6 +118,13 @@ class StorySettings:
             raise ValueError("reassign_rounds and reassign_margin must be >= 0")
         if self.year_penalty < 0 or self.year_tolerance < 0:
             raise ValueError("year_penalty and year_tolerance must be >= 0")
+        if self.latest_year_penalty < 0:
+            raise ValueError(f"latest_year_penalty must be >= 0, got {self.latest_year_penalty}")
+
+    @property
+    def latest_year_cost(self) -> float:
+        """What the latest-year tier costs: sharing a year never costs more than sharing none."""
+        return min(self.latest_year_penalty, self.year_penalty)
         if not 0.0 <= self.split_ratio <= 1.0:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
 
