@@ -144,3 +144,38 @@ def test_sharing_a_year_never_costs_more_than_sharing_none():
     assert len(set(merge_on_content(_signals(rows), labels, no_rule).tolist())) == 1
     with pytest.raises(ValueError):
         replace(SETTINGS, latest_year_penalty=-0.1)
+
+
+def test_dated_parts_weeks_apart_lose_link_for_the_days_between_them():
+    # The same words, the town named by one part only (link about 0.79): the days between the two parts'
+    # date ranges cost ``date_gap_penalty`` times their share of the window.
+    rows = [({"Riverton": 1.0}, FLOOD)] * 3 + [({"Mayor": 1.0, "Riverton": 0.3}, FLOOD)] * 2
+    labels = np.array([0, 0, 0, 1, 1])
+    rule = replace(SETTINGS, content_merge=0.5, date_gap_penalty=0.6, window_days=28, partition_days=28)
+    weeks_apart = _signals(rows, days=[738000, 738000, 738001, 738021, 738021])
+    assert merge_on_content(weeks_apart, labels, rule).tolist() == [0, 0, 0, 1, 1]
+    assert len(set(merge_on_content(weeks_apart, labels, replace(rule, date_gap_penalty=0.0)).tolist())) == 1
+    days_apart = _signals(rows, days=[738000, 738000, 738001, 738003, 738003])
+    assert len(set(merge_on_content(days_apart, labels, rule).tolist())) == 1
+    # Undated, the date gap does not apply.
+    assert len(set(merge_on_content(_signals(rows), labels, rule).tolist())) == 1
+
+
+def test_the_stream_reads_both_tiers_of_the_year_rule():
+    from storyline.stories.assignment import _stream, processing_order
+
+    # Undated reports of one flood (2007); the later ones also name 2009. They share 2007, so only the
+    # latest-year tier can keep them apart; texts sharing no year (2016 / 2023) lose the full penalty.
+    recalling = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
+    apart = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
+    # The test rows share one embedding: no near-copy shortcut, so that the terms and years decide.
+    strict = replace(SETTINGS, content_merge=0.0, year_penalty=0.6, latest_year_penalty=0.6, near_copy=1.5)
+    light = replace(strict, latest_year_penalty=0.0)
+
+    def stories(rows: list[tuple[dict[str, float], dict[str, float]]], settings: StorySettings) -> int:
+        signals = _signals(rows)
+        return len(set(_stream(signals, processing_order(signals), settings).tolist()))
+
+    assert stories(recalling, strict) == 2
+    assert stories(recalling, light) == 1
+    assert stories(apart, light) == 2

@@ -98,3 +98,16 @@ def test_undated_a_unit_does_not_move_to_a_story_naming_none_of_its_years():
     # Sharing a year costs less than sharing none: the latest-year tier alone does not outweigh the link.
     assert reassign_units(_signals(recalling), labels, replace(rule, latest_year_penalty=0.05)).tolist()[-1] == 0
     assert reassign_units(_signals(later), labels, replace(rule, latest_year_penalty=0.05)).tolist()[-1] == 1
+
+
+def test_a_dated_unit_does_not_move_to_a_story_weeks_before_it():
+    # The misplaced flood report is dated with the wildfire story, three weeks after the flood story.
+    rows = _misplaced_flood()
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    days = [738000, 738000, 738001, 738021, 738021, 738022, 738022]
+    rule = replace(SETTINGS, date_gap_penalty=1.0, window_days=28, partition_days=28)
+    assert reassign_units(_signals(rows, days=days), labels, rule).tolist()[-1] == 1
+    assert reassign_units(_signals(rows, days=days), labels, replace(rule, date_gap_penalty=0.0)).tolist()[-1] == 0
+    # Within days of the flood story, it moves despite the cost.
+    near = days[:6] + [738002]
+    assert reassign_units(_signals(rows, days=near), labels, rule).tolist()[-1] == 0

@@ -171,6 +171,7 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     dated = np.zeros(len(stories), dtype=bool)
     for row, label in enumerate(story_of.tolist()):
         dated[label] |= bool(signals.first_day[row] >= 0)
+    first_day, last_day = stories.first_day.tolist(), stories.last_day.tolist()
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
         ra, rb = sets.find(a), sets.find(b)
@@ -181,6 +182,8 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
         if not (dated[ra] and dated[rb]):
             # No date, no merge on topic alone: texts naming other years are look-alikes years apart.
             link -= years.penalty(ra, rb, settings)
+        else:
+            link -= date_gap_cost(first_day[ra], last_day[ra], first_day[rb], last_day[rb], settings)
         if link < settings.content_merge:
             continue
         for term, weight in small.items():
@@ -189,8 +192,20 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
         sums[kept], size_of[kept] = large, size_of[ra] + size_of[rb]
         years.join(kept, ra, rb)
         dated[kept] = dated[ra] or dated[rb]
+        first_day[kept] = min(day for day in (first_day[ra], first_day[rb]) if day >= 0) if dated[kept] else -1
+        last_day[kept] = max(last_day[ra], last_day[rb])
     order = processing_order(signals)
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
+
+
+def date_gap_cost(first_a: float, last_a: float, first_b: float, last_b: float, settings: StorySettings) -> float:
+    """What the link of two dated stories (or a row and a story) loses for the days between their date ranges:
+    ``date_gap_penalty`` times the gap's share of ``window_days`` (a story's own date range counts: two
+    look-alikes a few weeks apart are less likely one story than two told the same week)."""
+    if settings.date_gap_penalty <= 0:
+        return 0.0
+    gap = max(0.0, first_b - last_a, first_a - last_b)
+    return settings.date_gap_penalty * min(1.0, gap / max(settings.window_days, 1))
 
 
 class _StoryYears:

@@ -94,6 +94,7 @@ def _one_round(signals: StorySignals, full: sparse.csr_matrix, rare: sparse.csr_
     link = np.where(others > 0, (dot - np.where(is_own, self_dot[row], 0.0)) / np.maximum(others, 1e-12)
                     / sizes[row], -np.inf)
     link -= _year_penalty(signals, years, story_of, n_stories, row, story, settings)
+    link -= _date_gap_cost(signals, story_days, row, story, settings)
     own_link = np.full(n_rows, -np.inf)
     own_link[row[is_own]] = link[is_own]
     best_link = np.full(n_rows, -np.inf)
@@ -156,6 +157,19 @@ def _story_days(signals: StorySignals, story_of: np.ndarray, n_stories: int) -> 
     np.minimum.at(first, story_of[dated], signals.first_day[dated])
     np.maximum.at(last, story_of[dated], signals.last_day[dated])
     return first, last
+
+
+def _date_gap_cost(signals: StorySignals, story_days: tuple[np.ndarray, np.ndarray], row: np.ndarray,
+                   story: np.ndarray, settings: StorySettings) -> np.ndarray:
+    """:func:`~storyline.stories.passes.date_gap_cost` per (row, story) pair, both dated (a row's own story
+    holds its days: no gap)."""
+    if settings.date_gap_penalty <= 0:
+        return np.zeros(len(row))
+    first, last = story_days
+    row_first, row_last = signals.first_day[row], signals.last_day[row]
+    both = (row_first != UNDATED) & (last[story] != UNDATED)
+    gap = np.maximum(0, np.maximum(first[story] - row_last, row_first - last[story]))
+    return np.where(both, settings.date_gap_penalty * np.minimum(1.0, gap / max(settings.window_days, 1)), 0.0)
 
 
 def _within_days(signals: StorySignals, story_days: tuple[np.ndarray, np.ndarray], row: np.ndarray,

@@ -89,6 +89,9 @@ class StorySettings:
     # average link (scored as the content merge scores it) beats its own story's by ``reassign_margin``
     # and reaches ``content_merge``; all moves of a round are decided against the same stories.
     reassign_rounds: int = _SHIPPED["reassign_rounds"]
+    # In the content merge and the re-assignment, two dated sides lose this much link times the days between
+    # their date ranges over ``window_days`` (0 = off): with dates, a story's own date range counts.
+    date_gap_penalty: float = _SHIPPED["date_gap_penalty"]
     reassign_margin: float = _SHIPPED["reassign_margin"]
     # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
     # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
@@ -118,6 +121,8 @@ class StorySettings:
             raise ValueError("reassign_rounds and reassign_margin must be >= 0")
         if self.year_penalty < 0 or self.year_tolerance < 0:
             raise ValueError("year_penalty and year_tolerance must be >= 0")
+        if self.date_gap_penalty < 0:
+            raise ValueError(f"date_gap_penalty must be >= 0, got {self.date_gap_penalty}")
         if self.latest_year_penalty < 0:
             raise ValueError(f"latest_year_penalty must be >= 0, got {self.latest_year_penalty}")
 
