@@ -542,7 +542,7 @@ def _story_sources(stories: list[Story], prepared: list[Prepared]) -> set[frozen
 def test_undated_lookalikes_naming_other_years_stay_apart(years_apart):
     # One town's teachers' strike, the same union leader and superintendent, seven years apart; no dates.
     prepared, rows = years_apart
-    veto = StorySettings(year_penalty=1.0, year_tolerance=1)
+    veto = StorySettings(year_penalty=1.0, latest_year_penalty=1.0, year_tolerance=1)
     expected = _expected_groups(rows, "story")
     assert _story_sources(cluster_stories(prepared, settings=veto), prepared) == expected
     # The years are what keeps them apart: without the year rule the shared names join them.
@@ -558,7 +558,8 @@ def test_with_dates_the_dates_decide_not_the_years_named(years_apart):
     prepared, _ = years_apart
     dated = [replace(doc, article=replace(doc.article, published=f"2023-03-0{i % 5 + 1}"))
              for i, doc in enumerate(prepared)]
-    assert len(cluster_stories(dated, settings=StorySettings(year_penalty=1.0, year_tolerance=1))) == 1
+    veto = StorySettings(year_penalty=1.0, latest_year_penalty=1.0, year_tolerance=1)
+    assert len(cluster_stories(dated, settings=veto)) == 1
 
 
 def test_a_dated_stray_article_joins_an_undated_story_on_the_fragment_bar():
