@@ -140,10 +140,10 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     their sums over the product of their sizes: kept exact as stories merge by adding their sums. Pairs
     are found through shared terms; a term held by more than ``posting_scan`` stories is skipped
     (it tells none apart), and dated stories more than ``window_days`` apart never meet, so the work is
-    bounded per story. The stream's year rule holds here too: when one of the two has no date and their
-    texts name no year in common (their latest years, or every year with ``year_sets``), the link loses
-    ``year_penalty``. Labels come back renumbered
-    by founding row in processing order.
+    bounded per story. The stream's year rule holds here too: when one of the two has no date, the link
+    loses what :func:`~storyline.stories.assignment.year_rule_penalty` says; when both are dated, it loses
+    :func:`date_gap_cost` for the days between their date ranges. Labels come back renumbered by founding
+    row in processing order.
     """
     story_of = np.asarray(story_of, dtype=np.int64)
     if settings.content_merge <= 0 or len(story_of) < 2:
