@@ -38,7 +38,9 @@
    re-assignment pass (:func:`reassign_units`) moves each unit to the story it links to best
    on that same link when it beats its own story's: a unit the stream put with a look-alike
    early leaves it (``reassign_rounds``; all moves of a round decided at once), and the content
-   merge runs once more.
+   merge runs once more. Both passes read the stream's year rule for undated sides (texts sharing no
+   named year lose ``year_penalty``, sharing one but not their latest ``latest_year_penalty``) and, for
+   dated sides, a cost for the days between their date ranges (``date_gap_penalty``).
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
    order; at each border the stories active within ``window_days`` of it are
    streamed together once more, and the undated block last meets every story.
