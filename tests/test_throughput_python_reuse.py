@@ -82,3 +82,59 @@ def test_anchor_candidates_are_those_the_posting_lists_found(mixed_corpus, limit
         looser = replace(settings, candidate_limit=1000)
         with in_use.using(looser):
             assert len(_anchor_candidates(mixed_corpus, len(mixed_corpus))) > len(found[len(mixed_corpus)])
+
+
+# --- the alignment's early exit and the anchors' common subsequence ---------------------------------------
+
+
+def test_alignment_with_its_early_exit_links_what_every_pair_links(embedder, monkeypatch) -> None:
+    from itertools import combinations
+
+    from storyline.reuse import alignment
+    from storyline.reuse.profile import _profile
+
+    texts = {path.name: path.read_text(encoding="utf-8") for path in sorted((FIXTURES / "reuse").glob("*.txt"))}
+    prepared = prepare(make_articles(texts), embedder)
+    profiles = {p.id: _profile(p) for p in prepared}
+    settings = ReuseSettings.defaults()
+    pairs = list(combinations(prepared, 2))
+    exited = 0
+    for threshold in (settings.sentence_match, settings.cross_language_match):
+        for a, b in pairs:
+            vectors = (a.sentence_vectors.astype("float32"), b.sentence_vectors.astype("float32"))
+            exited += not alignment._may_link(vectors, profiles[a.id], profiles[b.id], threshold)
+    with_exit = [alignment._align(a, b, profiles[a.id], profiles[b.id], threshold=t)
+                 for t in (settings.sentence_match, settings.cross_language_match) for a, b in pairs]
+    monkeypatch.setattr(alignment, "_may_link", lambda *args: True)
+    every_pair = [alignment._align(a, b, profiles[a.id], profiles[b.id], threshold=t)
+                  for t in (settings.sentence_match, settings.cross_language_match) for a, b in pairs]
+    assert with_exit == every_pair
+    # Not vacuous: some pairs exit early, and some of those that do not are linked.
+    assert 0 < exited < 2 * len(pairs) and any(every_pair)
+
+
+def _common_subsequence_by_table(x: Sequence[str], y: Sequence[str]) -> int:
+    """The dynamic programme the bit-parallel form replaced, a Python step per cell."""
+    previous = [0] * (len(y) + 1)
+    for token in x:
+        current = [0]
+        for j, other in enumerate(y):
+            current.append(previous[j] + 1 if token == other else max(previous[j + 1], current[j]))
+        previous = current
+    return previous[-1]
+
+
+def test_anchor_common_subsequence_is_the_tables() -> None:
+    from storyline.reuse.translation import _anchor_agreement, _common_subsequence_length
+
+    rng = random.Random(11)
+    for _ in range(2000):
+        alphabet = rng.randint(1, 9)
+        x = [str(rng.randint(0, alphabet)) for _ in range(rng.randint(1, 30))]
+        y = [str(rng.randint(0, alphabet)) for _ in range(rng.randint(1, 30))]
+        assert _common_subsequence_length(x, y) == _common_subsequence_by_table(x, y), (x, y)
+    long_x = [str(rng.randint(0, 60)) for _ in range(450)]
+    long_y = [str(rng.randint(0, 60)) for _ in range(420)]
+    agreement, count = _anchor_agreement(long_x, long_y)  # each side cut to 400 anchors
+    assert count == 400 and agreement == _common_subsequence_by_table(long_x[:400], long_y[:400]) / 400
+    assert _anchor_agreement([], ["x"]) == (0.0, 0)
