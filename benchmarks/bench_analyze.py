@@ -89,9 +89,9 @@ def ten_k_files(data: Path, n: int = TEN_K) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix == ".txt")
 
 
-def set_files(name: str, data: Path, limit: int | None) -> list[Path]:
+def set_files(name: str, data: Path, limit: int | None, size: int = TEN_K) -> list[Path]:
     if name != "labelled":
-        files = ten_k_files(data)
+        files = ten_k_files(data, size)
         return files if limit is None or limit >= len(files) else sorted(random.Random(7).sample(files, limit))
     labelled = labelled_files(data)
     if limit is None or limit >= len(labelled):
@@ -178,16 +178,23 @@ def child_floor(files: list[Path]) -> dict:
 # --- the parent --------------------------------------------------------------------------------------
 
 
-def run_child(src: Path, mode: str, set_name: str, args: argparse.Namespace, limit: int | None = None) -> dict:
-    command = [sys.executable, __file__, "--child", mode, "--sets", set_name, "--data", str(args.data)]
+def run_child(src: Path, mode: str, set_name: str, args: argparse.Namespace, limit: int | None = None,
+              size: int = TEN_K) -> dict:
+    command = [sys.executable, __file__, "--child", mode, "--sets", set_name, "--data", str(args.data),
+               "--size", str(size)]
     limit = args.limit if limit is None else limit
     if limit is not None:
         command += ["--limit", str(limit)]
     env = dict(os.environ, PYTHONPATH=str(src.resolve()))
+    started, load_at_start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()[0]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"child {mode} {set_name} with {src} failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict = json.loads(done.stdout.strip().splitlines()[-1])
+    # When and under what load: a saved run compared later (--compare-json) says so beside its figures.
+    result.update(started=started, finished=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                  load_average=[round(load_at_start, 1), round(os.getloadavg()[0], 1)])
+    return result
 
 
 def print_run(label: str, result: dict) -> None:
@@ -200,11 +207,49 @@ def print_run(label: str, result: dict) -> None:
           f"({result['multi_article_stories']:,} with 2+ articles)")
     if "rerun_seconds" in result:
         print(f"    a second run over the same store: {result['rerun_seconds']:.1f} s ({result['rerun_cpu']:.1f} CPU s)")
+    if "started" in result:
+        print(f"    run {result['started']} to {result['finished']}, load average {result['load_average'][0]} "
+              f"at its start, {result['load_average'][1]} at its end")
     if "stage_cpu" in result:
         cpu = result["stage_cpu"]
         print(f"    CPU s by stage ({sum(cpu.values()):.1f} in all): "
               + ", ".join(f"{stage} {value:.1f} ({100 * value / sum(cpu.values()):.0f} %)" for stage, value in cpu.items()))
     print("    " + ", ".join(f"{stage} {value:.1f} s ({100 * value / total:.0f} %)" for stage, value in seconds.items()))
+
+
+def print_speed_up(label_before: str, before: dict, label_after: str, after: dict) -> None:
+    wall = sum(before["seconds"].values()) / sum(after["seconds"].values())
+    cpu_before, cpu_after = sum(before["stage_cpu"].values()), sum(after["stage_cpu"].values())
+    by_stage = ", ".join(f"{stage} {cpu:.1f} -> {after['stage_cpu'].get(stage, 0.0):.1f}"
+                         for stage, cpu in before["stage_cpu"].items())
+    print(f"  speed-up {label_after} vs {label_before}: {wall:.2f}x wall clock, "
+          f"{cpu_before / cpu_after:.2f}x CPU seconds of analyze ({cpu_before:.1f} -> {cpu_after:.1f}; {by_stage})")
+
+
+def saved_runs(path: Path, set_name: str) -> dict[str, dict]:
+    """The analyze runs of ``set_name`` in a file written by ``--json`` (the floor left out)."""
+    saved = json.loads(path.read_text(encoding="utf-8")).get(set_name, {})
+    return {f"{label} (saved in {path.name})": run for label, run in saved.items() if label != "floor"}
+
+
+def run_sizes(src: Path, sizes: list[int], args: argparse.Namespace) -> int:
+    """``analyze`` over the 10k recipe at each size: what memory and time grow by per article."""
+    if not args.no_warm_up:
+        run_child(src, "analyze", "10k", args, limit=WARM_UP_ARTICLES)
+    results: dict[int, dict] = {}
+    for size in sizes:
+        ten_k_files(args.data, size)  # written once here, not timed in the child
+        results[size] = run_child(src, "analyze", "10k", args, size=size)
+        print_run(f"{size:,} articles", results[size])
+    for smaller, larger in zip(sizes, sizes[1:]):
+        low, high = results[smaller], results[larger]
+        added = larger - smaller
+        print(f"  {smaller:,} -> {larger:,}: peak memory +{1024 * (high['peak_mb'] - low['peak_mb']) / added:.1f} KB "
+              f"an added article, CPU s of analyze x{sum(high['stage_cpu'].values()) / sum(low['stage_cpu'].values()):.2f} "
+              f"for x{larger / smaller:.2f} the articles")
+    if args.json:
+        args.json.write_text(json.dumps({"sizes": {str(k): v for k, v in results.items()}}, indent=1), encoding="utf-8")
+    return 0
 
 
 def main() -> int:
@@ -218,20 +263,34 @@ def main() -> int:
     parser.add_argument("--no-warm-up", action="store_true",
                         help="time each tree without first running it on a few articles (numba compiling included)")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--compare-json", type=Path, action="append", default=[],
+                        help="a file an earlier run wrote with --json (e.g. the old tree's whole sets, run apart): "
+                             "its runs of each set are printed first and compared with this run's (repeatable)")
+    parser.add_argument("--sizes", type=int, nargs="+",
+                        help="instead: the 10k set's recipe scaled to each of these sizes, analyze only (no old tree, "
+                             "no floor): peak memory and CPU seconds per size, and their growth per article")
+    parser.add_argument("--size", type=int, default=TEN_K, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=("analyze", "floor"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        files = set_files(args.sets[0], args.data, args.limit)
+        files = set_files(args.sets[0], args.data, args.limit, args.size)
         result = child_analyze(files) if args.child == "analyze" else child_floor(files)
         print(json.dumps(result))
         return 0
     sources = args.src or [REPO / "src"]
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
+    if args.sizes:
+        return run_sizes(sources[-1], sorted(args.sizes), args)
     everything: dict = {}
     for set_name in args.sets:
         files = set_files(set_name, args.data, args.limit)
         print(f"{set_name}: {len(files):,} articles")
         runs = {}
+        earlier = {label: run for path in args.compare_json for label, run in saved_runs(path, set_name).items()}
+        for label, run in earlier.items():
+            if run["articles"] != len(files):
+                raise SystemExit(f"{label} ran {run['articles']:,} articles of {set_name}, this run {len(files):,}")
+            print_run(label, run)
         for src in sources:
             if not args.no_warm_up:
                 # Each tree's numba kernels compiled and cached first: a fresh checkout would otherwise
@@ -239,11 +298,9 @@ def main() -> int:
                 run_child(src, "analyze", set_name, args, limit=WARM_UP_ARTICLES)
             runs[str(src)] = run_child(src, "analyze", set_name, args)
             print_run(str(src), runs[str(src)])
-        if len(sources) > 1:
-            first, last = (sum(runs[str(s)]["seconds"].values()) for s in (sources[0], sources[-1]))
-            cpu_first, cpu_last = (sum(runs[str(s)]["stage_cpu"].values()) for s in (sources[0], sources[-1]))
-            print(f"  speed-up {sources[-1]} vs {sources[0]}: {first / last:.2f}x wall clock, "
-                  f"{cpu_first / cpu_last:.2f}x CPU seconds of analyze")
+        newest = str(sources[-1])
+        for label, run in list(earlier.items()) + [(str(s), runs[str(s)]) for s in sources[:-1]]:
+            print_speed_up(label, run, newest, runs[newest])
         if not args.no_floor:
             floor = run_child(REPO / "src", "floor", set_name, args)
             runs["floor"] = floor

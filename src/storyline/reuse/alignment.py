@@ -247,6 +247,54 @@ def _band_options(
     return options
 
 
+# Slack under the threshold for the bounds of ``_may_link``: they sum the same products in another order.
+_BOUND_SLACK = 1e-4
+
+
+def _may_link(vectors: tuple[np.ndarray, np.ndarray], profile_a: _Profile, profile_b: _Profile,
+              threshold: float) -> bool:
+    """False only when no sentence pair and no sentence against two adjacent ones can reach ``threshold``,
+    so ``_align`` would link nothing: most candidate pairs (same-story reports that share no sentence).
+
+    Cheap upper bounds of what ``_band_options`` computes, over every pair of sentences: the cosines
+    exactly (one product; a merged pair's from its two cosines and the norm of their vector sum), and
+    the word overlap from how many of each sentence's words the other text uses at all.
+    """
+    vectors_a, vectors_b = vectors
+    if not len(vectors_a) or not len(vectors_b):
+        return False
+    semantic = vectors_a @ vectors_b.T
+    shared_vocabulary = np.intersect1d(profile_a.token_hashes, profile_b.token_hashes)
+    known_a = _words_known(profile_a, shared_vocabulary)
+    known_b = _words_known(profile_b, shared_vocabulary)
+    bar = threshold - _BOUND_SLACK
+    lexical = 2.0 * np.minimum(known_a[:, None], known_b[None, :]) / np.maximum(
+        profile_a.token_counts[:, None] + profile_b.token_counts[None, :], 1.0)
+    usable = profile_a.usable[:, None] & profile_b.usable[None, :]
+    if (usable & (np.maximum(semantic, lexical) >= bar)).any():
+        return True
+    for one_vs_two, counts_one, known_one, usable_one, vectors_two, profile_two, known_two in (
+        (semantic, profile_a.token_counts, known_a, profile_a.usable, vectors_b, profile_b, known_b),
+        (semantic.T, profile_b.token_counts, known_b, profile_b.usable, vectors_a, profile_a, known_a),
+    ):
+        if len(vectors_two) < 2:
+            continue
+        norms = np.linalg.norm(vectors_two[:-1] + vectors_two[1:], axis=1)
+        merged_semantic = (one_vs_two[:, :-1] + one_vs_two[:, 1:]) / np.where(norms == 0, 1.0, norms)[None, :]
+        merged_lexical = 2.0 * np.minimum(known_one[:, None], (known_two[:-1] + known_two[1:])[None, :]) / np.maximum(
+            counts_one[:, None] + profile_two.adjacent_token_counts[None, :], 1.0)
+        either_usable = usable_one[:, None] & (profile_two.usable[:-1] | profile_two.usable[1:])[None, :]
+        if (either_usable & (np.maximum(merged_semantic, merged_lexical) >= bar)).any():
+            return True
+    return False
+
+
+def _words_known(profile: _Profile, vocabulary: np.ndarray) -> np.ndarray:
+    """Per sentence, how many of its words are in ``vocabulary`` (sorted hashes)."""
+    inside = _lookup(vocabulary, profile.token_hashes)[1]
+    return np.bincount(profile.token_rows[inside], minlength=len(profile.tokens)).astype(np.float32)
+
+
 def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
            threshold: float | None = None) -> list[_Link]:
     """Sentence links: one-to-one and one-to-two matches, best first, each sentence used once.
@@ -258,6 +306,9 @@ def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,
     if not a.sentences or not b.sentences:
         return []
     vectors = (np.asarray(a.sentence_vectors, dtype=np.float32), np.asarray(b.sentence_vectors, dtype=np.float32))
+    if len(a.sentences) * len(b.sentences) <= _ALIGN_ALL_PAIRS and not _may_link(vectors, profile_a, profile_b,
+                                                                                  threshold):
+        return []
     profiles, starts = (profile_a, profile_b), (_token_starts(profile_a), _token_starts(profile_b))
     best = (_BestCells.empty(len(a.sentences)), _BestCells.empty(len(b.sentences)))
     # Keyed by the sentences matched: a band's extra row is compared twice, and counts once.

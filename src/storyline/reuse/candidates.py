@@ -13,6 +13,7 @@ from collections import defaultdict
 from typing import Sequence
 
 import numpy as np
+from scipy import sparse
 
 from ..model import Prepared
 from ..similarity import band_keys, buckets, estimated_jaccards, lsh_bands, with_words
@@ -74,27 +75,42 @@ def _embedding_candidates(articles: Sequence[Prepared], new_count: int) -> set[t
 
 
 def _anchor_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[int, int]]:
-    """Index pairs sharing many names and numbers: translations the embedding model cannot see."""
+    """Index pairs sharing many names and numbers: translations the embedding model cannot see.
+
+    The shared counts of each new article with every other come from one sparse product of the
+    article x anchor incidence (anchors in at most ``anchor_max_posting`` articles only), in chunks of
+    new articles: no Python loop over postings, whose length grows with the corpus up to that cap.
+    """
+    settings = in_use()
     anchor_sets = [set(_anchors(p)) for p in articles]
-    postings: dict[str, list[int]] = defaultdict(list)
-    for index, anchors in enumerate(anchor_sets):
-        for anchor in anchors:
-            postings[anchor].append(index)
+    sizes = np.array([len(anchors) for anchors in anchor_sets], dtype=np.int64)
+    vocabulary: dict[str, int] = {}
+    columns = [vocabulary.setdefault(anchor, len(vocabulary)) for anchors in anchor_sets for anchor in anchors]
     pairs: set[tuple[int, int]] = set()
-    for i in range(new_count):
-        shared: dict[int, int] = defaultdict(int)
-        for anchor in anchor_sets[i]:
-            posting = postings[anchor]
-            if len(posting) > in_use().anchor_max_posting:
-                continue
-            for j in posting:
-                if j != i:
-                    shared[j] += 1
-        scored = []
-        for j, count in shared.items():
-            smaller = min(len(anchor_sets[i]), len(anchor_sets[j]))
-            if count >= in_use().anchor_candidate_shared and count / max(smaller, 1) >= in_use().anchor_candidate_dice:
-                scored.append((-count / smaller, j))
-        for _, j in sorted(scored)[:in_use().candidate_limit]:
-            pairs.add((min(i, j), max(i, j)))
+    if not vocabulary:
+        return pairs
+    rows = np.repeat(np.arange(len(articles), dtype=np.int64), sizes)
+    columns_array = np.asarray(columns, dtype=np.int64)
+    postings = np.bincount(columns_array, minlength=len(vocabulary))
+    informative = postings[columns_array] <= settings.anchor_max_posting
+    incidence = sparse.csr_matrix(
+        (np.ones(int(informative.sum()), dtype=np.int32), (rows[informative], columns_array[informative])),
+        shape=(len(articles), len(vocabulary)))
+    by_anchor = incidence.T.tocsr()
+    chunk = 512
+    for start in range(0, new_count, chunk):
+        stop = min(start + chunk, new_count)
+        shared = (incidence[start:stop] @ by_anchor).tocoo()
+        i, j, count = shared.row.astype(np.int64) + start, shared.col.astype(np.int64), shared.data.astype(np.int64)
+        smaller = np.minimum(sizes[i], sizes[j])
+        score = count / np.maximum(smaller, 1)
+        keep = (i != j) & (count >= settings.anchor_candidate_shared) & (score >= settings.anchor_candidate_dice)
+        i, j, score = i[keep], j[keep], score[keep]
+        # Per article, the best ``candidate_limit`` by share, then by index, as a sort of (-share, j) would take.
+        order = np.lexsort((j, -score, i))
+        i, j = i[order], j[order]
+        first_of_row = np.searchsorted(i, i, side="left")
+        chosen = np.arange(len(i)) - first_of_row < settings.candidate_limit
+        pairs.update(zip(np.minimum(i, j)[chosen].tolist(), np.maximum(i, j)[chosen].tolist()))
     return pairs
+

@@ -60,21 +60,33 @@ def _anchor_translation(
 def _anchor_agreement(anchors_a: Sequence[str], anchors_b: Sequence[str]) -> tuple[float, int]:
     """Share of the shorter anchor sequence found in the other in the same order, and that length.
 
-    The longest common subsequence, by dynamic programming over at most 400
-    anchors a side (a news article's names and numbers fit).
+    The longest common subsequence of at most 400 anchors a side (a news article's names and numbers
+    fit), computed a row at a time on the bits of one integer (Hyyro's bit-parallel form of the dynamic
+    programme): the same length, without a Python step per cell.
     """
     x, y = list(anchors_a[:400]), list(anchors_b[:400])
     if not x or not y:
         return 0.0, 0
     if len(x) > len(y):
         x, y = y, x
-    previous = [0] * (len(y) + 1)
+    return _common_subsequence_length(x, y) / len(x), len(x)
+
+
+def _common_subsequence_length(x: Sequence[str], y: Sequence[str]) -> int:
+    """Length of the longest common subsequence of ``x`` and ``y``.
+
+    Bit ``j`` of ``row`` is 0 where the programme's row steps up at column ``j`` of ``y``: each token
+    of ``x`` adds its matches (``where``) to the row as one carry chain, and the zeros left are the length.
+    """
+    where: dict[str, int] = {}
+    for position, token in enumerate(y):
+        where[token] = where.get(token, 0) | (1 << position)
+    full = (1 << len(y)) - 1
+    row = full
     for token in x:
-        current = [0]
-        for j, other in enumerate(y):
-            current.append(previous[j] + 1 if token == other else max(previous[j + 1], current[j]))
-        previous = current
-    return previous[-1] / len(x), len(x)
+        matches = row & where.get(token, 0)
+        row = ((row + matches) | (row - matches)) & full
+    return len(y) - bin(row).count("1")
 
 
 # --- 4. signs of machine translation ---------------------------------------------------
