@@ -456,6 +456,8 @@ def test_event_sub_claims_split_a_sentence_and_align_across_outlets(embedder, pa
 
 def test_the_story_claims_result_holds_event_sub_claims_under_the_claims_that_show_them(embedder, parser_nlp) -> None:
     from storyline.claims import build_story_claims
+    from storyline.claims.checkworthiness import TaggedText
+    from storyline.entities import parse_in_pieces
 
     articles = make_articles({
         "wire": "The singer checked into a rehab clinic on Tuesday, her spokesman said. The case drew wide attention.",
@@ -464,9 +466,15 @@ def test_the_story_claims_result_holds_event_sub_claims_under_the_claims_that_sh
     docs = prepare(articles, embedder)
     story = Story(id="s-rehab", title=None, articles=[a.id for a in articles])
     result = build_story_claims(story, docs, nlp=parser_nlp)
-    plain = build_ledger(story, docs)[0]
+    parsed = parse_in_pieces(parser_nlp, [a.text for a in articles])
+    tags = {a.id: TaggedText.of(doc) for a, doc in zip(articles, parsed)}
+    plain = build_ledger(story, docs, tags=tags)[0]
     # The ledger a reader sees is the sentence-level one: event sub-claims add no entries to it.
     assert [c.id for c in result.claims] == [c.id for c in plain]
+    # Its check-worthiness read the parse's tags: the ledger without them scores by the fit made without tags.
+    assert [c.checkworthiness for c in result.claims] == [c.checkworthiness for c in plain]
+    untagged = {c.id: c.checkworthiness for c in build_ledger(story, docs)[0]}
+    assert any(untagged.get(c.id) != c.checkworthiness for c in result.claims)
     check_in = [e for e in result.events if e.lemma == "enter"]
     assert len(check_in) == 1 and set(check_in[0].articles) == {a.id for a in articles}
     assert [m.wording for m in check_in[0].mentions] == ["checked", "checked"]

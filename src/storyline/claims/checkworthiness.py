@@ -1,28 +1,38 @@
 """Check-worthiness: how much a sentence asserts a checkable fact, from a model trained on ClaimBuster.
 
-A logistic regression over three kinds of features, all computable offline:
+A logistic regression over four kinds of features, all computable offline:
 word 1-3-gram TF-IDF (digits folded to 0, so "12 people" meets "15 people"),
-the sentence's USE-multilingual embedding when the story's vectors come from
-that model, and a few cues (a number, a unit or amount, a number with what it
-counts, first person, a stated opinion, a prediction, a question, a comparison,
-past tense, length, names). The fitted coefficients ship as JSON beside this
-module (``checkworthiness_model.json``, written by
-``benchmarks/bench_checkworthy.py --write-model``); nothing here imports
-scikit-learn. Two fits ship: one with the embedding and a lexical one for
-stories embedded by another model, whose vectors mean nothing to the first.
+part-of-speech-tag 1-3-gram TF-IDF (spaCy's fine-grained tags, from the parse the
+entities and claims stages already keep: "CD NNS VBD" is the shape of a count
+that happened, whatever it counts), the sentence's USE-multilingual embedding
+when the story's vectors come from that model, and a few cues (a number, a unit
+or amount, a number with what it counts, first person, a stated opinion, a
+prediction, a question, a comparison, past tense, length, names). With the
+embedding, a small neural network over the embedding and the cues sees what a
+linear model of the vector cannot, and the two scores are blended.
+
+The fitted coefficients ship as JSON beside this module
+(``checkworthiness_model.json``, written by ``benchmarks/bench_checkworthy.py
+--write-model``); nothing here imports scikit-learn. Four fits ship: with and
+without the embedding (a story embedded by another model has vectors that mean
+nothing to the first), each with and without the tags (a sentence scored
+without a parse).
 """
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
 import numpy as np
+
+from ..model import Span
 
 MODEL_PATH = Path(__file__).resolve().parent / "checkworthiness_model.json"
 # The embedder whose sentence vectors the full fit was trained on (``embedders.MultilingualUSE.name``).
@@ -46,13 +56,42 @@ _PAST = re.compile(r"\b(?:\w{3,}ed|was|were|had|did|said|went|got|made|took|gave
                    re.IGNORECASE)
 CUE_NAMES = ("digit", "amount", "first_person", "prediction", "question", "length", "capitalised_share",
              "counted", "opinion", "comparison", "past_share")
+# spaCy tags whitespace runs; a line break inside a sentence is layout, not syntax.
+_SPACE_TAGS = frozenset({"_SP", "SP", ""})
+
+
+def _one_to_three_grams(units: Sequence[str]) -> list[str]:
+    units = list(units)
+    return (units + [f"{a} {b}" for a, b in zip(units, units[1:])]
+            + [f"{a} {b} {c}" for a, b, c in zip(units, units[1:], units[2:])])
 
 
 def terms(text: str) -> list[str]:
     """The word 1-, 2- and 3-grams the model weighs, lowercased, digits folded to 0."""
-    words = _TOKEN.findall(_DIGIT.sub("0", text.lower()))
-    return (words + [f"{a} {b}" for a, b in zip(words, words[1:])]
-            + [f"{a} {b} {c}" for a, b, c in zip(words, words[1:], words[2:])])
+    return _one_to_three_grams(_TOKEN.findall(_DIGIT.sub("0", text.lower())))
+
+
+def tag_terms(tags: Sequence[str]) -> list[str]:
+    """The part-of-speech-tag 1-, 2- and 3-grams the model weighs (whitespace tokens left out)."""
+    return _one_to_three_grams([tag for tag in tags if tag not in _SPACE_TAGS])
+
+
+@dataclass(frozen=True)
+class TaggedText:
+    """A text's part-of-speech tags (spaCy's ``tag_``) by the character offset where each token starts."""
+
+    starts: tuple[int, ...]
+    tags: tuple[str, ...]
+
+    def within(self, span: Span) -> list[str]:
+        """The tags of the tokens starting inside ``span``."""
+        return list(self.tags[bisect.bisect_left(self.starts, span[0]):bisect.bisect_left(self.starts, span[1])])
+
+    @classmethod
+    def of(cls, doc: Iterable[Any]) -> "TaggedText":
+        """From a spaCy Doc (any iterable of tokens with ``idx`` and ``tag_``), in token order."""
+        tokens = list(doc)
+        return cls(tuple(token.idx for token in tokens), tuple(token.tag_ for token in tokens))
 
 
 def cues(text: str) -> list[float]:
@@ -75,58 +114,135 @@ def cues(text: str) -> list[float]:
     ]
 
 
+Vocabulary = dict[str, tuple[float, float]]  # term -> (idf, weight)
+
+
+def _tfidf_logit(vocabulary: Vocabulary, found: Sequence[str]) -> float:
+    """The linear model's share from one TF-IDF block: sublinear counts, idf, l2-normalised."""
+    counts: dict[str, int] = {}
+    for term in found:
+        if term in vocabulary:
+            counts[term] = counts.get(term, 0) + 1
+    weighted = {term: (1.0 + math.log(count)) * vocabulary[term][0] for term, count in counts.items()}
+    norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
+    return sum(v / norm * vocabulary[t][1] for t, v in weighted.items())
+
+
+@dataclass(frozen=True)
+class Network:
+    """A small feed-forward network over [sentence vector, cues]: ReLU hidden layers, one logit out."""
+
+    layers: tuple[tuple[np.ndarray, np.ndarray], ...]  # (weights in x out, bias) per layer
+
+    def logit(self, inputs: np.ndarray) -> float:
+        values = inputs
+        for weights, bias in self.layers[:-1]:
+            values = np.maximum(values @ weights + bias, 0.0)
+        weights, bias = self.layers[-1]
+        return float((values @ weights + bias)[0])
+
+
+@dataclass(frozen=True)
+class Blend:
+    """How the network's logit joins the linear one: each standardised on the fit's out-of-fold logits."""
+
+    linear_mean: float
+    linear_scale: float
+    network_mean: float
+    network_scale: float
+    network_share: float
+
+
 @dataclass(frozen=True)
 class CheckworthinessModel:
-    """One fitted logistic regression: TF-IDF weights by term, embedding weights (or none), cue weights."""
+    """One fit: a logistic regression (TF-IDF of words and tags, embedding, cues), maybe blended with a network."""
 
-    vocabulary: dict[str, tuple[float, float]]  # term -> (idf, weight)
+    vocabulary: Vocabulary
+    tag_vocabulary: Optional[Vocabulary]  # None: a fit for sentences without a parse
     embedding_weights: Optional[np.ndarray]
     cue_weights: np.ndarray
     intercept: float
     threshold: float  # the score from which a sentence counts as check-worthy (P/R/F1 are measured there)
     claim_floor: float  # below this, a statement is no claim at all (keeps 90% of check-worthy sentences)
+    networks: tuple[Network, ...] = ()  # their logits are averaged
+    blend: Optional[Blend] = None
 
-    def score(self, text: str, vector: Optional[np.ndarray] = None) -> float:
-        """Probability that ``text`` is a check-worthy factual claim; ``vector`` its sentence embedding."""
-        counts: dict[str, int] = {}
-        for term in terms(text):
-            if term in self.vocabulary:
-                counts[term] = counts.get(term, 0) + 1
-        weighted = {term: (1.0 + math.log(count)) * self.vocabulary[term][0] for term, count in counts.items()}
-        norm = math.sqrt(sum(v * v for v in weighted.values())) or 1.0
-        logit = self.intercept + sum(v / norm * self.vocabulary[t][1] for t, v in weighted.items())
-        logit += float(np.dot(self.cue_weights, cues(text)))
-        if self.embedding_weights is not None and vector is not None and len(vector) == len(self.embedding_weights):
-            logit += float(np.dot(self.embedding_weights, vector))
-        return 1.0 / (1.0 + math.exp(-logit))
+    def linear_logit(self, text: str, vector: Optional[np.ndarray] = None, tags: Optional[Sequence[str]] = None,
+                     text_cues: Optional[list[float]] = None) -> float:
+        logit = self.intercept + _tfidf_logit(self.vocabulary, terms(text))
+        if self.tag_vocabulary is not None and tags is not None:
+            logit += _tfidf_logit(self.tag_vocabulary, tag_terms(tags))
+        logit += float(np.dot(self.cue_weights, cues(text) if text_cues is None else text_cues))
+        readable = self._readable(vector)
+        if self.embedding_weights is not None and readable is not None:
+            logit += float(np.dot(self.embedding_weights, readable))
+        return logit
+
+    def _readable(self, vector: Optional[np.ndarray]) -> Optional[np.ndarray]:
+        """``vector`` if this fit reads it: a fit with the embedding, and a vector of its size (its embedder's)."""
+        if self.embedding_weights is None or vector is None or len(vector) != len(self.embedding_weights):
+            return None
+        return np.asarray(vector, dtype=np.float64)
+
+    def score(self, text: str, vector: Optional[np.ndarray] = None, tags: Optional[Sequence[str]] = None) -> float:
+        """Check-worthiness of ``text`` in [0, 1]: ``vector`` its sentence embedding, ``tags`` its tokens' tags."""
+        text_cues = cues(text)
+        logit = self.linear_logit(text, vector, tags, text_cues)
+        readable = self._readable(vector)
+        if self.networks and self.blend is not None and readable is not None:
+            inputs = np.concatenate([readable, np.asarray(text_cues)])
+            network = sum(net.logit(inputs) for net in self.networks) / len(self.networks)
+            blend = self.blend
+            logit = ((1.0 - blend.network_share) * (logit - blend.linear_mean) / blend.linear_scale
+                     + blend.network_share * (network - blend.network_mean) / blend.network_scale)
+        return 1.0 / (1.0 + math.exp(-max(min(logit, 500.0), -500.0)))
+
+
+def _vocabulary(payload: Optional[dict]) -> Optional[Vocabulary]:
+    if payload is None:
+        return None
+    return {term: (float(idf), float(weight)) for term, (idf, weight) in payload.items()}
 
 
 def model_from_json(payload: dict) -> CheckworthinessModel:
     embedding = payload.get("embedding_weights")
+    blend = payload.get("blend")
+    vocabulary = _vocabulary(payload["vocabulary"])
+    assert vocabulary is not None
     return CheckworthinessModel(
-        vocabulary={term: (float(idf), float(weight)) for term, (idf, weight) in payload["vocabulary"].items()},
+        vocabulary=vocabulary,
+        tag_vocabulary=_vocabulary(payload.get("tag_vocabulary")),
         embedding_weights=np.asarray(embedding, dtype=np.float64) if embedding else None,
         cue_weights=np.asarray(payload["cue_weights"], dtype=np.float64),
         intercept=float(payload["intercept"]),
         threshold=float(payload["threshold"]),
         claim_floor=float(payload.get("claim_floor", payload["threshold"])),
+        networks=tuple(Network(tuple((np.asarray(layer["weights"], dtype=np.float64),
+                                      np.asarray(layer["bias"], dtype=np.float64)) for layer in network["layers"]))
+                       for network in payload.get("networks") or ()),
+        blend=Blend(**blend) if blend else None,
     )
 
 
 @functools.lru_cache(maxsize=1)
 def shipped_models() -> dict[str, CheckworthinessModel]:
-    """The shipped fits by name: ``"embedding"`` (TF-IDF, USE vector, cues) and ``"lexical"`` (TF-IDF, cues)."""
+    """The shipped fits by name (see ``FIT_NAMES``)."""
     text = MODEL_PATH.read_text(encoding="utf-8")
     return {name: model_from_json(fit) for name, fit in json.loads(text)["fits"].items()}
 
 
-def model_for(sentence_model: Optional[str]) -> CheckworthinessModel:
-    """The fit to use for sentence vectors made by the embedder named ``sentence_model``."""
-    models = shipped_models()
-    return models["embedding"] if sentence_model == TRAINED_EMBEDDER else models["lexical"]
+# The shipped fits: (with the embedding, with tags) -> name.
+FIT_NAMES = {(True, True): "embedding", (False, True): "lexical",
+             (True, False): "embedding-untagged", (False, False): "lexical-untagged"}
 
 
-def score_texts(texts: Sequence[str], vectors: Optional[np.ndarray] = None,
-                sentence_model: Optional[str] = None) -> list[float]:
-    model = model_for(sentence_model if vectors is not None else None)
-    return [model.score(text, None if vectors is None else vectors[i]) for i, text in enumerate(texts)]
+def model_for(sentence_model: Optional[str], tagged: bool = False) -> CheckworthinessModel:
+    """The fit for sentence vectors made by the embedder named ``sentence_model``, and sentences with tags or not."""
+    return shipped_models()[FIT_NAMES[(sentence_model == TRAINED_EMBEDDER, tagged)]]
+
+
+def score_texts(texts: Sequence[str], vectors: Optional[np.ndarray] = None, sentence_model: Optional[str] = None,
+                tags: Optional[Sequence[Sequence[str]]] = None) -> list[float]:
+    model = model_for(sentence_model if vectors is not None else None, tagged=tags is not None)
+    return [model.score(text, None if vectors is None else vectors[i], None if tags is None else tags[i])
+            for i, text in enumerate(texts)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -288,25 +288,29 @@ def align_events(events: Sequence[EventMention], vectors: np.ndarray, *,
 
 
 def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
-                       claims: Sequence[Claim] = (), with_minor: bool = False) -> list[EventClaim]:
+                       claims: Sequence[Claim] = (), with_minor: bool = False,
+                       parsed: Optional[Mapping[str, Any]] = None) -> list[EventClaim]:
     """The story's events, one per real-world event its articles report, each linked to the claims that show it.
 
     ``nlp``: a spaCy pipeline with a parser (passed in, never loaded here);
     ``claims``: the story's sentence-level claims from :func:`build_ledger`, so
     each event names the claims whose evidence span holds one of its mentions;
-    ``with_minor`` also aligns the minor words (a minor word met once is no event and is dropped).
+    ``with_minor`` also aligns the minor words (a minor word met once is no event and is dropped);
+    ``parsed``: ``nlp``'s parse of each article by id, when the caller has it already.
     """
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
     story_docs.sort(key=lambda d: order[d.id])
     # In pieces: spaCy's parser over a whole long article held memory in proportion to it (3 MB per KB).
-    parsed = dict(zip((doc.id for doc in story_docs), parse_in_pieces(nlp, [doc.article.text for doc in story_docs])))
-    story_verbs = {t.lemma_.lower() for p in parsed.values() for t in p if t.pos_ == "VERB"}
+    missing = [doc for doc in story_docs if parsed is None or doc.id not in parsed]
+    parses: dict[str, Any] = dict(parsed or {})
+    parses.update(zip((doc.id for doc in missing), parse_in_pieces(nlp, [doc.article.text for doc in missing])))
+    story_verbs = {t.lemma_.lower() for doc in story_docs for t in parses[doc.id] if t.pos_ == "VERB"}
     events: list[EventMention] = []
     rows: list[np.ndarray] = []
     for doc in story_docs:
-        for event in extract_event_mentions(doc, nlp, story_verbs=story_verbs, parsed=parsed[doc.id],
+        for event in extract_event_mentions(doc, nlp, story_verbs=story_verbs, parsed=parses[doc.id],
                                             with_minor=with_minor):
             events.append(event)
             rows.append(np.asarray(doc.sentence_vectors[event.sentence_index], dtype=np.float32)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable, Optional, Sequence
+from typing import Iterable, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -10,7 +10,7 @@ from ..graph import independent_groups
 from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
 from ..text.spans import SpanIndex
 from .align import candidate_vector, align_candidates, passage_pairs
-from .checkworthiness import model_for
+from .checkworthiness import TaggedText, model_for
 from .conflicts import denial_conflicts, denies
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
@@ -153,6 +153,7 @@ def build_ledger(
     entities: Sequence[Entity] = (),
     *,
     sentence_model: Optional[str] = None,
+    tags: Optional[Mapping[str, TaggedText]] = None,
     settings: Optional[ClaimSettings] = None,
 ) -> tuple[list[Claim], list[Omission]]:
     """The story's claims, aligned across its articles, ranked, with status, provenance, conflicts and omissions.
@@ -162,7 +163,10 @@ def build_ledger(
     provenance graph), which article derives from which, and the aligned
     passages of derived articles. ``sentence_model`` names the embedder of the
     docs' sentence vectors: the check-worthiness model reads them only when it
-    was trained on that embedder's vectors.
+    was trained on that embedder's vectors. ``tags``: each article's
+    part-of-speech tags by offset (from the parse the stages keep), which the
+    check-worthiness model reads too; an article without them is scored by
+    the fit made without tags.
 
     A statement is a claim only when check-worthy (quotes with a speaker,
     numbers with what they count and dated events always are). A claim is
@@ -173,11 +177,11 @@ def build_ledger(
     by default the shipped ones).
     """
     with in_use.using(settings):
-        return _build_ledger(story, docs, relations, entities, sentence_model)
+        return _build_ledger(story, docs, relations, entities, sentence_model, tags or {})
 
 
 def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation], entities: Sequence[Entity],
-                  sentence_model: Optional[str]) -> tuple[list[Claim], list[Omission]]:
+                  sentence_model: Optional[str], tags: Mapping[str, TaggedText]) -> tuple[list[Claim], list[Omission]]:
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
@@ -190,13 +194,14 @@ def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Re
                     (mention.span, (mention.span, entity.id, entity.type, entity.name)))
     # Indexed by span: each speaker reads the mentions around it, not every mention of a long article.
     mentions = {article: SpanIndex(rows) for article, rows in mention_rows.items()}
-    scorer = model_for(sentence_model)
 
     candidates: list[ClaimCandidate] = []
     scores: list[float] = []
     rows: list[np.ndarray] = []
     seen: set[tuple[str, Span, str, str]] = set()
     for doc in story_docs:
+        tagged = tags.get(doc.id)
+        scorer = model_for(sentence_model, tagged=tagged is not None)
         for candidate in extract_claim_candidates(doc):
             key = (candidate.article, candidate.span, candidate.kind, candidate.wording)
             # A clause holding two counts is found once per count: it is one claim.
@@ -204,7 +209,7 @@ def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Re
                 continue
             seen.add(key)
             vector = candidate_vector(doc, candidate)
-            score = scorer.score(candidate.wording, vector)
+            score = scorer.score(candidate.wording, vector, None if tagged is None else tagged.within(candidate.span))
             # Background is not a claim; a quote with its speaker, a count and a dated event are, whatever the
             # model says of their wording. Opinion stays, marked, outside every count.
             if candidate.kind == "statement" and not candidate.opinion and score < scorer.claim_floor:

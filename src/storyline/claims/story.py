@@ -12,7 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence
 
+from ..entities.mentions import parse_in_pieces
 from ..model import Claim, ClaimEvent, Entity, Evidence, Omission, Prepared, Relation, Story
+from .checkworthiness import TaggedText
 from .events import EventClaim, build_event_ledger
 from .ledger import build_ledger
 from .settings import ClaimSettings, in_use
@@ -48,8 +50,9 @@ def build_story_claims(
     """The story's ledger and omissions (:func:`build_ledger`) and, given a parser, its event sub-claims.
 
     ``nlp``: a spaCy pipeline with a tagger, lemmatizer and dependency parser,
-    passed in (never loaded here); without one the story has no event
-    sub-claims. Minor words (see ``EventMention.minor``) are aligned too: on
+    passed in (never loaded here); its parse of each article gives the
+    ledger's check-worthiness the words' tags too. Without one the story has
+    no event sub-claims and its sentences are scored without tags. Minor words (see ``EventMention.minor``) are aligned too: on
     ECB+ train they carry the event mentions no predicate holds (BENCHMARKS.md,
     issue 13), but a claim lists only the events proper. ``settings``: the stage's
     thresholds (None: the shipped defaults).
@@ -60,10 +63,16 @@ def build_story_claims(
 
 def _build_story_claims(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation],
                         entities: Sequence[Entity], sentence_model: Optional[str], nlp: Any) -> StoryClaims:
-    claims, omissions = build_ledger(story, docs, relations, entities, sentence_model=sentence_model)
     if nlp is None:
-        return StoryClaims(claims, omissions)
-    events = [_claim_event(e) for e in build_event_ledger(story, docs, nlp, claims=claims, with_minor=True)]
+        return StoryClaims(*build_ledger(story, docs, relations, entities, sentence_model=sentence_model))
+    # One parse for both: the ledger's check-worthiness reads its tags, the event sub-claims its dependencies.
+    in_story = set(story.articles)
+    story_docs = [doc for doc in docs if doc.id in in_story]
+    parsed = dict(zip((doc.id for doc in story_docs), parse_in_pieces(nlp, [doc.article.text for doc in story_docs])))
+    claims, omissions = build_ledger(story, docs, relations, entities, sentence_model=sentence_model,
+                                     tags={article: TaggedText.of(parse) for article, parse in parsed.items()})
+    events = [_claim_event(e) for e in build_event_ledger(story, docs, nlp, claims=claims, with_minor=True,
+                                                          parsed=parsed)]
     by_claim: dict[str, list[str]] = {}
     for event in events:
         if not event.minor:
