@@ -11,7 +11,7 @@ import pytest
 
 from storyline.embedders import MultilingualUSE, WordCachedTokenizer
 from storyline.entities.cached_pipeline import CachedPipeline, run_order
-from storyline.entities.fast_components import CompiledAttributeRules, _IndexList, index_as_sets
+from storyline.entities.fast_components import CompiledAttributeRules, MemoisedLemmatizer, _IndexList, index_as_sets
 
 LINES = [
     "Officials in Springfield said on Monday that the Harbor Bridge will close for repairs.\n",
@@ -104,9 +104,24 @@ def test_the_lemmatizer_with_set_lookups_gives_its_own_lemmas(english) -> None: 
     assert [_described(doc) for doc in fast.pipe(LINES)] == [_described(doc) for doc in plain.pipe(LINES)]
 
 
+def test_the_memoised_lemmatizer_gives_its_lemmas(english) -> None:  # type: ignore[no-untyped-def]
+    plain, fast = english(), english()
+    names = ["tok2vec", "tagger", "parser", "attribute_ruler"]
+    ready = _through(plain, names, [plain.make_doc(line) for line in LINES + LINES[:2]])
+    expected = list(plain.get_pipe("lemmatizer").pipe([doc.copy() for doc in ready]))
+    lemmatizer = MemoisedLemmatizer.wrap(fast.get_pipe("lemmatizer"))
+    assert lemmatizer is not None
+    got = lemmatizer([doc.copy() for doc in ready])
+    assert [_described(doc) for doc in got] == [_described(doc) for doc in expected]
+    assert any(t.lemma_ != t.text for doc in got for t in doc)  # "ran" -> "run", "were" -> "be" ...
+    # The ruler's lemmas ("gonna" -> "go") are kept, as spaCy keeps them.
+    assert [t.lemma_ for t in got[1] if t.lower_ in ("gon", "na")] == ["go", "to"]
+    assert MemoisedLemmatizer.wrap(fast.get_pipe("tagger")) is None
+
+
 def test_the_cached_pipeline_parses_as_spacy_does(english) -> None:  # type: ignore[no-untyped-def]
     plain, fast = english(), CachedPipeline(english())
-    assert set(fast._fast_runs) == {"attribute_ruler"}
+    assert set(fast._fast_runs) == {"attribute_ruler", "lemmatizer"}
     expected = _through(plain, run_order(plain.pipe_names), [plain.make_doc(line) for line in LINES])
     got = list(fast.pipe(LINES, batch_size=4))  # batches of 4: the compiled rules run per batch
     assert [_described(doc) for doc in got] == [_described(doc) for doc in expected]

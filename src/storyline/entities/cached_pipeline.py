@@ -145,7 +145,7 @@ class CachedPipeline:
 
 def _fast_runs(nlp: Any) -> dict[str, Callable[[list[Any]], list[Any]]]:
     """Components run by :mod:`storyline.entities.fast_components` instead of spaCy's loop, each with spaCy's result."""
-    from .fast_components import CompiledAttributeRules, index_as_sets
+    from .fast_components import CompiledAttributeRules, MemoisedLemmatizer, index_as_sets
 
     runs: dict[str, Callable[[list[Any]], list[Any]]] = {}
     pipes = dict(getattr(nlp, "components", ()))
@@ -154,7 +154,10 @@ def _fast_runs(nlp: Any) -> dict[str, Callable[[list[Any]], list[Any]]]:
         if rules is not None:
             runs["attribute_ruler"] = rules
     if "lemmatizer" in pipes:
-        index_as_sets(pipes["lemmatizer"])  # still spaCy's own run, with faster look-ups
+        index_as_sets(pipes["lemmatizer"])
+        lemmatizer = MemoisedLemmatizer.wrap(pipes["lemmatizer"])
+        if lemmatizer is not None:
+            runs["lemmatizer"] = lemmatizer
     return runs
 
 

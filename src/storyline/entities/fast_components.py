@@ -1,7 +1,8 @@
 """Two of spaCy's English components made faster, with the same result.
 
 The attribute ruler, its patterns matched over a whole batch (:class:`CompiledAttributeRules`),
-and the lemmatizer, whose known-word look-ups become set look-ups (:func:`index_as_sets`).
+and the lemmatizer, whose known-word look-ups become set look-ups (:func:`index_as_sets`) and
+which is asked once per distinct word, tag and morphology (:class:`MemoisedLemmatizer`).
 
 The English pipeline's attribute ruler maps the tagger's fine tags to parts of speech and
 morphology, and fixes some lemmas ("gonna", "ain't"): 179 patterns of one or two tokens.
@@ -203,3 +204,51 @@ def index_as_sets(lemmatizer: Any) -> None:
     for key in list(table.keys()):
         if type(table[key]) is list:
             table[key] = _IndexList(table[key])
+
+
+class MemoisedLemmatizer:
+    """spaCy's rule or lookup lemmatizer, asked once per distinct (word, part of speech, morphology).
+
+    Its lemma is a function of those three (its own cache's key), but spaCy asks it token by
+    token and caches no base form (three tokens in four in news), so each one's morphology is
+    read again. Here the tokens that need a lemma are read as arrays, each distinct key is
+    lemmatised once by the component itself, and the lemmas are written back as an array.
+    """
+
+    def __init__(self, lemmatizer: Any, capacity: int = 500_000) -> None:
+        self.lemmatizer = lemmatizer
+        self.capacity = capacity
+        self._lemma_of: dict[tuple[int, int, int], int] = {}
+
+    @classmethod
+    def wrap(cls, lemmatizer: Any) -> Optional["MemoisedLemmatizer"]:
+        """``lemmatizer`` memoised, or None if it is not spaCy's own rule or lookup lemmatizer."""
+        from spacy.pipeline import Lemmatizer
+
+        if not isinstance(lemmatizer, Lemmatizer) or getattr(lemmatizer, "mode", None) not in ("rule", "lookup"):
+            return None
+        return cls(lemmatizer)
+
+    def __call__(self, docs: Sequence[Any]) -> list[Any]:
+        """``docs`` with lemmas set as ``lemmatizer.pipe(docs)`` sets them."""
+        docs = list(docs)
+        if not self.lemmatizer._validated:
+            self.lemmatizer._validate_tables()
+        for doc in docs:
+            if not len(doc):
+                continue
+            table = doc.to_array(["ORTH", "POS", "MORPH", "LEMMA"]).reshape(len(doc), 4)
+            lemmas = table[:, 3].copy()
+            needed = range(len(doc)) if self.lemmatizer.overwrite else np.flatnonzero(lemmas == 0).tolist()
+            rows = table[:, :3].tolist()
+            for position in needed:
+                key = tuple(rows[position])
+                lemma = self._lemma_of.get(key)
+                if lemma is None:
+                    if len(self._lemma_of) >= self.capacity:
+                        self._lemma_of.clear()
+                    lemma = self._lemma_of[key] = doc.vocab.strings.add(
+                        self.lemmatizer.lemmatize(doc[position])[0])
+                lemmas[position] = lemma
+            doc.from_array(["LEMMA"], lemmas.reshape(-1, 1))
+        return docs
