@@ -87,11 +87,14 @@ def test_lazy_then_opened_equals_eager(tmp_path, models, eager_models):
         assert load_analysis(store) == eager
 
 
-def test_a_waiting_story_gets_no_spacy_pass_until_opened(tmp_path, models):
+def test_a_waiting_story_gets_no_spacy_pass_until_opened(tmp_path):
     from storyline.entities.cached_pipeline import text_key
     from storyline.entities.mentions import line_pieces
     from storyline.store.parses import StoredParses
 
+    # Models of their own: the shared ones hold the other tests' parses in memory, and a line met
+    # there is not parsed (nor kept in this store) again.
+    models = Models()
     folder = corpus(tmp_path)
     with open_store(tmp_path / "parses.db") as store:
         ingest(store, [folder])
