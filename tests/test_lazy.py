@@ -87,6 +87,34 @@ def test_lazy_then_opened_equals_eager(tmp_path, models, eager_models):
         assert load_analysis(store) == eager
 
 
+def test_a_waiting_story_gets_no_spacy_pass_until_opened(tmp_path):
+    from storyline.entities.cached_pipeline import text_key
+    from storyline.entities.mentions import line_pieces
+    from storyline.store.parses import StoredParses
+
+    # Models of their own: the shared ones hold the other tests' parses in memory, and a line met
+    # there is not parsed (nor kept in this store) again.
+    models = Models()
+    folder = corpus(tmp_path)
+    with open_store(tmp_path / "parses.db") as store:
+        ingest(store, [folder])
+        analyze(store, models=models)
+        analysis = load_analysis(store)
+        texts = {a.id: a.text for a in analysis.articles}
+        waiting = {a for s in analysis.stories if s.id in analysis.shallow_stories for a in s.articles}
+        deep_lines = {piece for a, text in texts.items() if a not in waiting for piece in line_pieces(text)}
+        only_waiting = {piece for a in waiting for piece in line_pieces(texts[a])} - deep_lines
+        assert waiting and only_waiting
+        model = models.recognisers.for_language("en").nlp.model_key
+        kept = StoredParses(store)
+        # The deep stories' lines were parsed and kept; not one line only a waiting story holds.
+        assert kept.load_parses(model, sorted(text_key(piece) for piece in deep_lines))
+        assert not kept.load_parses(model, sorted(text_key(piece) for piece in only_waiting))
+        for story in analysis.shallow_stories:
+            depth.analyse_story_now(store, story, models)
+        assert len(kept.load_parses(model, sorted(text_key(piece) for piece in only_waiting))) == len(only_waiting)
+
+
 def test_a_story_that_gains_a_second_article_is_analysed(tmp_path, models):
     folder = corpus(tmp_path, names=LONE)
     with open_store(tmp_path / "grow.db") as store:

@@ -10,7 +10,7 @@ backend with :func:`register_embedder`.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Callable, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -34,6 +34,10 @@ class MultilingualUSE:
         # The package defaults to 4 BLAS threads, which oversubscribes a
         # 2-vCPU machine and runs about 20x slower than 1 thread.
         self._model = USE(threads=threads)
+        tokenizer = self._model._tokenizer
+        if WordCachedTokenizer.fits(tokenizer):
+            # Read by the model's backend when it is first built (on the first encode).
+            self._model._sp = WordCachedTokenizer(tokenizer)
 
     # Sentences are encoded in chunks of similar length: the model pads a batch to its longest
     # sentence, so one big mixed batch costs 2-3x more than sorted chunks.
@@ -46,6 +50,65 @@ class MultilingualUSE:
             rows = order[start:start + self.chunk]
             out[rows] = np.asarray(self._model.encode([texts[i] for i in rows]), dtype=np.float32)
         return _unit_rows(out)
+
+
+SPACE_SYMBOL = "\u2581"
+
+
+class WordCachedTokenizer:
+    """The encoder's sentencepiece tokenizer, segmenting each distinct word once.
+
+    The package's tokenizer is pure Python, and its Viterbi search over each sentence took
+    a third of the encoder's time. No piece of the model's vocabulary holds the space
+    symbol except at its start, so every segmentation of a sentence breaks at each space:
+    the best segmentation is the best one of each word in turn, and a word's is the same
+    wherever it occurs (the scores are float32 values whose sums a float64 holds exactly,
+    so no tie is broken otherwise). Words recur endlessly in news; each is searched once.
+    ``tests/test_throughput_models.py`` checks the ids equal the package's own.
+    """
+
+    def __init__(self, inner: Any, capacity: int = 200_000) -> None:
+        self.inner = inner
+        self.capacity = capacity
+        self._ids_of: dict[str, list[int]] = {}
+
+    @staticmethod
+    def fits(tokenizer: Any) -> bool:
+        """Whether ``tokenizer`` is the package's pure-Python one, whose segmentation splits at spaces."""
+        needed = ("_normalizer", "_viterbi", "_pieces", "_unk_id", "_bos_id", "_eos_id")
+        if not all(hasattr(tokenizer, name) for name in needed):
+            return False
+        return not any(SPACE_SYMBOL in piece[1:] for piece in tokenizer._pieces)
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "inner":  # not set yet: no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+    def encode(self, texts: Any, out_type: Any = int, add_bos: bool = True, add_eos: bool = True) -> Any:
+        if out_type is not int:
+            return self.inner.encode(texts, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        single = isinstance(texts, str)
+        results = []
+        for text in [texts] if single else texts:
+            ids = self._ids(text)
+            results.append(([self.inner._bos_id] if add_bos else []) + ids + ([self.inner._eos_id] if add_eos else []))
+        return results[0] if single else results
+
+    def _ids(self, text: str) -> list[int]:
+        normalized = self.inner._normalizer.normalize(text)
+        if not normalized:
+            return [self.inner._unk_id]
+        first, *rest = normalized.split(SPACE_SYMBOL)
+        ids: list[int] = []
+        for word in ([first] if first else []) + [SPACE_SYMBOL + word for word in rest]:
+            known = self._ids_of.get(word)
+            if known is None:
+                if len(self._ids_of) >= self.capacity:  # bounded: a long run meets ever more rare words
+                    self._ids_of.clear()
+                known = self._ids_of[word] = self.inner._viterbi(word)
+            ids.extend(known)
+        return ids
 
 
 class HashingEmbedder:

@@ -26,7 +26,7 @@ import hashlib
 import json
 import zlib
 from collections import OrderedDict
-from typing import Any, Iterable, Iterator, Optional, Protocol, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -75,6 +75,7 @@ class CachedPipeline:
         self.model_key = model_key or f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}:" \
             + ",".join(self.order)
         self.kept: Optional[ParseCache] = None
+        self._fast_runs = _fast_runs(nlp)
         self._parsed: OrderedDict[str, Any] = OrderedDict()
         self.parsed_count = 0  # pieces the model actually read, for tests and benchmarks
         self.read_back_count = 0  # pieces read back from the kept parses
@@ -123,7 +124,11 @@ class CachedPipeline:
             return []
         docs = [self.nlp.make_doc(text) for text in texts]
         for name in self.order:
-            docs = list(self.nlp.get_pipe(name).pipe(docs, batch_size=batch_size))
+            fast = self._fast_runs.get(name)
+            if fast is None:
+                docs = list(self.nlp.get_pipe(name).pipe(docs, batch_size=batch_size))
+            else:
+                docs = [doc for start in range(0, len(docs), batch_size) for doc in fast(docs[start:start + batch_size])]
         return docs
 
     def _read_back(self, texts: list[str]) -> dict[str, Any]:
@@ -136,6 +141,24 @@ class CachedPipeline:
                 found[keys[key]] = doc
         self.read_back_count += len(found)
         return found
+
+
+def _fast_runs(nlp: Any) -> dict[str, Callable[[list[Any]], list[Any]]]:
+    """Components run by :mod:`storyline.entities.fast_components` instead of spaCy's loop, each with spaCy's result."""
+    from .fast_components import CompiledAttributeRules, MemoisedLemmatizer, index_as_sets
+
+    runs: dict[str, Callable[[list[Any]], list[Any]]] = {}
+    pipes = dict(getattr(nlp, "components", ()))
+    if "attribute_ruler" in pipes:
+        rules = CompiledAttributeRules.compile(pipes["attribute_ruler"])
+        if rules is not None:
+            runs["attribute_ruler"] = rules
+    if "lemmatizer" in pipes:
+        index_as_sets(pipes["lemmatizer"])
+        lemmatizer = MemoisedLemmatizer.wrap(pipes["lemmatizer"])
+        if lemmatizer is not None:
+            runs["lemmatizer"] = lemmatizer
+    return runs
 
 
 # What a kept parse holds per token: all the stages read (tags, parts of speech, morphology, the
