@@ -268,12 +268,19 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
                          {"stories": held})
     note = None
     if memo is None:
+        # Nothing kept to reuse: the stage's core over the corpus, with the statistics it would count itself
+        # (it keeps no blocks: the next run clusters every block once, then keeps them).
+        statistics = stories_stage.term_statistics(prepared, settings)  # counts: the order does not matter
+        built = stories_incremental.BuiltStories(
+            stage("stories").core(prepared, relations, settings=settings, statistics=statistics), 0, 0,
+            statistics.name_forms())
+        built.rebuilt, built.articles_clustered = len(built.stories), len(prepared)
         note = "every story built: the inputs of the last stories were not kept"
-    # Only the calendar blocks whose rows changed are clustered again, the others taken as the memo holds
-    # them; a story whose articles, relations and name forms are those it was built from is taken as
-    # stored (see storyline.stories.statistics and storyline.stories.incremental).
-    built = stories_incremental.build_stories(prepared, relations, store.stories() if memo else [], memo,
-                                              settings=settings)
+    else:
+        # Only the calendar blocks whose rows changed are clustered again, the others taken as the memo holds
+        # them; a story whose articles, relations and name forms are those it was built from is taken as
+        # stored (see storyline.stories.statistics and storyline.stories.incremental).
+        built = stories_incremental.build_stories(prepared, relations, store.stories(), memo, settings=settings)
     stories = stories_stage.keep_story_ids(built.stories, store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
     memo = stories_incremental.remember(settings, built.names, stories, relations, {p.id: p for p in prepared},
