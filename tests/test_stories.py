@@ -197,7 +197,11 @@ def test_time_window_keeps_a_late_copy_out_of_a_cold_story(fixture_prepared):
     late_article = replace(original.article, id="a-late-copy", source="late-copy.txt", published="2024-07-01")
     stories = cluster_stories(list(fixture_prepared) + [replace(original, article=late_article)])
     late_story = next(s for s in stories if "a-late-copy" in s.articles)
-    assert late_story.articles == ["a-late-copy"]
+    # Out of the March story; the undated report of the quake may go with either copy of its text
+    # (each block weighs terms by its own neighbourhood's counts: see stories.statistics).
+    assert original.id not in late_story.articles
+    assert all(doc.article.published is None for doc in fixture_prepared
+               if doc.id in late_story.articles and doc.id != "a-late-copy")
 
 
 def test_empty_input_and_bad_settings():

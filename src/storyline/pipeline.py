@@ -264,28 +264,34 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
                           [(r.a, r.b, r.kind, r.direction) for r in relations], settings)
     if memo is not None and memo.corpus == corpus:
         held = len(set(store.story_assignment().values()))
-        return StageWork(held, {"articles grouped": 0, "stories built": 0, "stories kept": held}, {"stories": held})
+        return StageWork(held, {"articles weighed": 0, "articles grouped": 0, "stories built": 0, "stories kept": held},
+                         {"stories": held})
     note = None
     if memo is None:
-        # Nothing kept to reuse: the stage's core over the corpus, with the statistics it would count itself.
+        # Nothing kept to reuse: the stage's core over the corpus, with the statistics it would count itself
+        # (it keeps no blocks: the next run clusters every block once, then keeps them).
         statistics = stories_stage.term_statistics(prepared, settings)  # counts: the order does not matter
         built = stories_incremental.BuiltStories(
             stage("stories").core(prepared, relations, settings=settings, statistics=statistics), 0, 0,
             statistics.name_forms())
-        built.rebuilt = len(built.stories)
+        built.rebuilt, built.articles_clustered = len(built.stories), len(prepared)
         note = "every story built: the inputs of the last stories were not kept"
     else:
-        # The articles are grouped again over the whole corpus; a story whose articles, relations and name
-        # forms are those it was built from is taken as stored (see storyline.stories.incremental).
+        # Only the calendar blocks whose rows changed are clustered again, the others taken as the memo holds
+        # them; a story whose articles, relations and name forms are those it was built from is taken as
+        # stored (see storyline.stories.statistics and storyline.stories.incremental).
         built = stories_incremental.build_stories(prepared, relations, store.stories(), memo, settings=settings)
     stories = stories_stage.keep_story_ids(built.stories, store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
-    memo = stories_incremental.remember(settings, built.names, stories, relations, {p.id: p for p in prepared})
+    memo = stories_incremental.remember(settings, built.names, stories, relations, {p.id: p for p in prepared},
+                                        built.blocks)
     memo.corpus = corpus
     store.save_stage_fingerprint("stories", memo.to_json())
     progress("stories", len(prepared), len(prepared))
-    return StageWork(len(stories), {"articles grouped": len(prepared), "stories built": built.rebuilt,
-                                    "stories kept": built.reused}, {"stories": len(stories)}, note)
+    return StageWork(len(stories), {"articles weighed": len(prepared), "articles grouped": built.articles_clustered,
+                                    "blocks grouped": built.blocks_clustered, "blocks kept": built.blocks_kept,
+                                    "stories built": built.rebuilt, "stories kept": built.reused},
+                     {"stories": len(stories)}, note)
 
 
 def _run_entities(store: Store, models: Models, progress: Progress) -> StageWork:

@@ -54,6 +54,7 @@ from .. import stories as stories_stage
 from ..stages import STAGE_NAMES, check_until
 from ..stories import UNDATED
 from ..stories.features import article_order_key  # the stories stage's article order
+from ..stories.statistics import neighbourhood_statistics
 from ..embedders import DEFAULT_EMBEDDER, load_embedder
 from ..claims.settings import ClaimSettings
 from ..entities.settings import EntitySettings
@@ -462,8 +463,9 @@ def story_groups(articles: Any, relations: Any, settings: SparkSettings) -> Any:
     here each block is a task and the fold runs at the driver:
 
     1. Term statistics: ``stories.term_statistics`` per partition, added up with
-       ``TermStatistics.merged`` and broadcast, so every block weighs terms by the
-       corpus-wide counts, as the embedded stage does.
+       ``TermStatistics.merged`` and broadcast (the per-site line counts and name forms),
+       and per block, so every block weighs terms by its neighbourhood's counts
+       (``stories.statistics``), as the embedded stage does.
     2. Units: articles joined by derivation relations (any kind but ``related``),
        found corpus-wide by :func:`connected_components`; a unit belongs to the block
        of its first day (``stories.window_of``), undated units to the undated block.
@@ -486,7 +488,11 @@ def story_groups(articles: Any, relations: Any, settings: SparkSettings) -> Any:
     by_block = (articles.map(lambda p: (p.id, _for_signals(p))).leftOuterJoin(units)
                 .map(lambda kv: _keyed_by_block(kv[1][0], kv[1][1], story_settings)).groupByKey())
     # 3. per block
-    blocks = _cache(by_block.map(lambda item: _cluster_block(item[0], item[1], statistics.value, story_settings)))
+    # Each block's rows are weighed by the counts of its neighbourhood of blocks (stories.statistics).
+    own = context.broadcast(dict(by_block.mapValues(
+        lambda members: stories_stage.term_statistics([p for _, p in members], story_settings)).collect()))
+    blocks = _cache(by_block.map(lambda item: _cluster_block(
+        item[0], item[1], neighbourhood_statistics(item[0], own.value, statistics.value), story_settings)))
     # 4. the fold
     story_numbers = context.broadcast(fold_blocks(blocks.map(lambda t: (t[0], t[1])).collect(), story_settings))
     # 5. per story

@@ -4,14 +4,16 @@
 
 1. Signals (:func:`story_signals`). Per article: its embedding (from prepare),
    a TF-IDF vector of its *specific* terms (names and numbers, found by
-   truecasing over the corpus: a word is a name when the corpus writes it
-   capitalised mid-sentence at least as often as in lower case), optionally
+   truecasing: a word is a name when the articles write it capitalised
+   mid-sentence at least as often as in lower case), optionally
    a TF-IDF vector of its content words (``content_share``), and its
    publication day. Lines the article's site repeats on its pages
    (:mod:`storyline.boilerplate`) count for neither vector nor embedding.
    Articles joined by a relation of ``joining_kinds`` (by default duplicate,
    excerpt and rewrite) are one unit from the start, so they always end in
-   the same story.
+   the same story. Document frequencies and name forms are counted over the
+   unit's calendar block, the blocks next to it and the undated articles
+   (:mod:`.statistics`), so new articles move the rows of a few blocks only.
 2. Time windows (:func:`window_of`). Units fall into calendar blocks of
    ``partition_days`` days; undated units form one last block of their own.
 3. Streaming assignment per block (:func:`cluster_window`). Units are taken in

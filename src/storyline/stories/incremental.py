@@ -1,20 +1,17 @@
-"""The stories stage after articles arrive: the corpus is grouped again, only the changed stories are built again.
+"""The stories stage after articles arrive: only the blocks whose rows changed are grouped again, only
+the changed stories are built again.
 
-Why the grouping is not run on part of the corpus: the stage weighs every term by
-corpus-wide statistics (document frequencies over the number of articles, which
-words the corpus writes as names, which lines a site repeats), so one new
-article moves the weights, and through them possibly the decisions, of articles
-in every story. No set of stories can be shown unaffected without running the
-grouping again; it is the cheap part of the stage (numba kernels over arrays),
-and it runs over the whole corpus.
+Grouping: every article is weighed (its terms counted and weighted by its block's neighbourhood, see
+:mod:`.statistics`), and a calendar block whose rows are those the last run clustered keeps the stories
+it had (:class:`~.statistics.BlockMemo`); the others are clustered again, and all are folded across
+their borders. Exact by construction: a block's stories are a pure function of its rows.
 
-What is bounded is the rest: building each story (events, title, independent
-sources) from its articles. A story is built by :func:`story_from_members` from
-its articles, the derivations touching them, the settings and the corpus' name
-forms, of which it reads only those its articles write. So a group of articles
-whose inputs are those a stored story was built from, and whose texts write no
-word that became or stopped being a name form, is that stored story: it is taken
-as it was. The result equals :func:`cluster_stories` over the whole corpus.
+Building each story (events, title, independent sources) from its articles: a story is built by
+:func:`story_from_members` from its articles, the derivations touching them, the settings and the
+corpus' name forms, of which it reads only those its articles write. So a group of articles whose
+inputs are those a stored story was built from, and whose texts write no word that became or stopped
+being a name form, is that stored story: it is taken as it was. The result equals
+:func:`cluster_stories` over the whole corpus.
 """
 
 from __future__ import annotations
@@ -28,6 +25,7 @@ from typing import Mapping, Optional, Sequence
 from ..model import Prepared, Relation, Story, stable_id
 from .settings import StorySettings
 from .stage import partition_articles, story_from_members
+from .statistics import BlockMemo
 from .titles import _derived_articles
 
 
@@ -39,6 +37,10 @@ class BuiltStories:
     rebuilt: int  # stories built anew: the work this run did beyond grouping
     reused: int
     names: frozenset[str]  # the corpus' name forms they were built with
+    blocks: BlockMemo = field(default_factory=BlockMemo)  # the blocks as grouped, for the next run
+    blocks_clustered: int = 0  # calendar blocks whose rows changed, clustered again
+    blocks_kept: int = 0
+    articles_clustered: int = 0  # the articles of the blocks clustered again
 
 
 @dataclass
@@ -49,10 +51,11 @@ class StoryMemo:
     names: frozenset[str] = frozenset()
     inputs: dict[str, str] = field(default_factory=dict)  # story id -> hash of what it was built from
     corpus: str = ""  # a hash of every input of the stage (the runner's): unchanged, nothing to redo
+    blocks: BlockMemo = field(default_factory=BlockMemo)  # each block's rows as last clustered (see .statistics)
 
     def to_json(self) -> str:
         return json.dumps({"settings": self.settings, "names": sorted(self.names), "inputs": self.inputs,
-                           "corpus": self.corpus}, sort_keys=True)
+                           "corpus": self.corpus, "blocks": self.blocks.to_json()}, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: Optional[str]) -> Optional["StoryMemo"]:
@@ -64,7 +67,7 @@ class StoryMemo:
         if not isinstance(found, dict) or not isinstance(found.get("inputs"), dict):
             return None
         return cls(str(found.get("settings", "")), frozenset(found.get("names", ())), dict(found["inputs"]),
-                   str(found.get("corpus", "")))
+                   str(found.get("corpus", "")), BlockMemo.from_json(found.get("blocks")))
 
 
 def settings_key(settings: StorySettings) -> str:
@@ -79,7 +82,8 @@ def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previ
     from; without a memo (or with other settings) every story is built.
     """
     settings = settings or StorySettings()
-    partition = partition_articles(docs, relations, settings=settings)
+    partition = partition_articles(docs, relations, settings=settings,
+                                   memo=memo.blocks if memo is not None else None)
     derived = _derived_articles(relations)
     touching = _relations_by_article(relations)
     key = settings_key(settings)
@@ -103,16 +107,22 @@ def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previ
             rebuilt += 1
         stories.append(story)
     stories = partition.sorted(stories)
-    return BuiltStories(stories, rebuilt, len(stories) - rebuilt, partition.names)
+    built = BuiltStories(stories, rebuilt, len(stories) - rebuilt, partition.names)
+    grouping = partition.grouping
+    if grouping is not None:
+        built.blocks, built.blocks_clustered, built.blocks_kept = (grouping.memo, grouping.blocks_clustered,
+                                                                   grouping.blocks_kept)
+        built.articles_clustered = grouping.articles_clustered
+    return built
 
 
 def remember(settings: StorySettings, names: frozenset[str], final: Sequence[Story], relations: Sequence[Relation],
-             docs_by_id: Mapping[str, Prepared]) -> StoryMemo:
+             docs_by_id: Mapping[str, Prepared], blocks: BlockMemo | None = None) -> StoryMemo:
     """The memo for the next run, keyed by the ids the stories are saved under (after ids were kept);
-    ``names`` are the name forms the stories were built with."""
+    ``names`` are the name forms the stories were built with, ``blocks`` the blocks as grouped."""
     touching = _relations_by_article(relations)
     inputs = {story.id: _inputs_hash([docs_by_id[a] for a in story.articles], touching) for story in final}
-    return StoryMemo(settings_key(settings), names, inputs)
+    return StoryMemo(settings_key(settings), names, inputs, blocks=blocks or BlockMemo())
 
 
 def _relations_by_article(relations: Sequence[Relation]) -> dict[str, list[str]]:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import Mapping, Optional, Sequence
 
 from ..graph import count_independent
 from ..model import Prepared, Relation, Story, stable_id
 from .events import _events
-from .features import TermStatistics, article_order_key, term_statistics
+from .features import TermStatistics, article_order_key
 from .settings import StorySettings
-from .signals import story_signals
+from .statistics import BlockGrouping, BlockMemo, group_blocks
 from .titles import _derived_articles, _title
-from .windows import cluster_blocks
 
 
 def cluster_stories(
@@ -28,8 +27,9 @@ def cluster_stories(
     The result does not depend on the order of ``docs``: they are processed by
     publication date (undated last), then id. Stories come out in the order of
     their founding articles; each story's articles in publication order.
-    ``statistics`` are the corpus' term statistics (names, document
-    frequencies); by default they are counted over ``docs``.
+    ``statistics`` are the corpus' term statistics, of which the grouping reads the
+    per-site line counts and the name forms (by default counted over ``docs``);
+    document frequencies are counted per calendar block (:mod:`.statistics`).
     """
     settings = settings or StorySettings()
     partition = partition_articles(docs, relations, settings=settings, statistics=statistics)
@@ -46,6 +46,7 @@ class ArticlePartition:
     groups: list[list[Prepared]]
     names: frozenset[str]  # the corpus' name forms: what the events read besides the groups' articles
     order: dict[str, tuple[bool, str, int, str]]  # article id -> its processing-order key
+    grouping: Optional[BlockGrouping] = None  # the blocks' work and what the next run reuses
 
     def sorted(self, stories: list[Story]) -> list[Story]:
         """Stories in the order of their founding articles, as :func:`cluster_stories` gives them."""
@@ -54,24 +55,26 @@ class ArticlePartition:
 
 def partition_articles(docs: Sequence[Prepared], relations: Sequence[Relation] = (), *,
                        settings: StorySettings | None = None,
-                       statistics: "TermStatistics | None" = None) -> ArticlePartition:
-    """The first half of :func:`cluster_stories`: the articles grouped into stories (steps 1-4)."""
+                       statistics: "TermStatistics | None" = None,
+                       memo: "BlockMemo | None" = None) -> ArticlePartition:
+    """The first half of :func:`cluster_stories`: the articles grouped into stories (steps 1-4).
+
+    ``statistics`` lend their per-site line counts and name forms (counted here when absent);
+    ``memo`` holds the blocks the last run clustered (see :mod:`.statistics`): those whose rows
+    did not change are taken from it.
+    """
     settings = settings or StorySettings()
     if not docs:
         return ArticlePartition([], frozenset(), {})
     by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
     ordered = sorted(by_id.values(), key=article_order_key)
-    statistics = statistics or term_statistics(ordered, settings)
-
-    # 1. Signals, one row per unit (articles a derivation relation joins).
-    signals, unit_members = story_signals(ordered, relations, statistics, settings)
-    # 2-4. Blocks clustered one by one, folded left in time order.
-    result = cluster_blocks(signals, settings)
+    # 1-4. Signals per block from the block's own counts (see .statistics), blocks clustered, folded left.
+    grouping = group_blocks(ordered, relations, settings, statistics, memo)
     groups: dict[int, list[int]] = defaultdict(list)
-    for unit, story in enumerate(result.story_of.tolist()):
-        groups[story].extend(unit_members[unit])
-    return ArticlePartition([[ordered[i] for i in members] for members in groups.values()],
-                            statistics.name_forms(), {doc.id: article_order_key(doc) for doc in ordered})
+    for unit, story in enumerate(grouping.story_of.tolist()):
+        groups[story].extend(grouping.unit_articles[unit])
+    return ArticlePartition([[ordered[i] for i in members] for members in groups.values()], grouping.names,
+                            {doc.id: article_order_key(doc) for doc in ordered}, grouping)
 
 
 def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,

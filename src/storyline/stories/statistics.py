@@ -1,0 +1,186 @@
+"""Where the grouping counts its term statistics: per calendar block and its neighbours, so an article
+weighs its terms by the articles it can be grouped with, and a new article moves the weights of a few
+blocks only.
+
+The grouping weighs terms by document frequencies and decides which words are names from how the
+articles write them. Counted over the whole corpus, one new article moves every weight of every
+article (the number of documents is in every idf), and no story can be shown unaffected without
+grouping everything again. Counted over the article's calendar block (``StorySettings.partition_days``)
+and the blocks next to it (:data:`NEIGHBOUR_BLOCKS`; the undated articles are one block, counted
+alone), they are a function of those blocks' articles only: a block whose neighbourhood did not change
+has the same rows, hence the same stories (:func:`cluster_window` is pure), and an incremental run
+clusters again only the blocks whose rows changed (:func:`group_blocks` with the last run's
+:class:`BlockMemo`, which keys each block's stories by a hash of its rows), equal to a whole run by
+construction; the blocks are then folded across their borders as before (a pass over the blocks'
+summed rows). Nothing depends on arrival order or on how the articles were batched: a block's counts
+are those of the set of its neighbourhood's articles.
+
+Boilerplate stays counted per site over the corpus (a line a site repeats on its pages): a new page
+changes only its own site's counts, and only the blocks holding a page whose boilerplate lines changed
+get other rows. The name forms the events read when stories are built are the corpus' (the blocks'
+counts added up): building is bounded by :mod:`storyline.stories.incremental` already.
+
+What stays linear in the corpus: every article is read to count its block's terms and weigh its row
+(the rows' hashes need them), and the fold; what is bounded is the clustering of the blocks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+
+from ..boilerplate import count_site_lines
+from ..graph import independent_groups
+from ..model import Prepared, Relation
+from .assignment import _aggregate, window_of
+from .features import TermStatistics, day_ordinal, term_statistics
+from .settings import StorySettings
+from .signals import UNDATED, StorySignals, joining, story_signals
+from .windows import WindowStories, cluster_window, merge_across_border
+
+
+NEIGHBOUR_BLOCKS = 1
+"""A block's rows are weighed by the counts of the blocks this near on either side, and its own: the
+blocks whose stories its stories may meet (``partition_days`` >= ``window_days``, so a story's
+candidates lie in its block or the next one either side). Measured on gva-window, the labelled corpus
+whose articles span several blocks (BENCHMARKS.md): the block alone lost 0.015 BCubed F1 against
+corpus-wide counts, the block and the two before 0.002, the block and one either side none."""
+
+
+def neighbourhood_statistics(block: int, own: dict[int, TermStatistics], corpus: TermStatistics) -> TermStatistics:
+    """The counts a block's rows are weighed by: those of its neighbourhood's articles (the blocks next to it
+    and the undated articles; the undated block's: every article), with the corpus' per-site line counts."""
+    # Undated rows meet every story (the undated block is folded in last, against all of them), so they are
+    # in every block's neighbourhood, and every block is in theirs.
+    near = list(own) if block == UNDATED else [b for b in range(block - NEIGHBOUR_BLOCKS, block + NEIGHBOUR_BLOCKS + 1)
+                                              if b in own and b != UNDATED] + ([UNDATED] if UNDATED in own else [])
+    total = TermStatistics()
+    for b in near:
+        total = total.merged(own[b])
+    total.site_lines = corpus.site_lines
+    return total
+
+
+def unit_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation],
+                settings: StorySettings) -> dict[int, list[int]]:
+    """Block -> indices into ``ordered`` of its articles: a unit (articles a derivation joins) goes whole to
+    the block of its first day, as :func:`cluster_blocks` places its row; undated units to ``UNDATED``."""
+    ids = [doc.id for doc in ordered]
+    index = {article: position for position, article in enumerate(ids)}
+    blocks: dict[int, list[int]] = defaultdict(list)
+    for group in independent_groups(ids, joining(relations, settings)):
+        members = [index[article] for article in group]
+        days = [d for d in (day_ordinal(ordered[i].article.published) for i in members) if d is not None]
+        first = np.array([min(days) if days else UNDATED], dtype=np.int64)
+        blocks[int(window_of(first, settings)[0])].extend(members)
+    return {block: sorted(members) for block, members in blocks.items()}
+
+
+@dataclass
+class BlockMemo:
+    """What the last run clustered: per block, a hash of its rows and the story of each row.
+
+    The hash covers everything :func:`cluster_window` reads (the rows' arrays and the settings),
+    so a block with the same hash has the same stories: they are taken, not clustered again.
+    """
+
+    stories_of: dict[str, list[int]] = field(default_factory=dict)  # rows' hash -> story of each row
+
+    def to_json(self) -> dict[str, list[int]]:
+        return dict(self.stories_of)
+
+    @classmethod
+    def from_json(cls, found: object) -> "BlockMemo":
+        if not isinstance(found, dict):
+            return cls()
+        kept = {str(key): [int(v) for v in value] for key, value in found.items()
+                if isinstance(value, list) and all(isinstance(v, int) and v >= 0 for v in value)}
+        return cls(kept)
+
+
+@dataclass
+class BlockGrouping:
+    """The grouping's result, row by row over the blocks, with the work it did."""
+
+    story_of: np.ndarray  # per row (blocks in fold order, each block's rows in order): its story
+    unit_articles: list[list[int]]  # per row: the indices into ``ordered`` of its articles
+    names: frozenset[str]  # the corpus' name forms (the blocks' counts added up)
+    memo: BlockMemo  # what the next run reuses
+    blocks_clustered: int = 0
+    blocks_kept: int = 0
+    articles_clustered: int = 0  # articles in the blocks clustered again
+
+
+def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
+                 corpus: Optional[TermStatistics] = None, memo: Optional[BlockMemo] = None) -> BlockGrouping:
+    """Steps 1-4 of the stage: each block's rows from its own counts, each block clustered (or taken
+    from ``memo`` when its rows are those the memo holds), the blocks folded left in time order.
+
+    ``corpus`` supplies the per-site line counts and, added up from the blocks when absent, the
+    corpus' name forms; ``ordered`` is in :func:`article_order_key` order.
+    """
+    blocks = unit_blocks(ordered, relations, settings)
+    site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
+    own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
+    per_block: list[tuple[int, StorySignals, list[list[int]]]] = []
+    for block in sorted(blocks, key=lambda b: (b == UNDATED, b)):
+        members = blocks[block]
+        docs = [ordered[i] for i in members]
+        statistics = neighbourhood_statistics(block, own, site_lines)
+        signals, unit_members = story_signals(docs, relations, statistics, settings)
+        per_block.append((block, signals, [[members[i] for i in unit] for unit in unit_members]))
+    names = corpus.name_forms() if corpus is not None else _added_up(list(own.values())).name_forms()
+
+    key = settings_hash(settings)
+    kept = memo.stories_of if memo is not None else {}
+    next_memo = BlockMemo()
+    result: WindowStories | None = None
+    grouping = BlockGrouping(np.zeros(0, dtype=np.int64), [], names, next_memo)
+    for _block, signals, unit_members in per_block:
+        rows = rows_hash(signals, key)
+        if rows in kept and len(kept[rows]) == len(signals):
+            story_of = np.array(kept[rows], dtype=np.int64)
+            window = WindowStories(signals.ids, story_of, _aggregate(signals, story_of))
+            grouping.blocks_kept += 1
+        else:
+            window = cluster_window(signals, settings)
+            grouping.blocks_clustered += 1
+            grouping.articles_clustered += sum(len(unit) for unit in unit_members)
+        next_memo.stories_of[rows] = [int(s) for s in window.story_of.tolist()]
+        result = window if result is None else merge_across_border(result, window, settings)
+        grouping.unit_articles.extend(unit_members)
+    if result is not None:
+        grouping.story_of = result.story_of
+    return grouping
+
+
+def settings_hash(settings: StorySettings) -> str:
+    return hashlib.sha1(repr(settings).encode("utf-8")).hexdigest()
+
+
+def rows_hash(signals: StorySignals, settings_key: str) -> str:
+    """A hash of everything :func:`cluster_window` reads of a block's rows (and of the settings)."""
+    digest = hashlib.sha1(settings_key.encode("utf-8"))
+    digest.update("\x1f".join(str(i) for i in signals.ids.tolist()).encode("utf-8"))
+    for array in (signals.vectors, signals.indptr, signals.terms, signals.weights, signals.first_day,
+                  signals.last_day, signals.sizes, signals.keys):
+        contiguous = np.ascontiguousarray(array)
+        digest.update(str(contiguous.dtype).encode("ascii") + str(contiguous.shape).encode("ascii"))
+        digest.update(contiguous.tobytes())
+    return digest.hexdigest()
+
+
+def _site_lines_only(ordered: Sequence[Prepared], settings: StorySettings) -> TermStatistics:
+    return TermStatistics(site_lines=count_site_lines(ordered))
+
+
+def _added_up(counts: Sequence[TermStatistics]) -> TermStatistics:
+    total = TermStatistics()
+    for statistics in counts:
+        total.capitalised.update(statistics.capitalised)
+        total.lower.update(statistics.lower)
+    return total

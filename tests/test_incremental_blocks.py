@@ -1,0 +1,135 @@
+"""The grouping counts its statistics per calendar block: adding articles clusters again only their blocks,
+and the result is a whole run's whatever the batches and their order."""
+
+import json
+from dataclasses import replace
+
+import pytest
+
+from storyline.embedders import load_embedder
+from storyline.prepare import prepare
+from storyline.reuse import relate
+from storyline.stories import StorySettings, cluster_stories
+from storyline.stories.features import article_order_key, term_statistics
+from storyline.stories.incremental import build_stories, remember
+from storyline.stories.signals import UNDATED
+from storyline.stories.statistics import (NEIGHBOUR_BLOCKS, BlockMemo, group_blocks, neighbourhood_statistics,
+                                         unit_blocks)
+
+from conftest import FIXTURES, make_articles
+
+ROWS = json.loads((FIXTURES / "stories" / "lookalikes.json").read_text(encoding="utf-8"))["articles"]
+# A follow-up of the acquisition (June), written with the names the June articles write.
+FOLLOW_UP = {
+    "source": "deal-followup.txt", "published": "2024-06-12", "title": "Norvik closes Castellan purchase",
+    "text": "Norvik Systems said on Wednesday it had completed its purchase of Castellan Robotics. "
+            "Castellan shareholders approved the deal on Tuesday, Norvik said in a statement. "
+            "The combined company will keep the Castellan name for its warehouse robots.",
+}
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    rows = ROWS + [FOLLOW_UP]
+    texts = {row["source"]: row["text"] for row in rows}
+    metadata = {row["source"]: {"title": row["title"], "published": row["published"]} for row in rows}
+    docs = prepare(make_articles(texts, **metadata), load_embedder("hashing"))
+    return docs, relate(docs, [])
+
+
+def _among(relations, docs):
+    ids = {d.id for d in docs}
+    return [r for r in relations if r.a in ids and r.b in ids]
+
+
+def _ordered(docs):
+    return sorted(docs, key=article_order_key)
+
+
+def test_only_the_blocks_of_new_articles_are_clustered_again_and_equal_a_whole_run(prepared):
+    docs, relations = prepared
+    settings = StorySettings()
+    later = [d for d in docs if d.article.source == "deal-followup.txt"]
+    before = [d for d in docs if d not in later]
+    first = group_blocks(_ordered(before), _among(relations, before), settings)
+    blocks = unit_blocks(_ordered(docs), relations, settings)
+    assert first.blocks_clustered == len(blocks) > 2 and first.blocks_kept == 0
+
+    again = group_blocks(_ordered(docs), relations, settings, memo=first.memo)
+    whole = group_blocks(_ordered(docs), relations, settings)
+
+    # The follow-up's block and its neighbours are clustered again, every other block taken from the memo.
+    ordered = _ordered(docs)
+    touched = _near(blocks, next(b for b, members in blocks.items() if any(ordered[i] in later for i in members)))
+    assert 0 < len(touched) < len(blocks)
+    assert (again.blocks_clustered, again.blocks_kept) == (len(touched), len(blocks) - len(touched))
+    assert again.articles_clustered == sum(len(blocks[b]) for b in touched)
+    assert (again.story_of.tolist(), again.unit_articles) == (whole.story_of.tolist(), whole.unit_articles)
+    assert whole.blocks_clustered == len(blocks)
+
+
+def test_added_articles_change_the_document_frequencies_of_their_block_only(prepared):
+    docs, relations = prepared
+    settings = StorySettings()
+    later = [d for d in docs if d.article.source == "deal-followup.txt"]
+    before = [d for d in docs if d not in later]
+    first = group_blocks(_ordered(before), _among(relations, before), settings)
+    after = group_blocks(_ordered(docs), relations, settings, memo=first.memo)
+    # The follow-up writes "Castellan" and "Norvik": the June articles' rows weigh them less now, so
+    # the rows of the blocks near June are new (their kept stories would be stale); the others are as they were.
+    blocks = unit_blocks(_ordered(docs), relations, settings)
+    june = next(b for b, members in blocks.items() if any(_ordered(docs)[i] in later for i in members))
+    near = _near(blocks, june)
+    assert len(set(after.memo.stories_of) - set(first.memo.stories_of)) == len(near)
+    assert len(set(after.memo.stories_of) & set(first.memo.stories_of)) == len(blocks) - len(near)
+    # Without the follow-up's counts, the old deal articles would weigh "Castellan" as rarer than it is.
+    deal = [d for d in docs if d.article.source.startswith("deal-") and d not in later]
+    old_counts, new_counts = (_counts_of_block_holding(deal[0], corpus) for corpus in (before, docs))
+    assert old_counts.idf("castellan") > new_counts.idf("castellan")
+
+
+def _near(blocks, block):
+    """The blocks whose counts a new article of ``block`` changes: its neighbours, and the undated block
+    (whose rows meet every story, so every article counts for them)."""
+    return [b for b in blocks if b == UNDATED or abs(b - block) <= NEIGHBOUR_BLOCKS]
+
+
+def _counts_of_block_holding(doc, corpus):
+    """The counts the rows of ``doc``'s block are weighed by, in ``corpus``."""
+    settings = StorySettings()
+    ordered = _ordered(corpus)
+    blocks = unit_blocks(ordered, [], settings)
+    own = {b: term_statistics([ordered[i] for i in members], settings) for b, members in blocks.items()}
+    block = next(b for b, members in blocks.items() if any(ordered[i].id == doc.id for i in members))
+    return neighbourhood_statistics(block, own, term_statistics(ordered, settings))
+
+
+def test_the_stories_stage_after_arrivals_equals_a_whole_run_whatever_the_batches(prepared):
+    docs, relations = prepared
+    settings = StorySettings()
+    whole = cluster_stories(docs, relations, settings=settings)
+    by_day = sorted(docs, key=lambda d: (d.article.published or "9999", d.id))
+    for batches in ([by_day[:4], by_day[4:9], by_day[9:]], [by_day[::2], by_day[1::2]],
+                    [list(reversed(by_day))[:6], list(reversed(by_day))[6:]]):
+        seen, stories, memo = [], [], None
+        for batch in batches:
+            seen = seen + batch
+            built = build_stories(seen, _among(relations, seen), stories, memo, settings)
+            stories = built.stories
+            memo = remember(settings, built.names, stories, _among(relations, seen), {d.id: d for d in seen},
+                            built.blocks)
+        assert stories == whole
+        assert built.blocks_clustered + built.blocks_kept == len(unit_blocks(_ordered(docs), relations, settings))
+
+
+def test_a_memo_from_other_settings_or_damaged_is_not_used(prepared):
+    docs, relations = prepared
+    settings = StorySettings()
+    first = group_blocks(_ordered(docs), relations, settings)
+    other = replace(settings, join_threshold=settings.join_threshold + 0.05)
+    assert group_blocks(_ordered(docs), relations, other, memo=first.memo).blocks_kept == 0
+    damaged = BlockMemo({key: stories[:-1] for key, stories in first.memo.stories_of.items()})
+    assert group_blocks(_ordered(docs), relations, settings, memo=damaged).blocks_kept == 0
+    assert BlockMemo.from_json({"x": ["not a number"]}).stories_of == {}
+    assert BlockMemo.from_json(None).stories_of == {}
+    assert BlockMemo.from_json(first.memo.to_json()) == first.memo
