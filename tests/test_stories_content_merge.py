@@ -7,7 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from conftest import make_articles
+from storyline.prepare import prepare
 from storyline.stories import StorySettings, StorySignals, cluster_window, term_key
+from storyline.stories.features import dating_years
 from storyline.stories.passes import merge_on_content
 
 
@@ -17,14 +20,18 @@ def _unit(row: dict[str, float]) -> dict[str, float]:
 
 
 def _signals(rows: list[tuple[dict[str, float], dict[str, float]]], days: list[int] | None = None,
-             vectors: np.ndarray | None = None) -> StorySignals:
+             vectors: np.ndarray | None = None, dating: list[list[int]] | None = None) -> StorySignals:
     """One article per row: (specific terms, content words), each part unit length; content keyed below zero
-    as ``story_signals`` keys it. Embeddings are one shared direction unless given."""
+    as ``story_signals`` keys it. Embeddings are one shared direction unless given. ``dating``: per row, the
+    years that date its text, as the markers at weight 0 ``story_signals`` adds."""
     indptr, terms, weights = [0], [], []
-    for specific, content in rows:
+    for index, (specific, content) in enumerate(rows):
         for term, weight in sorted(_unit(specific).items()):
             terms.append(term_key(term))
             weights.append(weight)
+        for year in (dating[index] if dating is not None else []):
+            terms.append(term_key(f"dating-year:{year}"))
+            weights.append(0.0)
         for word, weight in sorted(_unit(content).items()):
             terms.append(-1 - term_key("w:" + word))
             weights.append(weight)
@@ -123,7 +130,9 @@ def test_year_rule_has_two_tiers_no_year_shared_and_other_latest_years():
     # latest year alone the parts look years apart; counting every year named, they share 2007.
     rows = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
     labels = np.array([0, 0, 0, 1, 1, 1])
-    latest = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6, latest_year_penalty=0.6)
+    # (The tier reads every row's latest named year here: ``dating_sentences`` 0.)
+    latest = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6, latest_year_penalty=0.6,
+                     dating_sentences=0)
     assert merge_on_content(_signals(rows), labels, latest).tolist() == [0, 0, 0, 1, 1, 1]
     every = replace(latest, latest_year_penalty=0.0)
     assert len(set(merge_on_content(_signals(rows), labels, every).tolist())) == 1
@@ -134,6 +143,37 @@ def test_year_rule_has_two_tiers_no_year_shared_and_other_latest_years():
     light = replace(latest, latest_year_penalty=0.05)
     assert len(set(merge_on_content(_signals(rows), labels, light).tolist())) == 1
     assert merge_on_content(_signals(apart), labels, light).tolist() == [0, 0, 0, 1, 1, 1]
+
+
+def test_latest_year_tier_reads_the_years_that_date_the_text():
+    # The same two parts: the second names 2009 too. With ``dating_sentences``, the tier reads the years
+    # that date each text (its headline and first sentences): when 2009 is only recalled further down, both
+    # parts are dated 2007 and join; when it dates the second part, they stay apart.
+    rows = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    rule = replace(SETTINGS, content_merge_share=0.5, year_penalty=0.6, latest_year_penalty=0.6, dating_sentences=3)
+    recalled = _signals(rows, dating=[[2007]] * 6)
+    assert len(set(merge_on_content(recalled, labels, rule).tolist())) == 1
+    dates_it = _signals(rows, dating=[[2007]] * 3 + [[2007, 2009]] * 3)
+    assert merge_on_content(dates_it, labels, rule).tolist() == [0, 0, 0, 1, 1, 1]
+    # A text naming no year where it opens is not held to the tier; the first tier still holds.
+    assert len(set(merge_on_content(_signals(rows), labels, rule).tolist())) == 1
+    apart = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
+    assert merge_on_content(_signals(apart), labels, rule).tolist() == [0, 0, 0, 1, 1, 1]
+    # The markers weigh nothing: the stream and the passes see the same similarities as without them.
+    assert np.array_equal(recalled.part(content=False).terms, _signals(rows).part(content=False).terms)
+    with pytest.raises(ValueError):
+        replace(SETTINGS, dating_sentences=-1)
+
+
+def test_dating_years_are_named_in_the_headline_and_first_sentences(embedder):
+    text = ("The river burst its banks in Riverton on 3 March 2007. Hundreds were evacuated. "
+            "The levee held in the east. Rain is forecast. The town last flooded in 2009 and in 1998.")
+    doc = prepare(make_articles({"flood.txt": text}, **{"flood.txt": {"title": "Riverton floods, 2007"}}),
+                  embedder)[0]
+    assert dating_years(doc, 3) == {2007}
+    assert dating_years(doc, 5) == {1998, 2007, 2009}
+    assert dating_years(doc, 0) == {2007}  # the headline alone
 
 
 def test_sharing_a_year_never_costs_more_than_sharing_none():
@@ -169,13 +209,21 @@ def test_the_stream_reads_both_tiers_of_the_year_rule():
     recalling = [({"Riverton": 1.0, "2007": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2007": 0.5, "2009": 1.0}, FLOOD)] * 3
     apart = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)] * 3
     # The test rows share one embedding: no near-copy shortcut, so that the terms and years decide.
-    strict = replace(SETTINGS, content_merge=0.0, year_penalty=0.6, latest_year_penalty=0.6, near_copy=1.5)
+    # (The latest-year tier reads every row's latest named year here: ``dating_sentences`` 0.)
+    strict = replace(SETTINGS, content_merge=0.0, year_penalty=0.6, latest_year_penalty=0.6, near_copy=1.5,
+                     dating_sentences=0)
     light = replace(strict, latest_year_penalty=0.0)
 
-    def stories(rows: list[tuple[dict[str, float], dict[str, float]]], settings: StorySettings) -> int:
-        signals = _signals(rows)
+    def stories(rows: list[tuple[dict[str, float], dict[str, float]]], settings: StorySettings,
+                dating: list[list[int]] | None = None) -> int:
+        signals = _signals(rows, dating=dating)
         return len(set(_stream(signals, processing_order(signals), settings).tolist()))
 
     assert stories(recalling, strict) == 2
     assert stories(recalling, light) == 1
     assert stories(apart, light) == 2
+    # Reading the years that date each text: 2009 recalled further down no longer keeps the parts apart.
+    dated_by_lede = replace(strict, dating_sentences=3)
+    assert stories(recalling, dated_by_lede, dating=[[2007]] * 6) == 1
+    assert stories(recalling, dated_by_lede, dating=[[2007]] * 3 + [[2007, 2009]] * 3) == 2
+    assert stories(apart, dated_by_lede, dating=[[2016]] * 3 + [[2023]] * 3) == 2

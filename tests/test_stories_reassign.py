@@ -87,7 +87,8 @@ def test_undated_a_unit_does_not_move_to_a_story_naming_none_of_its_years():
     # (2016 recalled beside 2023) and the latest-year tier costs little, it moves.
     rows = [({"Riverton": 1.0, "2016": 1.0}, FLOOD)] * 3 + [({"Pineville": 1.0}, FIRE)] * 3
     labels = np.array([0, 0, 0, 1, 1, 1, 1])
-    rule = replace(SETTINGS, year_penalty=0.9, latest_year_penalty=0.9)
+    # (The latest-year tier reads every row's latest named year here: ``dating_sentences`` 0.)
+    rule = replace(SETTINGS, year_penalty=0.9, latest_year_penalty=0.9, dating_sentences=0)
     later = rows + [({"Riverton": 1.0, "2023": 1.0}, FLOOD)]
     assert reassign_units(_signals(later), labels, rule).tolist()[-1] == 1
     assert reassign_units(_signals(later), labels, replace(rule, year_penalty=0.0, latest_year_penalty=0.0)

@@ -12,7 +12,7 @@ import numpy as np
 
 from .features import _YEAR_KEYS, _YEAR_OF_KEY, FIRST_YEAR, YEARS
 from .settings import StorySettings
-from .signals import UNDATED, StorySignals
+from .signals import UNDATED, StorySignals, dating_year_of
 
 # The years of stories are kept as bit sets over the years 1900-2099 (see ``_YEAR_KEYS``).
 _YEAR_WORDS = (YEARS + 63) // 64
@@ -42,6 +42,7 @@ def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
 def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *,
             attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0) -> np.ndarray:
     """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
+    dating = _dating_latest(signals) if settings.dating_sentences > 0 else np.zeros(0, dtype=np.int64)
     signals = signals.part(content=False)
     dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
     labels = _stream_kernel(
@@ -50,11 +51,20 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
         settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
         settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin,
-        year_bits(dense_terms), settings.year_penalty, settings.latest_year_cost, settings.year_tolerance)
+        year_bits(dense_terms), settings.year_penalty, settings.latest_year_cost, settings.year_tolerance,
+        settings.dating_sentences > 0, dating)
     # Rows the stream did not see stay stories of their own, numbered after the others.
     alone = np.flatnonzero(labels < 0)
     labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
     return labels
+
+
+def _dating_latest(signals: StorySignals) -> np.ndarray:
+    """Per row, the latest year that dates its texts (see :func:`~.features.dating_years`), less 1900; -1: none."""
+    bits = dating_year_of(signals.terms)
+    latest = np.full(len(signals), -1, dtype=np.int64)
+    np.maximum.at(latest, np.repeat(np.arange(len(signals)), np.diff(signals.indptr)), bits)
+    return latest
 
 
 def year_bits(dense_terms: np.ndarray) -> np.ndarray:
@@ -76,9 +86,10 @@ def latest_years(signals: StorySignals) -> np.ndarray:
 def year_words(signals: StorySignals, settings: StorySettings, *, near: bool = False,
                every: bool = False) -> np.ndarray:
     """Per row, the years the year rule reads as a bit set (``_YEAR_WORDS`` words, bit = year less 1900):
-    every year its text names (``every``) or only the latest; with ``near``, widened by ``year_tolerance``
+    every year its text names (``every``) or only the latest (with ``dating_sentences``, the latest of the
+    years that date it: named in its headline or first sentences; none when it names none there); with ``near``, widened by ``year_tolerance``
     years each way, so that two rows agree when one's near set meets the other's set."""
-    bits = year_bits(signals.terms)
+    bits = year_bits(signals.terms) if every or settings.dating_sentences <= 0 else dating_year_of(signals.terms)
     rows = np.repeat(np.arange(len(signals)), np.diff(signals.indptr))
     named = bits >= 0
     rows, bits = rows[named], bits[named]
@@ -122,7 +133,7 @@ def year_rule_penalty(every_a: int, every_near_a: int, latest_near_a: int, every
         return 0.0
     if not every_near_a & every_b:
         return settings.year_penalty
-    if not latest_near_a & latest_b:
+    if latest_near_a and latest_b and not latest_near_a & latest_b:
         return settings.latest_year_cost
     return 0.0
 
@@ -199,7 +210,8 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                    window: int, text_weight: float, keyword_weight: float, threshold: float, text_floor: float,
                    near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
                    attach_margin: float, year_bit: np.ndarray, year_penalty: float,
-                   latest_year_penalty: float, year_tolerance: int) -> np.ndarray:
+                   latest_year_penalty: float, year_tolerance: int, dating_mode: bool,
+                   dating_latest: np.ndarray) -> np.ndarray:
     """The streaming assignment, one row after another in ``order``.
 
     Index: one posting per (row, term), chained newest first per term. A row
@@ -275,7 +287,10 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             if year >= 0:
                 _add_year(row_years, near_years, year, year_tolerance)
         row_names_years = latest >= 0
-        if row_names_years:
+        if dating_mode:
+            # The latest-year tier reads the years that date the text (headline, first sentences) only.
+            latest = dating_latest[row]
+        if latest >= 0:
             _add_year(row_latest, near_latest, latest, year_tolerance)
         for p in range(indptr[row], indptr[row + 1]):
             if founder_only:
@@ -318,7 +333,8 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             if row_names_years and (first < 0 or story_first[story] < 0) and story_years[story].any():
                 if not (story_years[story] & near_years).any():
                     score -= year_penalty
-                elif not (story_latest[story] & near_latest).any():
+                elif (latest >= 0 and story_latest[story].any()
+                      and not (story_latest[story] & near_latest).any()):
                     score -= latest_year_penalty
             if text >= near_copy or (text >= text_floor and score >= threshold):
                 if score > best_score or (score == best_score and story < best):

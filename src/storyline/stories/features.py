@@ -221,6 +221,25 @@ _YEAR_KEYS: np.ndarray = np.array([key for key, _ in _YEARS_BY_KEY], dtype=np.in
 # The year each of ``_YEAR_KEYS`` reads as, in the same order.
 _YEAR_OF_KEY: np.ndarray = np.array([year for _, year in _YEARS_BY_KEY], dtype=np.int64)
 FIRST_YEAR, YEARS = 1900, 200
+# Keys of the markers of the years that date a text (named in its headline or first sentences, see
+# :func:`dating_years`): rows carry them at weight 0, so only the year rule reads them.
+_DATING_BY_KEY = sorted((term_key(f"dating-year:{year}"), year) for year in range(FIRST_YEAR, FIRST_YEAR + YEARS))
+_DATING_KEYS: np.ndarray = np.array([key for key, _ in _DATING_BY_KEY], dtype=np.int64)
+_DATING_YEAR_OF_KEY: np.ndarray = np.array([year for _, year in _DATING_BY_KEY], dtype=np.int64)
+
+
+def dating_years(doc: Prepared, sentences: int, statistics: "TermStatistics | None" = None) -> set[int]:
+    """The years named in the headline and the first ``sentences`` sentences (a site's boilerplate lines
+    skipped): the years that date the text's own event. Years named only further down are mostly background
+    ("the first strike since 2016", "a rumour that began in 2009"), which a look-alike also recalls."""
+    years: set[int] = set()
+    lines = [text for text, _ in _lines_of(doc)
+             if statistics is None or not statistics.is_boilerplate(doc, text)]
+    for text in lines[:sentences + (1 if doc.article.title else 0)]:
+        for token in _TOKEN.findall(text):
+            if len(token) == 4 and token.isdigit() and FIRST_YEAR <= int(token) < FIRST_YEAR + YEARS:
+                years.add(int(token))
+    return years
 
 
 def _content_sentence_indices(doc: Prepared) -> list[int]:

@@ -197,6 +197,7 @@ def _year_penalty(signals: StorySignals, years: tuple[np.ndarray, ...], story_of
     both_dated = (signals.first_day[row] != UNDATED) & dated_story[story]
     named = row_every[row].any(axis=1) & story_every[story].any(axis=1) & ~both_dated
     no_year_shared = ~(row_every_near[row] & story_every[story]).any(axis=1)
-    other_latest = ~(row_latest_near[row] & story_latest[story]).any(axis=1)
+    other_latest = (row_latest_near[row].any(axis=1) & story_latest[story].any(axis=1)
+                    & ~(row_latest_near[row] & story_latest[story]).any(axis=1))
     return np.where(named & no_year_shared, settings.year_penalty,
                     np.where(named & other_latest, settings.latest_year_cost, 0.0))

@@ -68,6 +68,10 @@ class StorySettings:
     # latest loses this much (never more than ``year_penalty``): earlier years are often background ("the first strike
     # since 2016"), but a look-alike years later often recalls the earlier story's year.
     latest_year_penalty: float = _SHIPPED["latest_year_penalty"]
+    # ... the latest year that tier reads: of every year the text names (0), or of those named in its headline
+    # and first ``dating_sentences`` sentences, the years that date its own event (a text naming none
+    # there is not held to the tier): rumour bodies and follow-ups recall background years further down.
+    dating_sentences: int = _SHIPPED["dating_sentences"]
     # Fragment pass: stories of at most ``fragment_size`` articles (0 = off) join the larger story they
     # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
     fragment_size: int = _SHIPPED["fragment_size"]
@@ -123,6 +127,10 @@ class StorySettings:
             raise ValueError("year_penalty and year_tolerance must be >= 0")
         if self.date_gap_penalty < 0:
             raise ValueError(f"date_gap_penalty must be >= 0, got {self.date_gap_penalty}")
+        if not 0.0 <= self.split_ratio <= 1.0:
+            raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
+        if self.dating_sentences < 0:
+            raise ValueError(f"dating_sentences must be >= 0, got {self.dating_sentences}")
         if self.latest_year_penalty < 0:
             raise ValueError(f"latest_year_penalty must be >= 0, got {self.latest_year_penalty}")
 
@@ -130,8 +138,6 @@ class StorySettings:
     def latest_year_cost(self) -> float:
         """What the latest-year tier costs: sharing a year never costs more than sharing none."""
         return min(self.latest_year_penalty, self.year_penalty)
-        if not 0.0 <= self.split_ratio <= 1.0:
-            raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
 
     @classmethod
     def defaults(cls) -> "StorySettings":

@@ -18,7 +18,11 @@ from .features import (
     _specific_terms,
     _unit,
     _weights,
+    _DATING_KEYS,
+    _DATING_YEAR_OF_KEY,
+    FIRST_YEAR,
     content_key,
+    dating_years,
     day_ordinal,
     site_of,
     term_key,
@@ -66,7 +70,7 @@ class StorySignals:
     def part(self, content: bool) -> "StorySignals":
         """The same rows with only their specific terms (``content=False``: what the stream, split, rejoin and
         fragment passes read) or only their content words (keyed below zero: what the content merge reads)."""
-        keep = self.terms < 0 if content else self.terms >= 0
+        keep = self.terms < 0 if content else (self.terms >= 0) & ~is_dating_marker(self.terms)
         if keep.all():
             return self
         row_of_entry = np.repeat(np.arange(len(self)), np.diff(self.indptr))
@@ -85,6 +89,18 @@ class StorySignals:
                             np.concatenate([p.weights for p in parts]),
                             np.concatenate([p.first_day for p in parts]), np.concatenate([p.last_day for p in parts]),
                             np.concatenate([p.sizes for p in parts]), np.concatenate([p.keys for p in parts]))
+
+
+def is_dating_marker(terms: np.ndarray) -> np.ndarray:
+    """Which term keys are markers of a dating year (weight 0, read by the year rule only)."""
+    position = np.minimum(np.searchsorted(_DATING_KEYS, terms), len(_DATING_KEYS) - 1)
+    return _DATING_KEYS[position] == terms
+
+
+def dating_year_of(terms: np.ndarray) -> np.ndarray:
+    """Per term key, the dating year it marks less ``FIRST_YEAR``; -1 if it marks none."""
+    position = np.minimum(np.searchsorted(_DATING_KEYS, terms), len(_DATING_KEYS) - 1)
+    return np.where(_DATING_KEYS[position] == terms, _DATING_YEAR_OF_KEY[position] - FIRST_YEAR, -1).astype(np.int64)
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -109,6 +125,8 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     ``content_share`` times the content-word cosine: the streaming core reads one index for both.
     When ``content_merge`` is on, a third unit-length part, the content words again under negative
     keys, is what the content merge pass reads (:meth:`StorySignals.part`); the other steps never see it.
+    With ``dating_sentences``, the years that date the unit's texts (:func:`dating_years`) are markers
+    at weight 0: no similarity reads them, only the year rule (its latest-year tier).
     """
     settings = settings or StorySettings()
     index = {doc.id: position for position, doc in enumerate(ordered)}
@@ -126,8 +144,11 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     for row, members in enumerate(unit_members):
         summed: dict[str, float] = defaultdict(float)
         merged_content: dict[str, float] = defaultdict(float)
+        dating: set[int] = set()
         for i in members:
             doc = ordered[i]
+            if settings.dating_sentences > 0:
+                dating |= dating_years(doc, settings.dating_sentences, statistics)
             vectors[row] += _story_vector(doc, statistics)
             for term, weight in _weights(_specific_terms(doc, names, statistics=statistics), statistics).items():
                 summed[term] += specific_scale * weight
@@ -141,6 +162,9 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
         for term in sorted(summed):
             terms.append(term_key(term))
             weights.append(summed[term])
+        for year in sorted(dating):
+            terms.append(term_key(f"dating-year:{year}"))
+            weights.append(0.0)
         for term in sorted(merged_content):
             terms.append(-1 - term_key(term))
             weights.append(merged_content[term])
