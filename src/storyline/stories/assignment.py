@@ -62,8 +62,10 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
 def _dating_latest(signals: StorySignals) -> np.ndarray:
     """Per row, the latest year that dates its texts (see :func:`~.features.dating_years`), less 1900; -1: none."""
     bits = dating_year_of(signals.terms)
+    marked = np.flatnonzero(bits >= 0)
     latest = np.full(len(signals), -1, dtype=np.int64)
-    np.maximum.at(latest, np.repeat(np.arange(len(signals)), np.diff(signals.indptr)), bits)
+    # Only the few marker entries are spread to their rows (the row of entry p: the last indptr at or before p).
+    np.maximum.at(latest, np.searchsorted(signals.indptr, marked, side="right") - 1, bits[marked])
     return latest
 
 
