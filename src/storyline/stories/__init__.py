@@ -41,7 +41,8 @@
    on that same link when it beats its own story's: a unit the stream put with a look-alike
    early leaves it (``reassign_rounds``; all moves of a round decided at once), and the content
    merge runs once more. Both passes read the stream's year rule for undated sides (texts sharing no
-   named year lose ``year_penalty``, sharing one but not their latest ``latest_year_penalty``) and, for
+   named year lose ``year_penalty``, sharing one but not their latest ``latest_year_penalty``; the latest
+   of the years named in the headline and first ``dating_sentences`` sentences, those that date the text) and, for
    dated sides, a cost for the days between their date ranges (``date_gap_penalty``).
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
    order; at each border the stories active within ``window_days`` of it are
