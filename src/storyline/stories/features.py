@@ -5,6 +5,7 @@ every page, which count for neither)."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import re
 from collections import Counter
@@ -233,9 +234,11 @@ def dating_years(doc: Prepared, sentences: int, statistics: "TermStatistics | No
     skipped): the years that date the text's own event. Years named only further down are mostly background
     ("the first strike since 2016", "a rumour that began in 2009"), which a look-alike also recalls."""
     years: set[int] = set()
-    lines = [text for text, _ in _lines_of(doc)
-             if statistics is None or not statistics.is_boilerplate(doc, text)]
-    for text in lines[:sentences + (1 if doc.article.title else 0)]:
+    # Lazily: only the opening lines are read, not every sentence of a long article.
+    title = [doc.article.title] if doc.article.title else []
+    lines = itertools.chain(title, (sentence.text for sentence in doc.sentences))
+    kept = (text for text in lines if statistics is None or not statistics.is_boilerplate(doc, text))
+    for text in itertools.islice(kept, sentences + len(title)):
         for token in _TOKEN.findall(text):
             if len(token) == 4 and token.isdigit() and FIRST_YEAR <= int(token) < FIRST_YEAR + YEARS:
                 years.add(int(token))
