@@ -232,6 +232,25 @@ def saved_runs(path: Path, set_name: str) -> dict[str, dict]:
     return {f"{label} (saved in {path.name})": run for label, run in saved.items() if label != "floor"}
 
 
+def print_saved(args: argparse.Namespace) -> int:
+    """Each set's saved runs, in the order of the files given, each compared with the last one (the newest code)."""
+    for set_name in args.sets:
+        saved = [(label, run) for path in args.compare_json for label, run in saved_runs(path, set_name).items()]
+        if not saved:
+            print(f"{set_name}: no saved run")
+            continue
+        print(f"{set_name}: {saved[0][1]['articles']:,} articles")
+        for label, run in saved:
+            print_run(label, run)
+        if len({run["articles"] for _, run in saved}) > 1:
+            print("  not compared: the saved runs read different numbers of articles")
+            continue
+        newest_label, newest = saved[-1]
+        for label, run in saved[:-1]:
+            print_speed_up(label, run, newest_label, newest)
+    return 0
+
+
 def run_sizes(src: Path, sizes: list[int], args: argparse.Namespace) -> int:
     """``analyze`` over the 10k recipe at each size: what memory and time grow by per article."""
     if not args.no_warm_up:
@@ -266,6 +285,9 @@ def main() -> int:
     parser.add_argument("--compare-json", type=Path, action="append", default=[],
                         help="a file an earlier run wrote with --json (e.g. the old tree's whole sets, run apart): "
                              "its runs of each set are printed first and compared with this run's (repeatable)")
+    parser.add_argument("--saved-only", action="store_true",
+                        help="run nothing: print the --compare-json runs of each set, each beside the last one given "
+                             "(e.g. the old tree's whole sets and this tree's, each run apart while the other ran)")
     parser.add_argument("--sizes", type=int, nargs="+",
                         help="instead: the 10k set's recipe scaled to each of these sizes, analyze only (no old tree, "
                              "no floor): peak memory and CPU seconds per size, and their growth per article")
@@ -281,6 +303,8 @@ def main() -> int:
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
     if args.sizes:
         return run_sizes(sources[-1], sorted(args.sizes), args)
+    if args.saved_only:
+        return print_saved(args)
     everything: dict = {}
     for set_name in args.sets:
         files = set_files(set_name, args.data, args.limit)
@@ -309,9 +333,9 @@ def main() -> int:
                   f"({floor['spacy_cpu']:.1f} CPU s) over every article (floor {floor['embed_seconds'] + floor['spacy_seconds']:.1f} s, "
                   f"{floor['embed_cpu'] + floor['spacy_cpu']:.1f} CPU s)")
         everything[set_name] = runs
-        print(f"  load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
-    if args.json:
-        args.json.write_text(json.dumps(everything, indent=1), encoding="utf-8")
+        print(f"  load average now: {' '.join(f'{x:.1f}' for x in os.getloadavg())}", flush=True)
+        if args.json:  # after each set: a whole-set run may be stopped before the next set ends
+            args.json.write_text(json.dumps(everything, indent=1), encoding="utf-8")
     return 0
 
 

@@ -183,7 +183,8 @@ def _argument_heads(token: Any, deps: frozenset[str]) -> tuple[str, ...]:
 
 
 def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set[str]] = None,
-                           parsed: Any = None, with_minor: bool = False) -> list[EventMention]:
+                           parsed: Any = None, with_minor: bool = False,
+                           dates: Optional[Sequence[tuple[DateMention, ...]]] = None) -> list[EventMention]:
     """The event predicates of one article: content verbs, and nouns that name events.
 
     ``nlp`` is a spaCy pipeline with a tagger, lemmatizer and dependency parser
@@ -191,7 +192,8 @@ def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set
     of the whole story, so that a noun whose stem is used as a verb elsewhere
     ("the shooting" / "shot") counts as an event. ``parsed`` may pass the spaCy
     doc of the article's text when the caller has it already. ``with_minor``
-    adds the minor words (see :attr:`EventMention.minor`).
+    adds the minor words (see :attr:`EventMention.minor`). ``dates``: the date expressions of each
+    of ``doc``'s sentences (``extract.sentence_dates``), when the caller has them already.
     """
     text = doc.article.text
     if not text.strip():
@@ -204,7 +206,8 @@ def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set
         if entity.label_ in _PLACE_LABELS:
             index = max(0, bisect_right(starts, entity.start_char) - 1)
             places_by_sentence.setdefault(index, []).append(entity.text.lower())
-    dates_by_sentence = {i: tuple(extract_dates(text, s.start, s.end)) for i, s in enumerate(doc.sentences)}
+    dates_by_sentence = (dict(enumerate(dates)) if dates is not None
+                         else {i: tuple(extract_dates(text, s.start, s.end)) for i, s in enumerate(doc.sentences)})
     events: list[EventMention] = []
     for token in parsed_doc:
         lemma = token.lemma_.lower()
@@ -289,14 +292,16 @@ def align_events(events: Sequence[EventMention], vectors: np.ndarray, *,
 
 def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
                        claims: Sequence[Claim] = (), with_minor: bool = False,
-                       parsed: Optional[Mapping[str, Any]] = None) -> list[EventClaim]:
+                       parsed: Optional[Mapping[str, Any]] = None,
+                       dates: Optional[Mapping[str, Sequence[tuple[DateMention, ...]]]] = None) -> list[EventClaim]:
     """The story's events, one per real-world event its articles report, each linked to the claims that show it.
 
     ``nlp``: a spaCy pipeline with a parser (passed in, never loaded here);
     ``claims``: the story's sentence-level claims from :func:`build_ledger`, so
     each event names the claims whose evidence span holds one of its mentions;
     ``with_minor`` also aligns the minor words (a minor word met once is no event and is dropped);
-    ``parsed``: ``nlp``'s parse of each article by id, when the caller has it already.
+    ``parsed``: ``nlp``'s parse of each article by id, and ``dates`` its sentences' date expressions
+    (``extract.sentence_dates``), when the caller has them already.
     """
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
@@ -311,7 +316,7 @@ def build_event_ledger(story: Story, docs: Sequence[Prepared], nlp: Any, *,
     rows: list[np.ndarray] = []
     for doc in story_docs:
         for event in extract_event_mentions(doc, nlp, story_verbs=story_verbs, parsed=parses[doc.id],
-                                            with_minor=with_minor):
+                                            with_minor=with_minor, dates=(dates or {}).get(doc.id)):
             events.append(event)
             rows.append(np.asarray(doc.sentence_vectors[event.sentence_index], dtype=np.float32)
                         if len(doc.sentence_vectors) else np.zeros(1, np.float32))

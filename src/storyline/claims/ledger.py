@@ -8,6 +8,7 @@ import numpy as np
 
 from ..graph import independent_groups
 from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Relation, Span, Story, stable_id
+from ..text import DateMention
 from ..text.spans import SpanIndex
 from .align import candidate_vector, align_candidates, passage_pairs
 from .checkworthiness import TaggedText, model_for
@@ -155,6 +156,7 @@ def build_ledger(
     sentence_model: Optional[str] = None,
     tags: Optional[Mapping[str, TaggedText]] = None,
     settings: Optional[ClaimSettings] = None,
+    dates: Optional[Mapping[str, Sequence[tuple[DateMention, ...]]]] = None,
 ) -> tuple[list[Claim], list[Omission]]:
     """The story's claims, aligned across its articles, ranked, with status, provenance, conflicts and omissions.
 
@@ -174,14 +176,16 @@ def build_ledger(
     other member's; derived wordings stay as evidence naming what they derive
     from. Claims come ranked (see ``omissions.ranked``); omissions per article
     follow ``omissions.find_omissions``. ``settings``: the stage's thresholds (None: those in use,
-    by default the shipped ones).
+    by default the shipped ones). ``dates``: each article's ``extract.sentence_dates``, when the caller
+    has them already.
     """
     with in_use.using(settings):
-        return _build_ledger(story, docs, relations, entities, sentence_model, tags or {})
+        return _build_ledger(story, docs, relations, entities, sentence_model, tags or {}, dates or {})
 
 
 def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation], entities: Sequence[Entity],
-                  sentence_model: Optional[str], tags: Mapping[str, TaggedText]) -> tuple[list[Claim], list[Omission]]:
+                  sentence_model: Optional[str], tags: Mapping[str, TaggedText],
+                  dates: Mapping[str, Sequence[tuple[DateMention, ...]]]) -> tuple[list[Claim], list[Omission]]:
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
@@ -202,7 +206,7 @@ def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Re
     for doc in story_docs:
         tagged = tags.get(doc.id)
         scorer = model_for(sentence_model, tagged=tagged is not None)
-        for candidate in extract_claim_candidates(doc):
+        for candidate in extract_claim_candidates(doc, dates.get(doc.id)):
             key = (candidate.article, candidate.span, candidate.kind, candidate.wording)
             # A clause holding two counts is found once per count: it is one claim.
             if key in seen:

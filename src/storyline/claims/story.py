@@ -16,6 +16,7 @@ from ..entities.mentions import parse_in_pieces
 from ..model import Claim, ClaimEvent, Entity, Evidence, Omission, Prepared, Relation, Story
 from .checkworthiness import TaggedText
 from .events import EventClaim, build_event_ledger
+from .extract import sentence_dates
 from .ledger import build_ledger
 from .settings import ClaimSettings, in_use
 
@@ -69,10 +70,13 @@ def _build_story_claims(story: Story, docs: Sequence[Prepared], relations: Seque
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
     parsed = dict(zip((doc.id for doc in story_docs), parse_in_pieces(nlp, [doc.article.text for doc in story_docs])))
+    # ... and one scan of each sentence for dates: the ledger's candidates and the events both read them.
+    dates = {doc.id: sentence_dates(doc) for doc in story_docs}
     claims, omissions = build_ledger(story, docs, relations, entities, sentence_model=sentence_model,
-                                     tags={article: TaggedText.of(parse) for article, parse in parsed.items()})
+                                     tags={article: TaggedText.of(parse) for article, parse in parsed.items()},
+                                     dates=dates)
     events = [_claim_event(e) for e in build_event_ledger(story, docs, nlp, claims=claims, with_minor=True,
-                                                          parsed=parsed)]
+                                                          parsed=parsed, dates=dates)]
     by_claim: dict[str, list[str]] = {}
     for event in events:
         if not event.minor:

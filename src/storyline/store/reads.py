@@ -218,9 +218,14 @@ class StoreReads(StoreBase):
     def claims(self) -> tuple[list[Claim], list[Omission]]:
         claims: list[Claim] = []
         omissions: list[Omission] = []
-        for payload in self.story_results("claims").values():
-            claims.extend(_claim(c) for c in payload["claims"])
-            omissions.extend(Omission(**o) for o in payload["omissions"])
+        # Only the two lists taken out of each stored result (by SQLite, which copies their text as stored):
+        # the event sub-claims beside them are three quarters of a result's size, and decoding them was
+        # most of the timeline stage's time.
+        for claims_json, omissions_json in self.db.execute(
+                "SELECT json_extract(payload, '$.claims'), json_extract(payload, '$.omissions') FROM story_results"
+                " WHERE stage = 'claims' ORDER BY story_id"):
+            claims.extend(_claim(c) for c in json.loads(claims_json))
+            omissions.extend(Omission(**o) for o in json.loads(omissions_json))
         return claims, omissions
 
     def claim_events(self) -> list[ClaimEvent]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 from ..model import Span
-from .dates import extract_dates
+from .dates import DateMention, extract_dates
 from .words import STOP_WORDS, singular, split_words
 
 # Small counts written as words ("a", "an" count one in "a week ago"; not in SPELLED_NUMBERS, where they would
@@ -64,10 +64,14 @@ def parse_number(raw: str) -> float:
 
 
 
-def extract_quantities(text: str, start: int = 0, end: Optional[int] = None) -> list[Quantity]:
-    """Numbers in ``text[start:end]`` with what they count; years, times, days of dates and name parts are not counts."""
+def extract_quantities(text: str, start: int = 0, end: Optional[int] = None,
+                       dates: Optional[Sequence[DateMention]] = None) -> list[Quantity]:
+    """Numbers in ``text[start:end]`` with what they count; years, times, days of dates and name parts are not counts.
+
+    ``dates``: ``extract_dates(text, start, end)`` when the caller has it already.
+    """
     end = len(text) if end is None else end
-    date_spans = [d.span for d in extract_dates(text, start, end)]
+    date_spans = [d.span for d in (extract_dates(text, start, end) if dates is None else dates)]
     quantities = []
     for match in _QUANTITY.finditer(text, start, end):
         ns, ne = match.span("num")
