@@ -348,7 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
              "lexical-untagged": "storyline, no parse: TF-IDF words, cues",
              "baseline": "baseline: TF-IDF unigrams, logistic regression"}
     for key, result in results.items():
-        print(f"| {names[key]} | {result['precision']:.3f} | {result['recall']:.3f} | {result['f1']:.3f} |")
+        print(f"| {names[key]} | {result['precision']:.4f} | {result['recall']:.4f} | {result['f1']:.4f} |")
     print(f"\ntotal {time.perf_counter() - started:.1f} s", flush=True)
     metrics = {f"checkworthy_{key.replace('-', '_')}_{name}": value
                for key, result in results.items() for name, value in result.items()}
