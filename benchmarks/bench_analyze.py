@@ -115,6 +115,26 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def _resident_mb(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak since the last reset) of this process, from /proc; 0 elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak() -> bool:
+    """Start the process's peak resident size afresh (Linux's clear_refs "5"), so a stage's peak is its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+        return True
+    except OSError:
+        return False
+
+
 def child_analyze(files: list[Path]) -> dict:
     from storyline import pipeline
     from storyline.pipeline import Models, analyze, ingest
@@ -122,13 +142,23 @@ def child_analyze(files: list[Path]) -> dict:
 
     # CPU seconds per stage beside the wall clock: on a shared machine the wall clock measures the others too.
     stage_cpu: dict[str, float] = {}
+    # Each stage's own peak resident memory (the peak reset as it starts) and what it started from:
+    # the whole run's peak says how much, these say which stage holds it.
+    stage_peak: dict[str, float] = {}
+    stage_start: dict[str, float] = {}
+    earlier_peak = [0.0]
     for name, runner in list(pipeline._RUNNERS.items()):
         def timed(store: Any, models: Any, progress: Any, _runner: Any = runner, _name: str = name) -> Any:
             started = time.process_time()
+            earlier_peak[0] = max(earlier_peak[0], _resident_mb("VmHWM"))
+            resets = _reset_peak()
+            stage_start.setdefault(_name, _resident_mb("VmRSS"))
             try:
                 return _runner(store, models, progress)
             finally:
                 stage_cpu[_name] = stage_cpu.get(_name, 0.0) + time.process_time() - started
+                if resets:  # the first run's (the second, over the same store, redoes nothing)
+                    stage_peak.setdefault(_name, _resident_mb("VmHWM"))
         pipeline._RUNNERS[name] = timed
     with tempfile.TemporaryDirectory(prefix="storyline-bench-analyze-") as folder:
         with open_store(Path(folder) / "bench.db") as store:
@@ -144,7 +174,9 @@ def child_analyze(files: list[Path]) -> dict:
             started = time.perf_counter()
             analyze(store, models=models)  # a second run over the same store should redo nothing
             rerun = time.perf_counter() - started
-    return {"articles": len(files), "seconds": seconds, "peak_mb": peak_mb(),
+    whole_peak = max([peak_mb(), _resident_mb("VmHWM"), earlier_peak[0], *stage_peak.values()])
+    return {"articles": len(files), "seconds": seconds, "peak_mb": whole_peak,
+            "stage_peak_mb": stage_peak, "stage_start_mb": stage_start,
             "stories": len(stories), "multi_article_stories": sum(1 for s in stories if len(s.articles) > 1),
             "cpu_seconds": cpu, "rerun_seconds": rerun, "stage_cpu": first_run_cpu,
             "rerun_cpu": sum(stage_cpu.values()) - sum(first_run_cpu.values())}
@@ -241,12 +273,20 @@ def run_sizes(src: Path, sizes: list[int], args: argparse.Namespace) -> int:
         ten_k_files(args.data, size)  # written once here, not timed in the child
         results[size] = run_child(src, "analyze", "10k", args, size=size)
         print_run(f"{size:,} articles", results[size])
+        if results[size].get("stage_peak_mb"):
+            print("    peak resident MB by stage (at its start -> its own peak): " + ", ".join(
+                f"{stage} {results[size]['stage_start_mb'][stage]:.0f} -> {peak:.0f}"
+                for stage, peak in results[size]["stage_peak_mb"].items()))
     for smaller, larger in zip(sizes, sizes[1:]):
         low, high = results[smaller], results[larger]
         added = larger - smaller
         print(f"  {smaller:,} -> {larger:,}: peak memory +{1024 * (high['peak_mb'] - low['peak_mb']) / added:.1f} KB "
               f"an added article, CPU s of analyze x{sum(high['stage_cpu'].values()) / sum(low['stage_cpu'].values()):.2f} "
               f"for x{larger / smaller:.2f} the articles")
+        if low.get("stage_peak_mb") and high.get("stage_peak_mb"):
+            print("    each stage's peak, KB an added article: " + ", ".join(
+                f"{stage} {1024 * (high['stage_peak_mb'][stage] - low['stage_peak_mb'][stage]) / added:+.1f}"
+                for stage in high["stage_peak_mb"] if stage in low["stage_peak_mb"]))
     if args.json:
         args.json.write_text(json.dumps({"sizes": {str(k): v for k, v in results.items()}}, indent=1), encoding="utf-8")
     return 0
