@@ -242,13 +242,13 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     pending = set(store.reuse_pending())
     if not pending and not changed:
         return 0
-    # Vectors as stored: the alignment casts the rows of each pair it compares, and every article's
-    # float32 copy at once was most of the stage's memory (40 KB an article).
-    everything = store.prepared(stored_vectors=True)
+    # No sentence vectors held for the corpus: the stage reads those of the pairs it aligns as it
+    # goes (as stored; it casts the rows it compares), 20-30 KB an article otherwise held at once.
+    everything = store.prepared(with_sentence_vectors=False)
     new = [p for p in everything if changed or p.id in pending]
     existing = [p for p in everything if not changed and p.id not in pending]
     relations = stage("reuse").core(new, existing, known=[] if changed else store.relations(),
-                                    settings=models.settings.reuse)
+                                    settings=models.settings.reuse, sentence_vectors=store.stored_sentence_vectors)
     store.save_relations(new, relations)
     store.save_stage_fingerprint("reuse", key)
     progress("reuse", len(new), len(new))
