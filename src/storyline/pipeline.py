@@ -325,7 +325,9 @@ def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> Sta
     kept = _kept_clusters(store.story_results(ENTITY_CLUSTERS) if kept_keys else {}, kept_keys)
     plan = entities_incremental.plan_resolution(articles, keys, {story: kept_keys[story] for story in kept})
     resolved = entities_incremental.resolve_planned(
-        plan, kept, store.mentions(), store.prepared(ids=plan.articles_again(), stored_vectors=True), relations, stories,
+        # No sentence vectors: resolution reads none, and on a first run these are every deep story's articles.
+        plan, kept, store.mentions(), store.prepared(ids=plan.articles_again(), with_sentence_vectors=False), relations,
+        stories,
         settings=models.settings.entities, core=stage("entities").core)
     store.save_entities(resolved.entities)
     for story in plan.again:
