@@ -16,7 +16,7 @@ from storyline.prepare import prepare
 from storyline.reuse import find_relations, identical_texts, relate, with_identical_texts
 from storyline.reuse.candidates import _anchor_candidates, _embedding_candidates, _lsh_candidates
 from storyline.reuse.kinds import _add_third_text_sources, _relation
-from storyline.reuse.workspace import Workspace, first_uses, pair_order
+from storyline.reuse.workspace import Workspace, first_uses, pair_codes, pair_order
 from storyline.store import open_store
 
 TEXTS = sorted((FIXTURES / "reuse").glob("*.txt")) + sorted((FIXTURES / "dedup").glob("*.txt"))
@@ -86,11 +86,13 @@ def test_batches_give_the_same_relations_in_a_small_workspace(corpus):
 
 
 def test_the_workspace_never_holds_more_than_its_bound(corpus):
-    pairs = pair_order(_lsh_candidates(corpus, len(corpus)) | _embedding_candidates(corpus, len(corpus)),
-                       len(corpus))
-    assert pairs and sorted(pairs) == sorted(set(pairs))
-    workspace = Workspace(count_site_lines(corpus), upcoming=first_uses(pairs, corpus),
-                          sentence_vectors=_reader(corpus, []), held=3)
+    codes = pair_order(pair_codes(_lsh_candidates(corpus, len(corpus)) | _embedding_candidates(corpus, len(corpus)),
+                                  len(corpus)), len(corpus))
+    pairs = [divmod(code, len(corpus)) for code in codes.tolist()]
+    assert pairs and len(pairs) == len(set(pairs))
+    upcoming = first_uses(codes, corpus)
+    assert upcoming == list(dict.fromkeys(corpus[k].id for pair in pairs for k in pair))
+    workspace = Workspace(count_site_lines(corpus), upcoming=upcoming, sentence_vectors=_reader(corpus, []), held=3)
     most = 0
     for i, j in pairs:
         for prepared in (corpus[i], corpus[j]):
@@ -108,12 +110,12 @@ def test_pair_order_keeps_every_pair_and_brings_an_articles_pairs_together():
     # Two groups of articles, linked inside each group only, numbered alternately.
     pairs = {(min(i, j), max(i, j)) for group in (range(0, 40, 2), range(1, 40, 2)) for i in group for j in group
              if i != j}
-    ordered = pair_order(pairs, 40)
+    ordered = [divmod(code, 40) for code in pair_order(pair_codes(pairs, 40), 40).tolist()]
     assert sorted(ordered) == sorted(pairs)
     # The alternate numbering mixes the groups; the order takes one group's pairs first, then the other's.
     groups = [i % 2 for i, _ in ordered]
     assert groups == sorted(groups) or groups == sorted(groups, reverse=True)
-    assert pair_order(set(), 5) == []
+    assert len(pair_order(pair_codes(set(), 5), 5)) == 0
 
 
 def test_the_runner_reads_vectors_as_it_aligns_and_finds_what_holding_them_finds(tmp_path, corpus):

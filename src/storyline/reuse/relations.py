@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
+import numpy as np
+
 from ..boilerplate import count_site_lines
 from ..model import Passage, Prepared, Relation, text_hash
 from .candidates import _anchor_candidates, _embedding_candidates, _lsh_candidates
@@ -14,7 +16,7 @@ from .kinds import _add_third_text_sources, _relation
 from .alignment import Coverage
 from .profile import _profile
 from .settings import ReuseSettings, in_use
-from .workspace import HELD, SentenceVectors, Workspace, first_uses, pair_order
+from .workspace import HELD, SentenceVectors, Workspace, first_uses, pair_codes, pair_order
 
 
 def relate(new: Sequence[Prepared], existing: Sequence[Prepared] = (), *,
@@ -97,15 +99,15 @@ def _find_relations(new: Sequence[Prepared], existing: Sequence[Prepared], known
     articles = list(new) + [p for p in existing if p.id not in new_ids]
     if len(articles) < 2 or not new:
         return []
-    pairs = (_lsh_candidates(articles, len(new)) | _embedding_candidates(articles, len(new))
-             | _anchor_candidates(articles, len(new)))
-    ordered = pair_order(pairs, len(articles))
-    del pairs
+    # Each source's pairs as codes as soon as found: one set of tuples at a time, not three.
+    ordered = pair_order(np.concatenate([pair_codes(candidates(articles, len(new)), len(articles))
+                                         for candidates in (_lsh_candidates, _embedding_candidates, _anchor_candidates)]),
+                         len(articles))
     # Lines a site repeats on its pages align between any two of them: they are never reuse.
     workspace = Workspace(count_site_lines(articles), upcoming=first_uses(ordered, articles),
                           sentence_vectors=sentence_vectors, held=held)
     found: dict[tuple[int, int], Relation] = {}
-    for i, j in ordered:
+    for i, j in zip(*(ends.tolist() for ends in np.divmod(ordered, len(articles)))):
         first, second = articles[i], articles[j]
         if first.id == second.id:
             continue
