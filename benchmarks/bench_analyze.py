@@ -28,6 +28,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -43,6 +44,8 @@ LABELLED = ("gva-window", "fnc1", "np4e", "mlcrisis")
 SETS = ("labelled", "10k")
 TEN_K = 10_000
 WARM_UP_ARTICLES = 40
+# The stages after prepare, as ``analyze --until`` names them (kept here: the child imports the tree it times).
+ANALYSIS_STAGES = ("reuse", "stories", "entities", "claims", "timeline")
 
 
 def labelled_files(data: Path) -> list[tuple[Path, str]]:
@@ -115,36 +118,73 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_analyze(files: list[Path]) -> dict:
+def _resident_mb(field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak since the last reset) of this process, from /proc; 0 elsewhere."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak() -> bool:
+    """Start the process's peak resident size afresh (Linux's clear_refs "5"), so a stage's peak is its own."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5", encoding="ascii")
+        return True
+    except OSError:
+        return False
+
+
+def child_analyze(files: list[Path], until: str | None = None, prepared: Path | None = None) -> dict:
+    """``analyze`` over ``files`` in a fresh store, or (``prepared``) over a copy of a store already
+    prepared, up to the stage ``until`` (None: every stage)."""
     from storyline import pipeline
     from storyline.pipeline import Models, analyze, ingest
     from storyline.store import open_store
 
     # CPU seconds per stage beside the wall clock: on a shared machine the wall clock measures the others too.
     stage_cpu: dict[str, float] = {}
+    # Each stage's own peak resident memory (the peak reset as it starts) and what it started from:
+    # the whole run's peak says how much, these say which stage holds it.
+    stage_peak: dict[str, float] = {}
+    stage_start: dict[str, float] = {}
+    earlier_peak = [0.0]
     for name, runner in list(pipeline._RUNNERS.items()):
         def timed(store: Any, models: Any, progress: Any, _runner: Any = runner, _name: str = name) -> Any:
             started = time.process_time()
+            earlier_peak[0] = max(earlier_peak[0], _resident_mb("VmHWM"))
+            resets = _reset_peak()
+            stage_start.setdefault(_name, _resident_mb("VmRSS"))
             try:
                 return _runner(store, models, progress)
             finally:
                 stage_cpu[_name] = stage_cpu.get(_name, 0.0) + time.process_time() - started
+                if resets:  # the first run's (the second, over the same store, redoes nothing)
+                    stage_peak.setdefault(_name, _resident_mb("VmHWM"))
         pipeline._RUNNERS[name] = timed
     with tempfile.TemporaryDirectory(prefix="storyline-bench-analyze-") as folder:
+        if prepared is not None:
+            shutil.copyfile(prepared, Path(folder) / "bench.db")
         with open_store(Path(folder) / "bench.db") as store:
             started = time.perf_counter()
-            ingest(store, [str(f) for f in files])
+            if prepared is None:
+                ingest(store, [str(f) for f in files])
             seconds = {"ingest": time.perf_counter() - started}
             models = Models()
-            report = analyze(store, models=models)
+            report = analyze(store, models=models, until=until)
             seconds.update(report.seconds)
             stories = store.stories()
             cpu = time.process_time()
             first_run_cpu = dict(stage_cpu)
             started = time.perf_counter()
-            analyze(store, models=models)  # a second run over the same store should redo nothing
+            analyze(store, models=models, until=until)  # a second run over the same store should redo nothing
             rerun = time.perf_counter() - started
-    return {"articles": len(files), "seconds": seconds, "peak_mb": peak_mb(),
+    whole_peak = max([peak_mb(), _resident_mb("VmHWM"), earlier_peak[0], *stage_peak.values()])
+    return {"articles": len(files), "seconds": seconds, "peak_mb": whole_peak,
+            "stage_peak_mb": stage_peak, "stage_start_mb": stage_start,
             "stories": len(stories), "multi_article_stories": sum(1 for s in stories if len(s.articles) > 1),
             "cpu_seconds": cpu, "rerun_seconds": rerun, "stage_cpu": first_run_cpu,
             "rerun_cpu": sum(stage_cpu.values()) - sum(first_run_cpu.values())}
@@ -179,9 +219,13 @@ def child_floor(files: list[Path]) -> dict:
 
 
 def run_child(src: Path, mode: str, set_name: str, args: argparse.Namespace, limit: int | None = None,
-              size: int = TEN_K) -> dict:
+              size: int = TEN_K, prepared: Path | None = None) -> dict:
     command = [sys.executable, __file__, "--child", mode, "--sets", set_name, "--data", str(args.data),
                "--size", str(size)]
+    if getattr(args, "until", None):
+        command += ["--until", args.until]
+    if prepared is not None:
+        command += ["--prepared", str(prepared)]
     limit = args.limit if limit is None else limit
     if limit is not None:
         command += ["--limit", str(limit)]
@@ -251,24 +295,63 @@ def print_saved(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_sizes(src: Path, sizes: list[int], args: argparse.Namespace) -> int:
-    """``analyze`` over the 10k recipe at each size: what memory and time grow by per article."""
+def child_prepare(files: list[Path], out: Path) -> dict:
+    """A store of ``files`` ingested and prepared, written to ``out`` (the --until runs start from a copy)."""
+    from storyline.pipeline import Models, analyze, ingest
+    from storyline.store import open_store
+
+    partial = out.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    with open_store(partial) as store:
+        ingest(store, [str(f) for f in files])
+        analyze(store, models=Models(), until="prepare")
+    partial.rename(out)
+    return {"articles": len(files)}
+
+
+def run_sizes(sources: list[Path], sizes: list[int], args: argparse.Namespace) -> int:
+    """``analyze`` over the 10k recipe at each size: what memory and time grow by per article.
+
+    With ``--until``, each size's store is ingested and prepared once (by the last tree) and every
+    tree runs the stages after ``prepare`` up to ``until`` on a copy: the stages that hold the
+    corpus at once, measured at sizes whose prepare alone would take too long twice.
+    """
     if not args.no_warm_up:
-        run_child(src, "analyze", "10k", args, limit=WARM_UP_ARTICLES)
-    results: dict[int, dict] = {}
-    for size in sizes:
-        ten_k_files(args.data, size)  # written once here, not timed in the child
-        results[size] = run_child(src, "analyze", "10k", args, size=size)
-        print_run(f"{size:,} articles", results[size])
+        for src in sources:
+            run_child(src, "analyze", "10k", args, limit=WARM_UP_ARTICLES)
+    for index, src in enumerate(sources):
+        results: dict[int, dict] = {}
+        print(f"{src}:" + (f" the stages after prepare up to {args.until}, from a store prepared once" if args.until else ""))
+        for size in sizes:
+            ten_k_files(args.data, size)  # written once here, not timed in the child
+            prepared = None
+            if args.until:
+                prepared = CACHE / f"prepared-{size}.db"
+                if not prepared.exists():
+                    run_child(sources[-1], "prepare", "10k", args, size=size, prepared=prepared)
+            results[size] = run_child(src, "analyze", "10k", args, size=size, prepared=prepared)
+            print_run(f"{size:,} articles", results[size])
+            print("    peak resident MB by stage (at its start -> its own peak): " + ", ".join(
+                f"{stage} {results[size]['stage_start_mb'][stage]:.0f} -> {peak:.0f}"
+                for stage, peak in results[size]["stage_peak_mb"].items()))
+        print_growth(sizes, results)
+        if args.json:
+            path = args.json if len(sources) == 1 else args.json.with_name(f"{args.json.stem}-{index + 1}.json")
+            path.write_text(json.dumps({"sizes": {str(k): v for k, v in results.items()}}, indent=1), encoding="utf-8")
+    return 0
+
+
+def print_growth(sizes: list[int], results: dict[int, dict]) -> None:
     for smaller, larger in zip(sizes, sizes[1:]):
         low, high = results[smaller], results[larger]
         added = larger - smaller
         print(f"  {smaller:,} -> {larger:,}: peak memory +{1024 * (high['peak_mb'] - low['peak_mb']) / added:.1f} KB "
               f"an added article, CPU s of analyze x{sum(high['stage_cpu'].values()) / sum(low['stage_cpu'].values()):.2f} "
               f"for x{larger / smaller:.2f} the articles")
-    if args.json:
-        args.json.write_text(json.dumps({"sizes": {str(k): v for k, v in results.items()}}, indent=1), encoding="utf-8")
-    return 0
+        if low.get("stage_peak_mb") and high.get("stage_peak_mb"):
+            print("    each stage's peak, KB an added article: " + ", ".join(
+                f"{stage} {1024 * (high['stage_peak_mb'][stage] - low['stage_peak_mb'][stage]) / added:+.1f}"
+                for stage in high["stage_peak_mb"] if stage in low["stage_peak_mb"]))
 
 
 def main() -> int:
@@ -289,20 +372,32 @@ def main() -> int:
                         help="run nothing: print the --compare-json runs of each set, each beside the last one given "
                              "(e.g. the old tree's whole sets and this tree's, each run apart while the other ran)")
     parser.add_argument("--sizes", type=int, nargs="+",
-                        help="instead: the 10k set's recipe scaled to each of these sizes, analyze only (no old tree, "
-                             "no floor): peak memory and CPU seconds per size, and their growth per article")
+                        help="instead: the 10k set's recipe scaled to each of these sizes, analyze only (no floor): "
+                             "peak memory (the whole run's and each stage's own) and CPU seconds per size, and their "
+                             "growth per article, for each --src in turn")
+    parser.add_argument("--until", choices=ANALYSIS_STAGES,
+                        help="with --sizes: stop after this stage, each size's store prepared once and copied for "
+                             "each tree (e.g. --until stories: the stages that hold every article)")
+    parser.add_argument("--prepared", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=TEN_K, help=argparse.SUPPRESS)
-    parser.add_argument("--child", choices=("analyze", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=("analyze", "floor", "prepare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         files = set_files(args.sets[0], args.data, args.limit, args.size)
-        result = child_analyze(files) if args.child == "analyze" else child_floor(files)
+        if args.child == "prepare":
+            result = child_prepare(files, args.prepared)
+        elif args.child == "analyze":
+            result = child_analyze(files, args.until, args.prepared)
+        else:
+            result = child_floor(files)
         print(json.dumps(result))
         return 0
     sources = args.src or [REPO / "src"]
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
+    if args.until and not args.sizes:
+        parser.error("--until goes with --sizes")
     if args.sizes:
-        return run_sizes(sources[-1], sorted(args.sizes), args)
+        return run_sizes(sources, sorted(args.sizes), args)
     if args.saved_only:
         return print_saved(args)
     everything: dict = {}

@@ -306,8 +306,9 @@ def test_word_overlap_of_two_sentences_is_their_dice_over_all_their_words(fixtur
     lexical = reuse_alignment._dice(reuse_alignment._incidence(profile_a, shared),
                                     reuse_alignment._incidence(profile_b, shared),
                                     profile_a.token_counts, profile_b.token_counts)
-    expected = np.array([[2 * len(x & y) / (len(x) + len(y)) if x or y else 0.0 for y in profile_b.tokens]
-                         for x in profile_a.tokens])
+    words_a = [reuse_profile._content_words(s.text) for s in a.sentences]
+    words_b = [reuse_profile._content_words(s.text) for s in b.sentences]
+    expected = np.array([[2 * len(x & y) / (len(x) + len(y)) if x or y else 0.0 for y in words_b] for x in words_a])
     assert np.allclose(lexical, expected, atol=1e-6)
     assert ((expected > 0) & (expected < 1)).any()
 

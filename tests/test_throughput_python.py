@@ -135,9 +135,9 @@ def test_a_second_run_reads_no_story_articles_and_a_changed_claim_rebuilds_the_t
         read: list[object] = []
         real_prepared = store.prepared
 
-        def counted(ids=None):  # type: ignore[no-untyped-def]
+        def counted(ids=None, **options):  # type: ignore[no-untyped-def]
             read.append(ids)
-            return real_prepared(ids=ids)
+            return real_prepared(ids=ids, **options)
 
         monkeypatch.setattr(store, "prepared", counted)
         calls_before = len(read)

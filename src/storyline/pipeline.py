@@ -242,13 +242,13 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
     pending = set(store.reuse_pending())
     if not pending and not changed:
         return 0
-    # Vectors as stored: the alignment casts the rows of each pair it compares, and every article's
-    # float32 copy at once was most of the stage's memory (40 KB an article).
-    everything = store.prepared(stored_vectors=True)
+    # No sentence vectors held for the corpus: the stage reads those of the pairs it aligns as it
+    # goes (as stored; it casts the rows it compares), 20-30 KB an article otherwise held at once.
+    everything = store.prepared(with_sentence_vectors=False)
     new = [p for p in everything if changed or p.id in pending]
     existing = [p for p in everything if not changed and p.id not in pending]
     relations = stage("reuse").core(new, existing, known=[] if changed else store.relations(),
-                                    settings=models.settings.reuse)
+                                    settings=models.settings.reuse, sentence_vectors=store.stored_sentence_vectors)
     store.save_relations(new, relations)
     store.save_stage_fingerprint("reuse", key)
     progress("reuse", len(new), len(new))
@@ -256,7 +256,8 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
 
 
 def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
-    prepared = store.prepared()
+    # Sentence vectors as stored (float16): the stage casts the few rows it averages (20 KB an article less).
+    prepared = store.prepared(stored_vectors=True)
     relations = store.relations()
     settings = models.settings.stories
     memo = stories_incremental.StoryMemo.from_json(store.stage_fingerprint("stories"))
@@ -324,7 +325,9 @@ def _resolve_entities(store: Store, models: Models, stories: list[Story]) -> Sta
     kept = _kept_clusters(store.story_results(ENTITY_CLUSTERS) if kept_keys else {}, kept_keys)
     plan = entities_incremental.plan_resolution(articles, keys, {story: kept_keys[story] for story in kept})
     resolved = entities_incremental.resolve_planned(
-        plan, kept, store.mentions(), store.prepared(ids=plan.articles_again(), stored_vectors=True), relations, stories,
+        # No sentence vectors: resolution reads none, and on a first run these are every deep story's articles.
+        plan, kept, store.mentions(), store.prepared(ids=plan.articles_again(), with_sentence_vectors=False), relations,
+        stories,
         settings=models.settings.entities, core=stage("entities").core)
     store.save_entities(resolved.entities)
     for story in plan.again:

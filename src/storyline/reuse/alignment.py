@@ -80,7 +80,7 @@ def _incidence(profile: _Profile, vocabulary: np.ndarray,
 
     Over every sentence of the text, or over those whose words are ``tokens`` (see ``_sentence_tokens``).
     """
-    positions, rows, size = tokens or (np.arange(len(profile.token_hashes)), profile.token_rows, len(profile.tokens))
+    positions, rows, size = tokens or (np.arange(len(profile.token_hashes)), profile.token_rows, profile.sentence_count)
     matrix = np.zeros((size, max(len(vocabulary), 1)), dtype=np.float32)
     columns, inside = _lookup(vocabulary, profile.token_hashes[positions])
     matrix[rows[inside], columns[inside]] = 1.0
@@ -119,7 +119,7 @@ def _bands(profile_a: _Profile, profile_b: _Profile) -> Iterator[tuple[np.ndarra
     """(sentences of a, sentences of b) to compare, each sorted: every pair at once for two texts of usual
     length; for a longer pair, bands of ``_ALIGN_BAND_ROWS`` rows of a, each with one row of the next so
     that a split sentence across the edge is still seen, against the sentences of b the band points to."""
-    rows, columns = len(profile_a.tokens), len(profile_b.tokens)
+    rows, columns = profile_a.sentence_count, profile_b.sentence_count
     if rows * columns <= _ALIGN_ALL_PAIRS:
         yield np.arange(rows, dtype=np.int64), np.arange(columns, dtype=np.int64)
         return
@@ -150,14 +150,14 @@ def _rare_word_neighbours(profile_a: _Profile, profile_b: _Profile) -> list[np.n
     lengths = postings[positions[inside]]
     pair_rows = np.repeat(profile_a.token_rows[inside], lengths)
     pair_columns = rows_b[_ranges(first[positions[inside]], lengths)]
-    columns = len(profile_b.tokens)
+    columns = profile_b.sentence_count
     cells, shared = np.unique(pair_rows * columns + pair_columns, return_counts=True)
     rows, cols = cells // columns, cells % columns
     ranked = np.lexsort((cols, -shared, rows))  # by row, the most shared first, then in b's order
     rows, cols = rows[ranked], cols[ranked]
-    row_starts = np.searchsorted(rows, np.arange(len(profile_a.tokens) + 1))
+    row_starts = np.searchsorted(rows, np.arange(profile_a.sentence_count + 1))
     return [np.sort(cols[row_starts[r]:min(row_starts[r + 1], row_starts[r] + _ALIGN_NEIGHBOURS)])
-            for r in range(len(profile_a.tokens))]
+            for r in range(profile_a.sentence_count)]
 
 
 @dataclass
@@ -292,7 +292,7 @@ def _may_link(vectors: tuple[np.ndarray, np.ndarray], profile_a: _Profile, profi
 def _words_known(profile: _Profile, vocabulary: np.ndarray) -> np.ndarray:
     """Per sentence, how many of its words are in ``vocabulary`` (sorted hashes)."""
     inside = _lookup(vocabulary, profile.token_hashes)[1]
-    return np.bincount(profile.token_rows[inside], minlength=len(profile.tokens)).astype(np.float32)
+    return np.bincount(profile.token_rows[inside], minlength=profile.sentence_count).astype(np.float32)
 
 
 def _align(a: Prepared, b: Prepared, profile_a: _Profile, profile_b: _Profile,

@@ -20,6 +20,9 @@ from ..similarity import band_keys, buckets, estimated_jaccards, lsh_bands, with
 from .profile import _anchors
 from .settings import in_use
 
+# Cells of an articles x corpus block computed at once (about 100-130 MB of working arrays).
+_CELLS_AT_ONCE = 8_000_000
+
 
 def _lsh_candidates(articles: Sequence[Prepared], new_count: int) -> set[tuple[int, int]]:
     """Index pairs (i < j, one of them among the first ``new_count``) sharing an LSH bucket.
@@ -60,7 +63,10 @@ def _embedding_candidates(articles: Sequence[Prepared], new_count: int) -> set[t
     """Index pairs whose article vectors are close: each new article's nearest neighbours."""
     vectors = np.stack([np.asarray(p.vector, dtype=np.float32) for p in articles])
     pairs: set[tuple[int, int]] = set()
-    chunk = 1024
+    # Rows of new articles compared at once, fewer as the corpus grows: each row is as long as the corpus
+    # (its cosines, their negation and argpartition's indices: 16 bytes a cell), so a fixed count of
+    # rows would make the stage's peak grow with the corpus. Each row's neighbours are its own.
+    chunk = max(1, min(1024, _CELLS_AT_ONCE // len(articles)))
     for start in range(0, new_count, chunk):
         stop = min(start + chunk, new_count)
         cosine = vectors[start:stop] @ vectors.T
@@ -82,24 +88,36 @@ def _anchor_candidates(articles: Sequence[Prepared], new_count: int) -> set[tupl
     new articles: no Python loop over postings, whose length grows with the corpus up to that cap.
     """
     settings = in_use()
-    anchor_sets = [set(_anchors(p)) for p in articles]
-    sizes = np.array([len(anchors) for anchors in anchor_sets], dtype=np.int64)
+    # Each article's distinct anchors as column numbers, not kept as sets of strings: those, for every
+    # article at once, were 5-10 KB an article.
     vocabulary: dict[str, int] = {}
-    columns = [vocabulary.setdefault(anchor, len(vocabulary)) for anchors in anchor_sets for anchor in anchors]
+    sizes = np.zeros(len(articles), dtype=np.int64)
+    column_parts: list[np.ndarray] = []
+    for index, prepared in enumerate(articles):
+        distinct = set(_anchors(prepared))
+        sizes[index] = len(distinct)
+        column_parts.append(np.fromiter((vocabulary.setdefault(anchor, len(vocabulary)) for anchor in distinct),
+                                        dtype=np.int64, count=len(distinct)))
     pairs: set[tuple[int, int]] = set()
     if not vocabulary:
         return pairs
     rows = np.repeat(np.arange(len(articles), dtype=np.int64), sizes)
-    columns_array = np.asarray(columns, dtype=np.int64)
+    columns_array = np.concatenate(column_parts)
+    del column_parts
     postings = np.bincount(columns_array, minlength=len(vocabulary))
     informative = postings[columns_array] <= settings.anchor_max_posting
     incidence = sparse.csr_matrix(
         (np.ones(int(informative.sum()), dtype=np.int32), (rows[informative], columns_array[informative])),
         shape=(len(articles), len(vocabulary)))
     by_anchor = incidence.T.tocsr()
-    chunk = 512
-    for start in range(0, new_count, chunk):
-        stop = min(start + chunk, new_count)
+    # New articles taken at once up to 512, or fewer when their product could hold more than _CELLS_AT_ONCE
+    # cells (each row's bound: the postings of its anchors, up to ``anchor_max_posting`` each; the rows of a
+    # grown corpus are long): the product and its sorting would otherwise grow with the corpus.
+    bounds = np.cumsum(incidence[:new_count] @ np.minimum(postings, settings.anchor_max_posting).astype(np.int64))
+    start = 0
+    while start < new_count:
+        within = int(np.searchsorted(bounds, (bounds[start - 1] if start else 0) + _CELLS_AT_ONCE, side="right"))
+        stop = min(max(within, start + 1), start + 512, new_count)
         shared = (incidence[start:stop] @ by_anchor).tocoo()
         i, j, count = shared.row.astype(np.int64) + start, shared.col.astype(np.int64), shared.data.astype(np.int64)
         smaller = np.minimum(sizes[i], sizes[j])
@@ -112,5 +130,6 @@ def _anchor_candidates(articles: Sequence[Prepared], new_count: int) -> set[tupl
         first_of_row = np.searchsorted(i, i, side="left")
         chosen = np.arange(len(i)) - first_of_row < settings.candidate_limit
         pairs.update(zip(np.minimum(i, j)[chosen].tolist(), np.maximum(i, j)[chosen].tolist()))
+        start = stop
     return pairs
 

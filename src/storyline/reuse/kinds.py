@@ -7,7 +7,7 @@ naming the other's outlet, then publication dates, then the texts' shape.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Callable, Literal, Optional, Sequence
+from typing import Literal, Optional, Sequence
 
 import numpy as np
 
@@ -19,6 +19,7 @@ from .settings import in_use
 from .translation import (_anchor_translation, _grouped, _languages_differ, _machine_translated_side,
                           _signs_with_names)
 from .words import _NAME_SEQUENCE, _NUMBER
+from .workspace import Workspace
 
 
 Direction = Optional[Literal["a->b", "b->a"]]
@@ -234,7 +235,7 @@ def _derives_from(relation: Relation, source: str) -> bool:
 
 def _add_third_text_sources(
     relations: dict[tuple[str, str], Relation], new_ids: set[str], by_id: dict[str, Prepared],
-    known: Sequence[Relation], profile: Callable[[Prepared], _Profile],
+    known: Sequence[Relation], workspace: Workspace,
 ) -> None:
     """Mark two articles ``shared-source`` when both derive from a third article C of the corpus.
 
@@ -289,7 +290,7 @@ def _add_third_text_sources(
             evidence += previous.evidence
             passages = previous.passages
         else:
-            links = _align(a, b, profile(a), profile(b))
+            links = _align(workspace.record(a), workspace.record(b), workspace.profile(a), workspace.profile(b))
             passages = _passages(links, a.sentences, b.sentences)
         relations[(a_id, b_id)] = Relation(a=a_id, b=b_id, kind="shared-source", direction=None,
                                            score=round(score, 3), evidence=evidence, passages=passages)

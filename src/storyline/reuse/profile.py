@@ -53,9 +53,10 @@ def _anchors(prepared: Prepared) -> list[str]:
 
 @dataclass
 class _Profile:
-    tokens: list[frozenset[str]]
-    # The same content words as 64-bit hashes with their sentence's index, and the number of
-    # distinct words per sentence and per two adjacent sentences: what _align's word overlap needs.
+    sentence_count: int
+    # Each sentence's content words (see _content_words) as 64-bit hashes with their sentence's index, and the
+    # number of distinct words per sentence and per two adjacent sentences: what _align's word overlap needs
+    # (the words themselves, as Python strings, cost several times as much to hold).
     token_hashes: np.ndarray  # uint64
     token_rows: np.ndarray  # int64
     token_counts: np.ndarray  # float32 per sentence
@@ -87,7 +88,7 @@ def _profile(prepared: Prepared, boilerplate: frozenset[int] = frozenset()) -> _
     grams = _word_grams(prepared.article.text)
     hashes = {token: _token_hash(token) for sentence in tokens for token in sentence}
     return _Profile(
-        tokens=tokens,
+        sentence_count=len(tokens),
         token_hashes=np.array([hashes[t] for sentence in tokens for t in sentence], dtype=np.uint64),
         token_rows=np.repeat(np.arange(len(tokens), dtype=np.int64), [len(sentence) for sentence in tokens]),
         token_counts=np.array([len(sentence) for sentence in tokens], dtype=np.float32),

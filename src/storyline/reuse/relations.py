@@ -7,22 +7,28 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from ..boilerplate import boilerplate_sentences, count_site_lines
+import numpy as np
+
+from ..boilerplate import count_site_lines
 from ..model import Passage, Prepared, Relation, text_hash
 from .candidates import _anchor_candidates, _embedding_candidates, _lsh_candidates
 from .kinds import _add_third_text_sources, _relation
 from .alignment import Coverage
-from .profile import _Profile, _profile
+from .profile import _profile
 from .settings import ReuseSettings, in_use
+from .workspace import HELD, SentenceVectors, Workspace, first_uses, pair_codes, pair_order
 
 
 def relate(new: Sequence[Prepared], existing: Sequence[Prepared] = (), *,
-           known: Sequence[Relation] = (), settings: Optional[ReuseSettings] = None) -> list[Relation]:
+           known: Sequence[Relation] = (), settings: Optional[ReuseSettings] = None,
+           sentence_vectors: Optional[SentenceVectors] = None) -> list[Relation]:
     """The reuse stage: :func:`find_relations`, with :func:`identical_texts` for the pairs it did not link.
 
     ``settings``: the stage's thresholds (None: the shipped defaults), as for every entry point here.
+    ``sentence_vectors``: see :func:`find_relations`.
     """
-    return with_identical_texts(find_relations(new, existing, known=known, settings=settings),
+    return with_identical_texts(find_relations(new, existing, known=known, settings=settings,
+                                               sentence_vectors=sentence_vectors),
                                 identical_texts(new, existing))
 
 
@@ -66,7 +72,8 @@ def with_identical_texts(found: Sequence[Relation], identical: Sequence[Relation
 
 def find_relations(
     new: Sequence[Prepared], existing: Sequence[Prepared] = (), *, known: Sequence[Relation] = (),
-    settings: Optional[ReuseSettings] = None,
+    settings: Optional[ReuseSettings] = None, sentence_vectors: Optional[SentenceVectors] = None,
+    held: int = HELD,
 ) -> list[Relation]:
     """Relations between each new article and every other article, new or existing.
 
@@ -76,37 +83,44 @@ def find_relations(
     ``shared-source`` even when the existing one's link to the third was found
     in an earlier run. Only pairs that are really linked are returned, sorted
     by ``(a, b)``.
+
+    Memory stays bounded by ``held`` articles' working profiles however many are related (see
+    :mod:`.workspace`); ``sentence_vectors``: when given, the records may come without their
+    sentence vectors (an empty array) and ``sentence_vectors(ids)`` returns them by id, read as
+    the pairs need them, so that a run need not hold every article's vectors at once.
     """
     with in_use.using(settings):
-        return _find_relations(new, existing, known)
+        return _find_relations(new, existing, known, sentence_vectors, held)
 
 
-def _find_relations(new: Sequence[Prepared], existing: Sequence[Prepared], known: Sequence[Relation]) -> list[Relation]:
+def _find_relations(new: Sequence[Prepared], existing: Sequence[Prepared], known: Sequence[Relation],
+                    sentence_vectors: Optional[SentenceVectors], held: int) -> list[Relation]:
     new_ids = {p.id for p in new}
     articles = list(new) + [p for p in existing if p.id not in new_ids]
     if len(articles) < 2 or not new:
         return []
-    pairs = (_lsh_candidates(articles, len(new)) | _embedding_candidates(articles, len(new))
-             | _anchor_candidates(articles, len(new)))
-    profiles: dict[str, _Profile] = {}
+    # Each source's pairs as codes as soon as found: one set of tuples at a time, not three.
+    ordered = pair_order(np.concatenate([pair_codes(candidates(articles, len(new)), len(articles))
+                                         for candidates in (_lsh_candidates, _embedding_candidates, _anchor_candidates)]),
+                         len(articles))
     # Lines a site repeats on its pages align between any two of them: they are never reuse.
-    site_lines = count_site_lines(articles)
-
-    def profile(prepared: Prepared) -> _Profile:
-        if prepared.id not in profiles:
-            profiles[prepared.id] = _profile(prepared, boilerplate_sentences(prepared, site_lines))
-        return profiles[prepared.id]
-
-    relations: dict[tuple[str, str], Relation] = {}
-    for i, j in sorted(pairs):
+    workspace = Workspace(count_site_lines(articles), upcoming=first_uses(ordered, articles),
+                          sentence_vectors=sentence_vectors, held=held)
+    found: dict[tuple[int, int], Relation] = {}
+    for i, j in zip(*(ends.tolist() for ends in np.divmod(ordered, len(articles)))):
         first, second = articles[i], articles[j]
         if first.id == second.id:
             continue
-        relation = _relation(first, second, profile(first), profile(second))[0]
+        relation = _relation(workspace.record(first), workspace.record(second),
+                             workspace.profile(first), workspace.profile(second))[0]
         if relation is not None:
-            relations[(relation.a, relation.b)] = relation
+            found[(i, j)] = relation
+    # In the candidates' own order, as when they were aligned in it: the same relations, met in the same order.
+    relations: dict[tuple[str, str], Relation] = {}
+    for key in sorted(found):
+        relations[(found[key].a, found[key].b)] = found[key]
     by_id = {p.id: p for p in articles}
-    _add_third_text_sources(relations, new_ids, by_id, known, profile)
+    _add_third_text_sources(relations, new_ids, by_id, known, workspace)
     return sorted(relations.values(), key=lambda r: (r.a, r.b))
 
 

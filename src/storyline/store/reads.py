@@ -79,14 +79,18 @@ class StoreReads(StoreBase):
         by_id = {article.id: article for article in self.articles(ids=ids)} if ids else {}
         return [by_id[i] for i in ids]
 
-    def prepared(self, ids: Optional[Sequence[str]] = None, *, stored_vectors: bool = False) -> list[Prepared]:
+    def prepared(self, ids: Optional[Sequence[str]] = None, *, stored_vectors: bool = False,
+                 with_sentence_vectors: bool = True) -> list[Prepared]:
         """Prepared articles (only those prepared at their current version), ordered by id.
 
         ``stored_vectors``: the sentence vectors as stored (float16, read-only), half the memory of the
         float32 copy, for readers that cast the rows they use (reuse) or read none (entity resolution).
+        ``with_sentence_vectors`` False: none at all (an empty array), for readers that ask
+        :meth:`stored_sentence_vectors` for the few they need at a time (reuse).
         """
         articles = {a.id: a for a in self.articles(ids=ids)}
-        sql = "SELECT p.article_id, p.language, p.sentences, p.vector, p.sentence_vectors, p.minhash FROM prepared p" \
+        vectors_column = "p.sentence_vectors" if with_sentence_vectors else "NULL"
+        sql = f"SELECT p.article_id, p.language, p.sentences, p.vector, {vectors_column}, p.minhash FROM prepared p" \
               " JOIN articles a ON a.id = p.article_id AND a.version = p.version"
         params: tuple = ()
         if ids is not None:
@@ -105,10 +109,26 @@ class StoreReads(StoreBase):
                 language=language,
                 sentences=[Sentence(s, e, article.text[s:e]) for s, e in spans],
                 vector=vector_array,
-                sentence_vectors=_sentence_rows(sentence_vectors, len(spans), len(vector_array), stored_vectors),
+                sentence_vectors=(_sentence_rows(sentence_vectors, len(spans), len(vector_array), stored_vectors)
+                                  if with_sentence_vectors else np.zeros((0, len(vector_array)), dtype=np.float16)),
                 minhash=np.frombuffer(signature, dtype=np.uint32),
             ))
         return out
+
+    def stored_sentence_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The sentence vectors of the articles ``ids`` prepared at their current version, as stored
+        (float16, read-only: one row per sentence), by id."""
+        found: dict[str, np.ndarray] = {}
+        # SQLite takes at most 999 parameters in older builds: a long list goes in slices.
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            for article_id, vector, blob in self.db.execute(
+                    "SELECT p.article_id, p.vector, p.sentence_vectors FROM prepared p"
+                    " JOIN articles a ON a.id = p.article_id AND a.version = p.version"
+                    f" WHERE p.article_id IN ({','.join('?' * len(chunk))})", tuple(chunk)):
+                dimensions = len(vector) // 4  # the article's float32 vector: as wide as each sentence's
+                found[article_id] = _sentence_rows(blob, len(blob) // (2 * dimensions) if dimensions else 0, dimensions, True)
+        return found
 
     def prepared_versions(self) -> dict[str, int]:
         """The version of every article prepared at its current version (what ``prepared()`` returns), by id."""

@@ -165,7 +165,7 @@ def _lead_vector(doc: Prepared, count: int) -> np.ndarray:
     chosen = _content_sentence_indices(doc)[:count]
     if not chosen or len(doc.sentence_vectors) == 0:
         return _unit(doc.vector)
-    return _unit(doc.sentence_vectors[chosen].mean(axis=0))
+    return _unit(doc.sentence_vectors[chosen].astype(np.float32).mean(axis=0))  # float16 as stored: see signals
 
 
 def _lead_line_count(doc: Prepared, count: int) -> int:
