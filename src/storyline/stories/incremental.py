@@ -96,14 +96,14 @@ def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previ
     turned = partition.names ^ usable.names if usable is not None else frozenset()
     stories: list[Story] = []
     rebuilt = 0
-    for members in partition.groups:
+    for members, inside in zip(partition.groups, partition.relations_inside(relations)):
         inputs = _inputs_hash(members, touching)
         stored = stored_by_inputs.get(inputs)
         if stored is not None and not _writes_any(members, turned):
             # The same articles, relations and settings, and no name form of theirs changed: the same story.
             story = replace(stored, id=stable_id("s", stored.articles[0]))
         else:
-            story = story_from_members(members, relations, settings, partition.names, derived)
+            story = story_from_members(members, inside, settings, partition.names, derived)
             rebuilt += 1
         stories.append(story)
     stories = partition.sorted(stories)

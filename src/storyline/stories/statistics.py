@@ -126,12 +126,13 @@ def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], set
     blocks = unit_blocks(ordered, relations, settings)
     site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
     own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
+    inside = _relations_by_block(ordered, blocks, joining(relations, settings))
     per_block: list[tuple[int, StorySignals, list[list[int]]]] = []
     for block in sorted(blocks, key=lambda b: (b == UNDATED, b)):
         members = blocks[block]
         docs = [ordered[i] for i in members]
         statistics = neighbourhood_statistics(block, own, site_lines)
-        signals, unit_members = story_signals(docs, relations, statistics, settings)
+        signals, unit_members = story_signals(docs, inside[block], statistics, settings)
         per_block.append((block, signals, [[members[i] for i in unit] for unit in unit_members]))
     names = corpus.name_forms() if corpus is not None else _added_up(list(own.values())).name_forms()
 
@@ -156,6 +157,19 @@ def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], set
     if result is not None:
         grouping.story_of = result.story_of
     return grouping
+
+
+def _relations_by_block(ordered: Sequence[Prepared], blocks: dict[int, list[int]],
+                        relations: Sequence[Relation]) -> dict[int, list[Relation]]:
+    """Per block, the relations between two of its articles: the only ones its units are made of (a unit lies
+    in one block), so each block reads its own, not every relation of the corpus."""
+    block_of = {ordered[i].id: block for block, members in blocks.items() for i in members}
+    inside: dict[int, list[Relation]] = {block: [] for block in blocks}
+    for relation in relations:
+        block = block_of.get(relation.a)
+        if block is not None and block_of.get(relation.b) == block:
+            inside[block].append(relation)
+    return inside
 
 
 def settings_hash(settings: StorySettings) -> str:
