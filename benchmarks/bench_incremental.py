@@ -167,6 +167,10 @@ def main() -> int:
     parser.add_argument("--inputs", type=Path,
                         help="keep the prepared and related inputs in this file (made once: relating 10,000 "
                              "articles takes most of an hour on a loaded machine), and read them from it next time")
+    parser.add_argument("--cut", type=Path,
+                        help="make the inputs from the kept inputs of a larger run (an --inputs file): its first "
+                             "--base base articles and first --added added ones, with the relations among them "
+                             "(what a run of that size generates: articles are drawn in the same order)")
     args = parser.parse_args()
     settings = StorySettings()
     base, added, base_relations, relations = _inputs(args)
@@ -242,16 +246,37 @@ def _inputs(args: argparse.Namespace) -> tuple[list[Prepared], list[Prepared], l
             found = pickle.load(kept)  # a file this benchmark wrote itself
         if found[0] == made_for:
             return found[1]
+    if args.cut is not None:
+        base, added, base_relations, relations = _cut(args.cut, args.base, args.added)
+        return _kept(args, made_for, base, added, base_relations, relations)
     embedder = load_embedder("hashing")
     base_articles, added_articles = articles(args.base, args.added, args.ecbplus, args.common)
     base = prepare(base_articles, embedder)
     added = prepare(added_articles, embedder)
     base_relations = relate(base, [])
     relations = base_relations + relate(added, base, known=base_relations)
+    return _kept(args, made_for, base, added, base_relations, relations)
+
+
+def _kept(args: argparse.Namespace, made_for: tuple, base: list[Prepared], added: list[Prepared],
+          base_relations: list[Relation], relations: list[Relation]
+          ) -> tuple[list[Prepared], list[Prepared], list[Relation], list[Relation]]:
     if args.inputs is not None:
         with args.inputs.open("wb") as kept:
             pickle.dump((made_for, (base, added, base_relations, relations)), kept)
     return base, added, base_relations, relations
+
+
+def _cut(larger: Path, n_base: int, n_added: int
+         ) -> tuple[list[Prepared], list[Prepared], list[Relation], list[Relation]]:
+    """The first articles of a larger run's kept inputs, and the relations among them."""
+    with larger.open("rb") as kept:
+        _made_for, (base, added, _, relations) = pickle.load(kept)  # a file this benchmark wrote itself
+    base, added = base[:n_base], added[:n_added]
+    base_ids = {doc.id for doc in base}
+    all_ids = base_ids | {doc.id for doc in added}
+    return (base, added, [r for r in relations if r.a in base_ids and r.b in base_ids],
+            [r for r in relations if r.a in all_ids and r.b in all_ids])
 
 
 def _resolve_planned(before_keys, kept_clusters, mentions, docs, relations, stories):
