@@ -28,7 +28,8 @@ across the articles of a story and across stories), not its accuracy.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_incremental.py [--base 10000] [--added 100] [--ecbplus PATH]
+    .venv/bin/python benchmarks/bench_incremental.py [--base 10000] [--added 100] [--ecbplus PATH] [--inputs FILE]
+    .venv/bin/python benchmarks/bench_incremental.py --base 2000 --added 20 --cut FILE10K --inputs FILE2K
 """
 
 from __future__ import annotations
