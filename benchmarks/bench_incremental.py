@@ -28,13 +28,15 @@ across the articles of a story and across stories), not its accuracy.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_incremental.py [--base 10000] [--added 100] [--ecbplus PATH]
+    .venv/bin/python benchmarks/bench_incremental.py [--base 10000] [--added 100] [--ecbplus PATH] [--inputs FILE]
+    .venv/bin/python benchmarks/bench_incremental.py --base 2000 --added 20 --cut FILE10K --inputs FILE2K
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pickle
 import random
 import re
@@ -44,6 +46,7 @@ import zlib
 from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from storyline.embedders import load_embedder
 from storyline.entities import resolve_entities
@@ -57,6 +60,7 @@ from storyline.stories.incremental import StoryMemo, build_stories, remember
 from storyline.stories.stage import partition_articles
 
 FIRST_DAY = date(2024, 1, 1)
+T = TypeVar("T")
 _NAME_RUN = re.compile(r"(?<=[a-z,;] )(?:[A-Z][a-z]+(?: [A-Z][a-z]+)*)")
 
 
@@ -137,10 +141,21 @@ def mentions_of(docs: list[Prepared]) -> dict[str, list[Mention]]:
     return found
 
 
-def timed(run):  # type: ignore[no-untyped-def]
-    started = time.perf_counter()
+def timed(run: Callable[[], T]) -> tuple[T, tuple[float, float]]:
+    """The result and the step's (wall, CPU) seconds."""
+    started, cpu = time.perf_counter(), time.process_time()
     result = run()
-    return result, time.perf_counter() - started
+    return result, (time.perf_counter() - started, time.process_time() - cpu)
+
+
+def _seconds(spent: tuple[float, float]) -> str:
+    """Wall and CPU seconds: on a loaded machine the wall clock says more of the load than of the work."""
+    return f"{spent[0]:.1f} | {spent[1]:.1f}"
+
+
+def progress(message: str) -> None:
+    """A long run says where it is (at 10,000 articles each step takes minutes)."""
+    print(f"[{time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f}] {message}", file=sys.stderr, flush=True)
 
 
 def main() -> int:
@@ -153,6 +168,10 @@ def main() -> int:
     parser.add_argument("--inputs", type=Path,
                         help="keep the prepared and related inputs in this file (made once: relating 10,000 "
                              "articles takes most of an hour on a loaded machine), and read them from it next time")
+    parser.add_argument("--cut", type=Path,
+                        help="make the inputs from the kept inputs of a larger run (an --inputs file): its first "
+                             "--base base articles and first --added added ones, with the relations among them "
+                             "(what a run of that size generates: articles are drawn in the same order)")
     args = parser.parse_args()
     settings = StorySettings()
     base, added, base_relations, relations = _inputs(args)
@@ -164,10 +183,12 @@ def main() -> int:
           f"{sum(len(m) for m in mentions.values()):,} mentions", flush=True)
 
     # The store before: stories and entities as a whole run leaves them, with what the next run reads.
+    progress("the store before: its stories")
     before = build_stories(base, base_relations, [], None, settings)
     memo = remember(settings, before.names, before.stories, base_relations, {d.id: d for d in base},
                     *([before.blocks] if hasattr(before, "blocks") else []))
-    memo = StoryMemo.from_json(memo.to_json())  # kept as the store keeps it
+    stored = StoryMemo.from_json(memo.to_json())  # kept as the store keeps it
+    progress("the store before: its entities")
     before_articles, before_keys = story_keys({a: 1 for a in base_mentions}, before.stories, base_relations,
                                               doc_ids=base_ids)
     before_entities = resolve_planned(plan_resolution(before_articles, before_keys, {}), {}, base_mentions, base,
@@ -175,36 +196,42 @@ def main() -> int:
     # Kept as a store keeps them: through JSON.
     kept_clusters = {story: json.dumps(part.to_json()) for story, part in before_entities.clusters.items()}
 
-    incremental, stories_incremental_s = timed(lambda: build_stories(everything, relations, before.stories, memo,
+    progress("stories, incremental")
+    incremental, stories_incremental_s = timed(lambda: build_stories(everything, relations, before.stories, stored,
                                                                       settings))
+    progress("stories, whole")
     whole_stories, stories_whole_s = timed(lambda: cluster_stories(everything, relations, settings=settings))
     # The floor of the incremental side: the grouping, which runs over the whole corpus (see stories.incremental).
+    progress("the grouping alone")
     _, grouping_s = timed(lambda: partition_articles(everything, relations, settings=settings))
+    progress("entities, incremental")
     (plan, entities), entities_incremental_s = timed(lambda: _resolve_planned(
         before_keys, kept_clusters, mentions, everything, relations, incremental.stories))
+    progress("entities, whole")
     whole_entities, entities_whole_s = timed(lambda: resolve_entities(mentions, everything, relations,
                                                                       whole_stories))
 
     equal_stories = incremental.stories == whole_stories
     equal_entities = entities.entities == whole_entities
     all_mentions = sum(len(m) for m in mentions.values())
-    print("| step | side | work | seconds |")
-    print("|---|---|---|---|")
+    progress("done")
+    print("| step | side | work | seconds | CPU seconds |")
+    print("|---|---|---|---|---|")
     print(f"| stories | whole | {len(everything):,} articles grouped, {len(whole_stories):,} stories built | "
-          f"{stories_whole_s:.1f} |")
+          f"{_seconds(stories_whole_s)} |")
     # Code before the grouping was bounded (stories.statistics) reports no blocks: it grouped every article.
     clustered = getattr(incremental, "articles_clustered", len(everything))
     blocks = getattr(incremental, "blocks_clustered", 0) + getattr(incremental, "blocks_kept", 0)
     in_blocks = (f" in {incremental.blocks_clustered:,} of {blocks:,} blocks" if blocks else "")
     print(f"| stories | incremental | {len(everything):,} articles weighed, {clustered:,} grouped{in_blocks}, "
-          f"{incremental.rebuilt:,} stories built, {incremental.reused:,} kept | {stories_incremental_s:.1f} |")
-    print(f"| stories | grouping alone (both sides run it) | {len(everything):,} articles grouped | {grouping_s:.1f} |")
+          f"{incremental.rebuilt:,} stories built, {incremental.reused:,} kept | {_seconds(stories_incremental_s)} |")
+    print(f"| stories | grouping alone (both sides run it) | {len(everything):,} articles grouped | {_seconds(grouping_s)} |")
     print(f"| entities | whole | {len(whole_stories):,} stories, {len(mentions):,} articles, {all_mentions:,} mentions "
-          f"resolved | {entities_whole_s:.1f} |")
+          f"resolved | {_seconds(entities_whole_s)} |")
     work = entities.work
     print(f"| entities | incremental | {work['stories']:,} stories, {work['articles']:,} articles, "
           f"{work['mentions']:,} mentions resolved; {work['stories kept']:,} stories' clusters kept; "
-          f"{work['mentions joined']:,} mentions joined | {entities_incremental_s:.1f} |")
+          f"{work['mentions joined']:,} mentions joined | {_seconds(entities_incremental_s)} |")
     touched = sum(1 for s in whole_stories if set(s.articles) & {d.id for d in added})
     print(f"\nresult: {len(whole_stories):,} stories ({touched:,} hold an added article), "
           f"{len(whole_entities):,} entities; equal to the whole run: stories {equal_stories}, "
@@ -220,19 +247,40 @@ def _inputs(args: argparse.Namespace) -> tuple[list[Prepared], list[Prepared], l
             found = pickle.load(kept)  # a file this benchmark wrote itself
         if found[0] == made_for:
             return found[1]
+    if args.cut is not None:
+        base, added, base_relations, relations = _cut(args.cut, args.base, args.added)
+        return _kept(args, made_for, base, added, base_relations, relations)
     embedder = load_embedder("hashing")
     base_articles, added_articles = articles(args.base, args.added, args.ecbplus, args.common)
     base = prepare(base_articles, embedder)
     added = prepare(added_articles, embedder)
     base_relations = relate(base, [])
     relations = base_relations + relate(added, base, known=base_relations)
+    return _kept(args, made_for, base, added, base_relations, relations)
+
+
+def _kept(args: argparse.Namespace, made_for: tuple, base: list[Prepared], added: list[Prepared],
+          base_relations: list[Relation], relations: list[Relation]
+          ) -> tuple[list[Prepared], list[Prepared], list[Relation], list[Relation]]:
     if args.inputs is not None:
         with args.inputs.open("wb") as kept:
             pickle.dump((made_for, (base, added, base_relations, relations)), kept)
     return base, added, base_relations, relations
 
 
-def _resolve_planned(before_keys, kept_clusters, mentions, docs, relations, stories):  # type: ignore[no-untyped-def]
+def _cut(larger: Path, n_base: int, n_added: int
+         ) -> tuple[list[Prepared], list[Prepared], list[Relation], list[Relation]]:
+    """The first articles of a larger run's kept inputs, and the relations among them."""
+    with larger.open("rb") as kept:
+        _made_for, (base, added, _, relations) = pickle.load(kept)  # a file this benchmark wrote itself
+    base, added = base[:n_base], added[:n_added]
+    base_ids = {doc.id for doc in base}
+    all_ids = base_ids | {doc.id for doc in added}
+    return (base, added, [r for r in relations if r.a in base_ids and r.b in base_ids],
+            [r for r in relations if r.a in all_ids and r.b in all_ids])
+
+
+def _resolve_planned(before_keys, kept_clusters, mentions, docs, relations, stories):
     """What the runner does: the plan, the kept clusters read back, only the stories again read (their texts)."""
     articles, keys = story_keys({a: 1 for a in mentions}, stories, relations, doc_ids=[d.id for d in docs])
     plan = plan_resolution(articles, keys, before_keys)

@@ -1,8 +1,9 @@
 """Speed and memory of the stories stage at 10k, 100k and 1M articles, fed with generated signals.
 
-The stage's array core (:func:`storyline.stories.cluster_blocks`: calendar blocks,
-streaming assignment over the inverted index, merge passes, border merges) is fed
-signals drawn to mimic real ones, then events are split inside every story:
+The stage's block fold on weighed rows (:func:`storyline.stories.cluster_blocks`, which runs the
+stage's :func:`~storyline.stories.fold_blocks`: calendar blocks, streaming assignment over the
+inverted index, merge passes, border merges) is fed signals drawn to mimic real ones, then events
+are split inside every story:
 
 - time: ``n / 2,700`` days (about a million articles a year, a large news crawl);
   each story starts on a uniform day and its articles follow at exponential

@@ -15,8 +15,8 @@ from conftest import FIXTURES, make_articles
 from storyline.model import Prepared, Relation, Story, stable_id
 from storyline.prepare import prepare
 from storyline.stories import StorySettings, cluster_stories
-from storyline.stories import (DEFAULTS_PATH, StorySignals, cluster_blocks, cluster_window, merge_across_border,
-                               processing_order, story_signals, term_statistics, window_of)
+from storyline.stories import (DEFAULTS_PATH, UNDATED, StorySignals, cluster_blocks, cluster_window, fold_across_borders,
+                               in_fold_order, processing_order, story_signals, term_statistics, window_of)
 from storyline.stories import attach_fragments, content_key, rejoin_parts, split_lookalikes, term_key
 
 LOOKALIKES = FIXTURES / "stories" / "lookalikes.json"
@@ -257,15 +257,12 @@ def test_windows_merged_across_borders_equal_the_whole_run(fixture_prepared, fix
     settings = StorySettings(window_days=14, partition_days=14)
     blocks = window_of(signals.first_day, settings)
     assert len(set(blocks.tolist())) >= 3  # dated blocks plus the undated one
-    # What the Spark engine does: each block alone, then a left fold in time order, undated last.
-    folded, rows_seen = None, []
-    for block in sorted(set(blocks.tolist()), key=lambda b: (b == -1, b)):
-        rows = np.flatnonzero(blocks == block)
-        window = cluster_window(signals.take(rows), settings)
-        folded = window if folded is None else merge_across_border(folded, window, settings)
-        rows_seen.extend(rows.tolist())
+    # What the Spark engine does: each block alone (a task each), then the left fold at the driver.
+    rows_of = [np.flatnonzero(blocks == block) for block in in_fold_order(set(blocks.tolist()))]
+    assert in_fold_order(set(blocks.tolist()))[-1] == UNDATED
+    folded = fold_across_borders([cluster_window(signals.take(rows), settings) for rows in rows_of], settings)
     story_of = np.empty(len(signals), dtype=np.int64)
-    story_of[rows_seen] = folded.story_of
+    story_of[np.concatenate(rows_of)] = folded.story_of
     assert _grouping(story_of, ordered) == _grouping(cluster_blocks(signals, settings).story_of, ordered)
     assert _grouping(story_of, ordered) == _expected_groups(fixture_rows, "story")
 

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 
 from ..model import Relation, Span
 from .clusters import _Clusters, _Context, _quote
-from .names import _aligned_score, _fuzzy_acronym, _literal_translation, normalise
+from .names import _aligned_score, _fuzzy_acronym, _literal_translation, _opens_with_acronym, normalise
 from .settings import DEFAULTS, EntitySettings
 
 
@@ -149,16 +149,21 @@ def _translated_pair(clusters: _Clusters, ra: int, rb: int, offset: float,
                      settings: EntitySettings = DEFAULTS) -> Optional[tuple[str, str, str]]:
     """The rule pairing two clusters' names across a derivation, with the two forms it matched."""
     forms_a, forms_b = clusters.forms(clusters.cluster(ra)), clusters.forms(clusters.cluster(rb))
-    for x in forms_a:
-        for y in forms_b:
-            if _fuzzy_acronym(x, normalise(y)):
-                return "acronym-aligned", x, y
-            if _fuzzy_acronym(y, normalise(x)):
-                return "acronym-aligned", x, y
+    # Each form is read once, not once per pair of forms: a story whose articles rewrite each other
+    # pairs every name of every aligned passage, and only a form opening with an acronym can match one.
+    normal_a, normal_b = [normalise(x) for x in forms_a], [normalise(y) for y in forms_b]
+    acronym_a, acronym_b = [_opens_with_acronym(x) for x in forms_a], [_opens_with_acronym(y) for y in forms_b]
+    if any(acronym_a) or any(acronym_b):
+        for x, x_normal, x_acronym in zip(forms_a, normal_a, acronym_a):
+            for y, y_normal, y_acronym in zip(forms_b, normal_b, acronym_b):
+                if x_acronym and _fuzzy_acronym(x, y_normal):
+                    return "acronym-aligned", x, y
+                if y_acronym and _fuzzy_acronym(y, x_normal):
+                    return "acronym-aligned", x, y
     if offset > settings.translated_max_offset:
         return None
-    for x in forms_a:
-        for y in forms_b:
-            if _literal_translation(normalise(x), normalise(y), settings):
+    for x, x_normal in zip(forms_a, normal_a):
+        for y, y_normal in zip(forms_b, normal_b):
+            if _literal_translation(x_normal, y_normal, settings):
                 return "translated-aligned", x, y
     return None

@@ -134,6 +134,12 @@ def _looks_like_acronym(surface: str) -> bool:
     return 2 <= len(letters) <= 8 and all(ch.isupper() for ch in letters) and " " not in surface.strip()
 
 
+def _opens_with_acronym(surface: str) -> bool:
+    """Whether the name's first word is an acronym: what :func:`_fuzzy_acronym` asks of its first side first."""
+    words = surface.split()
+    return bool(words) and _looks_like_acronym(words[0])
+
+
 def _acronym_letters(surface: str) -> str:
     return "".join(ch for ch in unidecode(surface).lower() if ch.isalpha())
 
@@ -312,9 +318,9 @@ def _fuzzy_acronym(x_surface: str, y_key: str) -> bool:
     "VBS News" / "Valencia Broadcasting Company News": V-B-S against V-B-C, and "News" on both.
     Only used between names of aligned passages, where the two sides say the same thing.
     """
-    words = x_surface.split()
-    if not words or not _looks_like_acronym(words[0]):
+    if not _opens_with_acronym(x_surface):
         return False
+    words = x_surface.split()
     letters = _acronym_letters(words[0])
     tail = [t for t in normalise(" ".join(words[1:])).split() if t]
     expansion = list(_content_tokens(y_key))

@@ -10,9 +10,9 @@ How each stage is split:
   then ``reuse.find_relations`` per time window (new = the window, existing = the one
   before), ``reuse.relation_between`` on near-duplicates further apart, and the
   identical-text rule (``reuse.identical_texts``) per group of one text.
-- stories: the embedded stage's own block fold (``stories.cluster_blocks``):
+- stories: the embedded stage's own block fold (``stories.fold_blocks``):
   corpus-wide term statistics, one task per calendar block (``stories.cluster_window``),
-  the blocks folded at the driver (``stories.merge_across_border``), then one task per
+  the blocks folded at the driver (``stories.fold_across_borders``), then one task per
   story (``stories.story_from_members``): the same stories as the embedded engine.
 - entities: mentions per partition (the stage's per-article step, each language's
   model loaded once per partition), then ``entities.resolve_entities`` once over the
@@ -459,7 +459,7 @@ def cluster_stories(articles: Any, relations: Any, settings: SparkSettings) -> A
 def story_groups(articles: Any, relations: Any, settings: SparkSettings) -> Any:
     """RDD[(Story, its articles, the relations among them)]: ``stories.cluster_stories``, block by block.
 
-    The embedded stage clusters calendar blocks one by one (``stories.cluster_blocks``);
+    The embedded stage clusters calendar blocks one by one (``stories.fold_blocks``);
     here each block is a task and the fold runs at the driver:
 
     1. Term statistics: ``stories.term_statistics`` per partition, added up with
@@ -470,10 +470,10 @@ def story_groups(articles: Any, relations: Any, settings: SparkSettings) -> Any:
        found corpus-wide by :func:`connected_components`; a unit belongs to the block
        of its first day (``stories.window_of``), undated units to the undated block.
     3. Per block: ``stories.story_signals`` on the block's units (the rows
-       ``cluster_blocks`` gives that block, in the same order), then
+       ``stories.group_blocks`` gives that block, in the same order), then
        ``stories.cluster_window``. Only the block's ``WindowStories`` goes to the driver.
     4. At the driver: the blocks folded left in time order, the undated block last,
-       with ``stories.merge_across_border``: the fold of ``cluster_blocks``.
+       with ``stories.fold_across_borders``: the embedded stage's fold.
     5. Per story: ``stories.story_from_members`` on its articles and relations.
 
     The groups are cached: the per-story stage reads them without another shuffle.
@@ -590,14 +590,12 @@ def fold_blocks(windows: Sequence[tuple[int, stories_stage.WindowStories]],
                 story_settings: stories_stage.StorySettings) -> dict[int, np.ndarray]:
     """Each block's story number per unit row: the blocks folded left in time order, the undated block last.
 
-    The fold of ``stories.cluster_blocks``, on the blocks' ``WindowStories``. Story
+    The embedded stage's fold (``stories.fold_across_borders``), on the blocks' ``WindowStories``. Story
     numbers are the fold's own (they only say which rows share a story).
     """
-    result: stories_stage.WindowStories | None = None
-    sizes: list[tuple[int, int]] = []
-    for block, window in sorted(windows, key=lambda t: (t[0] == UNDATED, t[0])):
-        result = window if result is None else stories_stage.merge_across_border(result, window, story_settings)
-        sizes.append((block, len(window.ids)))
+    by_block = dict(windows)
+    sizes = [(block, len(by_block[block].ids)) for block in stories_stage.in_fold_order(by_block)]
+    result = stories_stage.fold_across_borders((by_block[block] for block, _ in sizes), story_settings)
     numbers: dict[int, np.ndarray] = {}
     start = 0
     for block, size in sizes:

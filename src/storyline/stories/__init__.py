@@ -45,7 +45,7 @@
    of the years named in the headline and first ``dating_sentences`` sentences, those that date the text) and, for
    dated sides, a cost for the days between their date ranges (``date_gap_penalty``).
 4. Borders (:func:`merge_across_border`). Blocks are folded left in time
-   order; at each border the stories active within ``window_days`` of it are
+   order (:func:`fold_blocks`, the one fold: the Spark driver's too); at each border the stories active within ``window_days`` of it are
    streamed together once more, and the undated block last meets every story.
 
 The Spark engine runs step 3 on partitions (one block each) and step 4 at the
@@ -82,12 +82,14 @@ from .reassign import reassign_units
 from .settings import DEFAULTS_PATH, StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
 from .stage import cluster_stories, keep_story_ids, story_from_members
-from .windows import WindowStories, cluster_blocks, cluster_window, merge_across_border
+from .windows import (WindowStories, cluster_blocks, cluster_window, fold_across_borders, fold_blocks, in_fold_order,
+                      merge_across_border)
 
 __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
     "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
-    "day_ordinal", "event_clusters", "event_clusters_in_blocks", "event_similarity", "joining", "keep_story_ids", "merge_across_border",
+    "day_ordinal", "event_clusters", "event_clusters_in_blocks", "event_similarity", "fold_across_borders", "fold_blocks", "in_fold_order", "joining",
+    "keep_story_ids", "merge_across_border",
     "merge_on_content",
     "processing_order", "reassign_units", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes",
     "story_from_members",

@@ -25,7 +25,7 @@ from typing import Mapping, Optional, Sequence
 from ..model import Prepared, Relation, Story, stable_id
 from .settings import StorySettings
 from .stage import partition_articles, story_from_members
-from .statistics import BlockMemo
+from .windows import BlockMemo, settings_hash
 from .titles import _derived_articles
 
 
@@ -70,10 +70,6 @@ class StoryMemo:
                    str(found.get("corpus", "")), BlockMemo.from_json(found.get("blocks")))
 
 
-def settings_key(settings: StorySettings) -> str:
-    return hashlib.sha1(repr(settings).encode("utf-8")).hexdigest()
-
-
 def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previous: Sequence[Story],
                   memo: Optional[StoryMemo], settings: StorySettings | None = None) -> BuiltStories:
     """:func:`cluster_stories` over ``docs``, taking each story whose inputs did not change from ``previous``.
@@ -86,7 +82,7 @@ def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previ
                                    memo=memo.blocks if memo is not None else None)
     derived = _derived_articles(relations)
     touching = _relations_by_article(relations)
-    key = settings_key(settings)
+    key = settings_hash(settings)
     usable = memo if memo is not None and memo.settings == key else None
     stored_by_inputs: dict[str, Story] = {}
     if usable is not None:
@@ -96,14 +92,14 @@ def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previ
     turned = partition.names ^ usable.names if usable is not None else frozenset()
     stories: list[Story] = []
     rebuilt = 0
-    for members in partition.groups:
+    for members, inside in zip(partition.groups, partition.relations_inside(relations)):
         inputs = _inputs_hash(members, touching)
         stored = stored_by_inputs.get(inputs)
         if stored is not None and not _writes_any(members, turned):
             # The same articles, relations and settings, and no name form of theirs changed: the same story.
             story = replace(stored, id=stable_id("s", stored.articles[0]))
         else:
-            story = story_from_members(members, relations, settings, partition.names, derived)
+            story = story_from_members(members, inside, settings, partition.names, derived)
             rebuilt += 1
         stories.append(story)
     stories = partition.sorted(stories)
@@ -122,7 +118,7 @@ def remember(settings: StorySettings, names: frozenset[str], final: Sequence[Sto
     ``names`` are the name forms the stories were built with, ``blocks`` the blocks as grouped."""
     touching = _relations_by_article(relations)
     inputs = {story.id: _inputs_hash([docs_by_id[a] for a in story.articles], touching) for story in final}
-    return StoryMemo(settings_key(settings), names, inputs, blocks=blocks or BlockMemo())
+    return StoryMemo(settings_hash(settings), names, inputs, blocks=blocks or BlockMemo())
 
 
 def _relations_by_article(relations: Sequence[Relation]) -> dict[str, list[str]]:

@@ -35,8 +35,8 @@ def cluster_stories(
     partition = partition_articles(docs, relations, settings=settings, statistics=statistics)
     derived = _derived_articles(relations)
     names = partition.names
-    return partition.sorted([story_from_members(members, relations, settings, names, derived)
-                             for members in partition.groups])
+    return partition.sorted([story_from_members(members, inside, settings, names, derived)
+                             for members, inside in zip(partition.groups, partition.relations_inside(relations))])
 
 
 @dataclass
@@ -47,6 +47,20 @@ class ArticlePartition:
     names: frozenset[str]  # the corpus' name forms: what the events read besides the groups' articles
     order: dict[str, tuple[bool, str, int, str]]  # article id -> its processing-order key
     grouping: Optional[BlockGrouping] = None  # the blocks' work and what the next run reuses
+
+    def relations_inside(self, relations: Sequence[Relation]) -> list[list[Relation]]:
+        """Per group, the relations between two of its articles: all :func:`story_from_members` reads of them.
+
+        Found in one pass: handing each story every relation made building the stories cost
+        stories x relations (minutes at 10,000 articles, where a story is built in milliseconds).
+        """
+        group_of = {doc.id: number for number, members in enumerate(self.groups) for doc in members}
+        inside: list[list[Relation]] = [[] for _ in self.groups]
+        for relation in relations:
+            number = group_of.get(relation.a)
+            if number is not None and group_of.get(relation.b) == number:
+                inside[number].append(relation)
+        return inside
 
     def sorted(self, stories: list[Story]) -> list[Story]:
         """Stories in the order of their founding articles, as :func:`cluster_stories` gives them."""

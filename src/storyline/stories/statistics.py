@@ -26,9 +26,8 @@ What stays linear in the corpus: every article is read to count its block's term
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Optional, Sequence
 
 import numpy as np
@@ -36,11 +35,11 @@ import numpy as np
 from ..boilerplate import count_site_lines
 from ..graph import independent_groups
 from ..model import Prepared, Relation
-from .assignment import _aggregate, window_of
+from .assignment import window_of
 from .features import TermStatistics, day_ordinal, term_statistics
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
-from .windows import WindowStories, cluster_window, merge_across_border
+from .windows import BlockMemo, fold_blocks, in_fold_order
 
 
 NEIGHBOUR_BLOCKS = 1
@@ -81,28 +80,6 @@ def unit_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation],
 
 
 @dataclass
-class BlockMemo:
-    """What the last run clustered: per block, a hash of its rows and the story of each row.
-
-    The hash covers everything :func:`cluster_window` reads (the rows' arrays and the settings),
-    so a block with the same hash has the same stories: they are taken, not clustered again.
-    """
-
-    stories_of: dict[str, list[int]] = field(default_factory=dict)  # rows' hash -> story of each row
-
-    def to_json(self) -> dict[str, list[int]]:
-        return dict(self.stories_of)
-
-    @classmethod
-    def from_json(cls, found: object) -> "BlockMemo":
-        if not isinstance(found, dict):
-            return cls()
-        kept = {str(key): [int(v) for v in value] for key, value in found.items()
-                if isinstance(value, list) and all(isinstance(v, int) and v >= 0 for v in value)}
-        return cls(kept)
-
-
-@dataclass
 class BlockGrouping:
     """The grouping's result, row by row over the blocks, with the work it did."""
 
@@ -126,52 +103,38 @@ def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], set
     blocks = unit_blocks(ordered, relations, settings)
     site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
     own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
-    per_block: list[tuple[int, StorySignals, list[list[int]]]] = []
-    for block in sorted(blocks, key=lambda b: (b == UNDATED, b)):
+    inside = _relations_by_block(ordered, blocks, joining(relations, settings))
+    per_block: list[StorySignals] = []
+    grouping = BlockGrouping(np.zeros(0, dtype=np.int64), [], frozenset(), BlockMemo())
+    for block in in_fold_order(blocks):
         members = blocks[block]
-        docs = [ordered[i] for i in members]
         statistics = neighbourhood_statistics(block, own, site_lines)
-        signals, unit_members = story_signals(docs, relations, statistics, settings)
-        per_block.append((block, signals, [[members[i] for i in unit] for unit in unit_members]))
-    names = corpus.name_forms() if corpus is not None else _added_up(list(own.values())).name_forms()
-
-    key = settings_hash(settings)
-    kept = memo.stories_of if memo is not None else {}
-    next_memo = BlockMemo()
-    result: WindowStories | None = None
-    grouping = BlockGrouping(np.zeros(0, dtype=np.int64), [], names, next_memo)
-    for _block, signals, unit_members in per_block:
-        rows = rows_hash(signals, key)
-        if rows in kept and len(kept[rows]) == len(signals):
-            story_of = np.array(kept[rows], dtype=np.int64)
-            window = WindowStories(signals.ids, story_of, _aggregate(signals, story_of))
-            grouping.blocks_kept += 1
-        else:
-            window = cluster_window(signals, settings)
-            grouping.blocks_clustered += 1
-            grouping.articles_clustered += sum(len(unit) for unit in unit_members)
-        next_memo.stories_of[rows] = [int(s) for s in window.story_of.tolist()]
-        result = window if result is None else merge_across_border(result, window, settings)
-        grouping.unit_articles.extend(unit_members)
-    if result is not None:
-        grouping.story_of = result.story_of
+        signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings)
+        per_block.append(signals)
+        grouping.unit_articles.extend([members[i] for i in unit] for unit in unit_members)
+    grouping.names = corpus.name_forms() if corpus is not None else _added_up(list(own.values())).name_forms()
+    folded = fold_blocks(per_block, settings, memo)
+    grouping.memo = folded.memo
+    grouping.blocks_clustered = sum(folded.clustered)
+    grouping.blocks_kept = len(folded.clustered) - grouping.blocks_clustered
+    grouping.articles_clustered = sum(int(signals.sizes.sum()) for signals, again in zip(per_block, folded.clustered)
+                                      if again)
+    if folded.stories is not None:
+        grouping.story_of = folded.stories.story_of
     return grouping
 
 
-def settings_hash(settings: StorySettings) -> str:
-    return hashlib.sha1(repr(settings).encode("utf-8")).hexdigest()
-
-
-def rows_hash(signals: StorySignals, settings_key: str) -> str:
-    """A hash of everything :func:`cluster_window` reads of a block's rows (and of the settings)."""
-    digest = hashlib.sha1(settings_key.encode("utf-8"))
-    digest.update("\x1f".join(str(i) for i in signals.ids.tolist()).encode("utf-8"))
-    for array in (signals.vectors, signals.indptr, signals.terms, signals.weights, signals.first_day,
-                  signals.last_day, signals.sizes, signals.keys):
-        contiguous = np.ascontiguousarray(array)
-        digest.update(str(contiguous.dtype).encode("ascii") + str(contiguous.shape).encode("ascii"))
-        digest.update(contiguous.tobytes())
-    return digest.hexdigest()
+def _relations_by_block(ordered: Sequence[Prepared], blocks: dict[int, list[int]],
+                        relations: Sequence[Relation]) -> dict[int, list[Relation]]:
+    """Per block, the relations between two of its articles: the only ones its units are made of (a unit lies
+    in one block), so each block reads its own, not every relation of the corpus."""
+    block_of = {ordered[i].id: block for block, members in blocks.items() for i in members}
+    inside: dict[int, list[Relation]] = {block: [] for block in blocks}
+    for relation in relations:
+        block = block_of.get(relation.a)
+        if block is not None and block_of.get(relation.b) == block:
+            inside[block].append(relation)
+    return inside
 
 
 def _site_lines_only(ordered: Sequence[Prepared], settings: StorySettings) -> TermStatistics:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -121,25 +123,103 @@ def _founders(labels: np.ndarray) -> np.ndarray:
                     dtype=np.int64)
 
 
-def cluster_blocks(signals: StorySignals, settings: StorySettings | None = None) -> WindowStories:
-    """What :func:`cluster_stories` runs: each calendar block clustered, then the blocks folded left in time order.
+def in_fold_order(blocks: Iterable[int]) -> list[int]:
+    """Calendar blocks in the order the fold takes them: time order, the undated block last."""
+    return sorted(blocks, key=lambda block: (block == UNDATED, block))
 
-    The Spark engine runs :func:`cluster_window` on each block in parallel and the
-    same fold at the driver; it gets exactly these stories.
+
+def fold_across_borders(windows: Iterable[WindowStories], settings: StorySettings | None = None) -> WindowStories | None:
+    """The blocks' stories folded left across their borders (``windows`` in :func:`in_fold_order`);
+    None when there are none. The one fold: the embedded stage's and the Spark engine's driver's."""
+    result: WindowStories | None = None
+    for window in windows:
+        result = window if result is None else merge_across_border(result, window, settings)
+    return result
+
+
+@dataclass
+class BlockMemo:
+    """What the last run clustered: per block, a hash of its rows and the story of each row.
+
+    The hash covers everything :func:`cluster_window` reads (the rows' arrays and the settings),
+    so a block with the same hash has the same stories: they are taken, not clustered again.
     """
+
+    stories_of: dict[str, list[int]] = field(default_factory=dict)  # rows' hash -> story of each row
+
+    def to_json(self) -> dict[str, list[int]]:
+        return dict(self.stories_of)
+
+    @classmethod
+    def from_json(cls, found: object) -> "BlockMemo":
+        if not isinstance(found, dict):
+            return cls()
+        kept = {str(key): [int(v) for v in value] for key, value in found.items()
+                if isinstance(value, list) and all(isinstance(v, int) and v >= 0 for v in value)}
+        return cls(kept)
+
+
+@dataclass
+class FoldedBlocks:
+    """The blocks' rows (one after the other, in the order given) folded into stories, with the work done."""
+
+    stories: WindowStories | None  # None when there were no blocks
+    memo: BlockMemo  # each block's rows and stories, for the next run
+    clustered: list[bool] = field(default_factory=list)  # per block: clustered again, not taken from the memo
+
+
+def fold_blocks(blocks: Sequence[StorySignals], settings: StorySettings | None = None,
+                memo: BlockMemo | None = None) -> FoldedBlocks:
+    """What the stage runs: each block's rows clustered (:func:`cluster_window`), or taken from ``memo`` when
+    they are the rows it holds, then the blocks folded left (:func:`fold_across_borders`); ``blocks`` in
+    :func:`in_fold_order`."""
+    settings = settings or StorySettings()
+    key = settings_hash(settings)
+    kept = memo.stories_of if memo is not None else {}
+    folded = FoldedBlocks(None, BlockMemo())
+
+    def clustered(signals: StorySignals) -> WindowStories:
+        rows = rows_hash(signals, key)
+        if rows in kept and len(kept[rows]) == len(signals):
+            story_of = np.array(kept[rows], dtype=np.int64)
+            window = WindowStories(signals.ids, story_of, _aggregate(signals, story_of))
+            folded.clustered.append(False)
+        else:
+            window = cluster_window(signals, settings)
+            folded.clustered.append(True)
+        folded.memo.stories_of[rows] = [int(s) for s in window.story_of.tolist()]
+        return window
+
+    folded.stories = fold_across_borders((clustered(signals) for signals in blocks), settings)
+    return folded
+
+
+def cluster_blocks(signals: StorySignals, settings: StorySettings | None = None) -> WindowStories:
+    """:func:`fold_blocks` on rows already weighed (each row to the block of its first day), in the caller's
+    row order: the stage's clustering without its articles (the scale benchmark, tests)."""
     settings = settings or StorySettings()
     blocks = window_of(signals.first_day, settings)
-    ordered_blocks = sorted(set(blocks.tolist()), key=lambda b: (b == -1, b))
-    result: WindowStories | None = None
-    rows_in_result: list[np.ndarray] = []
-    for block in ordered_blocks:
-        rows = np.flatnonzero(blocks == block)
-        window = cluster_window(signals.take(rows), settings)
-        result = window if result is None else merge_across_border(result, window, settings)
-        rows_in_result.append(rows)
+    rows_of = [np.flatnonzero(blocks == block) for block in in_fold_order(set(blocks.tolist()))]
+    result = fold_blocks([signals.take(rows) for rows in rows_of], settings).stories
     if result is None:
         return cluster_window(signals, settings)
     # Back to the caller's row order.
     story_of = np.empty(len(signals), dtype=np.int64)
-    story_of[np.concatenate(rows_in_result)] = result.story_of
+    story_of[np.concatenate(rows_of)] = result.story_of
     return WindowStories(signals.ids, story_of, result.stories)
+
+
+def settings_hash(settings: StorySettings) -> str:
+    return hashlib.sha1(repr(settings).encode("utf-8")).hexdigest()
+
+
+def rows_hash(signals: StorySignals, settings_key: str) -> str:
+    """A hash of everything :func:`cluster_window` reads of a block's rows (and of the settings)."""
+    digest = hashlib.sha1(settings_key.encode("utf-8"))
+    digest.update("\x1f".join(str(i) for i in signals.ids.tolist()).encode("utf-8"))
+    for array in (signals.vectors, signals.indptr, signals.terms, signals.weights, signals.first_day,
+                  signals.last_day, signals.sizes, signals.keys):
+        contiguous = np.ascontiguousarray(array)
+        digest.update(str(contiguous.dtype).encode("ascii") + str(contiguous.shape).encode("ascii"))
+        digest.update(contiguous.tobytes())
+    return digest.hexdigest()
