@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .features import _YEAR_KEYS, _YEAR_OF_KEY, FIRST_YEAR, YEARS
+from .features import _YEAR_KEYS, _YEAR_OF_KEY, YEARS, keyed_years
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals, dating_year_of
 
@@ -71,9 +71,7 @@ def _dating_latest(signals: StorySignals) -> np.ndarray:
 
 def year_bits(dense_terms: np.ndarray) -> np.ndarray:
     """Per term key, the year it reads as less 1900 (its bit in a story's year set); -1 if not a year."""
-    position = np.minimum(np.searchsorted(_YEAR_KEYS, dense_terms), len(_YEAR_KEYS) - 1)
-    found = _YEAR_KEYS[position] == dense_terms
-    return np.where(found, _YEAR_OF_KEY[position] - FIRST_YEAR, -1).astype(np.int64)
+    return keyed_years(dense_terms, _YEAR_KEYS, _YEAR_OF_KEY)
 
 
 def latest_years(signals: StorySignals) -> np.ndarray:

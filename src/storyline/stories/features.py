@@ -229,6 +229,13 @@ _DATING_KEYS: np.ndarray = np.array([key for key, _ in _DATING_BY_KEY], dtype=np
 _DATING_YEAR_OF_KEY: np.ndarray = np.array([year for _, year in _DATING_BY_KEY], dtype=np.int64)
 
 
+def keyed_years(terms: np.ndarray, keys: np.ndarray, year_of_key: np.ndarray) -> np.ndarray:
+    """Per term key of ``terms``, the year that the sorted table ``keys`` / ``year_of_key`` gives it, less
+    ``FIRST_YEAR``; -1 where the table has no such key."""
+    position = np.minimum(np.searchsorted(keys, terms), len(keys) - 1)
+    return np.where(keys[position] == terms, year_of_key[position] - FIRST_YEAR, -1).astype(np.int64)
+
+
 def dating_years(doc: Prepared, sentences: int, statistics: "TermStatistics | None" = None) -> set[int]:
     """The years named in the headline and the first ``sentences`` sentences (a site's boilerplate lines
     skipped): the years that date the text's own event. Years named only further down are mostly background

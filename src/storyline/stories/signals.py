@@ -20,9 +20,9 @@ from .features import (
     _weights,
     _DATING_KEYS,
     _DATING_YEAR_OF_KEY,
-    FIRST_YEAR,
     content_key,
     dating_years,
+    keyed_years,
     day_ordinal,
     site_of,
     term_key,
@@ -93,14 +93,12 @@ class StorySignals:
 
 def is_dating_marker(terms: np.ndarray) -> np.ndarray:
     """Which term keys are markers of a dating year (weight 0, read by the year rule only)."""
-    position = np.minimum(np.searchsorted(_DATING_KEYS, terms), len(_DATING_KEYS) - 1)
-    return _DATING_KEYS[position] == terms
+    return dating_year_of(terms) >= 0
 
 
 def dating_year_of(terms: np.ndarray) -> np.ndarray:
     """Per term key, the dating year it marks less ``FIRST_YEAR``; -1 if it marks none."""
-    position = np.minimum(np.searchsorted(_DATING_KEYS, terms), len(_DATING_KEYS) - 1)
-    return np.where(_DATING_KEYS[position] == terms, _DATING_YEAR_OF_KEY[position] - FIRST_YEAR, -1).astype(np.int64)
+    return keyed_years(terms, _DATING_KEYS, _DATING_YEAR_OF_KEY)
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
