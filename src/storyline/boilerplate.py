@@ -4,13 +4,15 @@ They say nothing about the story a page tells, so neither the stories stage nor
 the reuse stage counts them as shared content: two unrelated pages of one site
 share them all. A line is a site's boilerplate when it is written the same on
 ``BOILERPLATE_PAGES`` or more of that site's pages; a site is the outlet, else
-the URL's host. Articles from no known site have no boilerplate (a wire story
+the URL's host. The same holds for the parts of a headline (its site's name or
+tagline after a dash or bar: "... - Yahoo! News"). Articles from no known site have no boilerplate (a wire story
 reprinted by many outlets is not boilerplate: its lines repeat across sites).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from typing import Iterable
 
@@ -24,6 +26,11 @@ SHORT_LINE_WORDS = 8
 """Only a page's first and last ``EDGE_LINES`` lines and its short lines are counted: that is where a
 site's furniture sits (menus, bylines, share buttons, credits, footers), and counting every sentence
 of every page would make the counts grow with the corpus' text rather than with its pages."""
+
+
+# What separates a headline from its site's name or tagline: a dash, bar, colon, bullet or guillemet between
+# spaces ("... - Yahoo! News", "... | KSLA News 12 Shreveport"); a colon inside a headline ("Police: ...") has none.
+TITLE_SEPARATOR = re.compile(r"\s+[-|\u2013\u2014:\u00b7\u2022\u00bb]+\s+")
 
 
 def site_of(article: Article) -> str:
@@ -48,10 +55,19 @@ def _counted(doc: Prepared) -> list[int]:
             if i < EDGE_LINES or i >= n - EDGE_LINES or len(s.text.split()) <= SHORT_LINE_WORDS]
 
 
+def title_parts(title: str) -> list[str]:
+    """A headline's parts between separators: a site often writes its name or tagline as one of them."""
+    return [part for part in TITLE_SEPARATOR.split(title) if part.strip()]
+
+
 def page_line_keys(doc: Prepared) -> set[int]:
-    """The keys of a page's distinct countable lines; none when its site is unknown."""
+    """The keys of a page's distinct countable lines and headline parts; none when its site is unknown."""
     site = site_of(doc.article)
-    return {site_line_key(site, doc.sentences[i].text) for i in _counted(doc)} if site else set()
+    if not site:
+        return set()
+    keys = {site_line_key(site, doc.sentences[i].text) for i in _counted(doc)}
+    keys.update(site_line_key(site, part) for part in title_parts(doc.article.title or ""))
+    return keys
 
 
 def count_site_lines(docs: Iterable[Prepared]) -> Counter[int]:
@@ -60,6 +76,16 @@ def count_site_lines(docs: Iterable[Prepared]) -> Counter[int]:
     for doc in docs:
         counts.update(page_line_keys(doc))
     return counts
+
+
+def headline_without_boilerplate(article: Article, site_lines: Counter[int]) -> str:
+    """The headline without the parts its site repeats on its pages' headlines (the site's name, its tagline:
+    "... - Yahoo! News"); all of it when no part repeats, nothing when every part does."""
+    title = article.title or ""
+    site = site_of(article)
+    parts = title_parts(title) if site else []
+    kept = [part for part in parts if site_lines[site_line_key(site, part)] < BOILERPLATE_PAGES]
+    return title if len(kept) == len(parts) else " - ".join(kept)
 
 
 def boilerplate_sentences(doc: Prepared, site_lines: Counter[int]) -> frozenset[int]:

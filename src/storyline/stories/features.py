@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..boilerplate import BOILERPLATE_PAGES, page_line_keys, site_line_key, site_of
+from ..boilerplate import BOILERPLATE_PAGES, headline_without_boilerplate, page_line_keys, site_line_key, site_of
 from ..model import Prepared
 from .settings import StorySettings
 
@@ -51,9 +51,11 @@ _TOKEN = re.compile(r"[^\W\d_][\w'’.&-]*[^\W_]|[^\W\d_]|\$?\d+(?:[.,:]\d+)*%?"
 _POSSESSIVE = re.compile(r"['’]s$")
 
 
-def _lines_of(doc: Prepared) -> list[tuple[str, bool]]:
-    """(text, is_heading) for the headline and each sentence; in a heading every word may be capitalised."""
-    lines = [(doc.article.title, True)] if doc.article.title else []
+def _lines_of(doc: Prepared, statistics: "TermStatistics | None" = None) -> list[tuple[str, bool]]:
+    """(text, is_heading) for the headline and each sentence; in a heading every word may be capitalised.
+    With ``statistics``, the headline without its site's repeated parts (see :meth:`TermStatistics.headline`)."""
+    headline = statistics.headline(doc) if statistics is not None else doc.article.title
+    lines = [(headline or "", True)] if doc.article.title else []
     for sentence in doc.sentences:
         lines.append((sentence.text, _is_title_case(sentence.text)))
     return lines
@@ -97,6 +99,10 @@ class TermStatistics:
     def content_idf(self, term: str) -> float:
         """Unsmoothed at the top: a word in (nearly) every article weighs nothing, so no stop-word list is needed."""
         return max(0.0, math.log((1 + self.documents) / (1 + self.document_frequency[term])))
+
+    def headline(self, doc: Prepared) -> str:
+        """The headline without the parts its site repeats on its pages' headlines (its name, its tagline)."""
+        return headline_without_boilerplate(doc.article, self.site_lines)
 
     def is_boilerplate(self, doc: Prepared, line: str) -> bool:
         """Whether the line is one the page's site repeats on its pages (see :mod:`storyline.boilerplate`)."""
@@ -160,7 +166,7 @@ def _term(token: str, names: frozenset[str]) -> Optional[str]:
 def _specific_terms(doc: Prepared, names: frozenset[str], sentence_limit: Optional[int] = None,
                     statistics: "TermStatistics | None" = None) -> Counter[str]:
     terms: Counter[str] = Counter()
-    lines = _lines_of(doc)
+    lines = _lines_of(doc, statistics)
     if sentence_limit is not None:
         lines = lines[:sentence_limit]
     for text, _ in lines:
@@ -179,7 +185,7 @@ _CONTENT_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 def _content_terms(doc: Prepared, statistics: "TermStatistics | None" = None) -> Counter[str]:
     """Every word of three letters or more, lower-cased (prefixed so as never to meet a specific term)."""
     terms: Counter[str] = Counter()
-    for text, _ in _lines_of(doc):
+    for text, _ in _lines_of(doc, statistics):
         if statistics is not None and statistics.is_boilerplate(doc, text):
             continue
         terms.update("w:" + word.lower() for word in _CONTENT_WORD.findall(text))
@@ -242,7 +248,7 @@ def dating_years(doc: Prepared, sentences: int, statistics: "TermStatistics | No
     ("the first strike since 2016", "a rumour that began in 2009"), which a look-alike also recalls."""
     years: set[int] = set()
     # Lazily: only the opening lines are read, not every sentence of a long article.
-    title = [doc.article.title] if doc.article.title else []
+    title = [doc.article.title if statistics is None else statistics.headline(doc)] if doc.article.title else []
     lines = itertools.chain(title, (sentence.text for sentence in doc.sentences))
     kept = (text for text in lines if statistics is None or not statistics.is_boilerplate(doc, text))
     for text in itertools.islice(kept, sentences + len(title)):
