@@ -70,11 +70,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "storyline"
 # latest), the date-gap cost of the content merge and re-assignment (date_gap_penalty) and the fragment margin,
 # and chose 0.1 / 0.05 / 0 (0.05 shipped). This (seventh) grid keeps those and searches which years the
 # latest-year tier reads (dating_sentences: 0 = the latest of every year the text names, as before; n = the
-# latest of those named in the headline and the first n sentences, the years that date the text's own event),
-# and chose 3. This (eighth) grid keeps those and searches which small stories the fragment pass lets join a
-# larger one (fragment_articles: strays of at most 1, 2 or 3 articles; stories above it and up to fragment_size
-# take no part), with the rounds of the re-assignment pass and the content-word share of its and the content
-# merge's link.
+# latest of those named in the headline and the first n sentences, the years that date the text's own event).
 GRID = {
     "content_share": [0.0],
     "keyword_weight": [0.9],
@@ -84,17 +80,16 @@ GRID = {
     "window_days": [28],
     "year_penalty": [0.1],
     "latest_year_penalty": [0.1],
-    "dating_sentences": [3],
+    "dating_sentences": [0, 1, 2, 3, 4, 5, 6, 8],
     "date_gap_penalty": [0.05],
     "year_tolerance": [0],
     "fragment_size": [3],
     "fragment_threshold": [0.15],
     "fragment_margin": [0.05],
-    "fragment_articles": [3, 2, 1],
     "content_merge": [0.15],
-    "content_merge_share": [0.7, 0.6],
+    "content_merge_share": [0.7],
     "content_terms": [64],
-    "reassign_rounds": [2, 4],
+    "reassign_rounds": [2],
     "reassign_margin": [0.0],
 }
 

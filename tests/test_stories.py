@@ -381,23 +381,6 @@ def test_fragments_join_a_larger_story_but_never_each_other():
     assert len(set(off.tolist())) == 4
 
 
-def test_only_strays_of_at_most_fragment_articles_join_on_the_lower_bar():
-    # Row 0 is a story of four articles; rows 1 and 2 link to it alike, row 1 a lone article, row 2 a
-    # story of two articles that already joined each other on the stream's bar.
-    rows = [{"quake": 1.0, "lima": 1.0, "peru": 1.0}] + [{"peru": 1.0, "rescue": 1.0, "aftershock": 1.0}] * 2
-    signals = _hand_signals(rows, _same_topic_vectors(3))
-    sizes = np.array([4, 1, 2], dtype=np.int64)
-    # Each row the sum of its articles: embeddings and term weights times its size.
-    stories = replace(signals, sizes=sizes, vectors=signals.vectors * sizes[:, None].astype(np.float32),
-                      weights=signals.weights * np.repeat(sizes, np.diff(signals.indptr)).astype(np.float32))
-    settings = StorySettings(fragment_size=3, fragment_threshold=0.15, fragment_margin=0.0, join_threshold=0.5,
-                             near_copy=0.999)
-    both = attach_fragments(stories, replace(settings, fragment_articles=2))
-    assert both[0] == both[1] == both[2]
-    lone = attach_fragments(stories, replace(settings, fragment_articles=1))
-    assert lone[0] == lone[1] != lone[2]
-
-
 def test_a_fragment_linking_alike_to_two_stories_joins_neither():
     # Two stories sharing a setting term; the stray names only the setting: it fits both equally.
     rows = ([{"saints": 1.0, "brees": 1.0}] * 3 + [{"saints": 1.0, "thomas": 1.0}] * 3

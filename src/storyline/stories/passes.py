@@ -13,15 +13,11 @@ from .signals import StorySignals
 
 
 def attach_fragments(stories: StorySignals, settings: StorySettings) -> np.ndarray:
-    """Label per story row: strays (stories of at most ``fragment_articles`` articles) join the story of more
-    than ``fragment_size`` articles they link to best when the link reaches ``fragment_threshold``; larger
-    stories never merge here, and stories in between take no part."""
+    """Label per story row: stories of at most ``fragment_size`` articles join the larger story they link to
+    best when the link reaches ``fragment_threshold``; larger stories never merge here."""
     order = processing_order(stories)
-    sizes = stories.sizes[order]
-    # Stories of more than ``fragment_articles`` articles already hold texts that joined on the stream's own
-    # bar: they meet larger stories as whole stories in the merge passes, not on this lower bar.
-    strays = sizes <= min(settings.fragment_articles, settings.fragment_size)
-    order = np.concatenate([order[sizes > settings.fragment_size], order[strays]])
+    large = stories.sizes[order] > settings.fragment_size
+    order = np.concatenate([order[large], order[~large]])
     labels = _stream(stories, order, settings, attach_max_size=settings.fragment_size,
                      threshold=settings.fragment_threshold, attach_margin=settings.fragment_margin)
     return _renumbered(labels, processing_order(stories))

@@ -76,9 +76,6 @@ class StorySettings:
     # link to best at ``fragment_threshold``, below ``join_threshold``: a stray article told in other words.
     fragment_size: int = _SHIPPED["fragment_size"]
     fragment_threshold: float = _SHIPPED["fragment_threshold"]
-    # ... of those small stories, only the strays of at most this many articles (``fragment_size`` when larger)
-    # join; the others already hold several texts that joined on the stream's bar, and stay as they are.
-    fragment_articles: int = _SHIPPED["fragment_articles"]
     # ... and only when that link beats the runner-up story's by this much (a stray that links
     # about as well to several look-alike stories belongs to none of them).
     fragment_margin: float = _SHIPPED["fragment_margin"]
@@ -132,8 +129,6 @@ class StorySettings:
             raise ValueError(f"date_gap_penalty must be >= 0, got {self.date_gap_penalty}")
         if not 0.0 <= self.split_ratio <= 1.0:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
-        if self.fragment_articles < 1:
-            raise ValueError(f"fragment_articles must be >= 1, got {self.fragment_articles}")
         if self.dating_sentences < 0:
             raise ValueError(f"dating_sentences must be >= 0, got {self.dating_sentences}")
         if self.latest_year_penalty < 0:
