@@ -16,8 +16,8 @@ from storyline.stories.features import article_order_key, term_statistics
 from storyline.stories.incremental import build_stories, remember
 from storyline.stories.signals import UNDATED
 from storyline.stories.stage import partition_articles
-from storyline.stories.statistics import (NEIGHBOUR_BLOCKS, BlockMemo, group_blocks, neighbourhood_statistics,
-                                         unit_blocks)
+from storyline.stories.statistics import (NEIGHBOUR_BLOCKS, BlockMemo, block_rows, group_blocks,
+                                         neighbourhood_statistics, unit_blocks)
 
 from conftest import FIXTURES, make_articles
 
@@ -104,6 +104,29 @@ def test_added_articles_change_the_document_frequencies_of_their_block_only(arri
     deal = [d for d in before if d.article.source.startswith("deal-")]
     old_counts, new_counts = (_counts_of_block_holding(deal[0], corpus) for corpus in (before, docs))
     assert old_counts.idf("castellan") > new_counts.idf("castellan")
+
+
+def test_an_arrival_gives_every_row_of_the_blocks_near_it_other_weights(arrival):
+    """Why a block is clustered again whole (see stories.statistics): the document count is in every idf,
+    so each row of the blocks near the new article is weighed anew, not only the rows that share its words."""
+    before = block_rows(_ordered(arrival.before), _among(arrival.relations, arrival.before), arrival.settings)
+    after = block_rows(_ordered(arrival.docs), arrival.relations, arrival.settings)
+    rows_before = {rows.block: _row_weights(rows.signals) for rows in before.blocks}
+    near = _near(arrival.blocks, arrival.arrived_in)
+    for rows in after.blocks:
+        weights = _row_weights(rows.signals)
+        shared = set(weights) & set(rows_before.get(rows.block, {}))
+        if rows.block in near:
+            assert shared and all(weights[row] != rows_before[rows.block][row] for row in shared)
+        else:
+            assert weights == rows_before[rows.block]
+
+
+def _row_weights(signals):
+    """Per row (by its founding article): its terms and their weights."""
+    return {signals.ids[i]: (signals.terms[signals.indptr[i]:signals.indptr[i + 1]].tolist(),
+                             signals.weights[signals.indptr[i]:signals.indptr[i + 1]].tolist())
+            for i in range(len(signals))}
 
 
 def _near(blocks, block):
