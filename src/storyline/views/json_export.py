@@ -31,6 +31,7 @@ from typing import Any, Optional
 from ..atomic import atomic_write_text
 from ..model import Analysis, Article, Claim, ClaimEvent, Entity, Event, Evidence, Relation, Story, TimelineEntry
 from ..outlets.annotate import annotate_export
+from ..stages import STAGES
 
 __all__ = [
     "ISO_DATE",
@@ -302,6 +303,8 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
     # Added after the outlets so the earlier keys keep their documented order.
     doc["claim_events"] = [claim_event_json(event) for event in
                            sorted(analysis.claim_events, key=lambda event: (event.story, event.id))]
+    # The language scope, so a reader of the file knows which results to trust for a non-English article.
+    doc["languages"] = {stage.name: stage.languages for stage in STAGES}
     return doc
 
 
