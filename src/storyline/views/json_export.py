@@ -288,7 +288,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         (timeline_json(entry) for entry in analysis.timeline),
         key=lambda item: (item["story"], _chronological_key(item["date"]), item["phrase"], item["text"]),
     )
-    doc = {
+    doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "articles": [article_json(article) for article in order.articles],
         "stories": [story_json(story) for story in stories],
