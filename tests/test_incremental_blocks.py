@@ -2,6 +2,7 @@
 and the result is a whole run's whatever the batches and their order."""
 
 import json
+import random
 from dataclasses import dataclass, replace
 
 import pytest
@@ -151,7 +152,7 @@ def test_the_stories_stage_after_arrivals_equals_a_whole_run_whatever_the_batche
     whole = cluster_stories(docs, relations, settings=settings)
     by_day = sorted(docs, key=lambda d: (d.article.published or "9999", d.id))
     for batches in ([by_day[:4], by_day[4:9], by_day[9:]], [by_day[::2], by_day[1::2]],
-                    [list(reversed(by_day))[:6], list(reversed(by_day))[6:]]):
+                    [list(reversed(by_day))[:6], list(reversed(by_day))[6:]], *_shuffled_batches(by_day, seeds=(1, 2))):
         seen, stories, memo = [], [], None
         for batch in batches:
             seen = seen + batch
@@ -161,6 +162,15 @@ def test_the_stories_stage_after_arrivals_equals_a_whole_run_whatever_the_batche
                             built.blocks)
         assert stories == whole
         assert built.blocks_clustered + built.blocks_kept == len(unit_blocks(_ordered(docs), relations, settings))
+
+
+def _shuffled_batches(docs, seeds):
+    """The articles in a drawn order, cut into batches of drawn sizes: arrivals in no order of their days."""
+    for seed in seeds:
+        draw = random.Random(seed)
+        order = draw.sample(docs, len(docs))
+        cuts = sorted(draw.sample(range(1, len(order)), 3))
+        yield [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)])]
 
 
 def test_a_memo_from_other_settings_or_damaged_is_not_used(prepared):
