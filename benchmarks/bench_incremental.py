@@ -57,15 +57,19 @@ from storyline.prepare import prepare
 from storyline.reuse import relate
 from storyline.stories import StorySettings, cluster_stories
 from storyline.stories.incremental import StoryMemo, build_stories, remember
+from storyline.stories.features import article_order_key
+from storyline.stories.signals import StorySignals
 from storyline.stories.stage import partition_articles
+from storyline.stories.statistics import block_rows
 
 FIRST_DAY = date(2024, 1, 1)
+SEASON_DAYS = 15  # with --arrivals recent, a subtopic's episodes start within this many days of its own day
 T = TypeVar("T")
 _NAME_RUN = re.compile(r"(?<=[a-z,;] )(?:[A-Z][a-z]+(?: [A-Z][a-z]+)*)")
 
 
-def articles(n_base: int, n_added: int, data: str, common: float,
-             seed: int = 0) -> tuple[list[Article], list[Article]]:
+def articles(n_base: int, n_added: int, data: str, common: float, seed: int = 0,
+             arrivals: str = "uniform") -> tuple[list[Article], list[Article]]:
     """``n_base`` articles over a year and ``n_added`` newer ones, recombined from ECB+ sentences.
 
     ECB+ has 64 stories; a year of news has thousands. So each story told here (an
@@ -73,6 +77,14 @@ def articles(n_base: int, n_added: int, data: str, common: float,
     (capitalised words inside a sentence) its own spelling, but for the share
     ``common`` of names, kept as written in every episode (the countries and
     institutions every story names).
+
+    ``arrivals`` says which articles the added ones copy. ``uniform`` (the first mix measured): any
+    episode starts on any day, so a subtopic is told all through the year, and an added article, made
+    of its subtopic's sentences, rewrites base articles from every month. ``recent``, closer to news
+    as it arrives: each subtopic is told in a season of its own (its episodes start within
+    ``SEASON_DAYS`` of a day drawn for it), a tenth of the subtopics is kept out of the base, and the
+    added articles that do not continue one of the latest stories tell those (stories never told
+    before); so the added articles rewrite recent articles, not old ones.
     """
     rows = [json.loads(line) for line in Path(data).read_text(encoding="utf-8").splitlines() if line.strip()]
     by_story: dict[str, list[list[str]]] = defaultdict(list)
@@ -89,11 +101,25 @@ def articles(n_base: int, n_added: int, data: str, common: float,
         return Article(id=Article.id_for(f"bench/{index:06d}.txt"), source=f"bench/{index:06d}.txt",
                        text=text, published=published)
 
+    fresh = subtopics  # the subtopics new stories among the added articles tell
+    season: dict[str, int] = {}
+    if arrivals == "recent":
+        drawn = random.Random(seed + 1)
+        fresh = sorted(drawn.sample(subtopics, max(1, len(subtopics) // 10)))
+        subtopics = [s for s in subtopics if s not in fresh]
+        season = {s: drawn.randrange(0, 360) for s in subtopics}
+
+    def start_day(subtopic: str) -> int:
+        if subtopic not in season:
+            return rng.randrange(0, 360)
+        return min(359, max(0, season[subtopic] + rng.randint(-SEASON_DAYS, SEASON_DAYS)))
+
     base: list[Article] = []
     told: list[tuple[str, int]] = []  # per base article: its subtopic and episode
     episodes = 0
     while len(base) < n_base:
-        subtopic, start = rng.choice(subtopics), rng.randrange(0, 360)
+        subtopic = rng.choice(subtopics)
+        start = start_day(subtopic)
         for step in range(min(rng.randint(1, 12), n_base - len(base))):
             base.append(one(len(base), subtopic, start + min(step, 4), episodes))
             told.append((subtopic, episodes))
@@ -107,7 +133,7 @@ def articles(n_base: int, n_added: int, data: str, common: float,
             subtopic, episode = rng.choice(latest)
             added.append(one(n_base + i, subtopic, day, episode))
         else:
-            added.append(one(n_base + i, rng.choice(subtopics), day, episodes + i))
+            added.append(one(n_base + i, rng.choice(fresh), day, episodes + i))
     return base, added
 
 
@@ -164,6 +190,11 @@ def main() -> int:
     parser.add_argument("--added", type=int, default=100)
     parser.add_argument("--common", type=float, default=0.2,
                         help="share of names every story writes alike (default 0.2)")
+    parser.add_argument("--arrivals", choices=("uniform", "recent"), default="uniform",
+                        help="which articles the added ones rewrite: uniform (any subtopic, so base articles "
+                             "from all through the year; the default, the first mix measured) or recent (each "
+                             "subtopic told in a season, new stories from subtopics the base does not tell: "
+                             "the latest articles); see articles()")
     parser.add_argument("--ecbplus", default="../shared/bench-data/ecbplus/ecbplus-traindev.jsonl")
     parser.add_argument("--inputs", type=Path,
                         help="keep the prepared and related inputs in this file (made once: relating 10,000 "
@@ -180,7 +211,8 @@ def main() -> int:
     base_ids = {doc.id for doc in base}
     base_mentions = {a: m for a, m in mentions.items() if a in base_ids}
     print(f"inputs: {len(base):,} + {len(added):,} articles, {len(relations):,} relations, "
-          f"{sum(len(m) for m in mentions.values()):,} mentions", flush=True)
+          f"{sum(len(m) for m in mentions.values()):,} mentions; {_reach(base, added, relations, settings)}",
+          flush=True)
 
     # The store before: stories and entities as a whole run leaves them, with what the next run reads.
     progress("the store before: its stories")
@@ -210,6 +242,9 @@ def main() -> int:
     progress("entities, whole")
     whole_entities, entities_whole_s = timed(lambda: resolve_entities(mentions, everything, relations,
                                                                       whole_stories))
+
+    progress("the blocks' rows, before and after")
+    print(_rows_changed(base, everything, base_relations, relations, settings), flush=True)
 
     equal_stories = incremental.stories == whole_stories
     equal_entities = entities.entities == whole_entities
@@ -241,7 +276,9 @@ def main() -> int:
 
 def _inputs(args: argparse.Namespace) -> tuple[list[Prepared], list[Prepared], list[Relation], list[Relation]]:
     """The prepared articles (base, added) and the relations (the base's, all), made or read back."""
-    made_for = (args.base, args.added, args.common, str(args.ecbplus))
+    # The uniform mix keeps the key it was kept under before --arrivals existed.
+    made_for = (args.base, args.added, args.common, str(args.ecbplus)) + (
+        (args.arrivals,) if args.arrivals != "uniform" else ())
     if args.inputs is not None and args.inputs.exists():
         with args.inputs.open("rb") as kept:
             found = pickle.load(kept)  # a file this benchmark wrote itself
@@ -251,12 +288,83 @@ def _inputs(args: argparse.Namespace) -> tuple[list[Prepared], list[Prepared], l
         base, added, base_relations, relations = _cut(args.cut, args.base, args.added)
         return _kept(args, made_for, base, added, base_relations, relations)
     embedder = load_embedder("hashing")
-    base_articles, added_articles = articles(args.base, args.added, args.ecbplus, args.common)
+    base_articles, added_articles = articles(args.base, args.added, args.ecbplus, args.common,
+                                             arrivals=args.arrivals)
     base = prepare(base_articles, embedder)
     added = prepare(added_articles, embedder)
     base_relations = relate(base, [])
     relations = base_relations + relate(added, base, known=base_relations)
     return _kept(args, made_for, base, added, base_relations, relations)
+
+
+def _reach(base: list[Prepared], added: list[Prepared], relations: list[Relation], settings: StorySettings) -> str:
+    """How far back the added articles reach: the base articles they relate to, and those articles' blocks."""
+    added_ids = {doc.id for doc in added}
+    day_of = {doc.id: (doc.article.published or "") for doc in base}
+    reached = {r.b if r.a in added_ids else r.a for r in relations if (r.a in added_ids) != (r.b in added_ids)}
+    days = sorted({(date.fromisoformat(day_of[a]) - FIRST_DAY).days for a in reached if day_of.get(a)})
+    blocks = sorted({day // settings.partition_days for day in days})
+    return (f"the added articles relate to {len(reached):,} base articles in {len(blocks)} calendar blocks "
+            f"(days {days[0] if days else '-'}-{days[-1] if days else '-'})")
+
+
+def _rows_changed(base: list[Prepared], everything: list[Prepared], base_relations: list[Relation],
+                  relations: list[Relation], settings: StorySettings) -> str:
+    """Why a block whose rows changed is clustered again whole: how many of its rows changed, and how
+    far its rows are joined by shared terms (the only way the stream makes two rows candidates)."""
+    def weighed(docs: list[Prepared], among: list[Relation]) -> dict[int, StorySignals]:
+        ordered = sorted({d.id: d for d in sorted(docs, key=lambda d: d.id)}.values(), key=article_order_key)
+        return {rows.block: rows.signals for rows in block_rows(ordered, among, settings).blocks}
+
+    def row_prints(signals: StorySignals) -> list[bytes]:
+        return [signals.ids[i].encode("utf-8") + signals.vectors[i].tobytes()
+                + signals.terms[signals.indptr[i]:signals.indptr[i + 1]].tobytes()
+                + signals.weights[signals.indptr[i]:signals.indptr[i + 1]].tobytes()
+                + signals.first_day[i:i + 1].tobytes() + signals.last_day[i:i + 1].tobytes()
+                for i in range(len(signals))]
+
+    before = weighed(base, base_relations)
+    after, (_, weighing_cpu) = timed(lambda: weighed(everything, relations))
+    changed = rows = same = largest = largest_scan = 0
+    for block, signals in after.items():
+        prints = row_prints(signals)
+        kept = set(row_prints(before[block])) if block in before else set()
+        if set(prints) == kept:
+            continue
+        changed += 1
+        rows += len(prints)
+        same += sum(1 for p in prints if p in kept)
+        largest += _largest_sharing(signals, None)
+        largest_scan += _largest_sharing(signals, settings.posting_scan)
+    return (f"blocks whose rows changed: {changed} of {len(after)}; their rows {rows:,}, of which unchanged "
+            f"{same:,}; the largest group of rows joined by shared terms, summed over those blocks: {largest:,} "
+            f"({largest_scan:,} through terms held by at most posting_scan = {settings.posting_scan} rows); "
+            f"weighing every block's rows alone: {weighing_cpu:.1f} CPU s")
+
+
+def _largest_sharing(signals: StorySignals, most: int | None) -> int:
+    """The rows of the largest connected group of rows sharing a term (terms held by at most ``most`` rows)."""
+    parent = list(range(len(signals)))
+
+    def root(row: int) -> int:
+        while parent[row] != row:
+            parent[row] = parent[parent[row]]
+            row = parent[row]
+        return row
+
+    holders: dict[int, list[int]] = defaultdict(list)
+    for row in range(len(signals)):
+        for term in set(signals.terms[signals.indptr[row]:signals.indptr[row + 1]].tolist()):
+            holders[term].append(row)
+    for held in holders.values():
+        if most is not None and len(held) > most:
+            continue
+        for other in held[1:]:
+            parent[root(other)] = root(held[0])
+    sizes: dict[int, int] = defaultdict(int)
+    for row in range(len(signals)):
+        sizes[root(row)] += 1
+    return max(sizes.values(), default=0)
 
 
 def _kept(args: argparse.Namespace, made_for: tuple, base: list[Prepared], added: list[Prepared],

@@ -155,8 +155,9 @@ def embedded_light(paths: list[str], documents: int) -> dict[str, float]:
 def spark_light(paths: list[str], documents: int) -> dict[str, float]:
     from storyline.fingerprint import minhash
     from storyline.spark import spark_session
-    from storyline.spark.engine import (SparkSettings, cluster_stories, connected_components, lsh_candidate_pairs,
-                                        read_documents, verify_near_duplicates)
+    from storyline.spark.engine import SparkSettings, read_documents
+    from storyline.spark.reuse import connected_components, lsh_candidate_pairs, verify_near_duplicates
+    from storyline.spark.stories import cluster_stories
 
     spark = spark_session("local[2]", shuffle_partitions=8)
     settings = SparkSettings(partitions=8)

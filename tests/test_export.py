@@ -175,8 +175,9 @@ def test_export_validates_and_keeps_the_documented_key_order(analysis: Analysis)
     doc = to_json(analysis)
     validate_export(doc)
     assert list(doc) == ["schema", "articles", "stories", "relations", "entities", "claims", "omissions", "timeline",
-                         "outlets", "claim_events"]
+                         "outlets", "claim_events", "languages"]
     assert doc["schema"] == "storyline/1"
+    assert doc["languages"]["claims"] == "English" and doc["languages"]["stories"] == "any"
     assert list(doc["articles"][0]) == ["id", "source", "outlet", "title", "published", "language", "byline", "version",
                                         "wire"]
     assert list(doc["stories"][0]) == ["id", "title", "articles", "independent_sources", "events", "analysed_in_depth",

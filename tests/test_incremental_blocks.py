@@ -2,6 +2,7 @@
 and the result is a whole run's whatever the batches and their order."""
 
 import json
+import random
 from dataclasses import dataclass, replace
 
 import pytest
@@ -16,8 +17,8 @@ from storyline.stories.features import article_order_key, term_statistics
 from storyline.stories.incremental import build_stories, remember
 from storyline.stories.signals import UNDATED
 from storyline.stories.stage import partition_articles
-from storyline.stories.statistics import (NEIGHBOUR_BLOCKS, BlockMemo, group_blocks, neighbourhood_statistics,
-                                         unit_blocks)
+from storyline.stories.statistics import (NEIGHBOUR_BLOCKS, BlockMemo, block_rows, group_blocks,
+                                         neighbourhood_statistics, unit_blocks)
 
 from conftest import FIXTURES, make_articles
 
@@ -106,6 +107,29 @@ def test_added_articles_change_the_document_frequencies_of_their_block_only(arri
     assert old_counts.idf("castellan") > new_counts.idf("castellan")
 
 
+def test_an_arrival_gives_every_row_of_the_blocks_near_it_other_weights(arrival):
+    """Why a block is clustered again whole (see stories.statistics): the document count is in every idf,
+    so each row of the blocks near the new article is weighed anew, not only the rows that share its words."""
+    before = block_rows(_ordered(arrival.before), _among(arrival.relations, arrival.before), arrival.settings)
+    after = block_rows(_ordered(arrival.docs), arrival.relations, arrival.settings)
+    rows_before = {rows.block: _row_weights(rows.signals) for rows in before.blocks}
+    near = _near(arrival.blocks, arrival.arrived_in)
+    for rows in after.blocks:
+        weights = _row_weights(rows.signals)
+        shared = set(weights) & set(rows_before.get(rows.block, {}))
+        if rows.block in near:
+            assert shared and all(weights[row] != rows_before[rows.block][row] for row in shared)
+        else:
+            assert weights == rows_before[rows.block]
+
+
+def _row_weights(signals):
+    """Per row (by its founding article): its terms and their weights."""
+    return {signals.ids[i]: (signals.terms[signals.indptr[i]:signals.indptr[i + 1]].tolist(),
+                             signals.weights[signals.indptr[i]:signals.indptr[i + 1]].tolist())
+            for i in range(len(signals))}
+
+
 def _near(blocks, block):
     """The blocks whose counts a new article of ``block`` changes: its neighbours, and the undated block
     (whose rows meet every story, so every article counts for them)."""
@@ -128,7 +152,7 @@ def test_the_stories_stage_after_arrivals_equals_a_whole_run_whatever_the_batche
     whole = cluster_stories(docs, relations, settings=settings)
     by_day = sorted(docs, key=lambda d: (d.article.published or "9999", d.id))
     for batches in ([by_day[:4], by_day[4:9], by_day[9:]], [by_day[::2], by_day[1::2]],
-                    [list(reversed(by_day))[:6], list(reversed(by_day))[6:]]):
+                    [list(reversed(by_day))[:6], list(reversed(by_day))[6:]], *_shuffled_batches(by_day, seeds=(1, 2))):
         seen, stories, memo = [], [], None
         for batch in batches:
             seen = seen + batch
@@ -138,6 +162,15 @@ def test_the_stories_stage_after_arrivals_equals_a_whole_run_whatever_the_batche
                             built.blocks)
         assert stories == whole
         assert built.blocks_clustered + built.blocks_kept == len(unit_blocks(_ordered(docs), relations, settings))
+
+
+def _shuffled_batches(docs, seeds):
+    """The articles in a drawn order, cut into batches of drawn sizes: arrivals in no order of their days."""
+    for seed in seeds:
+        draw = random.Random(seed)
+        order = draw.sample(docs, len(docs))
+        cuts = sorted(draw.sample(range(1, len(order)), 3))
+        yield [order[a:b] for a, b in zip([0, *cuts], [*cuts, len(order)])]
 
 
 def test_a_memo_from_other_settings_or_damaged_is_not_used(prepared):

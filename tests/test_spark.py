@@ -31,7 +31,8 @@ from storyline import to_json, validate_export  # noqa: E402
 from storyline.fingerprint import estimated_jaccard  # noqa: E402
 from storyline.pipeline import Models, analyze, ingest, load_analysis  # noqa: E402
 from storyline.spark import SparkUnavailable, require_pyspark, run, spark_session  # noqa: E402
-from storyline.spark.engine import SparkSettings, cluster_stories, read_documents  # noqa: E402
+from storyline.spark.engine import SparkSettings, read_documents  # noqa: E402
+from storyline.spark.stories import cluster_stories  # noqa: E402
 from storyline.spark.load import load  # noqa: E402
 from storyline.store import open_store  # noqa: E402
 

@@ -45,6 +45,8 @@ class Stage:
     unit: Unit
     per_article: Optional[Callable[..., Any]] = None
     settings: Optional[str] = None
+    # The languages the stage works in, as the export states it (README, "Languages", says why).
+    languages: str = "any"
 
     def article_step(self) -> Callable[..., Any]:
         """The per-article step; ValueError for a stage that has none."""
@@ -54,7 +56,8 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("read", read_paths, reads=("inputs",), writes=("documents",), unit="input"),
+    Stage("read", read_paths, reads=("inputs",), writes=("documents",), unit="input",
+          languages="any; the metadata read from the text (dates, bylines): English"),
     Stage("prepare", prepare.prepare, reads=("articles",), writes=("prepared",), unit="article"),
     Stage("reuse", reuse.relate, reads=("prepared", "relations"), writes=("relations",), unit="corpus",
           settings="reuse"),
@@ -62,11 +65,12 @@ STAGES: tuple[Stage, ...] = (
           settings="stories"),
     Stage("entities", entities.resolve_entities, reads=("mentions", "prepared", "relations", "stories"),
           writes=("mentions", "entities"), unit="corpus", per_article=extract_mentions_by_language,
-          settings="entities"),
+          settings="entities", languages="English and French NER (other languages read by the English model); "
+                                         "the resolver's type cues and title words: English"),
     Stage("claims", claims.build_story_claims, reads=("stories", "prepared", "relations", "entities"),
-          writes=("claims", "omissions", "claim_events"), unit="story", settings="claims"),
+          writes=("claims", "omissions", "claim_events"), unit="story", settings="claims", languages="English"),
     Stage("timeline", timeline.build_timeline, reads=("stories", "prepared", "claims"), writes=("timeline",),
-          unit="story", settings="timeline"),
+          unit="story", settings="timeline", languages="English"),
 )
 
 STAGE_NAMES: tuple[str, ...] = tuple(stage.name for stage in STAGES)

@@ -22,6 +22,18 @@ counts added up): building is bounded by :mod:`storyline.stories.incremental` al
 
 What stays linear in the corpus: every article is read to count its block's terms and weigh its row
 (the rows' hashes need them), and the fold; what is bounded is the clustering of the blocks.
+
+Why a block whose rows changed is clustered again whole, not only the rows near the new articles. A
+new article in a block's neighbourhood raises the neighbourhood's document count N, and every idf is
+``log((1 + N) / (1 + df)) + 1``: every term's weight moves, and after each row is scaled to unit
+length every row holding two terms of different document frequencies has other weights. So no row
+of such a block is the row the last run clustered, and no part of its clustering can be taken as it
+was and still equal a whole run. Holding the weights fixed would not make the work local either:
+the stream finds a row's candidates by reading each of its terms' posting chains, newest first, up
+to ``posting_scan`` stories, and scores the ``candidate_stories`` best; the passes after it find
+pairs through shared terms too. Rows that share a term can change each other's candidates, and in a
+block nearly all rows are joined by shared terms (``bench_incremental.py`` prints the largest such
+group per block; BENCHMARKS.md). The unit of exact reuse is therefore the block.
 """
 
 from __future__ import annotations
@@ -80,6 +92,38 @@ def unit_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation],
 
 
 @dataclass
+class BlockRows:
+    """One calendar block's rows, weighed by its neighbourhood's counts, and the articles of each row."""
+
+    block: int
+    signals: StorySignals
+    unit_articles: list[list[int]]  # per row: the indices into ``ordered`` of its articles
+
+
+@dataclass
+class WeighedBlocks:
+    blocks: list[BlockRows]  # in :func:`in_fold_order`
+    counts: dict[int, TermStatistics]  # per block: its own articles' counts
+
+
+def block_rows(ordered: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
+               corpus: Optional[TermStatistics] = None) -> WeighedBlocks:
+    """Step 1 of :func:`group_blocks`: every block's rows, weighed by its neighbourhood's counts
+    (``corpus`` lends the per-site line counts; counted here when absent)."""
+    blocks = unit_blocks(ordered, relations, settings)
+    site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
+    own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
+    inside = _relations_by_block(ordered, blocks, joining(relations, settings))
+    weighed = WeighedBlocks([], own)
+    for block in in_fold_order(blocks):
+        members = blocks[block]
+        statistics = neighbourhood_statistics(block, own, site_lines)
+        signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings)
+        weighed.blocks.append(BlockRows(block, signals, [[members[i] for i in unit] for unit in unit_members]))
+    return weighed
+
+
+@dataclass
 class BlockGrouping:
     """The grouping's result, row by row over the blocks, with the work it did."""
 
@@ -100,19 +144,12 @@ def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], set
     ``corpus`` supplies the per-site line counts and, added up from the blocks when absent, the
     corpus' name forms; ``ordered`` is in :func:`article_order_key` order.
     """
-    blocks = unit_blocks(ordered, relations, settings)
-    site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
-    own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
-    inside = _relations_by_block(ordered, blocks, joining(relations, settings))
-    per_block: list[StorySignals] = []
+    rows = block_rows(ordered, relations, settings, corpus)
+    per_block = [block.signals for block in rows.blocks]
     grouping = BlockGrouping(np.zeros(0, dtype=np.int64), [], frozenset(), BlockMemo())
-    for block in in_fold_order(blocks):
-        members = blocks[block]
-        statistics = neighbourhood_statistics(block, own, site_lines)
-        signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings)
-        per_block.append(signals)
-        grouping.unit_articles.extend([members[i] for i in unit] for unit in unit_members)
-    grouping.names = corpus.name_forms() if corpus is not None else _added_up(list(own.values())).name_forms()
+    for block in rows.blocks:
+        grouping.unit_articles.extend(block.unit_articles)
+    grouping.names = corpus.name_forms() if corpus is not None else _added_up(list(rows.counts.values())).name_forms()
     folded = fold_blocks(per_block, settings, memo)
     grouping.memo = folded.memo
     grouping.blocks_clustered = sum(folded.clustered)

@@ -31,6 +31,7 @@ from typing import Any, Optional
 from ..atomic import atomic_write_text
 from ..model import Analysis, Article, Claim, ClaimEvent, Entity, Event, Evidence, Relation, Story, TimelineEntry
 from ..outlets.annotate import annotate_export
+from ..stages import STAGES
 
 __all__ = [
     "ISO_DATE",
@@ -287,7 +288,7 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
         (timeline_json(entry) for entry in analysis.timeline),
         key=lambda item: (item["story"], _chronological_key(item["date"]), item["phrase"], item["text"]),
     )
-    doc = {
+    doc: dict[str, Any] = {
         "schema": SCHEMA_ID,
         "articles": [article_json(article) for article in order.articles],
         "stories": [story_json(story) for story in stories],
@@ -302,6 +303,8 @@ def to_json(analysis: Analysis) -> dict[str, Any]:
     # Added after the outlets so the earlier keys keep their documented order.
     doc["claim_events"] = [claim_event_json(event) for event in
                            sorted(analysis.claim_events, key=lambda event: (event.story, event.id))]
+    # The language scope, so a reader of the file knows which results to trust for a non-English article.
+    doc["languages"] = {stage.name: stage.languages for stage in STAGES}
     return doc
 
 

@@ -170,6 +170,17 @@ def _wants_json(request: Request, raw_id: str = "") -> tuple[str, bool]:
     return raw_id, request.query_params.get("format") == "json"
 
 
+def _posted_for_json(request: Request) -> bool:
+    """Whether a form post wants its answer as JSON (asked by ``?format=json`` or the Accept header)."""
+    return request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", "")
+
+
+def _cross_site(request: Request) -> bool:
+    """Whether a write came from a page of another site: its Origin is not this server's."""
+    origin = request.headers.get("origin")
+    return origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
 def create_app(config: WebConfig) -> FastAPI:
     """The ASGI app for one store (wrapped in :class:`~storyline.web.security.Guard` by :func:`build_asgi`)."""
     if not config.read_only:
@@ -307,11 +318,10 @@ def create_app(config: WebConfig) -> FastAPI:
     @app.post("/articles/{article_id}/outlet")
     async def edit_outlet(request: Request, article_id: str) -> Response:
         """Correct an article's outlet (uploads allowed only: the same guards as an upload)."""
-        as_json = request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", "")
+        as_json = _posted_for_json(request)
         if jobs is None:
             return render(request, "error.html", {"error": "editing is off: " + config.uploads_reason}, as_json, 403)
-        origin = request.headers.get("origin")
-        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+        if _cross_site(request):
             return render(request, "error.html", {"error": "cross-site edit refused"}, as_json, 403)
         try:
             form = await request.form(max_files=0, max_fields=10)
@@ -373,11 +383,10 @@ def create_app(config: WebConfig) -> FastAPI:
 
     @app.post(UPLOAD_PATH)
     async def upload(request: Request) -> Response:
-        as_json = request.query_params.get("format") == "json" or "application/json" in request.headers.get("accept", "")
+        as_json = _posted_for_json(request)
         if jobs is None:
             return render(request, "error.html", {"error": "uploads are off: " + config.uploads_reason}, as_json, 403)
-        origin = request.headers.get("origin")
-        if origin is not None and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+        if _cross_site(request):
             return render(request, "error.html", {"error": "cross-site upload refused"}, as_json, 403)
         try:
             form = await request.form(max_files=config.max_upload_files, max_fields=10)
