@@ -28,13 +28,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
 from ..boilerplate import count_site_lines
 from ..graph import independent_groups
-from ..model import Prepared, Relation
+from ..model import Prepared, Relation, SentenceVectors
 from .assignment import window_of
 from .features import TermStatistics, day_ordinal, term_statistics
 from .settings import StorySettings
@@ -93,32 +93,39 @@ class BlockGrouping:
 
 
 def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
-                 corpus: Optional[TermStatistics] = None, memo: Optional[BlockMemo] = None) -> BlockGrouping:
+                 corpus: Optional[TermStatistics] = None, memo: Optional[BlockMemo] = None,
+                 sentence_vectors: Optional[SentenceVectors] = None) -> BlockGrouping:
     """Steps 1-4 of the stage: each block's rows from its own counts, each block clustered (or taken
     from ``memo`` when its rows are those the memo holds), the blocks folded left in time order.
 
     ``corpus`` supplies the per-site line counts and, added up from the blocks when absent, the
-    corpus' name forms; ``ordered`` is in :func:`article_order_key` order.
+    corpus' name forms; ``ordered`` is in :func:`article_order_key` order; ``sentence_vectors``: see
+    :func:`~.signals.story_signals`.
     """
     blocks = unit_blocks(ordered, relations, settings)
     site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
     own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
     inside = _relations_by_block(ordered, blocks, joining(relations, settings))
-    per_block: list[StorySignals] = []
     grouping = BlockGrouping(np.zeros(0, dtype=np.int64), [], frozenset(), BlockMemo())
-    for block in in_fold_order(blocks):
-        members = blocks[block]
-        statistics = neighbourhood_statistics(block, own, site_lines)
-        signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings)
-        per_block.append(signals)
-        grouping.unit_articles.extend([members[i] for i in unit] for unit in unit_members)
+    articles_of_block: list[int] = []
+
+    def weighed() -> Iterator[StorySignals]:
+        # Each block's rows made as the fold reaches them, so one block's are held at a time.
+        for block in in_fold_order(blocks):
+            members = blocks[block]
+            statistics = neighbourhood_statistics(block, own, site_lines)
+            signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings,
+                                                  sentence_vectors)
+            grouping.unit_articles.extend([members[i] for i in unit] for unit in unit_members)
+            articles_of_block.append(len(members))
+            yield signals
+
     grouping.names = corpus.name_forms() if corpus is not None else _added_up(list(own.values())).name_forms()
-    folded = fold_blocks(per_block, settings, memo)
+    folded = fold_blocks(weighed(), settings, memo)
     grouping.memo = folded.memo
     grouping.blocks_clustered = sum(folded.clustered)
     grouping.blocks_kept = len(folded.clustered) - grouping.blocks_clustered
-    grouping.articles_clustered = sum(int(signals.sizes.sum()) for signals, again in zip(per_block, folded.clustered)
-                                      if again)
+    grouping.articles_clustered = sum(count for count, again in zip(articles_of_block, folded.clustered) if again)
     if folded.stories is not None:
         grouping.story_of = folded.stories.story_of
     return grouping
