@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Callable, Literal, Mapping, Optional, Sequence
 
 import numpy as np
 
@@ -113,6 +113,11 @@ class Prepared:
     @property
     def id(self) -> str:
         return self.article.id
+
+
+SentenceVectors = Callable[[Sequence[str]], Mapping[str, np.ndarray]]
+"""Reads the sentence vectors of the articles named (one row per sentence, as stored), by id: given to a
+stage whose records come without them (an empty array), so that it holds only those it is using."""
 
 
 # --- reuse (provenance) ----------------------------------------------------

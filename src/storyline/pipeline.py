@@ -256,9 +256,11 @@ def _run_reuse(store: Store, models: Models, progress: Progress) -> int:
 
 
 def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
-    # Sentence vectors as stored (float16): the stage casts the few rows it averages (20 KB an article less).
-    prepared = store.prepared(stored_vectors=True)
-    relations = store.relations()
+    # No sentence vectors held for the corpus (20 KB an article as stored): the stage reads those it averages
+    # as it goes (a block's articles that leave boilerplate out, one story's leads). Nor the relations'
+    # passages and evidence: it reads only which articles derive from which.
+    prepared = store.prepared(with_sentence_vectors=False)
+    relations = store.relations(with_passages=False)
     settings = models.settings.stories
     memo = stories_incremental.StoryMemo.from_json(store.stage_fingerprint("stories"))
     corpus = _fingerprint(sorted((p.id, p.article.version) for p in prepared), models.embedder_name,
@@ -273,7 +275,8 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
         # (it keeps no blocks: the next run clusters every block once, then keeps them).
         statistics = stories_stage.term_statistics(prepared, settings)  # counts: the order does not matter
         built = stories_incremental.BuiltStories(
-            stage("stories").core(prepared, relations, settings=settings, statistics=statistics), 0, 0,
+            stage("stories").core(prepared, relations, settings=settings, statistics=statistics,
+                                  sentence_vectors=store.stored_sentence_vectors), 0, 0,
             statistics.name_forms())
         built.rebuilt, built.articles_clustered = len(built.stories), len(prepared)
         note = "every story built: the inputs of the last stories were not kept"
@@ -281,7 +284,8 @@ def _run_stories(store: Store, models: Models, progress: Progress) -> StageWork:
         # Only the calendar blocks whose rows changed are clustered again, the others taken as the memo holds
         # them; a story whose articles, relations and name forms are those it was built from is taken as
         # stored (see storyline.stories.statistics and storyline.stories.incremental).
-        built = stories_incremental.build_stories(prepared, relations, store.stories(), memo, settings=settings)
+        built = stories_incremental.build_stories(prepared, relations, store.stories(), memo, settings=settings,
+                                                  sentence_vectors=store.stored_sentence_vectors)
     stories = stories_stage.keep_story_ids(built.stories, store.story_assignment())
     store.save_stories(stories, {p.id: p.article.published for p in prepared})
     memo = stories_incremental.remember(settings, built.names, stories, relations, {p.id: p for p in prepared},

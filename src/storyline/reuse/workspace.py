@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from typing import Counter, Optional
 
 import numpy as np
@@ -22,7 +22,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import reverse_cuthill_mckee
 
 from ..boilerplate import boilerplate_sentences
-from ..model import Prepared
+from ..model import Prepared, SentenceVectors
 from .profile import _Profile, _profile
 
 # Articles whose profile and vectors are held at once: about 200-250 MB of them, more than the
@@ -30,8 +30,6 @@ from .profile import _Profile, _profile
 HELD = 2048
 # Articles whose vectors are read together: one query for a stretch of upcoming pairs, not one for each article.
 READ_BATCH = 64
-
-SentenceVectors = Callable[[Sequence[str]], Mapping[str, np.ndarray]]
 
 
 def pair_codes(pairs: Collection[tuple[int, int]], count: int) -> np.ndarray:

@@ -145,7 +145,13 @@ class StoreReads(StoreBase):
             " WHERE r.article_id IS NULL OR r.version != p.version ORDER BY p.article_id"
         )]
 
-    def relations(self) -> list[Relation]:
+    def relations(self, *, with_passages: bool = True) -> list[Relation]:
+        """Every relation, ordered by (a, b). ``with_passages`` False: without their evidence and passages
+        (empty lists), for readers that ask only which articles derive from which (the stories stage):
+        those are most of a relation's size."""
+        if not with_passages:
+            return [Relation(a, b, kind, direction, score) for a, b, kind, direction, score in self.db.execute(
+                "SELECT a, b, kind, direction, score FROM relations ORDER BY a, b")]
         rows = self.db.execute(
             "SELECT a, b, kind, direction, score, evidence, passages FROM relations ORDER BY a, b"
         ).fetchall()

@@ -6,7 +6,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..model import Event, Prepared, stable_id
+from ..model import Event, Prepared, SentenceVectors, stable_id
 from .features import (
     article_order_key,
     _content_sentence_indices,
@@ -16,14 +16,15 @@ from .features import (
     day_ordinal,
 )
 from .settings import StorySettings
-from .signals import UNDATED
+from .signals import UNDATED, with_sentence_vectors
 from .titles import _title
 
 
 def _events(member_docs: list[Prepared], derived: Mapping[str, str], settings: StorySettings,
-            names: frozenset[str]) -> list[Event]:
+            names: frozenset[str], sentence_vectors: SentenceVectors | None = None) -> list[Event]:
     if len(member_docs) > 1:
-        clusters = _event_clusters_of(member_docs, settings, names)
+        # The leads' sentence vectors, read for this story only when the records come without them.
+        clusters = _event_clusters_of(with_sentence_vectors(member_docs, sentence_vectors), settings, names)
     else:
         clusters = [[0]]
     events: list[Event] = []

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping, Optional, Sequence
 
-from ..model import Prepared, Relation, Story, stable_id
+from ..model import Prepared, Relation, SentenceVectors, Story, stable_id
 from .settings import StorySettings
 from .stage import partition_articles, story_from_members
 from .windows import BlockMemo, settings_hash
@@ -71,15 +71,17 @@ class StoryMemo:
 
 
 def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previous: Sequence[Story],
-                  memo: Optional[StoryMemo], settings: StorySettings | None = None) -> BuiltStories:
+                  memo: Optional[StoryMemo], settings: StorySettings | None = None,
+                  sentence_vectors: Optional[SentenceVectors] = None) -> BuiltStories:
     """:func:`cluster_stories` over ``docs``, taking each story whose inputs did not change from ``previous``.
 
     ``previous`` are the stories of the last run and ``memo`` what it built them
-    from; without a memo (or with other settings) every story is built.
+    from; without a memo (or with other settings) every story is built. ``sentence_vectors``: see
+    :func:`~.stage.cluster_stories`.
     """
     settings = settings or StorySettings()
     partition = partition_articles(docs, relations, settings=settings,
-                                   memo=memo.blocks if memo is not None else None)
+                                   memo=memo.blocks if memo is not None else None, sentence_vectors=sentence_vectors)
     derived = _derived_articles(relations)
     touching = _relations_by_article(relations)
     key = settings_hash(settings)
@@ -99,7 +101,7 @@ def build_stories(docs: Sequence[Prepared], relations: Sequence[Relation], previ
             # The same articles, relations and settings, and no name form of theirs changed: the same story.
             story = replace(stored, id=stable_id("s", stored.articles[0]))
         else:
-            story = story_from_members(members, inside, settings, partition.names, derived)
+            story = story_from_members(members, inside, settings, partition.names, derived, sentence_vectors)
             rebuilt += 1
         stories.append(story)
     stories = partition.sorted(stories)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
 import numpy as np
 
 from ..graph import independent_groups
-from ..model import Prepared, Relation
+from ..model import Prepared, Relation, SentenceVectors
 from .features import (
     TermStatistics,
     _content_terms,
@@ -115,7 +115,7 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
 
 def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
                   statistics: TermStatistics, settings: StorySettings | None = None,
-                  ) -> tuple[StorySignals, list[list[int]]]:
+                  sentence_vectors: SentenceVectors | None = None) -> tuple[StorySignals, list[list[int]]]:
     """One row per unit (articles a derivation relation joins), and each unit's article indices into ``ordered``.
 
     A row's sparse vector holds two unit-length parts with disjoint keys, scaled so that their dot
@@ -125,6 +125,8 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     keys, is what the content merge pass reads (:meth:`StorySignals.part`); the other steps never see it.
     With ``dating_sentences``, the years that date the unit's texts (:func:`dating_years`) are markers
     at weight 0: no similarity reads them, only the year rule (its latest-year tier).
+    ``sentence_vectors``: when given, the records may come without their sentence vectors, and the few
+    an article's row averages (see :func:`_averaged_vectors`) are read from it, a batch at a time.
     """
     settings = settings or StorySettings()
     index = {doc.id: position for position, doc in enumerate(ordered)}
@@ -139,6 +141,7 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
     weights: list[float] = []
     first_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
     last_day = np.full(len(unit_members), UNDATED, dtype=np.int64)
+    averaged = _averaged_vectors(ordered, statistics, sentence_vectors)
     for row, members in enumerate(unit_members):
         summed: dict[str, float] = defaultdict(float)
         merged_content: dict[str, float] = defaultdict(float)
@@ -147,7 +150,7 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
             doc = ordered[i]
             if settings.dating_sentences > 0:
                 dating |= dating_years(doc, settings.dating_sentences, statistics)
-            vectors[row] += _story_vector(doc, statistics)
+            vectors[row] += averaged[i] if i in averaged else _unit(doc.vector)
             for term, weight in _weights(_specific_terms(doc, names, statistics=statistics), statistics).items():
                 summed[term] += specific_scale * weight
             if content_scale > 0 or settings.content_merge > 0:
@@ -177,15 +180,50 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
                         np.array([len(m) for m in unit_members], dtype=np.int64), keys), unit_members
 
 
-def _story_vector(doc: Prepared, statistics: TermStatistics) -> np.ndarray:
-    """The article's embedding without its site's boilerplate sentences (all of it when nothing else is left)."""
-    if len(doc.sentence_vectors) != len(doc.sentences) or not site_of(doc.article):
-        return _unit(doc.vector)
+def _kept_sentences(doc: Prepared, statistics: TermStatistics) -> list[int] | None:
+    """The sentences an article's story vector averages: those not its site's boilerplate; None when the
+    story vector is the article's own (no site, no such line, or nothing else left)."""
+    if not site_of(doc.article):
+        return None
     kept = [i for i, sentence in enumerate(doc.sentences) if not statistics.is_boilerplate(doc, sentence.text)]
-    if not kept or len(kept) == len(doc.sentences):
+    return kept if kept and len(kept) < len(doc.sentences) else None
+
+
+def _averaged_vector(doc: Prepared, kept: list[int] | None, sentence_rows: np.ndarray) -> np.ndarray:
+    """The article's embedding without its site's boilerplate sentences (all of it when nothing else is left)."""
+    if kept is None or len(sentence_rows) != len(doc.sentences):
         return _unit(doc.vector)
     # Rows cast as used: the runner reads the vectors as stored (float16), half the memory of a float32 copy.
-    return _unit(doc.sentence_vectors[kept].astype(np.float32).mean(axis=0))
+    return _unit(sentence_rows[kept].astype(np.float32).mean(axis=0))
+
+
+def _averaged_vectors(docs: Sequence[Prepared], statistics: TermStatistics,
+                      sentence_vectors: SentenceVectors | None) -> dict[int, np.ndarray]:
+    """The story vectors of the articles whose own vector it is not (:func:`_kept_sentences`), by index into
+    ``docs``. Records without their sentence vectors have them read from ``sentence_vectors``,
+    ``VECTOR_BATCH`` at a time: an averaged row is kept, not the sentence vectors of a block's articles."""
+    kept = {i: chosen for i, doc in enumerate(docs) if (chosen := _kept_sentences(doc, statistics)) is not None}
+    averaged: dict[int, np.ndarray] = {}
+    indices = list(kept)
+    for start in range(0, len(indices), VECTOR_BATCH):
+        batch = [docs[i] for i in indices[start:start + VECTOR_BATCH]]
+        for index, doc in zip(indices[start:start + VECTOR_BATCH], with_sentence_vectors(batch, sentence_vectors)):
+            averaged[index] = _averaged_vector(doc, kept[index], doc.sentence_vectors)
+    return averaged
+
+
+VECTOR_BATCH = 256
+"""Articles whose sentence vectors are read at once (about 20 KB each, as stored): one query a batch."""
+
+
+def with_sentence_vectors(docs: Sequence[Prepared], sentence_vectors: SentenceVectors | None) -> list[Prepared]:
+    """``docs`` with their sentence vectors: as given, or (``sentence_vectors`` given) read for those
+    that come without them (an empty array for a text with sentences)."""
+    missing = [doc.id for doc in docs if len(doc.sentence_vectors) == 0 and doc.sentences]
+    if sentence_vectors is None or not missing:
+        return list(docs)
+    found = sentence_vectors(missing)
+    return [replace(doc, sentence_vectors=found[doc.id]) if doc.id in found else doc for doc in docs]
 
 
 def joining(relations: Sequence[Relation], settings: StorySettings) -> list[Relation]:

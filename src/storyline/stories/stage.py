@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from typing import Mapping, Optional, Sequence
 
 from ..graph import count_independent
-from ..model import Prepared, Relation, Story, stable_id
+from ..model import Prepared, Relation, SentenceVectors, Story, stable_id
 from .events import _events
 from .features import TermStatistics, article_order_key
 from .settings import StorySettings
@@ -21,6 +21,7 @@ def cluster_stories(
     *,
     settings: StorySettings | None = None,
     statistics: "TermStatistics | None" = None,
+    sentence_vectors: SentenceVectors | None = None,
 ) -> list[Story]:
     """Group prepared articles into stories, each with its events.
 
@@ -30,12 +31,16 @@ def cluster_stories(
     ``statistics`` are the corpus' term statistics, of which the grouping reads the
     per-site line counts and the name forms (by default counted over ``docs``);
     document frequencies are counted per calendar block (:mod:`.statistics`).
+    ``sentence_vectors``: when given, ``docs`` may come without their sentence vectors (an empty array),
+    and the stage reads the few it averages from it (``store.stored_sentence_vectors``): a block's
+    articles that leave boilerplate out, the articles of one story of several at a time.
     """
     settings = settings or StorySettings()
-    partition = partition_articles(docs, relations, settings=settings, statistics=statistics)
+    partition = partition_articles(docs, relations, settings=settings, statistics=statistics,
+                                   sentence_vectors=sentence_vectors)
     derived = _derived_articles(relations)
     names = partition.names
-    return partition.sorted([story_from_members(members, inside, settings, names, derived)
+    return partition.sorted([story_from_members(members, inside, settings, names, derived, sentence_vectors)
                              for members, inside in zip(partition.groups, partition.relations_inside(relations))])
 
 
@@ -70,12 +75,13 @@ class ArticlePartition:
 def partition_articles(docs: Sequence[Prepared], relations: Sequence[Relation] = (), *,
                        settings: StorySettings | None = None,
                        statistics: "TermStatistics | None" = None,
-                       memo: "BlockMemo | None" = None) -> ArticlePartition:
+                       memo: "BlockMemo | None" = None,
+                       sentence_vectors: SentenceVectors | None = None) -> ArticlePartition:
     """The first half of :func:`cluster_stories`: the articles grouped into stories (steps 1-4).
 
     ``statistics`` lend their per-site line counts and name forms (counted here when absent);
     ``memo`` holds the blocks the last run clustered (see :mod:`.statistics`): those whose rows
-    did not change are taken from it.
+    did not change are taken from it; ``sentence_vectors``: see :func:`cluster_stories`.
     """
     settings = settings or StorySettings()
     if not docs:
@@ -83,7 +89,7 @@ def partition_articles(docs: Sequence[Prepared], relations: Sequence[Relation] =
     by_id = {doc.id: doc for doc in sorted(docs, key=lambda d: d.id)}
     ordered = sorted(by_id.values(), key=article_order_key)
     # 1-4. Signals per block from the block's own counts (see .statistics), blocks clustered, folded left.
-    grouping = group_blocks(ordered, relations, settings, statistics, memo)
+    grouping = group_blocks(ordered, relations, settings, statistics, memo, sentence_vectors)
     groups: dict[int, list[int]] = defaultdict(list)
     for unit, story in enumerate(grouping.story_of.tolist()):
         groups[story].extend(grouping.unit_articles[unit])
@@ -92,14 +98,16 @@ def partition_articles(docs: Sequence[Prepared], relations: Sequence[Relation] =
 
 
 def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
-                       names: frozenset[str], derived: Mapping[str, str] | None = None) -> Story:
+                       names: frozenset[str], derived: Mapping[str, str] | None = None,
+                       sentence_vectors: SentenceVectors | None = None) -> Story:
     """One story from its articles: events, title, id (from the founding article), independent sources.
 
     ``relations`` need hold only those among the members (derivation relations
     never leave a story); ``names`` are the corpus' name forms
     (:meth:`TermStatistics.name_forms`); ``derived`` the articles that copy,
     rewrite or translate another (by default found in ``relations``). The
-    Spark engine builds each story with this, so both engines give the same.
+    Spark engine builds each story with this, so both engines give the same. ``sentence_vectors``:
+    see :func:`cluster_stories`.
     """
     member_docs = sorted(member_docs, key=article_order_key)
     derived = _derived_articles(relations) if derived is None else derived
@@ -107,7 +115,7 @@ def story_from_members(member_docs: Sequence[Prepared], relations: Sequence[Rela
         id=stable_id("s", member_docs[0].id),
         title=_title(member_docs, derived),
         articles=[doc.id for doc in member_docs],
-        events=_events(member_docs, derived, settings, names),
+        events=_events(member_docs, derived, settings, names, sentence_vectors),
         independent_sources=count_independent([doc.id for doc in member_docs], relations),
     )
 

@@ -40,13 +40,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Iterator, Optional, Sequence
 
 import numpy as np
 
 from ..boilerplate import count_site_lines
 from ..graph import independent_groups
-from ..model import Prepared, Relation
+from ..model import Prepared, Relation, SentenceVectors
 from .assignment import window_of
 from .features import TermStatistics, day_ordinal, term_statistics
 from .settings import StorySettings
@@ -102,25 +102,31 @@ class BlockRows:
 
 @dataclass
 class WeighedBlocks:
-    blocks: list[BlockRows]  # in :func:`in_fold_order`
+    blocks: Iterator[BlockRows]  # in :func:`in_fold_order`, each made as it is read (one block's rows held at a time)
     counts: dict[int, TermStatistics]  # per block: its own articles' counts
 
 
 def block_rows(ordered: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
-               corpus: Optional[TermStatistics] = None) -> WeighedBlocks:
+               corpus: Optional[TermStatistics] = None,
+               sentence_vectors: Optional[SentenceVectors] = None) -> WeighedBlocks:
     """Step 1 of :func:`group_blocks`: every block's rows, weighed by its neighbourhood's counts
-    (``corpus`` lends the per-site line counts; counted here when absent)."""
+    (``corpus`` lends the per-site line counts; counted here when absent). The rows are made as the caller
+    reads them, so the fold holds one block's at a time; ``sentence_vectors``: see
+    :func:`~.signals.story_signals`."""
     blocks = unit_blocks(ordered, relations, settings)
     site_lines = corpus if corpus is not None else _site_lines_only(ordered, settings)
     own = {block: term_statistics([ordered[i] for i in members], settings) for block, members in blocks.items()}
     inside = _relations_by_block(ordered, blocks, joining(relations, settings))
-    weighed = WeighedBlocks([], own)
-    for block in in_fold_order(blocks):
-        members = blocks[block]
-        statistics = neighbourhood_statistics(block, own, site_lines)
-        signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings)
-        weighed.blocks.append(BlockRows(block, signals, [[members[i] for i in unit] for unit in unit_members]))
-    return weighed
+
+    def weighed() -> Iterator[BlockRows]:
+        for block in in_fold_order(blocks):
+            members = blocks[block]
+            statistics = neighbourhood_statistics(block, own, site_lines)
+            signals, unit_members = story_signals([ordered[i] for i in members], inside[block], statistics, settings,
+                                                  sentence_vectors)
+            yield BlockRows(block, signals, [[members[i] for i in unit] for unit in unit_members])
+
+    return WeighedBlocks(weighed(), own)
 
 
 @dataclass
@@ -137,25 +143,31 @@ class BlockGrouping:
 
 
 def group_blocks(ordered: Sequence[Prepared], relations: Sequence[Relation], settings: StorySettings,
-                 corpus: Optional[TermStatistics] = None, memo: Optional[BlockMemo] = None) -> BlockGrouping:
+                 corpus: Optional[TermStatistics] = None, memo: Optional[BlockMemo] = None,
+                 sentence_vectors: Optional[SentenceVectors] = None) -> BlockGrouping:
     """Steps 1-4 of the stage: each block's rows from its own counts, each block clustered (or taken
     from ``memo`` when its rows are those the memo holds), the blocks folded left in time order.
 
     ``corpus`` supplies the per-site line counts and, added up from the blocks when absent, the
-    corpus' name forms; ``ordered`` is in :func:`article_order_key` order.
+    corpus' name forms; ``ordered`` is in :func:`article_order_key` order; ``sentence_vectors``: see
+    :func:`~.signals.story_signals`.
     """
-    rows = block_rows(ordered, relations, settings, corpus)
-    per_block = [block.signals for block in rows.blocks]
+    rows = block_rows(ordered, relations, settings, corpus, sentence_vectors)
     grouping = BlockGrouping(np.zeros(0, dtype=np.int64), [], frozenset(), BlockMemo())
-    for block in rows.blocks:
-        grouping.unit_articles.extend(block.unit_articles)
+    articles_of_block: list[int] = []
+
+    def signals_in_fold_order() -> Iterator[StorySignals]:
+        for block in rows.blocks:
+            grouping.unit_articles.extend(block.unit_articles)
+            articles_of_block.append(sum(len(unit) for unit in block.unit_articles))
+            yield block.signals
+
     grouping.names = corpus.name_forms() if corpus is not None else _added_up(list(rows.counts.values())).name_forms()
-    folded = fold_blocks(per_block, settings, memo)
+    folded = fold_blocks(signals_in_fold_order(), settings, memo)
     grouping.memo = folded.memo
     grouping.blocks_clustered = sum(folded.clustered)
     grouping.blocks_kept = len(folded.clustered) - grouping.blocks_clustered
-    grouping.articles_clustered = sum(int(signals.sizes.sum()) for signals, again in zip(per_block, folded.clustered)
-                                      if again)
+    grouping.articles_clustered = sum(count for count, again in zip(articles_of_block, folded.clustered) if again)
     if folded.stories is not None:
         grouping.story_of = folded.stories.story_of
     return grouping
