@@ -14,23 +14,16 @@ its whole training fold). Logits are cached per variant under ``--cache``.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
-from sklearn.neural_network import MLPClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import bench_checkworthy as bench  # noqa: E402
 import side_checkworthy_parse as side  # noqa: E402
 
-from storyline.claims.checkworthiness import tag_terms, terms  # noqa: E402
 
 # Half-widths of the cascade's band around the shipped threshold, in the blended probability.
 BANDS = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 1.0)
@@ -52,33 +45,11 @@ class MiniLMExperiment(side.Experiment):
         super().__init__(path, cache)
         self.minilm = minilm_vectors(self.texts, cache)
 
-    def linear_minilm(self, c: float, weight: float = 1.0) -> side.Logits:
-        def logits(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-            dense = np.hstack([self.vectors, weight * self.minilm, self.cue_rows])
-            blocks_train, blocks_test = [], []
-            for analyzer, items in ((terms, self.texts), (tag_terms, self.tag_sequences["plain"])):
-                vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=bench.MIN_DF)
-                blocks_train.append(vectorizer.fit_transform([items[i] for i in train]))
-                blocks_test.append(vectorizer.transform([items[i] for i in test]))
-            model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced")
-            model.fit(hstack(blocks_train + [csr_matrix(dense[train])]).tocsr(), self.labels[train])
-            return model.decision_function(hstack(blocks_test + [csr_matrix(dense[test])]).tocsr())
-
-        return self._cached(f"lin-minilm-C{c:g}" + (f"-w{weight:g}" if weight != 1.0 else ""), logits)
+    def linear_minilm(self, c: float) -> side.Logits:
+        return self.linear("base", c, extra=self.minilm, name=f"lin-minilm-C{c:g}")
 
     def network_minilm(self, seed: int) -> side.Logits:
-        inputs = np.hstack([self.vectors, self.minilm, self.cue_rows])
-
-        def logits(train: np.ndarray, test: np.ndarray) -> np.ndarray:
-            labels = self.labels[train]
-            positive, negative = train[labels == 1], train[labels == 0]
-            balanced = np.concatenate([negative] + [positive] * max(len(negative) // max(len(positive), 1), 1))
-            net = MLPClassifier(hidden_layer_sizes=(bench.NETWORK_HIDDEN,), alpha=bench.NETWORK_ALPHA, max_iter=200,
-                                early_stopping=True, n_iter_no_change=10, random_state=seed)
-            net.fit(inputs[balanced], self.labels[balanced])
-            return bench._network_logit(net, inputs[test])
-
-        return self._cached(f"net-minilm-s{seed}", logits)
+        return self.network(seed, extra=self.minilm, name=f"net-minilm-s{seed}")
 
     def _choose(self, k: int, linear: side.Logits, network: side.Logits) -> tuple[float, float, tuple, tuple]:
         train = self.outer[k][0]
@@ -127,18 +98,11 @@ class MiniLMExperiment(side.Experiment):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", nargs="?", default=str(bench.DEFAULT_DATA))
-    parser.add_argument("--cache", default="/tmp/storyline-checkworthy-minilm", help="where vectors and logits are kept")
-    parser.add_argument("--seeds", default="0", help="network seeds; more than one are also averaged")
+    parser = side.arguments(__doc__.split("\n\n")[0], "/tmp/storyline-checkworthy-minilm")
     parser.add_argument("--cascade", action="store_true", help="also measure the cascade")
     args = parser.parse_args(argv)
-    cache = Path(args.cache)
-    cache.mkdir(parents=True, exist_ok=True)
-    try:
-        experiment = MiniLMExperiment(Path(args.data), cache)
-    except (OSError, ValueError, TypeError) as error:
-        print(f"cannot read {args.data}: {error}", file=sys.stderr)
+    experiment = side.open_experiment(MiniLMExperiment, args.data, args.cache)
+    if not isinstance(experiment, MiniLMExperiment):
         return 2
     seeds = [int(s) for s in args.seeds.split(",")]
     linears = {"shipped": experiment.linear("base", 4.0), "+minilm": experiment.linear_minilm(4.0)}
