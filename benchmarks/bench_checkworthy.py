@@ -14,6 +14,12 @@ share of the blend (over ``SHARE_GRID``) are chosen inside each outer training
 fold (an inner three-fold cross-validation, best F1 of label 1), never on the
 fold scored: the figures are nested cross-validation.
 
+The cheap fit with the USE vector (``embedding``) is measured beside the fit that also reads the
+English MiniLM vector (``embedding-english``: a block of the regression and the network's input) and
+their cascade with ``--english`` (``cascade``: the second fit scores the sentences whose first
+score lies within a band of the first fit's threshold; the band, too, is chosen in the training
+folds; the share of sentences it sends on is printed). The product runs the cascade when the
+shipped model holds the second fit (written by ``--english --write-model``).
 By default the two fits the pipeline runs are measured (``embedding`` and
 ``lexical``, with tags); ``--untagged`` measures the fallbacks for sentences
 scored without a parse too. ``--write-model`` chooses the settings the same way
@@ -22,7 +28,7 @@ on the whole file, fits all four and writes what the product ships
 are cached under /tmp by the file's hash.
 
     .venv/bin/python benchmarks/bench_checkworthy.py [../shared/bench-data/claimbuster/train.json]
-        [--metrics-json FILE] [--untagged] [--write-model]
+        [--metrics-json FILE] [--untagged] [--english] [--write-model]
 """
 
 from __future__ import annotations
@@ -45,7 +51,9 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.neural_network import MLPClassifier
 
 from storyline.claims.checkworthiness import (
+    CASCADE_FIT,
     CUE_NAMES,
+    ENGLISH_EMBEDDER,
     FIT_NAMES,
     MODEL_PATH,
     TRAINED_EMBEDDER,
@@ -72,6 +80,9 @@ MIN_DF = 3
 NETWORK_HIDDEN = 64
 NETWORK_ALPHA = 1e-3
 NETWORK_SEEDS = 1
+# Half-widths of the cascade's band around the cheap fit's threshold (in its score) inside which a sentence is
+# scored again with the English vector too; chosen in the training folds (the narrowest of equal F1s).
+BAND_GRID = (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 1.0)
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ class Labelled:
     vectors: np.ndarray
     tags: list[list[str]]
     cue_rows: np.ndarray
+    english: Optional[np.ndarray] = None  # the English MiniLM vectors (``ENGLISH_EMBEDDER``), for the cascade's fit
 
 
 @dataclass(frozen=True)
@@ -89,10 +101,11 @@ class Spec:
 
     embedding: bool
     tagged: bool
+    english: bool = False  # the English vector too (a block of the regression and the network's input)
 
     @property
     def name(self) -> str:
-        return FIT_NAMES[(self.embedding, self.tagged)]
+        return CASCADE_FIT if self.english else FIT_NAMES[(self.embedding, self.tagged)]
 
     @property
     def blended(self) -> bool:
@@ -104,15 +117,13 @@ def _cache(texts: Sequence[str], kind: str) -> Path:
     return Path(f"/tmp/storyline-checkworthy-{kind}{digest}")
 
 
-def sentence_vectors(texts: Sequence[str]) -> np.ndarray:
-    cache = _cache(texts, "").with_suffix(".npy")
+def sentence_vectors(texts: Sequence[str], embedder_name: str = TRAINED_EMBEDDER) -> np.ndarray:
+    cache = _cache(texts, "" if embedder_name == TRAINED_EMBEDDER else f"{embedder_name}-").with_suffix(".npy")
     if cache.exists():
         return np.load(cache)
     from storyline.embedders import load_embedder
 
-    embedder = load_embedder()
-    assert embedder.name == TRAINED_EMBEDDER
-    vectors = embedder.encode(list(texts))
+    vectors = load_embedder(embedder_name).encode(list(texts))
     np.save(cache, vectors)
     return vectors
 
@@ -147,6 +158,9 @@ class LinearFeatures:
             blocks.append(self.tags.fit_transform(tags) if fit else self.tags.transform(tags))
         if self.spec.embedding:
             blocks.append(csr_matrix(data.vectors[rows]))
+        if self.spec.english:
+            assert data.english is not None
+            blocks.append(csr_matrix(data.english[rows]))
         blocks.append(csr_matrix(data.cue_rows[rows]))
         return hstack(blocks).tocsr()
 
@@ -161,12 +175,14 @@ class Fitted:
         linear = self.linear.decision_function(self.features.matrix(data, rows, fit=False))
         if not self.networks:
             return linear, None
-        inputs = network_inputs(data, rows)
+        inputs = network_inputs(data, rows, self.features.spec.english)
         return linear, np.mean([_network_logit(net, inputs) for net in self.networks], axis=0)
 
 
-def network_inputs(data: Labelled, rows: np.ndarray) -> np.ndarray:
-    return np.hstack([data.vectors[rows], data.cue_rows[rows]])
+def network_inputs(data: Labelled, rows: np.ndarray, english: bool = False) -> np.ndarray:
+    """The network's input, in the order the product builds it: the vector, the English vector, the cues."""
+    parts = [data.vectors[rows]] + ([data.english[rows]] if english and data.english is not None else [])
+    return np.hstack(parts + [data.cue_rows[rows]])
 
 
 def _network_logit(net: MLPClassifier, inputs: np.ndarray) -> np.ndarray:
@@ -188,7 +204,7 @@ def fit(data: Labelled, rows: np.ndarray, spec: Spec, c: float) -> Fitted:
         positive, negative = rows[labels == 1], rows[labels == 0]
         repeats = max(len(negative) // max(len(positive), 1), 1)
         balanced = np.concatenate([negative] + [positive] * repeats)
-        inputs = network_inputs(data, balanced)
+        inputs = network_inputs(data, balanced, spec.english)
         for seed in range(NETWORK_SEEDS):
             net = MLPClassifier(hidden_layer_sizes=(NETWORK_HIDDEN,), alpha=NETWORK_ALPHA, max_iter=200,
                                 early_stopping=True, n_iter_no_change=10, random_state=seed)
@@ -251,6 +267,53 @@ def cross_validate(data: Labelled, spec: Spec) -> dict[str, float]:
     return {"precision": float(p), "recall": float(r), "f1": float(f)}
 
 
+def choose_band(labels: np.ndarray, cheap: np.ndarray, cheap_setting: Setting, full: np.ndarray,
+                full_setting: Setting) -> float:
+    """The cascade's band with the best F1 of label 1 on out-of-fold scores (the narrowest of equal F1s)."""
+    best: Optional[tuple[float, float]] = None
+    for band in BAND_GRID:
+        f1 = float(f1_score(labels, cascade(cheap, cheap_setting.threshold, full, full_setting.threshold, band)))
+        if best is None or f1 > best[0] + 1e-12:
+            best = (f1, band)
+    assert best is not None
+    return best[1]
+
+
+def cascade(cheap: np.ndarray, cheap_threshold: float, full: np.ndarray, full_threshold: float,
+            band: float) -> np.ndarray:
+    """Check-worthy or not: by the cheap fit, but by the full one within ``band`` of the cheap threshold."""
+    return np.where(np.abs(cheap - cheap_threshold) < band, full >= full_threshold, cheap >= cheap_threshold)
+
+
+def cross_validate_cascade(data: Labelled) -> dict[str, dict[str, float]]:
+    """Nested, as :func:`cross_validate`, for the cheap fit (``embedding``), the fit with the English vector too
+    and the cascade of the two (both fits' settings and the band chosen in each outer training fold); the
+    cascade's figures add the share of the test sentences it scored with the English vector."""
+    cheap_spec, full_spec = Spec(True, True), Spec(True, True, english=True)
+    predicted = {name: np.zeros(len(data.texts), dtype=bool) for name in (cheap_spec.name, full_spec.name, "cascade")}
+    needed, chosen = 0, []
+    for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(data.texts, data.labels):
+        cheap_setting, cheap_inner = choose_setting(data, train, cheap_spec)
+        full_setting, full_inner = choose_setting(data, train, full_spec)
+        band = choose_band(data.labels[train], cheap_inner, cheap_setting, full_inner, full_setting)
+        cheap = cheap_setting.scores(*fit(data, train, cheap_spec, cheap_setting.c).logits(data, test))
+        full = full_setting.scores(*fit(data, train, full_spec, full_setting.c).logits(data, test))
+        predicted[cheap_spec.name][test] = cheap >= cheap_setting.threshold
+        predicted[full_spec.name][test] = full >= full_setting.threshold
+        predicted["cascade"][test] = cascade(cheap, cheap_setting.threshold, full, full_setting.threshold, band)
+        uncertain = np.abs(cheap - cheap_setting.threshold) < band
+        needed += int(uncertain.sum())
+        chosen.append(f"{cheap_setting.threshold:.3f} share {cheap_setting.share:g} / {full_setting.threshold:.3f} "
+                      f"share {full_setting.share:g} / band {band:g} ({uncertain.mean():.0%})")
+    print(f"  cascade, chosen per outer fold (cheap / full / band): {'; '.join(chosen)}", flush=True)
+    results = {}
+    for name, decided in predicted.items():
+        p, r, f, _ = precision_recall_fscore_support(data.labels, decided, average="binary")
+        results[name] = {"precision": float(p), "recall": float(r), "f1": float(f)}
+    results["cascade"]["english_share"] = needed / len(data.texts)
+    return results
+
+
 def baseline(texts: list[str], labels: np.ndarray) -> dict[str, float]:
     predicted = np.zeros(len(texts), dtype=bool)
     for train, test in StratifiedKFold(5, shuffle=True, random_state=0).split(texts, labels):
@@ -270,10 +333,12 @@ def export(fitted: Fitted, setting: Setting, claim_floor: float) -> dict:
     spec, coef = fitted.features.spec, fitted.linear.coef_[0]
     words = len(fitted.features.words.vocabulary_)
     tags = len(fitted.features.tags.vocabulary_) if spec.tagged else 0
+    english = slice(words + tags + 512, words + tags + 512 + 384) if spec.english else None
     payload: dict = {
         "vocabulary": _block(fitted.features.words, coef[:words]),
         "tag_vocabulary": _block(fitted.features.tags, coef[words:words + tags]) if spec.tagged else None,
         "embedding_weights": [round(float(w), 6) for w in coef[words + tags:words + tags + 512]] if spec.embedding else None,
+        "english_weights": [round(float(w), 6) for w in coef[english]] if english else None,
         "cue_weights": [round(float(w), 6) for w in coef[-len(CUE_NAMES):]],
         "intercept": float(fitted.linear.intercept_[0]), "threshold": setting.threshold,
         "claim_floor": round(claim_floor, 4),
@@ -301,22 +366,31 @@ def read_labelled(path: Path) -> tuple[list[str], np.ndarray]:
 def write_model(data: Labelled, source: Path) -> None:
     fits = {}
     everything = np.arange(len(data.texts))
-    for embedding in (True, False):
-        for tagged in (True, False):
-            spec = Spec(embedding, tagged)
-            setting, scores = choose_setting(data, everything, spec, folds=5)
-            claim_floor = float(np.quantile(scores[data.labels == 1], 1 - CLAIM_RECALL))
-            print(f"{spec.name}: C {setting.c:g}, share {setting.share:g}, threshold {setting.threshold:.3f}; "
-                  f"a score of {claim_floor:.3f} keeps {CLAIM_RECALL:.0%} of the check-worthy sentences", flush=True)
-            fitted = fit(data, everything, spec, setting.c)
-            fits[spec.name] = export(fitted, setting, claim_floor)
-            # The shipped numbers (rounded, pruned, scored by the product's own code) must score as the fit does.
-            shipped, sample = model_from_json(fits[spec.name]), everything[:300]
-            expected = setting.scores(*fitted.logits(data, sample))
-            gap = max(abs(shipped.score(data.texts[i], data.vectors[i] if embedding else None,
-                                        data.tags[i] if tagged else None) - expected[k]) for k, i in enumerate(sample))
-            print(f"{spec.name}: the shipped coefficients score within {gap:.1e} of the fit", flush=True)
+    chosen: dict[str, tuple[Setting, np.ndarray]] = {}
+    specs = [Spec(True, True, english=True)] if data.english is not None else []
+    for spec in specs + [Spec(embedding, tagged) for embedding in (True, False) for tagged in (True, False)]:
+        setting, scores = chosen[spec.name] = choose_setting(data, everything, spec, folds=5)
+        claim_floor = float(np.quantile(scores[data.labels == 1], 1 - CLAIM_RECALL))
+        print(f"{spec.name}: C {setting.c:g}, share {setting.share:g}, threshold {setting.threshold:.3f}; "
+              f"a score of {claim_floor:.3f} keeps {CLAIM_RECALL:.0%} of the check-worthy sentences", flush=True)
+        fitted = fit(data, everything, spec, setting.c)
+        fits[spec.name] = export(fitted, setting, claim_floor)
+        if spec == Spec(True, True) and CASCADE_FIT in chosen:
+            band = choose_band(data.labels, scores, setting, chosen[CASCADE_FIT][1], chosen[CASCADE_FIT][0])
+            share = float(np.mean(np.abs(scores - setting.threshold) < band))
+            fits[spec.name]["cascade_band"] = band
+            print(f"{spec.name}: scored again with the English vector within {band:g} of its threshold "
+                  f"({share:.0%} of the sentences)", flush=True)
+        # The shipped numbers (rounded, pruned, scored by the product's own code) must score as the fit does.
+        shipped, sample = model_from_json(fits[spec.name]), everything[:300]
+        expected = setting.scores(*fitted.logits(data, sample))
+        gap = max(abs(shipped.score(data.texts[i], data.vectors[i] if spec.embedding else None,
+                                    data.tags[i] if spec.tagged else None,
+                                    data.english[i] if spec.english and data.english is not None else None)
+                      - expected[k]) for k, i in enumerate(sample))
+        print(f"{spec.name}: the shipped coefficients score within {gap:.1e} of the fit", flush=True)
     payload = {"trained_on": source.name, "sentences": len(data.texts), "embedder": TRAINED_EMBEDDER,
+               "english_embedder": ENGLISH_EMBEDDER if data.english is not None else None,
                "cues": list(CUE_NAMES), "fits": fits}
     MODEL_PATH.write_text(json.dumps(payload, separators=(",", ":")) + "\n", encoding="utf-8")
     print(f"wrote {MODEL_PATH} ({MODEL_PATH.stat().st_size // 1024} KB)")
@@ -327,6 +401,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("data", nargs="?", default=str(DEFAULT_DATA), help="a JSON list of {text, label}")
     parser.add_argument("--metrics-json", help="write the metrics as a flat JSON object to this file")
     parser.add_argument("--untagged", action="store_true", help="also measure the fits for sentences without tags")
+    parser.add_argument("--english", action="store_true",
+                        help="also measure (and with --write-model, ship) the fit with the English vector and the cascade")
     parser.add_argument("--write-model", action="store_true", help=f"fit on the whole file and write {MODEL_PATH.name}")
     args = parser.parse_args(argv)
 
@@ -337,18 +413,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cannot read {args.data}: {error}", file=sys.stderr)
         return 2
     print(f"{args.data}: {len(texts)} sentences, {int(labels.sum())} labelled 1", flush=True)
-    data = Labelled(texts, labels, sentence_vectors(texts), sentence_tags(texts), np.array([cues(t) for t in texts]))
-    specs = [Spec(True, True), Spec(False, True)] + ([Spec(True, False), Spec(False, False)] if args.untagged else [])
-    results = {spec.name: cross_validate(data, spec) for spec in specs}
+    data = Labelled(texts, labels, sentence_vectors(texts), sentence_tags(texts), np.array([cues(t) for t in texts]),
+                    sentence_vectors(texts, ENGLISH_EMBEDDER) if args.english else None)
+    # The cheap fit (``embedding``) is measured with the fit that reads the English vector and their cascade.
+    results = cross_validate_cascade(data) if data.english is not None else {}
+    specs = ([] if results else [Spec(True, True)]) + [Spec(False, True)]
+    specs += [Spec(True, False), Spec(False, False)] if args.untagged else []
+    results.update({spec.name: cross_validate(data, spec) for spec in specs})
     results["baseline"] = baseline(texts, labels)
     print("\n| model (5-fold CV) | P (label 1) | R | F1 |\n|---|---|---|---|")
-    names = {"embedding": "storyline: TF-IDF words + tags, USE vector, cues; blended with networks",
+    names = {"cascade": "storyline (what the product runs): the first row, and the second within the band",
+             CASCADE_FIT: "storyline: TF-IDF words + tags, USE and MiniLM vectors, cues; blended with networks",
+             "embedding": "storyline: TF-IDF words + tags, USE vector, cues; blended with networks",
              "lexical": "storyline: TF-IDF words + tags, cues",
              "embedding-untagged": "storyline, no parse: TF-IDF words, USE vector, cues; blended with networks",
              "lexical-untagged": "storyline, no parse: TF-IDF words, cues",
              "baseline": "baseline: TF-IDF unigrams, logistic regression"}
     for key, result in results.items():
-        print(f"| {names[key]} | {result['precision']:.4f} | {result['recall']:.4f} | {result['f1']:.4f} |")
+        print(f"| {names[key]} | {result['precision']:.4f} | {result['recall']:.4f} | {result['f1']:.4f} |"
+              + (f" (MiniLM for {result['english_share']:.1%} of the sentences)" if "english_share" in result else ""))
     print(f"\ntotal {time.perf_counter() - started:.1f} s", flush=True)
     metrics = {f"checkworthy_{key.replace('-', '_')}_{name}": value
                for key, result in results.items() for name, value in result.items()}

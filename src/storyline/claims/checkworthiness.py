@@ -11,9 +11,16 @@ prediction, a question, a comparison, past tense, length, names). With the
 embedding, a small neural network over the embedding and the cues sees what a
 linear model of the vector cannot, and the two scores are blended.
 
+A cascade adds a second, English sentence vector (all-MiniLM-L6-v2,
+``embedders.EnglishMiniLM``): an English sentence whose score with the USE
+vector and tags lies within the fit's ``cascade_band`` of its threshold is
+scored again by the fit that also reads that vector (``CASCADE_FIT``), so the
+English model runs for the uncertain few only, and is loaded only when one
+comes. Without its packages the first scores stand (:func:`cascade_scores`).
+
 The fitted coefficients ship as JSON beside this module
 (``checkworthiness_model.json``, written by ``benchmarks/bench_checkworthy.py
---write-model``); nothing here imports scikit-learn. Four fits ship: with and
+--write-model``); nothing here imports scikit-learn. Four fits ship, and the cascade's: with and
 without the embedding (a story embedded by another model has vectors that mean
 nothing to the first), each with and without the tags (a sentence scored
 without a parse).
@@ -25,6 +32,7 @@ import bisect
 import functools
 import json
 import math
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +45,9 @@ from ..model import Span
 MODEL_PATH = Path(__file__).resolve().parent / "checkworthiness_model.json"
 # The embedder whose sentence vectors the full fit was trained on (``embedders.MultilingualUSE.name``).
 TRAINED_EMBEDDER = "use-multilingual"
+# The second, English embedder (``embedders.EnglishMiniLM.name``) of the cascade's fit, and that fit's name.
+ENGLISH_EMBEDDER = "minilm-english"
+CASCADE_FIT = "embedding-english"
 
 _TOKEN = re.compile(r"(?u)\b\w+\b")
 _DIGIT = re.compile(r"\d")
@@ -166,9 +177,13 @@ class CheckworthinessModel:
     claim_floor: float  # below this, a statement is no claim at all (keeps 90% of check-worthy sentences)
     networks: tuple[Network, ...] = ()  # their logits are averaged
     blend: Optional[Blend] = None
+    # A second, English sentence vector (``embedders.EnglishMiniLM``) the fit reads beside the first.
+    english_weights: Optional[np.ndarray] = None
+    # The cheap fit's scores within this distance of its threshold are scored again by ``CASCADE_FIT``.
+    cascade_band: float = 0.0
 
     def linear_logit(self, text: str, vector: Optional[np.ndarray] = None, tags: Optional[Sequence[str]] = None,
-                     text_cues: Optional[list[float]] = None) -> float:
+                     text_cues: Optional[list[float]] = None, english: Optional[np.ndarray] = None) -> float:
         logit = self.intercept + _tfidf_logit(self.vocabulary, terms(text))
         if self.tag_vocabulary is not None and tags is not None:
             logit += _tfidf_logit(self.tag_vocabulary, tag_terms(tags))
@@ -176,6 +191,8 @@ class CheckworthinessModel:
         readable = self._readable(vector)
         if self.embedding_weights is not None and readable is not None:
             logit += float(np.dot(self.embedding_weights, readable))
+        if self.english_weights is not None and english is not None:
+            logit += float(np.dot(self.english_weights, english))
         return logit
 
     def _readable(self, vector: Optional[np.ndarray]) -> Optional[np.ndarray]:
@@ -184,13 +201,21 @@ class CheckworthinessModel:
             return None
         return np.asarray(vector, dtype=np.float64)
 
-    def score(self, text: str, vector: Optional[np.ndarray] = None, tags: Optional[Sequence[str]] = None) -> float:
-        """Check-worthiness of ``text`` in [0, 1]: ``vector`` its sentence embedding, ``tags`` its tokens' tags."""
+    def uncertain(self, score: float) -> bool:
+        """Whether ``score`` (this fit's) is close enough to the threshold to be scored again with ``CASCADE_FIT``."""
+        return abs(score - self.threshold) < self.cascade_band
+
+    def score(self, text: str, vector: Optional[np.ndarray] = None, tags: Optional[Sequence[str]] = None,
+              english: Optional[np.ndarray] = None) -> float:
+        """Check-worthiness of ``text`` in [0, 1]: ``vector`` its sentence embedding, ``tags`` its tokens' tags,
+        ``english`` its English MiniLM vector (read only by a fit with ``english_weights``)."""
         text_cues = cues(text)
-        logit = self.linear_logit(text, vector, tags, text_cues)
+        logit = self.linear_logit(text, vector, tags, text_cues, english)
         readable = self._readable(vector)
         if self.networks and self.blend is not None and readable is not None:
-            inputs = np.concatenate([readable, np.asarray(text_cues)])
+            parts = [readable] + ([np.asarray(english, dtype=np.float64)] if self.english_weights is not None
+                                  and english is not None else [])
+            inputs = np.concatenate(parts + [np.asarray(text_cues)])
             network = sum(net.logit(inputs) for net in self.networks) / len(self.networks)
             blend = self.blend
             logit = ((1.0 - blend.network_share) * (logit - blend.linear_mean) / blend.linear_scale
@@ -206,6 +231,7 @@ def _vocabulary(payload: Optional[dict]) -> Optional[Vocabulary]:
 
 def model_from_json(payload: dict) -> CheckworthinessModel:
     embedding = payload.get("embedding_weights")
+    english = payload.get("english_weights")
     blend = payload.get("blend")
     vocabulary = _vocabulary(payload["vocabulary"])
     assert vocabulary is not None
@@ -221,6 +247,8 @@ def model_from_json(payload: dict) -> CheckworthinessModel:
                                       np.asarray(layer["bias"], dtype=np.float64)) for layer in network["layers"]))
                        for network in payload.get("networks") or ()),
         blend=Blend(**blend) if blend else None,
+        english_weights=np.asarray(english, dtype=np.float64) if english else None,
+        cascade_band=float(payload.get("cascade_band", 0.0)),
     )
 
 
@@ -239,6 +267,41 @@ FIT_NAMES = {(True, True): "embedding", (False, True): "lexical",
 def model_for(sentence_model: Optional[str], tagged: bool = False) -> CheckworthinessModel:
     """The fit for sentence vectors made by the embedder named ``sentence_model``, and sentences with tags or not."""
     return shipped_models()[FIT_NAMES[(sentence_model == TRAINED_EMBEDDER, tagged)]]
+
+
+@functools.lru_cache(maxsize=1)
+def _english_embedder() -> Optional[Any]:
+    """The English embedder, loaded on first need; None when its packages are missing (warned once)."""
+    from ..embedders import EmbedderUnavailable, SharedSentenceVectors, load_embedder
+
+    try:
+        return SharedSentenceVectors(load_embedder(ENGLISH_EMBEDDER))
+    except EmbedderUnavailable as error:
+        logging.getLogger("storyline.claims").warning("check-worthiness scores without the English vector: %s", error)
+        return None
+
+
+Inputs = tuple[str, Optional[np.ndarray], Optional[Sequence[str]]]  # a text, its sentence vector, its tags
+
+
+def cascade_scores(scorer: CheckworthinessModel, items: Sequence[Inputs]) -> list[tuple[float, CheckworthinessModel]]:
+    """Each English text's score and the fit that gave it: ``scorer``'s, except within ``scorer``'s cascade
+    band, where the fit with the English vector (``CASCADE_FIT``) scores again; the English embedder is loaded
+    only then. Without its packages ``scorer``'s scores stand (the fit ``bench_checkworthy.py`` measures as
+    ``embedding``): a documented fallback, warned once.
+    """
+    scored = [(scorer.score(text, vector, tags), scorer) for text, vector, tags in items]
+    uncertain = [i for i, (score, _) in enumerate(scored) if scorer.uncertain(score)]
+    if not uncertain:
+        return scored
+    embedder = _english_embedder()
+    if embedder is None:
+        return scored
+    full = shipped_models()[CASCADE_FIT]
+    english = embedder.encode([items[i][0] for i in uncertain]).astype(np.float64)
+    for row, i in enumerate(uncertain):
+        scored[i] = (full.score(*items[i], english=english[row]), full)
+    return scored
 
 
 def score_texts(texts: Sequence[str], vectors: Optional[np.ndarray] = None, sentence_model: Optional[str] = None,

@@ -11,7 +11,7 @@ from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Re
 from ..text import DateMention
 from ..text.spans import SpanIndex
 from .align import candidate_vector, align_candidates, passage_pairs
-from .checkworthiness import TaggedText, model_for
+from .checkworthiness import TaggedText, cascade_scores, model_for
 from .conflicts import denial_conflicts, denies
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
@@ -206,17 +206,22 @@ def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Re
     for doc in story_docs:
         tagged = tags.get(doc.id)
         scorer = model_for(sentence_model, tagged=tagged is not None)
+        found: list[ClaimCandidate] = []
         for candidate in extract_claim_candidates(doc, dates.get(doc.id)):
             key = (candidate.article, candidate.span, candidate.kind, candidate.wording)
             # A clause holding two counts is found once per count: it is one claim.
-            if key in seen:
-                continue
-            seen.add(key)
-            vector = candidate_vector(doc, candidate)
-            score = scorer.score(candidate.wording, vector, None if tagged is None else tagged.within(candidate.span))
+            if key not in seen:
+                seen.add(key)
+                found.append(candidate)
+        inputs = [(c.wording, candidate_vector(doc, c), None if tagged is None else tagged.within(c.span))
+                  for c in found]
+        # The English vector's fit rescores the uncertain scores of English articles (its model is English).
+        scored = (cascade_scores(scorer, inputs) if doc.language in (None, "en")
+                  else [(scorer.score(*item), scorer) for item in inputs])
+        for candidate, (_, vector, _), (score, fit) in zip(found, inputs, scored):
             # Background is not a claim; a quote with its speaker, a count and a dated event are, whatever the
             # model says of their wording. Opinion stays, marked, outside every count.
-            if candidate.kind == "statement" and not candidate.opinion and score < scorer.claim_floor:
+            if candidate.kind == "statement" and not candidate.opinion and score < fit.claim_floor:
                 continue
             candidates.append(candidate)
             scores.append(score)
