@@ -41,6 +41,8 @@ REPO = Path(__file__).resolve().parent.parent
 BENCH_DATA = REPO / ".." / "shared" / "bench-data"
 CACHE = Path("/tmp/storyline-bench-analyze")
 LABELLED = ("gva-window", "fnc1", "np4e", "mlcrisis")
+# Corpora whose gold labels are topics spanning years rather than stories (bench-data README).
+TOPIC_LABELLED = ("mlcrisis",)
 SETS = ("labelled", "10k")
 TEN_K = 10_000
 WARM_UP_ARTICLES = 40
@@ -92,23 +94,74 @@ def ten_k_files(data: Path, n: int = TEN_K) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix == ".txt")
 
 
-def set_files(name: str, data: Path, limit: int | None, size: int = TEN_K) -> list[Path]:
+SAMPLES = ("mix", "whole-stories")
+
+
+def set_files(name: str, data: Path, limit: int | None, size: int = TEN_K, sample: str = "mix") -> list[Path]:
+    """The set's articles, or ``limit`` of them.
+
+    ``mix`` (the default) keeps what the whole set is made of: on the labelled set each corpus its
+    share of the articles, taken as whole gold stories in a fixed random order with the last one cut
+    to the share (its first articles: a story still arriving), so lengths, languages and story sizes
+    stay the whole set's; on the 10k set the recipe's first ``limit`` articles, in the order they arrive.
+    ``whole-stories`` is the sample of the figures recorded before 2026-12-04: whole gold stories of
+    the labelled set while they fit (it leaves out the long articles of large stories) and a fixed
+    random sample of the 10k set.
+    """
     if name != "labelled":
         files = ten_k_files(data, size)
-        return files if limit is None or limit >= len(files) else sorted(random.Random(7).sample(files, limit))
+        if limit is None or limit >= len(files):
+            return files
+        return files[:limit] if sample == "mix" else sorted(random.Random(7).sample(files, limit))
     labelled = labelled_files(data)
     if limit is None or limit >= len(labelled):
         return [path for path, _ in labelled]
-    # Whole gold stories in a fixed random order until ``limit`` articles: a sample of articles
-    # would break the stories up and overstate the share of single-article stories.
     by_story: dict[str, list[Path]] = defaultdict(list)
     for path, story in labelled:
         by_story[story].append(path)
+    order = random.Random(7).sample(sorted(by_story), len(by_story))
     chosen: list[Path] = []
-    for story in random.Random(7).sample(sorted(by_story), len(by_story)):
-        if len(chosen) + len(by_story[story]) <= limit:
-            chosen.extend(by_story[story])
+    if sample == "whole-stories":
+        for story in order:
+            if len(chosen) + len(by_story[story]) <= limit:
+                chosen.extend(by_story[story])
+        return sorted(chosen)
+    for corpus, share in _corpus_shares(labelled, limit).items():
+        stories = [s for s in order if s.startswith(corpus + ":")]
+        if corpus in TOPIC_LABELLED:
+            # Its labels are topics of 135-150 articles whose lengths differ sixfold: whole topics would
+            # make the sample's length depend on which topic came first, so each topic gives its share.
+            chosen.extend(_spread(stories, by_story, share))
+            continue
+        taken: list[Path] = []
+        for story in stories:
+            taken.extend(by_story[story][: share - len(taken)])
+            if len(taken) == share:
+                break
+        chosen.extend(taken)
     return sorted(chosen)
+
+
+def _spread(stories: list[str], by_story: dict[str, list[Path]], share: int) -> list[Path]:
+    """``share`` articles taken from every one of ``stories`` in proportion to its size, each in a fixed random order."""
+    total = sum(len(by_story[story]) for story in stories)
+    taken: list[Path] = []
+    for index, story in enumerate(stories):
+        wanted = round(share * sum(len(by_story[s]) for s in stories[: index + 1]) / total) - len(taken)
+        taken.extend(random.Random(7).sample(by_story[story], wanted))
+    return taken
+
+
+def _corpus_shares(labelled: list[tuple[Path, str]], limit: int) -> dict[str, int]:
+    """``limit`` articles shared out in proportion to each corpus's size (largest remainders), summing to ``limit``."""
+    sizes: dict[str, int] = defaultdict(int)
+    for _, story in labelled:
+        sizes[story.split(":", 1)[0]] += 1
+    exact = {corpus: limit * size / len(labelled) for corpus, size in sizes.items()}
+    shares = {corpus: int(value) for corpus, value in exact.items()}
+    for corpus in sorted(exact, key=lambda c: shares[c] - exact[c])[: limit - sum(shares.values())]:
+        shares[corpus] += 1
+    return shares
 
 
 # --- child processes ----------------------------------------------------------------------------------
@@ -228,7 +281,7 @@ def run_child(src: Path, mode: str, set_name: str, args: argparse.Namespace, lim
         command += ["--prepared", str(prepared)]
     limit = args.limit if limit is None else limit
     if limit is not None:
-        command += ["--limit", str(limit)]
+        command += ["--limit", str(limit), "--sample", args.sample]
     env = dict(os.environ, PYTHONPATH=str(src.resolve()))
     started, load_at_start = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), os.getloadavg()[0]
     done = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -359,6 +412,9 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=BENCH_DATA)
     parser.add_argument("--sets", nargs="+", choices=SETS, default=list(SETS))
     parser.add_argument("--limit", type=int, help="at most this many articles of each set (a fixed sample)")
+    parser.add_argument("--sample", choices=SAMPLES, default="mix",
+                        help="how --limit picks: mix (each corpus its share, whole gold stories, the last cut; the 10k "
+                             "set's first articles) or whole-stories (the sample of the figures before 2026-12-04)")
     parser.add_argument("--src", type=Path, action="append",
                         help="source tree to time (repeatable: an old commit's src, then this one); default ./src")
     parser.add_argument("--no-floor", action="store_true", help="skip timing the models alone")
@@ -383,7 +439,7 @@ def main() -> int:
     parser.add_argument("--child", choices=("analyze", "floor", "prepare"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        files = set_files(args.sets[0], args.data, args.limit, args.size)
+        files = set_files(args.sets[0], args.data, args.limit, args.size, args.sample)
         if args.child == "prepare":
             result = child_prepare(files, args.prepared)
         elif args.child == "analyze":
@@ -402,7 +458,7 @@ def main() -> int:
         return print_saved(args)
     everything: dict = {}
     for set_name in args.sets:
-        files = set_files(set_name, args.data, args.limit)
+        files = set_files(set_name, args.data, args.limit, sample=args.sample)
         print(f"{set_name}: {len(files):,} articles")
         runs = {}
         earlier = {label: run for path in args.compare_json for label, run in saved_runs(path, set_name).items()}
