@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from array import array
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -145,17 +146,19 @@ class BlockMemo:
     so a block with the same hash has the same stories: they are taken, not clustered again.
     """
 
-    stories_of: dict[str, list[int]] = field(default_factory=dict)  # rows' hash -> story of each row
+    # rows' hash -> story of each row; held as 8-byte arrays, not lists of Python ints (36 MB at 1M rows, 8 as arrays)
+    stories_of: dict[str, Sequence[int]] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, list[int]]:
-        return dict(self.stories_of)
+        return {rows: list(stories) for rows, stories in self.stories_of.items()}
 
     @classmethod
     def from_json(cls, found: object) -> "BlockMemo":
         if not isinstance(found, dict):
             return cls()
-        kept = {str(key): [int(v) for v in value] for key, value in found.items()
-                if isinstance(value, list) and all(isinstance(v, int) and v >= 0 for v in value)}
+        kept: dict[str, Sequence[int]] = {
+            str(key): array("q", [int(v) for v in value]) for key, value in found.items()
+            if isinstance(value, list) and all(isinstance(v, int) and v >= 0 for v in value)}
         return cls(kept)
 
 
@@ -188,7 +191,7 @@ def fold_blocks(blocks: Iterable[StorySignals], settings: StorySettings | None =
         else:
             window = cluster_window(signals, settings)
             folded.clustered.append(True)
-        folded.memo.stories_of[rows] = [int(s) for s in window.story_of.tolist()]
+        folded.memo.stories_of[rows] = array("q", np.ascontiguousarray(window.story_of, dtype=np.int64).tobytes())
         return window
 
     def one_at_a_time() -> Iterator[WindowStories]:
@@ -225,9 +228,9 @@ def rows_hash(signals: StorySignals, settings_key: str) -> str:
     """A hash of everything :func:`cluster_window` reads of a block's rows (and of the settings)."""
     digest = hashlib.sha1(settings_key.encode("utf-8"))
     digest.update("\x1f".join(str(i) for i in signals.ids.tolist()).encode("utf-8"))
-    for array in (signals.vectors, signals.indptr, signals.terms, signals.weights, signals.first_day,
+    for column in (signals.vectors, signals.indptr, signals.terms, signals.weights, signals.first_day,
                   signals.last_day, signals.sizes, signals.keys):
-        contiguous = np.ascontiguousarray(array)
+        contiguous = np.ascontiguousarray(column)
         digest.update(str(contiguous.dtype).encode("ascii") + str(contiguous.shape).encode("ascii"))
         digest.update(contiguous.data)  # its buffer: the bytes tobytes() would copy (a block's vectors: 150 MB at 1M)
     return digest.hexdigest()
