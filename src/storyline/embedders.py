@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -41,17 +41,21 @@ class MultilingualUSE:
             # Read by the model's backend when it is first built (on the first encode).
             self._model._sp = WordCachedTokenizer(tokenizer)
 
-    # Sentences are encoded in chunks of similar length: the model pads a batch to its longest
-    # sentence, so one big mixed batch costs 2-3x more than sorted chunks.
     chunk = 64
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        for start in range(0, len(order), self.chunk):
-            rows = order[start:start + self.chunk]
+        for rows in _length_chunks([len(text) for text in texts], self.chunk):
             out[rows] = np.asarray(self._model.encode([texts[i] for i in rows]), dtype=np.float32)
         return _unit_rows(out)
+
+
+def _length_chunks(lengths: Sequence[int], size: int) -> Iterator[list[int]]:
+    """Row indices in chunks of ``size`` rows of similar length: a model pads a batch to its longest text,
+    so one big mixed batch costs 2-3x more than sorted chunks."""
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    for start in range(0, len(order), size):
+        yield order[start:start + size]
 
 
 SPACE_SYMBOL = "\u2581"
@@ -150,10 +154,7 @@ class EnglishMiniLM:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
-        # Sorted by length so each chunk pads little (as MultilingualUSE does).
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
-        for start in range(0, len(order), self.chunk):
-            rows = order[start:start + self.chunk]
+        for rows in _length_chunks([len(encoding.ids) for encoding in encodings], self.chunk):
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
