@@ -80,7 +80,7 @@ GRID = {
     "window_days": [28],
     "year_penalty": [0.1],
     "latest_year_penalty": [0.1],
-    "dating_sentences": [3],
+    "dating_sentences": [0, 1, 2, 3, 4, 5, 6, 8],
     "date_gap_penalty": [0.05],
     "year_tolerance": [0],
     "fragment_size": [3],
@@ -91,8 +91,6 @@ GRID = {
     "content_terms": [64],
     "reassign_rounds": [2],
     "reassign_margin": [0.0],
-    "lede_boost": [0.0, 0.25, 0.5, 1.0],
-    "lede_sentences": [1, 2, 3],
 }
 
 
@@ -152,8 +150,6 @@ def candidates() -> list[dict[str, float]]:
         if changes.get("content_merge") == 0.0 and (changes.get("content_merge_share") != GRID["content_merge_share"][0]
                                                     or changes.get("content_terms") != GRID["content_terms"][0]):
             continue  # no content merge (and no content share): its share and content words change nothing
-        if changes.get("lede_boost") == 0.0 and changes.get("lede_sentences") != GRID["lede_sentences"][0]:
-            continue  # no lede boost: how many sentences the lede holds changes nothing
         changes["text_weight"] = round(1.0 - changes["keyword_weight"], 4)
         out.append(changes)
     return out

@@ -179,23 +179,6 @@ def _specific_terms(doc: Prepared, names: frozenset[str], sentence_limit: Option
     return terms
 
 
-def lede_terms(doc: Prepared, names: frozenset[str], sentences: int,
-               statistics: "TermStatistics | None" = None) -> set[str]:
-    """The specific terms of the headline and the first ``sentences`` sentences: the place, the people and the
-    day the article is about (a dateline, a lede), where terms named only further down are often context."""
-    headline = 1 if doc.article.title else 0
-    return set(_specific_terms(doc, names, sentence_limit=headline + sentences, statistics=statistics))
-
-
-def lede_weighted(weights: dict[str, float], lede: set[str], boost: float) -> dict[str, float]:
-    """Unit-length weights with the lede's terms weighing ``1 + boost`` times as much: two reports of one
-    event name the same place and people first; a look-alike shares the city and the event words but opens
-    on another street, victim or town, which then weighs against it."""
-    if boost <= 0 or not lede:
-        return weights
-    return _normalised({term: weight * (1.0 + boost) if term in lede else weight for term, weight in weights.items()})
-
-
 _CONTENT_WORD = re.compile(r"[^\W\d_]{3,}", re.UNICODE)
 
 

@@ -97,10 +97,6 @@ class StorySettings:
     # their date ranges over ``window_days`` (0 = off): with dates, a story's own date range counts.
     date_gap_penalty: float = _SHIPPED["date_gap_penalty"]
     reassign_margin: float = _SHIPPED["reassign_margin"]
-    # The specific terms of the headline and first ``lede_sentences`` sentences weigh ``1 + lede_boost`` times
-    # as much in a row (0 = off): what an article is about is named first, what it recalls later.
-    lede_boost: float = _SHIPPED.get("lede_boost", 0.0)
-    lede_sentences: int = _SHIPPED.get("lede_sentences", 2)
     # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
     # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
     joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])
@@ -135,8 +131,6 @@ class StorySettings:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
         if self.dating_sentences < 0:
             raise ValueError(f"dating_sentences must be >= 0, got {self.dating_sentences}")
-        if self.lede_boost < 0 or self.lede_sentences < 0:
-            raise ValueError("lede_boost and lede_sentences must be >= 0")
         if self.latest_year_penalty < 0:
             raise ValueError(f"latest_year_penalty must be >= 0, got {self.latest_year_penalty}")
 

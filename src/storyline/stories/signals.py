@@ -23,8 +23,6 @@ from .features import (
     content_key,
     dating_years,
     keyed_years,
-    lede_terms,
-    lede_weighted,
     day_ordinal,
     site_of,
     term_key,
@@ -153,11 +151,7 @@ def story_signals(ordered: Sequence[Prepared], relations: Sequence[Relation],
             if settings.dating_sentences > 0:
                 dating |= dating_years(doc, settings.dating_sentences, statistics)
             vectors[row] += averaged[i] if i in averaged else _unit(doc.vector)
-            specific = _weights(_specific_terms(doc, names, statistics=statistics), statistics)
-            if settings.lede_boost > 0:
-                lede = lede_terms(doc, names, settings.lede_sentences, statistics)
-                specific = lede_weighted(specific, lede, settings.lede_boost)
-            for term, weight in specific.items():
+            for term, weight in _weights(_specific_terms(doc, names, statistics=statistics), statistics).items():
                 summed[term] += specific_scale * weight
             if content_scale > 0 or settings.content_merge > 0:
                 content = _content_weights(_content_terms(doc, statistics), statistics, settings.content_terms)
