@@ -91,8 +91,6 @@ GRID = {
     "content_terms": [64],
     "reassign_rounds": [2],
     "reassign_margin": [0.0],
-    # Ninth run (b): whether a story that names nobody is read on its embedding in place of the names it lacks.
-    "nameless_by_embedding": [False, True],
 }
 
 

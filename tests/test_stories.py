@@ -17,8 +17,7 @@ from storyline.prepare import prepare
 from storyline.stories import StorySettings, cluster_stories
 from storyline.stories import (DEFAULTS_PATH, UNDATED, StorySignals, cluster_blocks, cluster_window, fold_across_borders,
                                in_fold_order, processing_order, story_signals, term_statistics, window_of)
-from storyline.stories import (attach_fragments, content_key, join_nameless, merge_on_content, rejoin_parts,
-                               split_lookalikes, term_key)
+from storyline.stories import attach_fragments, content_key, rejoin_parts, split_lookalikes, term_key
 
 LOOKALIKES = FIXTURES / "stories" / "lookalikes.json"
 
@@ -392,50 +391,6 @@ def test_a_fragment_linking_alike_to_two_stories_joins_neither():
     settings = StorySettings(fragment_size=2, fragment_threshold=0.15, near_copy=0.999)
     assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.05)).tolist())) == 3
     assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.0)).tolist())) == 2
-
-
-def _rows_with_words(names: list[dict[str, float]], words: list[list[str]], vectors: np.ndarray) -> StorySignals:
-    """Hand signals whose rows also carry content words (unit length, under the keys below zero)."""
-    signals = _hand_signals(names, vectors)
-    indptr, terms, weights = [0], [], []
-    for row, row_words in enumerate(words):
-        start, end = signals.indptr[row], signals.indptr[row + 1]
-        entries = list(zip(signals.terms[start:end].tolist(), signals.weights[start:end].tolist()))
-        entries += [(-1 - term_key("w:" + word), 1.0 / np.sqrt(len(row_words))) for word in row_words]
-        for term, weight in sorted(entries):
-            terms.append(term)
-            weights.append(weight)
-        indptr.append(len(terms))
-    return replace(signals, indptr=np.array(indptr, dtype=np.int64), terms=np.array(terms, dtype=np.int64),
-                   weights=np.array(weights, dtype=np.float32))
-
-
-def test_a_text_that_names_nobody_joins_its_story_on_words_and_embedding():
-    # Story 0: four long reports of a quake (names, many words); story 1: four of a fire elsewhere.
-    # Row 8 is a one-line summary of the quake that names nobody: it shares one word with the reports
-    # (too little on words alone) and reads like them; row 9 names nobody either and is about nothing here.
-    rng = np.random.default_rng(3)
-    quake, fire, other = (rng.normal(size=16) for _ in range(3))
-    vectors = np.array([quake + 0.2 * rng.normal(size=16) for _ in range(4)]
-                       + [fire + 0.2 * rng.normal(size=16) for _ in range(4)]
-                       + [quake + 0.2 * rng.normal(size=16), other])
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    report = ["quake", "rescue", "rubble", "survivors", "magnitude", "epicentre", "aftershock", "collapsed",
-              "hospital", "injured", "coast", "tremor"]
-    blaze = ["fire", "blaze", "warehouse", "smoke", "firefighters", "flames", "alarm", "roof", "burned",
-             "evacuated", "crews", "sparks"]
-    names = [{"lima": 1.0, "peru": 1.0}] * 4 + [{"oslo": 1.0, "1987": 1.0}] * 4 + [{}, {}]
-    words = [report] * 4 + [blaze] * 4 + [["quake", "hoax", "claimed"], ["recipe", "butter", "oven"]]
-    signals = _rows_with_words(names, words, vectors)
-    story_of = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2, 3], dtype=np.int64)
-    settings = StorySettings(content_merge=0.15, content_merge_share=0.7)
-    # On words and (absent) names the summary's link stays under the bar: the content merge leaves it alone.
-    assert len(set(merge_on_content(signals, story_of, settings).tolist())) == 4
-    joined = join_nameless(signals, story_of, replace(settings, nameless_by_embedding=True))
-    assert joined[8] == joined[0] and len(set(joined[:8].tolist())) == 2  # the summary joins the quake
-    assert len(set(joined.tolist())) == 3  # the unrelated nameless text stays alone
-    off = join_nameless(signals, story_of, replace(settings, nameless_by_embedding=False))
-    assert len(set(off.tolist())) == 4
 
 
 def test_events_of_a_very_large_story_are_bounded_and_still_separate():

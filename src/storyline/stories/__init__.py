@@ -36,9 +36,7 @@
    larger story they link to best on a lower bar, through the same index. Last, a
    content merge (:func:`merge_on_content`) joins two stories whose average link over
    content words (TF-IDF of every word, under keys no other step reads) mixed with
-   their specific terms reaches ``content_merge``: one story told in other words. A story that names
-   nobody (no specific term in any of its articles: a one-line summary) is then read on its content words
-   and embeddings in place of the names it lacks (:func:`join_nameless`, ``nameless_by_embedding``). Then a
+   their specific terms reaches ``content_merge``: one story told in other words. Then a
    re-assignment pass (:func:`reassign_units`) moves each unit to the story it links to best
    on that same link when it beats its own story's: a unit the stream put with a look-alike
    early leaves it (``reassign_rounds``; all moves of a round decided at once), and the content
@@ -79,7 +77,7 @@ from ..boilerplate import BOILERPLATE_PAGES, site_line_key, site_of
 from .assignment import processing_order, window_of
 from .events import EVENT_SEED_ROWS, event_clusters, event_clusters_in_blocks, event_similarity
 from .features import TermStatistics, content_key, day_ordinal, term_key, term_statistics
-from .passes import attach_fragments, join_nameless, merge_on_content, rejoin_parts, split_lookalikes
+from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .reassign import reassign_units
 from .settings import DEFAULTS_PATH, StorySettings
 from .signals import UNDATED, StorySignals, joining, story_signals
@@ -90,7 +88,7 @@ from .windows import (WindowStories, cluster_blocks, cluster_window, fold_across
 __all__ = [
     "BOILERPLATE_PAGES", "DEFAULTS_PATH", "EVENT_SEED_ROWS", "StorySettings", "StorySignals", "TermStatistics",
     "UNDATED", "WindowStories", "attach_fragments", "cluster_blocks", "cluster_stories", "cluster_window", "content_key",
-    "day_ordinal", "event_clusters", "event_clusters_in_blocks", "event_similarity", "fold_across_borders", "fold_blocks", "in_fold_order", "join_nameless", "joining",
+    "day_ordinal", "event_clusters", "event_clusters_in_blocks", "event_similarity", "fold_across_borders", "fold_blocks", "in_fold_order", "joining",
     "keep_story_ids", "merge_across_border",
     "merge_on_content",
     "processing_order", "reassign_units", "rejoin_parts", "site_line_key", "site_of", "split_lookalikes",

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-
 import numpy as np
-from scipy import sparse
 
 from ..graph import DisjointSets
 from .assignment import RowYears, _aggregate, _renumbered, _stream, processing_order, year_rule_penalty
 from .candidates import _linked_story_pairs, _row_similarity
 from .settings import StorySettings
-from .signals import StorySignals, is_dating_marker
+from .signals import StorySignals
 
 
 def attach_fragments(stories: StorySignals, settings: StorySettings) -> np.ndarray:
@@ -198,66 +196,6 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
         last_day[kept] = max(last_day[ra], last_day[rb])
     order = processing_order(signals)
     return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64), order)
-
-
-def join_nameless(signals: StorySignals, story_of: np.ndarray, settings: StorySettings) -> np.ndarray:
-    """Join each story that names nobody (no specific term in any of its articles) to the story it links to
-    best, when that link reaches ``content_merge``; the link reads the embeddings where the others read names.
-
-    A text that names no person, place or number (a one-line summary, "the story is a hoax") shares no specific
-    term with anything: the stream and the fragment pass never meet it (their candidates come through shared
-    specific terms), and in the content merge its missing names count as no similarity, not as no evidence.
-    Here its link is ``content_merge_share`` times the content-word average link plus the rest times the
-    embedding average link, with the content merge's year rule and date-gap cost. All joins are decided against
-    the same stories, so the result does not depend on their order. The work is one product of the nameless
-    stories' vectors with the window's stories: nameless texts are few.
-    """
-    story_of = np.asarray(story_of, dtype=np.int64)
-    if not settings.nameless_by_embedding or settings.content_merge <= 0 or len(story_of) < 2:
-        return story_of
-    # Named rows first: where every row names someone (most news), nothing is aggregated.
-    specific = (signals.terms >= 0) & ~is_dating_marker(signals.terms)
-    row_of_entry = np.repeat(np.arange(len(signals)), np.diff(signals.indptr))
-    row_named = np.bincount(row_of_entry[specific], minlength=len(signals)) > 0
-    if row_named.all():
-        return story_of
-    nameless = np.flatnonzero(np.bincount(story_of, weights=row_named.astype(np.float64)) == 0)
-    if len(nameless) == 0:
-        return story_of
-    stories = _aggregate(signals, story_of)
-    sizes = stories.sizes.astype(np.float64)
-    vectors = stories.vectors.astype(np.float64)
-    text = (vectors[nameless] @ vectors.T) / np.outer(sizes[nameless], sizes)
-    words = stories.part(content=True)
-    _, columns = np.unique(words.terms, return_inverse=True)
-    matrix = sparse.csr_matrix((words.weights.astype(np.float64), columns.reshape(-1), words.indptr),
-                               shape=(len(stories), int(columns.max(initial=-1)) + 1))
-    content = (matrix[nameless] @ matrix.T).toarray() / np.outer(sizes[nameless], sizes)
-    share = settings.content_merge_share
-    link = share * content + (1.0 - share) * text
-    years = _StoryYears(RowYears.of(signals, settings), story_of)
-    dated = stories.first_day >= 0
-    sets = DisjointSets(len(stories))
-    for position, story in enumerate(nameless.tolist()):
-        link[position, story] = -np.inf
-        for other in np.argsort(-link[position], kind="mergesort").tolist():
-            score = float(link[position, other])
-            if score < settings.content_merge:
-                break
-            if dated[story] and dated[other]:
-                gap = max(stories.first_day[other] - stories.last_day[story],
-                          stories.first_day[story] - stories.last_day[other])
-                if gap > settings.window_days:
-                    continue
-                score -= date_gap_cost(stories.first_day[story], stories.last_day[story], stories.first_day[other],
-                                       stories.last_day[other], settings)
-            else:
-                score -= years.penalty(story, other, settings)
-            if score >= settings.content_merge:
-                sets.union(other, story)
-                break
-    return _renumbered(np.array([sets.find(int(label)) for label in story_of.tolist()], dtype=np.int64),
-                       processing_order(signals))
 
 
 def date_gap_cost(first_a: float, last_a: float, first_b: float, last_b: float, settings: StorySettings) -> float:

@@ -97,10 +97,6 @@ class StorySettings:
     # their date ranges over ``window_days`` (0 = off): with dates, a story's own date range counts.
     date_gap_penalty: float = _SHIPPED["date_gap_penalty"]
     reassign_margin: float = _SHIPPED["reassign_margin"]
-    # After the content merge, a story none of whose articles names anyone joins the story it links to best on
-    # content words and embeddings (True), instead of content words and the names it lacks (False): see
-    # :func:`~storyline.stories.passes.join_nameless`.
-    nameless_by_embedding: bool = _SHIPPED["nameless_by_embedding"]
     # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
     # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
     joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])

@@ -10,7 +10,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from .assignment import _aggregate, _stream, processing_order, window_of
-from .passes import attach_fragments, join_nameless, merge_on_content, rejoin_parts, split_lookalikes
+from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .reassign import reassign_units
 from .settings import StorySettings
 from .signals import UNDATED, StorySignals
@@ -58,8 +58,6 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
     # Content merge: one story told in different words, which names and embeddings left in parts.
     if settings.content_merge > 0:
         story_of = merge_on_content(signals, story_of, settings)
-        # Texts that name nobody: read on their words and embeddings, not on the names they lack.
-        story_of = join_nameless(signals, story_of, settings)
         # Re-assignment: a unit the stream put with the wrong look-alike early moves to the story it links to best.
         if settings.reassign_rounds > 0:
             story_of = reassign_units(signals, story_of, settings)
