@@ -10,6 +10,7 @@ backend with :func:`register_embedder`.
 from __future__ import annotations
 
 import gzip
+import math
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
@@ -56,6 +57,33 @@ def _length_chunks(lengths: Sequence[int], size: int) -> Iterator[list[int]]:
     order = sorted(range(len(lengths)), key=lengths.__getitem__)
     for start in range(0, len(order), size):
         yield order[start:start + size]
+
+
+def _cheapest_chunks(lengths: Sequence[int], size: int, call_cost: float) -> Iterator[list[int]]:
+    """Row indices in chunks of at most ``size`` rows, cut where the model's work is least: each chunk
+    costs ``call_cost`` (a run's fixed work, in pieces) plus its rows times its longest row.
+
+    Sorted chunks of a fixed size still pad: a few sentences of one article, or the last chunk, hold
+    a 10-piece and a 60-piece sentence. Over the sorted lengths the best cut is found exactly (each
+    chunk a run of neighbours; best[j] the least cost of the first j rows), so a short row joins a
+    long one only when a run of its own would cost more.
+    """
+    order = sorted(range(len(lengths)), key=lengths.__getitem__)
+    best = [0.0] + [math.inf] * len(order)
+    cut = [0] * (len(order) + 1)
+    for end in range(1, len(order) + 1):
+        longest = lengths[order[end - 1]]
+        for start in range(max(0, end - size), end):
+            cost = best[start] + call_cost + (end - start) * longest
+            if cost < best[end]:
+                best[end], cut[end] = cost, start
+    bounds = []
+    end = len(order)
+    while end > 0:
+        bounds.append((cut[end], end))
+        end = cut[end]
+    for start, end in reversed(bounds):
+        yield order[start:end]
 
 
 SPACE_SYMBOL = "\u2581"
@@ -131,6 +159,9 @@ class EnglishMiniLM:
     # The model was trained on pieces up to this length (sentence-transformers' max_seq_length).
     max_pieces = 256
     chunk = 64
+    # A run's fixed work, in pieces of a row: a 4-piece sentence alone costs about what 8 pieces do in a
+    # batch (measured on this model, one thread; BENCHMARKS.md, branch issue10-18c).
+    run_cost = 4.0
 
     def __init__(self, threads: int = 1) -> None:
         try:
@@ -154,7 +185,7 @@ class EnglishMiniLM:
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
-        for rows in _length_chunks([len(encoding.ids) for encoding in encodings], self.chunk):
+        for rows in _cheapest_chunks([len(encoding.ids) for encoding in encodings], self.chunk, self.run_cost):
             width = max(len(encodings[i].ids) for i in rows)
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)

@@ -284,14 +284,20 @@ def _english_embedder() -> Optional[Any]:
 Inputs = tuple[str, Optional[np.ndarray], Optional[Sequence[str]]]  # a text, its sentence vector, its tags
 
 
-def cascade_scores(scorer: CheckworthinessModel, items: Sequence[Inputs]) -> list[tuple[float, CheckworthinessModel]]:
-    """Each English text's score and the fit that gave it: ``scorer``'s, except within ``scorer``'s cascade
-    band, where the fit with the English vector (``CASCADE_FIT``) scores again; the English embedder is loaded
-    only then. Without its packages ``scorer``'s scores stand (the fit ``bench_checkworthy.py`` measures as
-    ``embedding``): a documented fallback, warned once.
+def cascade_scores(scorer: CheckworthinessModel | Sequence[CheckworthinessModel],
+                   items: Sequence[Inputs]) -> list[tuple[float, CheckworthinessModel]]:
+    """Each English text's score and the fit that gave it: ``scorer``'s (one fit for every item, or one fit
+    per item), except within that fit's cascade band, where the fit with the English vector (``CASCADE_FIT``)
+    scores again; the English embedder is loaded only then. Without its packages the first scores stand
+    (the fit ``bench_checkworthy.py`` measures as ``embedding``): a documented fallback, warned once.
+
+    The uncertain texts of every item are encoded in one call, so a caller with many short lists (a story's
+    articles) hands them over together: the encoder batches sentences of like length across them. Each
+    sentence is pooled over its own pieces, so its vector is the one it gets alone.
     """
-    scored = [(scorer.score(text, vector, tags), scorer) for text, vector, tags in items]
-    uncertain = [i for i, (score, _) in enumerate(scored) if scorer.uncertain(score)]
+    scorers = [scorer] * len(items) if isinstance(scorer, CheckworthinessModel) else list(scorer)
+    scored = [(fit.score(text, vector, tags), fit) for fit, (text, vector, tags) in zip(scorers, items)]
+    uncertain = [i for i, (score, fit) in enumerate(scored) if fit.uncertain(score)]
     if not uncertain:
         return scored
     embedder = _english_embedder()

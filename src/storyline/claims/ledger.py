@@ -11,7 +11,7 @@ from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Re
 from ..text import DateMention
 from ..text.spans import SpanIndex
 from .align import candidate_vector, align_candidates, passage_pairs
-from .checkworthiness import TaggedText, cascade_scores, model_for
+from .checkworthiness import CheckworthinessModel, Inputs, TaggedText, cascade_scores, model_for
 from .conflicts import denial_conflicts, denies
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
@@ -199,33 +199,42 @@ def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Re
     # Indexed by span: each speaker reads the mentions around it, not every mention of a long article.
     mentions = {article: SpanIndex(rows) for article, rows in mention_rows.items()}
 
-    candidates: list[ClaimCandidate] = []
-    scores: list[float] = []
-    rows: list[np.ndarray] = []
+    found: list[ClaimCandidate] = []
+    found_vectors: list[np.ndarray] = []
+    inputs: list[Inputs] = []
+    scorers: list[CheckworthinessModel] = []
+    english: list[bool] = []
     seen: set[tuple[str, Span, str, str]] = set()
     for doc in story_docs:
         tagged = tags.get(doc.id)
         scorer = model_for(sentence_model, tagged=tagged is not None)
-        found: list[ClaimCandidate] = []
         for candidate in extract_claim_candidates(doc, dates.get(doc.id)):
             key = (candidate.article, candidate.span, candidate.kind, candidate.wording)
             # A clause holding two counts is found once per count: it is one claim.
             if key not in seen:
                 seen.add(key)
                 found.append(candidate)
-        inputs = [(c.wording, candidate_vector(doc, c), None if tagged is None else tagged.within(c.span))
-                  for c in found]
-        # The English vector's fit rescores the uncertain scores of English articles (its model is English).
-        scored = (cascade_scores(scorer, inputs) if doc.language in (None, "en")
-                  else [(scorer.score(*item), scorer) for item in inputs])
-        for candidate, (_, vector, _), (score, fit) in zip(found, inputs, scored):
-            # Background is not a claim; a quote with its speaker, a count and a dated event are, whatever the
-            # model says of their wording. Opinion stays, marked, outside every count.
-            if candidate.kind == "statement" and not candidate.opinion and score < fit.claim_floor:
-                continue
-            candidates.append(candidate)
-            scores.append(score)
-            rows.append(vector)
+                found_vectors.append(candidate_vector(doc, candidate))
+                inputs.append((candidate.wording, found_vectors[-1],
+                               None if tagged is None else tagged.within(candidate.span)))
+                scorers.append(scorer)
+                english.append(doc.language in (None, "en"))
+    # The English vector's fit rescores the uncertain scores of English articles (its model is English): the
+    # whole story's in one cascade, whose encoder then batches sentences of like length across its articles.
+    in_english = [i for i, is_english in enumerate(english) if is_english]
+    cascaded = dict(zip(in_english, cascade_scores([scorers[i] for i in in_english], [inputs[i] for i in in_english])))
+    scored = [cascaded[i] if i in cascaded else (scorers[i].score(*inputs[i]), scorers[i]) for i in range(len(inputs))]
+    candidates: list[ClaimCandidate] = []
+    scores: list[float] = []
+    rows: list[np.ndarray] = []
+    for candidate, vector, (score, fit) in zip(found, found_vectors, scored):
+        # Background is not a claim; a quote with its speaker, a count and a dated event are, whatever the
+        # model says of their wording. Opinion stays, marked, outside every count.
+        if candidate.kind == "statement" and not candidate.opinion and score < fit.claim_floor:
+            continue
+        candidates.append(candidate)
+        scores.append(score)
+        rows.append(vector)
     vectors = np.vstack(rows) if rows else np.zeros((0, 1), np.float32)
     story_relations = [r for r in relations if r.a in in_story and r.b in in_story]
     derived_from = derivations(story_relations)
