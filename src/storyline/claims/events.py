@@ -72,7 +72,6 @@ _EVENT_SUFFIXES = ("ation", "ition", "sion", "tion", "ment", "ing", "ure", "al",
 _CLAUSE_DEPS = frozenset({"conj", "ccomp", "advcl", "parataxis", "xcomp", "relcl", "acl", "csubj", "cc", "punct"})
 _SUBJECT_DEPS = frozenset({"nsubj", "nsubjpass", "agent", "csubj"})
 _OBJECT_DEPS = frozenset({"dobj", "obj", "attr", "oprd", "dative"})
-_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
 _TIME_LABELS = frozenset({"DATE", "TIME"})
 # Parts of speech whose words, when no event predicate, still join their lemma's other mentions (minor words).
 MINOR_POS = frozenset({"ADJ"})
@@ -93,7 +92,6 @@ class EventMention:
     sentence_index: int
     actors: tuple[str, ...] = ()  # lowercased head words of subjects and agents
     patients: tuple[str, ...] = ()  # lowercased head words of objects
-    places: tuple[str, ...] = ()  # lowercased place names in the sentence
     dates: tuple[DateMention, ...] = ()
     negated: bool = False
     # A content word that is no event predicate (a noun such as "case", an adjective): it still refers to
@@ -201,11 +199,6 @@ def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set
     parsed_doc = parsed if parsed is not None else nlp(text)
     verbs = set(story_verbs or ()) | {t.lemma_.lower() for t in parsed_doc if t.pos_ == "VERB"}
     starts = [s.start for s in doc.sentences]
-    places_by_sentence: dict[int, list[str]] = {}
-    for entity in parsed_doc.ents:
-        if entity.label_ in _PLACE_LABELS:
-            index = max(0, bisect_right(starts, entity.start_char) - 1)
-            places_by_sentence.setdefault(index, []).append(entity.text.lower())
     dates_by_sentence = (dict(enumerate(dates)) if dates is not None
                          else {i: tuple(extract_dates(text, s.start, s.end)) for i, s in enumerate(doc.sentences)})
     events: list[EventMention] = []
@@ -240,7 +233,6 @@ def extract_event_mentions(doc: Prepared, nlp: Any, *, story_verbs: Optional[set
             key=event_key(lemma, verbs, minor=minor),
             pos=pos, span=span, wording=text[span[0]:span[1]], sentence_index=index,
             actors=_argument_heads(token, _SUBJECT_DEPS), patients=_argument_heads(token, _OBJECT_DEPS),
-            places=tuple(dict.fromkeys(places_by_sentence.get(index, ()))),
             dates=tuple(d for d in dates_by_sentence.get(index, ()) if not d.relative),
             negated=any(c.dep_ == "neg" for c in token.children), minor=minor,
         ))

@@ -12,6 +12,11 @@ claims stage's parser read the same lines, so one pass runs the shared token-to-
 layer and the tagger once for both. NER runs before the parser (see :func:`run_order`),
 so its spans are those of a pipeline without a parser.
 
+The claims stage reads no entities: its parser is this pipeline without NER
+(:meth:`CachedPipeline.without`), which takes the lines NER read as they are and parses
+the others (an article NER read with another language's model) without NER, whose parse
+of every other annotation is the same (the parser reads no entity).
+
 Parses may also be kept beyond the run in a :class:`ParseCache` (the store's parse table,
 :mod:`storyline.store.parses`): a line met in an earlier run, or by a story opened later,
 is read back instead of parsed again.
@@ -65,17 +70,21 @@ def text_key(text: str) -> str:
 class CachedPipeline:
     """``nlp`` whose ``pipe`` parses each distinct text once; everything else is ``nlp``'s own."""
 
-    def __init__(self, nlp: Any, capacity: int = DEFAULT_CAPACITY, *, model_key: Optional[str] = None) -> None:
+    def __init__(self, nlp: Any, capacity: int = DEFAULT_CAPACITY, *, model_key: Optional[str] = None,
+                 order: Optional[Sequence[str]] = None, fuller: Optional["CachedPipeline"] = None) -> None:
         self.nlp = nlp
         self.capacity = capacity
-        self.order = run_order(nlp.pipe_names)
+        self.order = list(order) if order is not None else run_order(nlp.pipe_names)
+        # A pipeline over the same model running more components (see :meth:`without`): its parses serve this one.
+        self.fuller = fuller
         # What a kept parse was made by: model, version and the components run (a parse made without
         # the parser is no parse for the claims stage).
         meta = getattr(nlp, "meta", {}) or {}
         self.model_key = model_key or f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}:" \
             + ",".join(self.order)
         self.kept: Optional[ParseCache] = None
-        self._fast_runs = _fast_runs(nlp)
+        self._fast_runs: dict[str, Callable[[list[Any]], list[Any]]] = \
+            fuller._fast_runs if fuller is not None else _fast_runs(nlp)
         self._parsed: OrderedDict[str, Any] = OrderedDict()
         self.parsed_count = 0  # pieces the model actually read, for tests and benchmarks
         self.read_back_count = 0  # pieces read back from the kept parses
@@ -89,6 +98,24 @@ class CachedPipeline:
     def __call__(self, text: str) -> Any:
         return self.nlp(text)
 
+    @property
+    def pipe_names(self) -> list[str]:
+        """The components this pipeline runs, in the model's order."""
+        return [name for name in self.nlp.pipe_names if name in self.order]
+
+    def without(self, names: Sequence[str]) -> "CachedPipeline":
+        """This model with ``names`` left out, reading this pipeline's parses before parsing a line itself.
+
+        For a stage that reads none of ``names``' annotations, when no component it reads
+        depends on them (the parser, tagger, lemmatizer and attribute ruler never read NER's
+        entities): a line this pipeline parsed, in this run or an earlier one, is taken as
+        it is; only the others are parsed, without the components left out.
+        """
+        lesser = CachedPipeline(self.nlp, self.capacity, order=[name for name in self.order if name not in names],
+                                fuller=self)
+        lesser.keep_in(self.kept)
+        return lesser
+
     def keep_in(self, kept: Optional[ParseCache]) -> None:
         """Read parses from, and write new ones to, ``kept`` (None: this run's memory only)."""
         self.kept = kept
@@ -98,6 +125,9 @@ class CachedPipeline:
         texts = list(texts)
         missing = [text for text in dict.fromkeys(texts) if text not in self._parsed]
         fresh: dict[str, Any] = {}
+        if missing and self.fuller is not None:
+            fresh.update((text, self.fuller._parsed[text]) for text in missing if text in self.fuller._parsed)
+            missing = [text for text in missing if text not in fresh]
         if missing and self.kept is not None:
             fresh.update(self._read_back(missing))
             missing = [text for text in missing if text not in fresh]
@@ -135,10 +165,12 @@ class CachedPipeline:
         assert self.kept is not None
         keys = {text_key(text): text for text in texts}
         found: dict[str, Any] = {}
-        for key, payload in self.kept.load_parses(self.model_key, list(keys)).items():
-            doc = decode_parse(self.nlp.vocab, payload)
-            if doc is not None and doc.text == keys[key]:  # a damaged row or a hash collision reads as a miss
-                found[keys[key]] = doc
+        for model_key in [self.model_key] + ([self.fuller.model_key] if self.fuller is not None else []):
+            wanted = [key for key in keys if keys[key] not in found]
+            for key, payload in self.kept.load_parses(model_key, wanted).items() if wanted else ():
+                doc = decode_parse(self.nlp.vocab, payload)
+                if doc is not None and doc.text == keys[key]:  # a damaged row or a hash collision reads as a miss
+                    found[keys[key]] = doc
         self.read_back_count += len(found)
         return found
 
