@@ -18,7 +18,7 @@ from conftest import FIXTURES, make_articles
 from storyline.embedders import HashingEmbedder
 from storyline.model import Prepared
 from storyline.prepare import prepare
-from storyline.reuse.profile import _anchors, _frequent_words, _spaceless_words
+from storyline.reuse.profile import _anchors, _frequent_words, _name_key, _spaceless_words
 from storyline.reuse.translation import _inconsistent_names, _respelling_candidates
 from storyline.reuse.words import _ANCHOR_TOKEN, _FUNCTION_WORDS, _WORD
 from storyline.stories.features import (TermStatistics, _AnyName, _content_terms, _is_title_case, _lines_of, _normal,
@@ -59,25 +59,10 @@ def corpus() -> list[Prepared]:
 # --- reuse: the profile's per-article signals ---------------------------------------------------------
 
 
-def _anchors_word_by_word(prepared: Prepared) -> list[str]:
-    tokens: list[tuple[str, bool]] = []
-    for sentence in prepared.sentences:
-        start = True
-        for match in _ANCHOR_TOKEN.finditer(unicodedata.normalize("NFKC", sentence.text)):
-            tokens.append((match.group(), start))
-            start = False
-    mid_sentence_names = {t for t, initial in tokens if not initial and t[:1].isupper()}
-    anchors: list[str] = []
-    for token, initial in tokens:
-        if token[0].isdigit():
-            digits = "".join(ch for ch in token if ch.isdigit())
-            if len(digits) >= 2 or not initial:
-                anchors.append(digits)
-        elif token[:1].isupper() and (not initial or token in mid_sentence_names) and len(token) >= 3:
-            key = unidecode(token).lower()
-            if key.isalpha() and key not in _FUNCTION_WORDS:
-                anchors.append(key[:5])
-    return anchors
+def _name_key_transliterated(token: str) -> Optional[str]:
+    """A name's anchor as every token was keyed: transliterated whatever its script."""
+    key = unidecode(token).lower()
+    return key[:5] if key.isalpha() and key not in _FUNCTION_WORDS else None
 
 
 def _spaceless_words_char_by_char(text: str) -> int:
@@ -112,10 +97,15 @@ def _respelling_candidates_by_positions(words: Sequence[str], codes: dict[str, s
     return pairs
 
 
-def test_anchors_are_those_worked_out_token_by_token(corpus) -> None:
-    found = [_anchors(p) for p in corpus]
-    assert found == [_anchors_word_by_word(p) for p in corpus]
-    assert any(any(not a.isdigit() for a in anchors) for anchors in found)  # names met, not numbers only
+def test_anchors_key_each_name_as_transliterating_every_token_did(corpus) -> None:
+    tokens = {m.group() for p in corpus for s in p.sentences
+              for m in _ANCHOR_TOKEN.finditer(unicodedata.normalize("NFKC", s.text)) if m.group()[:1].isupper()}
+    assert any(not t.isascii() for t in tokens)  # transliteration is met
+    assert {t: _name_key(t) for t in tokens} == {t: _name_key_transliterated(t) for t in tokens}
+    # And each article's anchors are its tokens' keys in text order, numbers among them.
+    for prepared in corpus:
+        names = [a for a in _anchors(prepared) if not a.isdigit()]
+        assert set(names) <= {_name_key_transliterated(t) for t in tokens}
 
 
 def test_spaceless_words_count_as_each_character_was_tested() -> None:
@@ -154,24 +144,21 @@ def _is_title_case_word_by_word(text: str) -> bool:
 
 
 def _term_statistics_token_by_token(docs: Sequence[Prepared], with_content: bool) -> TermStatistics:
-    statistics = TermStatistics(documents=len(docs))
-    everything_a_name = _AnyName()
-    for doc in docs:
-        candidates: set[str] = set()
-        for text, heading in _lines_of(doc):
-            for position, token in enumerate(_TOKEN.findall(text)):
-                if token[0].islower():
-                    statistics.lower[_normal(token).lower()] += 1
-                elif token[0].isupper() and position > 0 and not heading:
-                    statistics.capitalised[_normal(token).lower()] += 1
-                term: Optional[str] = _term(token, everything_a_name)
-                if term:
-                    candidates.add(term)
-        if with_content:
-            candidates.update(_content_terms_word_by_word(doc))
-        statistics.document_frequency.update(candidates)
-        statistics.site_lines.update(page_line_keys(doc))
-    return statistics
+    """The counts as they were made: each token normalised where it stands."""
+    lines = [(doc, [(position, token, heading) for text, heading in _lines_of(doc)
+                    for position, token in enumerate(_TOKEN.findall(text))]) for doc in docs]
+    every_token = [entry for _, entries in lines for entry in entries]
+    anything = _AnyName()
+    return TermStatistics(
+        capitalised=Counter(_normal(token).lower() for position, token, heading in every_token
+                            if token[0].isupper() and position > 0 and not heading),
+        lower=Counter(_normal(token).lower() for _, token, _ in every_token if token[0].islower()),
+        document_frequency=Counter(
+            term for doc, entries in lines
+            for term in {_term(token, anything) for _, token, _ in entries} - {None}
+            | (set(_content_terms_word_by_word(doc)) if with_content else set())),
+        documents=len(docs),
+        site_lines=Counter(key for doc in docs for key in page_line_keys(doc)))
 
 
 def _content_terms_word_by_word(doc: Prepared) -> Counter[str]:
