@@ -22,6 +22,7 @@ from storyline.reuse.profile import _anchors, _frequent_words, _name_key, _space
 from storyline.reuse.translation import _inconsistent_names, _respelling_candidates
 from storyline.reuse.words import _ANCHOR_TOKEN, _FUNCTION_WORDS, _WORD
 from storyline.stories.features import (TermStatistics, _AnyName, _content_terms, _is_title_case, _lines_of, _normal,
+                                        _specific_terms,
                                         _term, _TOKEN, term_statistics)
 from storyline.stories.settings import StorySettings
 from storyline.boilerplate import page_line_keys
@@ -188,3 +189,21 @@ def test_term_statistics_are_those_counted_token_by_token(corpus, content_share)
     assert counted.document_frequency == expected.document_frequency
     assert counted.documents == expected.documents and counted.site_lines == expected.site_lines
     assert [_content_terms(p) for p in corpus] == [_content_terms_word_by_word(p) for p in corpus]
+
+
+def _specific_terms_token_by_token(doc: Prepared, names: frozenset[str], limit: Optional[int],
+                                   statistics: Optional[TermStatistics]) -> list[tuple[str, int]]:
+    """The terms with their counts, in the order a count per token met them (the weights' norm sums in it)."""
+    lines = _lines_of(doc, statistics)[:limit]
+    every = [_term(token, names) for text, _ in lines
+             if statistics is None or not statistics.is_boilerplate(doc, text) for token in _TOKEN.findall(text)]
+    return list(Counter(term for term in every if term).items())
+
+
+def test_specific_terms_are_counted_and_ordered_as_token_by_token(corpus) -> None:
+    statistics = term_statistics(corpus)
+    names = statistics.name_forms()
+    for limit, given in ((None, statistics), (3, None), (None, None)):
+        found = [list(_specific_terms(p, names, limit, statistics=given).items()) for p in corpus]
+        assert found == [_specific_terms_token_by_token(p, names, limit, given) for p in corpus]
+        assert any(len(terms) > 3 for terms in found)

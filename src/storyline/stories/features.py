@@ -181,17 +181,20 @@ def _term(token: str, names: frozenset[str]) -> Optional[str]:
 
 def _specific_terms(doc: Prepared, names: frozenset[str], sentence_limit: Optional[int] = None,
                     statistics: "TermStatistics | None" = None) -> Counter[str]:
-    terms: Counter[str] = Counter()
     lines = _lines_of(doc, statistics)
     if sentence_limit is not None:
         lines = lines[:sentence_limit]
+    # Each distinct token read once, with its count (an article repeats its words): the terms come out
+    # with the same counts in the same order, each first met at its first token in the text.
+    tokens: Counter[str] = Counter()
     for text, _ in lines:
-        if statistics is not None and statistics.is_boilerplate(doc, text):
-            continue
-        for token in _TOKEN.findall(text):
-            term = _term(token, names)
-            if term:
-                terms[term] += 1
+        if statistics is None or not statistics.is_boilerplate(doc, text):
+            tokens.update(_TOKEN.findall(text))
+    terms: Counter[str] = Counter()
+    for token, count in tokens.items():
+        term = _term(token, names)
+        if term:
+            terms[term] += count
     return terms
 
 
