@@ -8,7 +8,7 @@ import hashlib
 import re
 import unicodedata
 import zlib
-from collections import defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,16 +36,27 @@ def _anchors(prepared: Prepared) -> list[str]:
             start = False
     mid_sentence_names = {t for t, initial in tokens if not initial and t[:1].isupper()}
     anchors: list[str] = []
+    # Each distinct name's key worked out once: a text repeats its names, and transliterating is the cost.
+    keys: dict[str, str | None] = {}
     for token, initial in tokens:
         if token[0].isdigit():
             digits = "".join(ch for ch in token if ch.isdigit())
             if len(digits) >= 2 or not initial:
                 anchors.append(digits)
         elif token[:1].isupper() and (not initial or token in mid_sentence_names) and len(token) >= 3:
-            key = unidecode(token).lower()
-            if key.isalpha() and key not in _FUNCTION_WORDS:
-                anchors.append(key[:5])
+            if token in keys:
+                known = keys[token]
+            else:
+                known = keys[token] = _name_key(token)
+            if known is not None:
+                anchors.append(known)
     return anchors
+
+
+def _name_key(token: str) -> str | None:
+    """A capitalised token's anchor (see :func:`_anchors`), or None when it is no name."""
+    key = (token if token.isascii() else unidecode(token)).lower()  # transliterating leaves ASCII as it is
+    return key[:5] if key.isalpha() and key not in _FUNCTION_WORDS else None
 
 
 # --- per-article signals, computed once ------------------------------------------
@@ -110,16 +121,21 @@ def _token_hash(token: str) -> int:
 
 
 def _frequent_words(text: str) -> frozenset[str]:
-    # Not capitalised words only: names, which both texts of a translation share, are.
-    counts: dict[str, int] = defaultdict(int)
-    for word in _WORD.findall(text):
-        if not word[0].isupper() and not word.isdigit():
-            counts[word] += 1
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    # Not capitalised words only: names, which both texts of a translation share, are. Counted first,
+    # then the distinct words tested: the tests cost more than counting.
+    counts = Counter(_WORD.findall(text))
+    ranked = sorted(((word, count) for word, count in counts.items() if not word[0].isupper() and not word.isdigit()),
+                    key=lambda item: (-item[1], item[0]))
     return frozenset(word for word, count in ranked[:in_use().frequent_words] if count >= 2)
 
 
+# Below this code point no character is both wide and a letter or digit (Hangul Jamo is the first).
+_FIRST_WIDE_LETTER = "\u1100"
+
+
 def _spaceless_words(text: str) -> int:
+    if not text or max(text) < _FIRST_WIDE_LETTER:  # most text: no character to look at one by one
+        return 0
     wide = sum(1 for ch in text if unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalnum())
     return wide // 3
 

@@ -187,8 +187,10 @@ def _respelling_candidates(words: Sequence[str], codes: dict[str, str]) -> set[t
         if size > _RESPELLING_KEY_LETTERS:
             blocks.setdefault(("long", size), []).append(index)
             continue
-        for kept in combinations(range(size), size - size // 5):
-            blocks.setdefault(("letters", size, "".join(lowered[k] for k in kept)), []).append(index)
+        # The letters themselves in kept order, as combinations of positions would pick them (a text's
+        # names give tens of thousands of keys: no index arithmetic for each letter).
+        for kept in combinations(lowered, size - size // 5):
+            blocks.setdefault(("letters", size, "".join(kept)), []).append(index)
     pairs: set[tuple[int, int]] = set()
     for members in blocks.values():
         reach = len(members) if len(members) <= _RESPELLING_ALL_PAIRS else _RESPELLING_NEIGHBOURS

@@ -62,10 +62,10 @@ def _lines_of(doc: Prepared, statistics: "TermStatistics | None" = None) -> list
 
 
 def _is_title_case(text: str) -> bool:
-    words = [w for w in text.split() if w[:1].isalpha()]
-    if len(words) < 3:
+    initials = [w[0] for w in text.split() if w[0].isalpha()]  # split() gives no empty word
+    if len(initials) < 3:
         return True  # short lines (bylines, captions) carry no sentence-case evidence
-    return sum(1 for w in words if w[0].isupper()) / len(words) > 0.6
+    return sum(map(str.isupper, initials)) / len(initials) > 0.6
 
 
 @dataclass
@@ -117,21 +117,37 @@ def term_statistics(docs: Sequence[Prepared], settings: StorySettings | None = N
     with_content = settings.content_share > 0 or settings.content_merge > 0
     statistics = TermStatistics(documents=len(docs))
     everything_a_name = _AnyName()
+    # Tokens as written are counted first (in C), and each distinct token is normalised once at the end:
+    # a corpus repeats its words, and normalising each occurrence was most of the stage's counting.
+    written: Counter[str] = Counter()  # every token (lower-case ones count wherever they stand)
+    mid_sentence: Counter[str] = Counter()  # tokens after a sentence's first, outside headings
+    term_of: dict[str, Optional[str]] = {}
     for doc in docs:
-        candidates: set[str] = set()
+        tokens: set[str] = set()
         for text, heading in _lines_of(doc):
-            for position, token in enumerate(_TOKEN.findall(text)):
-                if token[0].islower():
-                    statistics.lower[_normal(token).lower()] += 1
-                elif token[0].isupper() and position > 0 and not heading:
-                    statistics.capitalised[_normal(token).lower()] += 1
-                term = _term(token, everything_a_name)
-                if term:
-                    candidates.add(term)
+            found = _TOKEN.findall(text)
+            written.update(found)
+            if not heading:
+                mid_sentence.update(found[1:])
+            tokens.update(found)
+        candidates: set[str] = set()
+        for token in tokens:
+            if token in term_of:
+                term = term_of[token]
+            else:
+                term = term_of[token] = _term(token, everything_a_name)
+            if term:
+                candidates.add(term)
         if with_content:
             candidates.update(_content_terms(doc))
         statistics.document_frequency.update(candidates)
         statistics.site_lines.update(page_line_keys(doc))
+    for token, count in written.items():
+        if token[0].islower():
+            statistics.lower[_normal(token).lower()] += count
+    for token, count in mid_sentence.items():
+        if token[0].isupper():
+            statistics.capitalised[_normal(token).lower()] += count
     return statistics
 
 
@@ -165,17 +181,20 @@ def _term(token: str, names: frozenset[str]) -> Optional[str]:
 
 def _specific_terms(doc: Prepared, names: frozenset[str], sentence_limit: Optional[int] = None,
                     statistics: "TermStatistics | None" = None) -> Counter[str]:
-    terms: Counter[str] = Counter()
     lines = _lines_of(doc, statistics)
     if sentence_limit is not None:
         lines = lines[:sentence_limit]
+    # Each distinct token read once, with its count (an article repeats its words): the terms come out
+    # with the same counts in the same order, each first met at its first token in the text.
+    tokens: Counter[str] = Counter()
     for text, _ in lines:
-        if statistics is not None and statistics.is_boilerplate(doc, text):
-            continue
-        for token in _TOKEN.findall(text):
-            term = _term(token, names)
-            if term:
-                terms[term] += 1
+        if statistics is None or not statistics.is_boilerplate(doc, text):
+            tokens.update(_TOKEN.findall(text))
+    terms: Counter[str] = Counter()
+    for token, count in tokens.items():
+        term = _term(token, names)
+        if term:
+            terms[term] += count
     return terms
 
 
@@ -188,7 +207,7 @@ def _content_terms(doc: Prepared, statistics: "TermStatistics | None" = None) ->
     for text, _ in _lines_of(doc, statistics):
         if statistics is not None and statistics.is_boilerplate(doc, text):
             continue
-        terms.update("w:" + word.lower() for word in _CONTENT_WORD.findall(text))
+        terms.update(map("w:".__add__, map(str.lower, _CONTENT_WORD.findall(text))))
     return terms
 
 
