@@ -459,6 +459,8 @@ def main() -> int:
     everything: dict = {}
     for set_name in args.sets:
         files = set_files(set_name, args.data, args.limit, sample=args.sample)
+        if not files:
+            raise SystemExit(f"{set_name}: no articles under {args.data}: is the labelled data there? (--data DIR)")
         print(f"{set_name}: {len(files):,} articles")
         runs = {}
         earlier = {label: run for path in args.compare_json for label, run in saved_runs(path, set_name).items()}
