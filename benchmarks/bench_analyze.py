@@ -77,7 +77,10 @@ def ten_k_files(data: Path, n: int = TEN_K) -> list[Path]:
     folder = CACHE / f"recombined-{n}"
     done = folder / ".complete"
     if not done.exists():
-        rows = [json.loads(line) for line in (data / "ecbplus" / "ecbplus-traindev.jsonl").read_text(
+        source = data / "ecbplus" / "ecbplus-traindev.jsonl"
+        if not source.is_file():
+            raise SystemExit(f"10k: {source} not found, the set's recipe reads it (--data DIR)")
+        rows = [json.loads(line) for line in source.read_text(
             encoding="utf-8").splitlines() if line.strip()]
         by_story: dict[str, list[list[str]]] = defaultdict(list)
         for row in rows:
@@ -114,6 +117,8 @@ def set_files(name: str, data: Path, limit: int | None, size: int = TEN_K, sampl
             return files
         return files[:limit] if sample == "mix" else sorted(random.Random(7).sample(files, limit))
     labelled = labelled_files(data)
+    if not labelled:  # a wrong --data would otherwise time nothing and print ratios of zeros
+        raise SystemExit(f"labelled: no labelled corpus under {data} (--data DIR)")
     if limit is None or limit >= len(labelled):
         return [path for path, _ in labelled]
     by_story: dict[str, list[Path]] = defaultdict(list)
@@ -459,8 +464,6 @@ def main() -> int:
     everything: dict = {}
     for set_name in args.sets:
         files = set_files(set_name, args.data, args.limit, sample=args.sample)
-        if not files:
-            raise SystemExit(f"{set_name}: no articles under {args.data}: is the labelled data there? (--data DIR)")
         print(f"{set_name}: {len(files):,} articles")
         runs = {}
         earlier = {label: run for path in args.compare_json for label, run in saved_runs(path, set_name).items()}
