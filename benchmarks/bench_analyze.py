@@ -196,15 +196,19 @@ def _reset_peak() -> bool:
         return False
 
 
-def child_analyze(files: list[Path], until: str | None = None, prepared: Path | None = None) -> dict:
+def child_analyze(files: list[Path], until: str | None = None, prepared: Path | None = None,
+                  workers: int | None = None) -> dict:
     """``analyze`` over ``files`` in a fresh store, or (``prepared``) over a copy of a store already
-    prepared, up to the stage ``until`` (None: every stage)."""
+    prepared, up to the stage ``until`` (None: every stage), with ``workers`` processes (None: the
+    library's default; a tree from before issue11-par has no such setting)."""
     from storyline import pipeline
     from storyline.pipeline import Models, analyze, ingest
     from storyline.store import open_store
 
     # CPU seconds per stage beside the wall clock: on a shared machine the wall clock measures the others too.
     stage_cpu: dict[str, float] = {}
+    # ... of which the worker processes' (issue11-par): the CPU seconds each stage cost in all processes.
+    stage_worker_cpu: dict[str, float] = {}
     # Each stage's own peak resident memory (the peak reset as it starts) and what it started from:
     # the whole run's peak says how much, these say which stage holds it.
     stage_peak: dict[str, float] = {}
@@ -213,13 +217,17 @@ def child_analyze(files: list[Path], until: str | None = None, prepared: Path | 
     for name, runner in list(pipeline._RUNNERS.items()):
         def timed(store: Any, models: Any, progress: Any, _runner: Any = runner, _name: str = name) -> Any:
             started = time.process_time()
+            helper = getattr(models, "helper", None)
+            worker_started = helper.cpu_seconds if helper is not None else 0.0
             earlier_peak[0] = max(earlier_peak[0], _resident_mb("VmHWM"))
             resets = _reset_peak()
             stage_start.setdefault(_name, _resident_mb("VmRSS"))
             try:
                 return _runner(store, models, progress)
             finally:
-                stage_cpu[_name] = stage_cpu.get(_name, 0.0) + time.process_time() - started
+                worker = (helper.cpu_seconds if helper is not None else 0.0) - worker_started
+                stage_worker_cpu[_name] = stage_worker_cpu.get(_name, 0.0) + worker
+                stage_cpu[_name] = stage_cpu.get(_name, 0.0) + time.process_time() - started + worker
                 if resets:  # the first run's (the second, over the same store, redoes nothing)
                     stage_peak.setdefault(_name, _resident_mb("VmHWM"))
         pipeline._RUNNERS[name] = timed
@@ -231,17 +239,22 @@ def child_analyze(files: list[Path], until: str | None = None, prepared: Path | 
             if prepared is None:
                 ingest(store, [str(f) for f in files])
             seconds = {"ingest": time.perf_counter() - started}
-            models = Models()
+            models = Models() if workers is None else Models(workers=workers)
             report = analyze(store, models=models, until=until)
+            notes = report.notes
             seconds.update(report.seconds)
             stories = store.stories()
-            cpu = time.process_time()
+            helper = getattr(models, "helper", None)
+            cpu = time.process_time() + (helper.cpu_seconds if helper is not None else 0.0)
             first_run_cpu = dict(stage_cpu)
             started = time.perf_counter()
             analyze(store, models=models, until=until)  # a second run over the same store should redo nothing
             rerun = time.perf_counter() - started
     whole_peak = max([peak_mb(), _resident_mb("VmHWM"), earlier_peak[0], *stage_peak.values()])
-    return {"articles": len(files), "seconds": seconds, "peak_mb": whole_peak,
+    # The workers were joined when the run ended: their peak is the children's (this process starts no other).
+    worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if helper is not None else 0.0
+    return {"articles": len(files), "seconds": seconds, "peak_mb": whole_peak, "workers": workers or 1,
+            "worker_peak_mb": worker_peak, "stage_worker_cpu": stage_worker_cpu, "notes": notes,
             "stage_peak_mb": stage_peak, "stage_start_mb": stage_start,
             "stories": len(stories), "multi_article_stories": sum(1 for s in stories if len(s.articles) > 1),
             "cpu_seconds": cpu, "rerun_seconds": rerun, "stage_cpu": first_run_cpu,
@@ -277,9 +290,11 @@ def child_floor(files: list[Path]) -> dict:
 
 
 def run_child(src: Path, mode: str, set_name: str, args: argparse.Namespace, limit: int | None = None,
-              size: int = TEN_K, prepared: Path | None = None) -> dict:
+              size: int = TEN_K, prepared: Path | None = None, workers: int | None = None) -> dict:
     command = [sys.executable, __file__, "--child", mode, "--sets", set_name, "--data", str(args.data),
                "--size", str(size)]
+    if workers is not None:
+        command += ["--child-workers", str(workers)]
     if getattr(args, "until", None):
         command += ["--until", args.until]
     if prepared is not None:
@@ -312,6 +327,12 @@ def print_run(label: str, result: dict) -> None:
     if "started" in result:
         print(f"    run {result['started']} to {result['finished']}, load average {result['load_average'][0]} "
               f"at its start, {result['load_average'][1]} at its end")
+    if result.get("workers", 1) > 1:
+        print(f"    {result['workers']} processes: the workers' own peak {result['worker_peak_mb']:.0f} MB (the parent's "
+              f"is the peak above), their CPU s by stage (counted in the CPU s below): "
+              + ", ".join(f"{stage} {value:.1f}" for stage, value in result["stage_worker_cpu"].items() if value))
+    for note in result.get("notes", []):
+        print(f"    note: {note}")
     if "stage_cpu" in result:
         cpu = result["stage_cpu"]
         print(f"    CPU s by stage ({sum(cpu.values()):.1f} in all): "
@@ -326,6 +347,19 @@ def print_speed_up(label_before: str, before: dict, label_after: str, after: dic
                          for stage, cpu in before["stage_cpu"].items())
     print(f"  speed-up {label_after} vs {label_before}: {wall:.2f}x wall clock, "
           f"{cpu_before / cpu_after:.2f}x CPU seconds of analyze ({cpu_before:.1f} -> {cpu_after:.1f}; {by_stage})")
+
+
+def print_side_by_side(runs: dict[str, dict]) -> None:
+    """Each stage's wall and CPU seconds in each run, side by side (e.g. one tree with 1 and 2 processes)."""
+    labels = list(runs)
+    print("    " + f"{'stage':<10}" + "".join(f"{label[-24:]:>26}" for label in labels))
+    for stage in runs[labels[0]]["seconds"]:
+        cells = []
+        for label in labels:
+            run = runs[label]
+            cpu = run["stage_cpu"].get(stage)
+            cells.append(f"{run['seconds'].get(stage, 0.0):7.1f} s {'' if cpu is None else f'{cpu:7.1f} CPU s':>14}")
+        print("    " + f"{stage:<10}" + "".join(f"{cell:>26}" for cell in cells))
 
 
 def saved_runs(path: Path, set_name: str) -> dict[str, dict]:
@@ -439,6 +473,10 @@ def main() -> int:
     parser.add_argument("--until", choices=ANALYSIS_STAGES,
                         help="with --sizes: stop after this stage, each size's store prepared once and copied for "
                              "each tree (e.g. --until stories: the stages that hold every article)")
+    parser.add_argument("--workers", type=int, nargs="+",
+                        help="time each tree with each of these numbers of processes (e.g. --workers 1 2), printed "
+                             "side by side per stage; default: the library's default (one process)")
+    parser.add_argument("--child-workers", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--prepared", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, default=TEN_K, help=argparse.SUPPRESS)
     parser.add_argument("--child", choices=("analyze", "floor", "prepare"), help=argparse.SUPPRESS)
@@ -448,7 +486,7 @@ def main() -> int:
         if args.child == "prepare":
             result = child_prepare(files, args.prepared)
         elif args.child == "analyze":
-            result = child_analyze(files, args.until, args.prepared)
+            result = child_analyze(files, args.until, args.prepared, args.child_workers)
         else:
             result = child_floor(files)
         print(json.dumps(result))
@@ -471,15 +509,21 @@ def main() -> int:
             if run["articles"] != len(files):
                 raise SystemExit(f"{label} ran {run['articles']:,} articles of {set_name}, this run {len(files):,}")
             print_run(label, run)
+        labels = []
         for src in sources:
             if not args.no_warm_up:
                 # Each tree's numba kernels compiled and cached first: a fresh checkout would otherwise
                 # charge seconds of compiling to whichever stage first calls a kernel.
                 run_child(src, "analyze", set_name, args, limit=WARM_UP_ARTICLES)
-            runs[str(src)] = run_child(src, "analyze", set_name, args)
-            print_run(str(src), runs[str(src)])
-        newest = str(sources[-1])
-        for label, run in list(earlier.items()) + [(str(s), runs[str(s)]) for s in sources[:-1]]:
+            for workers in args.workers or [None]:
+                label = str(src) if workers is None else f"{src} workers={workers}"
+                runs[label] = run_child(src, "analyze", set_name, args, workers=workers)
+                print_run(label, runs[label])
+                labels.append(label)
+        if len(labels) > 1:
+            print_side_by_side({label: runs[label] for label in labels})
+        newest = labels[-1]
+        for label, run in list(earlier.items()) + [(label, runs[label]) for label in labels[:-1]]:
             print_speed_up(label, run, newest, runs[newest])
         if not args.no_floor:
             floor = run_child(REPO / "src", "floor", set_name, args)

