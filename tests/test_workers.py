@@ -1,6 +1,5 @@
 """Worker processes for the spaCy work: the same parses and the same analysis as one process, and none outlives a run."""
 
-import multiprocessing.spawn
 import os
 import shutil
 
@@ -115,13 +114,13 @@ def test_no_worker_outlives_a_stage_that_fails(tmp_path, monkeypatch):
     assert models.helper.alive() == []
 
 
-def test_a_worker_that_cannot_start_leaves_the_run_in_one_process_with_one_note(tmp_path, monkeypatch):
+def test_a_worker_that_cannot_start_leaves_the_run_in_one_process_with_one_note(tmp_path):
     with open_store(tmp_path / "one.db") as store:
         ingest(store, [corpus(tmp_path)])
         analyze(store, models=Models(all_in_depth=True))
         expected = to_json(pipeline.load_analysis(store))
-    monkeypatch.setattr(multiprocessing.spawn, "_python_exe", os.fsencode(tmp_path / "no-such-python"))
     models = two_processes(all_in_depth=True)
+    models.helper.python = str(tmp_path / "no-such-python")
     with open_store(tmp_path / "two.db") as store:
         ingest(store, [corpus(tmp_path)])
         report = analyze(store, models=models)

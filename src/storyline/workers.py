@@ -8,14 +8,17 @@ back as :func:`~storyline.entities.cached_pipeline.encode_parse` bytes. Each lin
 in either process, so a parse is the same whichever process made it (tests/test_workers.py
 compares the bytes of every line of a fixture corpus).
 
-A worker is a fresh interpreter (``spawn``, not ``fork``: the parent holds onnxruntime's and
-SQLite's threads and locks, which a forked child would copy mid-use). It builds each pipeline
-itself from a :class:`ParseRecipe` (the loader the parent used, by reference, and the same
-components disabled), so a pipeline whose loader cannot be pickled (a lambda registered with
-``register_ner``) is simply parsed in the parent. It starts on the first big call and loads while
-the parent goes on parsing alone; the parent hands it work once it says it is ready. SIGINT is
-ignored in it: Ctrl-C interrupts the parent, which stops its workers (:meth:`ModelHelper.close`);
-a worker whose parent died sees its pipe close and exits.
+A worker is a fresh interpreter running this module: not a fork (the parent holds onnxruntime's
+and SQLite's threads and locks, which a forked child would copy mid-use), nor multiprocessing's
+``spawn`` (which runs the parent's main script again in the child: a user's script without a main
+guard would run twice). It builds each pipeline itself from a :class:`ParseRecipe` (the loader
+the parent used, by reference, and the same components disabled), so a pipeline whose loader
+cannot be pickled (a lambda registered with ``register_ner``) is simply parsed in the parent. It
+starts on the first big call and loads while the parent goes on parsing alone; the parent hands
+it work once it says it is ready. It runs in a session of its own, so Ctrl-C interrupts only the
+parent, which stops its workers (:func:`storyline.pipeline.analyze` does, on any exit); a worker
+whose parent died sees its pipe close and exits. Its stderr goes to a temporary file whose last
+line a problem quotes: no worker's traceback reaches the terminal.
 
 Anything wrong with a worker (it cannot start, cannot load a model, or dies) is said once in
 :attr:`ModelHelper.problems`, and the run goes on in one process with the same answers.
@@ -23,13 +26,18 @@ Anything wrong with a worker (it cannot start, cannot load a model, or dies) is 
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import pickle
 import resource
 import signal
+import subprocess
+import sys
+import tempfile
 import time
 from collections import deque
+from multiprocessing import Pipe
+from multiprocessing.connection import Connection
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
@@ -88,8 +96,9 @@ def character_shares(lengths: Sequence[int], parts: int) -> list[int]:
 
 @dataclass
 class _Worker:
-    process: Any
+    process: subprocess.Popen
     connection: Any
+    errors: Any  # the temporary file its stderr goes to
     # What each request sent and not yet answered was: ("load", recipe id) or ("parse", None).
     waiting: deque[tuple[str, Optional[int]]] = field(default_factory=deque)
     loaded: set[int] = field(default_factory=set)
@@ -113,11 +122,15 @@ class ModelHelper:
         self._recipes: dict[bytes, int] = {}
         self._broken = False
         self.problems: list[str] = []
+        # The interpreter a worker runs in: this one.
+        self.python = sys.executable
         # For benchmarks and tests: the workers' CPU seconds and peak memory (stopped workers' included),
         # and how many pieces they parsed.
         self.finished_cpu_seconds = 0.0
         self.finished_peak_mb = 0.0
         self.pieces_parsed = 0
+        # Seconds the parent waited for a worker's parses after parsing its own share.
+        self.waited_seconds = 0.0
 
     @property
     def cpu_seconds(self) -> float:
@@ -134,7 +147,7 @@ class ModelHelper:
 
     def alive(self) -> list[int]:
         """The process ids of the workers running now."""
-        return [worker.process.pid for worker in self._workers if worker.process.is_alive()]
+        return [worker.process.pid for worker in self._workers if worker.process.poll() is None]
 
     def ready_workers(self, recipe: bytes) -> list[_Worker]:
         """The workers that hold ``recipe``'s pipeline now; starts them and has them load it when none does.
@@ -177,8 +190,10 @@ class ModelHelper:
 
     def parses(self, worker: _Worker) -> Optional[list[bytes]]:
         """The encoded parses ``worker`` was last sent, in order; None if it died or failed (the caller parses them)."""
+        started = time.perf_counter()
         try:
             answer = self._take_answers(worker, block=True)
+            self.waited_seconds += time.perf_counter() - started
         except WorkerLost as lost:
             self._lose(str(lost))
             return None
@@ -201,7 +216,7 @@ class ModelHelper:
         """Stop every worker now (the run failed or was interrupted: what they do is not wanted)."""
         workers, self._workers = self._workers, []
         for worker in workers:
-            if worker.process.is_alive():
+            if worker.process.poll() is None:
                 worker.process.terminate()
         for worker in workers:
             self._collect(worker, time.monotonic() + STOP_GRACE)
@@ -209,17 +224,26 @@ class ModelHelper:
     # --- inside ---------------------------------------------------------------------------------------
 
     def _start(self) -> bool:
-        context = multiprocessing.get_context("spawn")
+        # The worker imports the storyline the parent runs, wherever that came from.
+        source = str(Path(__file__).resolve().parent.parent)
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")])))
         try:
-            with _sigint_ignored():  # inherited by the new interpreter: Ctrl-C is the parent's to handle
-                for _ in range(self.processes):
-                    parent_end, child_end = context.Pipe()
-                    process = context.Process(target=serve, args=(child_end,), name="storyline-model-worker",
-                                              daemon=True)
-                    process.start()
+            for _ in range(self.processes):
+                parent_end, child_end = Pipe()
+                errors = tempfile.TemporaryFile()
+                try:
+                    process = subprocess.Popen(
+                        [self.python, "-m", "storyline.workers", str(child_end.fileno())],
+                        pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                        stderr=errors, env=env, start_new_session=True)
+                except BaseException:
+                    parent_end.close()
+                    errors.close()
+                    raise
+                finally:
                     child_end.close()
-                    self._workers.append(_Worker(process, parent_end))
-        except (OSError, RuntimeError, ValueError) as error:
+                self._workers.append(_Worker(process, parent_end, errors))
+        except (OSError, ValueError, subprocess.SubprocessError) as error:
             self._lose(f"the model worker could not start ({error})")
             return False
         return True
@@ -252,37 +276,31 @@ class ModelHelper:
         self.abort()
 
     def _collect(self, worker: _Worker, deadline: float) -> None:
-        worker.process.join(max(0.0, deadline - time.monotonic()))
-        if worker.process.is_alive():
-            worker.process.terminate()
-            worker.process.join(STOP_GRACE)
-        if worker.process.is_alive():
-            worker.process.kill()
-            worker.process.join()
+        for stop in (None, worker.process.terminate, worker.process.kill):
+            if stop is not None:
+                stop()
+            try:
+                worker.process.wait(max(0.0, deadline - time.monotonic()) if stop is None else STOP_GRACE)
+                break
+            except subprocess.TimeoutExpired:
+                continue
         worker.connection.close()
+        worker.errors.close()
         self.finished_cpu_seconds += worker.cpu_seconds
         self.finished_peak_mb = max(self.finished_peak_mb, worker.peak_mb)
 
 
 def _gone(worker: _Worker, error: BaseException) -> str:
-    """What became of a worker whose pipe failed with ``error``."""
-    worker.process.join(1.0)  # its exit code, when it is exiting
+    """What became of a worker whose pipe failed with ``error``, with the last line it wrote to stderr."""
+    try:
+        worker.process.wait(1.0)  # its exit code, when it is exiting
+    except subprocess.TimeoutExpired:
+        pass
+    worker.errors.seek(0)
+    written = worker.errors.read().decode("utf-8", "replace").strip().splitlines()
     what = "stopped" if worker.loaded else "could not start"
-    return f"the model worker {what} (exit code {worker.process.exitcode}; {error or 'its pipe closed'})"
-
-
-class _sigint_ignored:
-    """SIGINT ignored while in the block, where this thread may change it (only the main thread may)."""
-
-    def __enter__(self) -> None:
-        try:
-            self._previous: Any = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        except ValueError:  # not the main thread: a worker started from another thread keeps the default
-            self._previous = None
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+    last = f": {written[-1]}" if written else ""
+    return f"the model worker {what} (exit code {worker.process.returncode}; {error or 'its pipe closed'}{last})"
 
 
 # --- the worker -------------------------------------------------------------------------------------------
@@ -290,7 +308,7 @@ class _sigint_ignored:
 
 def serve(connection: Any) -> None:
     """A worker's loop: build pipelines and parse lines as the parent asks, until it says stop or goes away."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's to handle, should one reach this session
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):  # as in the parent: one process, one thread
@@ -329,3 +347,7 @@ def _serve(connection: Any) -> None:
             connection.send((status, answer, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
         except (OSError, ValueError):
             return
+
+
+if __name__ == "__main__":
+    serve(Connection(int(sys.argv[1])))
