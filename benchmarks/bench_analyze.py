@@ -255,6 +255,8 @@ def child_analyze(files: list[Path], until: str | None = None, prepared: Path | 
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if helper is not None else 0.0
     return {"articles": len(files), "seconds": seconds, "peak_mb": whole_peak, "workers": workers or 1,
             "worker_peak_mb": worker_peak, "stage_worker_cpu": stage_worker_cpu, "notes": notes,
+            "worker_pieces": helper.pieces_parsed if helper is not None else 0,
+            "waited_for_workers": helper.waited_seconds if helper is not None else 0.0,
             "stage_peak_mb": stage_peak, "stage_start_mb": stage_start,
             "stories": len(stories), "multi_article_stories": sum(1 for s in stories if len(s.articles) > 1),
             "cpu_seconds": cpu, "rerun_seconds": rerun, "stage_cpu": first_run_cpu,
@@ -330,9 +332,12 @@ def print_run(label: str, result: dict) -> None:
     if result.get("workers", 1) > 1:
         print(f"    {result['workers']} processes: the workers' own peak {result['worker_peak_mb']:.0f} MB (the parent's "
               f"is the peak above), their CPU s by stage (counted in the CPU s below): "
-              + ", ".join(f"{stage} {value:.1f}" for stage, value in result["stage_worker_cpu"].items() if value))
+              + ", ".join(f"{stage} {value:.1f}" for stage, value in result["stage_worker_cpu"].items() if value)
+              + f"; they parsed {result['worker_pieces']:,} lines, the parent waited {result['waited_for_workers']:.1f} s "
+              "for their parses")
     for note in result.get("notes", []):
-        print(f"    note: {note}")
+        if "worker" in note:
+            print(f"    note: {note}")
     if "stage_cpu" in result:
         cpu = result["stage_cpu"]
         print(f"    CPU s by stage ({sum(cpu.values()):.1f} in all): "

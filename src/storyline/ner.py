@@ -29,7 +29,7 @@ from .model import Mention, Prepared
 
 if TYPE_CHECKING:
     from .entities.cached_pipeline import ParseCache
-    from .workers import ModelHelper
+    from .workers import ModelHelper, ParseRecipe
 
 DEFAULT_NER_LANGUAGE = "en"
 
@@ -116,14 +116,26 @@ class Recognisers:
         for recogniser in self._loaded.values():
             recogniser.nlp.keep_in(kept)
 
+    def start_helper(self, language: str = DEFAULT_NER_LANGUAGE) -> None:
+        """Have the helper's workers start and load ``language``'s recogniser now, while this process does other
+        work (the first articles' sentence vectors): loading takes seconds they would otherwise spend idle."""
+        from .workers import shareable
+
+        recipe = shareable(self._recipe(ner_language(language), [])) if self.parse_for_claims else None
+        if self.helper is not None and recipe is not None:
+            self.helper.ready_workers(recipe)
+
+    def _recipe(self, code: str, unread: Sequence[str]) -> "ParseRecipe":
+        from .workers import ParseRecipe
+
+        return ParseRecipe(functools.partial(recogniser_model, NER_LOADERS[code]), tuple(unread))
+
     def for_language(self, language: Optional[str]) -> Recogniser:
         code = ner_language(language)
         if code not in self._loaded:
             from .entities.cached_pipeline import CachedPipeline
-            from .workers import ParseRecipe
 
-            loader = NER_LOADERS[code]
-            loaded = loader()
+            loaded = NER_LOADERS[code]()
             unread = []
             if not self.parse_for_claims:
                 unread = [name for name in ("parser", "attribute_ruler", "lemmatizer") if name in loaded.nlp.pipe_names]
@@ -133,7 +145,7 @@ class Recognisers:
             cached = CachedPipeline(loaded.nlp)
             cached.keep_in(self.kept)
             # A worker builds the same pipeline with the same loader.
-            cached.share_with(self.helper, ParseRecipe(functools.partial(recogniser_model, loader), tuple(unread)))
+            cached.share_with(self.helper, self._recipe(code, unread))
             self._loaded[code] = Recogniser(loaded.language, cached, loaded.labels)
         return self._loaded[code]
 

@@ -284,6 +284,9 @@ def run_stage(store: Store, name: str, models: Models, progress: Progress = _sil
 
 def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
     pending = store.unprepared(models.embedder_name)
+    if pending:
+        # New articles: the entities stage will parse some. A worker loads spaCy while this stage embeds.
+        models.recognisers.start_helper()
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = pending[start:start + PREPARE_BATCH]
         store.save_prepared(stage("prepare").core(batch, models.embedder), models.embedder_name)
