@@ -55,11 +55,12 @@ def two_processes(**options) -> Models:
     return models
 
 
-def test_character_shares_cut_where_the_characters_are_equal():
-    assert character_shares([10, 10, 10, 10], 2) == [2]
-    assert character_shares([30, 1, 1, 1, 1], 2) == [1]
-    assert character_shares([5, 5, 5, 5, 5, 5], 3) == [2, 4]
-    assert character_shares([7], 2) == [1]  # one line: the other share is empty
+def test_character_shares_cut_where_the_characters_are_in_the_ratio_asked():
+    assert character_shares([10, 10, 10, 10], [1, 1]) == [2]
+    assert character_shares([30, 1, 1, 1, 1], [1, 1]) == [1]
+    assert character_shares([5, 5, 5, 5, 5, 5], [1, 1, 1]) == [2, 4]
+    assert character_shares([10, 10, 10, 10], [1, 3]) == [1]  # a worker a third as fast as the parent
+    assert character_shares([7], [1, 1]) == [1]  # one line: the other share is empty
 
 
 def test_a_parse_is_the_same_whichever_process_made_it():

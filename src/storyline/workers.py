@@ -75,21 +75,22 @@ def default_workers() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def character_shares(lengths: Sequence[int], parts: int) -> list[int]:
-    """Where to cut consecutive items of these lengths into ``parts`` runs of about equal characters: the cut indices.
+def character_shares(lengths: Sequence[int], weights: Sequence[float]) -> list[int]:
+    """Where to cut consecutive items of these lengths into runs whose characters are in the ratio of ``weights``.
 
-    A line's parse costs about its length, so equal characters are about equal time.
+    A line's parse costs about its length, so a process's share of the characters is its share of the time.
     """
-    total = sum(lengths)
+    total, whole = sum(lengths), sum(weights)
+    targets = [total * sum(weights[:k + 1]) / whole for k in range(len(weights) - 1)]
     cuts: list[int] = []
     running = 0
     for index, length in enumerate(lengths):
-        if len(cuts) == parts - 1:
+        if len(cuts) == len(targets):
             break
         running += length
-        if running >= total * (len(cuts) + 1) / parts:
+        while len(cuts) < len(targets) and running >= targets[len(cuts)]:
             cuts.append(index + 1)
-    while len(cuts) < parts - 1:
+    while len(cuts) < len(targets):
         cuts.append(len(lengths))
     return cuts
 
@@ -104,6 +105,7 @@ class _Worker:
     loaded: set[int] = field(default_factory=set)
     cpu_seconds: float = 0.0
     peak_mb: float = 0.0
+    busy_seconds: float = 0.0  # what its last request took it
 
 
 class WorkerLost(Exception):
@@ -131,6 +133,24 @@ class ModelHelper:
         self.pieces_parsed = 0
         # Seconds the parent waited for a worker's parses after parsing its own share.
         self.waited_seconds = 0.0
+        # Characters a second each side parses, as last seen (smoothed): the two differ (a hyperthread, other
+        # work on the machine), and a share in their ratio leaves neither waiting for the other.
+        self._speeds: Optional[tuple[float, float]] = None
+
+    def weights(self, workers: int) -> list[float]:
+        """Each worker's share of a call's characters, then the parent's, in the ratio of their speeds."""
+        worker, parent = self._speeds or (1.0, 1.0)
+        return [worker] * workers + [parent]
+
+    def observe(self, worker: _Worker, worker_chars: int, parent_chars: int, parent_seconds: float) -> None:
+        """Learn each side's speed from a call: ``worker``'s share took it its reported time, the parent's its own."""
+        if worker.busy_seconds <= 0 or parent_seconds <= 0 or not worker_chars or not parent_chars:
+            return
+        seen = (worker_chars / worker.busy_seconds, parent_chars / parent_seconds)
+        if self._speeds is None:
+            self._speeds = seen
+        else:  # smoothed: one call's time is noisy (a long line, the machine's other work)
+            self._speeds = (0.5 * (self._speeds[0] + seen[0]), 0.5 * (self._speeds[1] + seen[1]))
 
     @property
     def cpu_seconds(self) -> float:
@@ -258,7 +278,7 @@ class ModelHelper:
             except (EOFError, OSError) as error:
                 raise WorkerLost(_gone(worker, error)) from None
             kind, recipe_id = worker.waiting.popleft()
-            status, payload, worker.cpu_seconds, worker.peak_mb = answer
+            status, payload, worker.cpu_seconds, worker.peak_mb, worker.busy_seconds = answer
             if status != "ok":
                 raise WorkerLost(f"the model worker failed: {payload}")
             if kind == "load":
@@ -327,6 +347,7 @@ def _serve(connection: Any) -> None:
             return
         if request is None:
             return
+        started = time.perf_counter()
         try:
             if request[0] == "load":
                 _, recipe_id, recipe = request
@@ -344,7 +365,8 @@ def _serve(connection: Any) -> None:
             status, answer = "error", f"{type(error).__name__}: {error}"
         usage = resource.getrusage(resource.RUSAGE_SELF)
         try:
-            connection.send((status, answer, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024))
+            connection.send((status, answer, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024,
+                             time.perf_counter() - started))
         except (OSError, ValueError):
             return
 

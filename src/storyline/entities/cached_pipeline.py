@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zlib
 from collections import OrderedDict
 from typing import Any, Callable, Iterable, Iterator, Optional, Protocol, Sequence
@@ -168,9 +169,8 @@ class CachedPipeline:
             workers = helper.ready_workers(recipe)
         if helper is None or recipe is None or not workers:
             return self._run_here(texts, batch_size)
-        # The parent's share is the last and decodes the workers' parses after parsing it, so each
-        # process gets an equal share of the characters.
-        cuts = [0] + character_shares([len(text) for text in texts], len(workers) + 1)
+        # The parent's share is the last: it parses it while the workers parse theirs, then decodes their parses.
+        cuts = [0] + character_shares([len(text) for text in texts], helper.weights(len(workers)))
         shares = [texts[start:end] for start, end in zip(cuts, cuts[1:] + [len(texts)])]
         sent = [worker for worker, share in zip(workers, shares)
                 if share and helper.send_parse(worker, recipe, self.order, share, batch_size)]
@@ -178,16 +178,23 @@ class CachedPipeline:
             for worker in sent:
                 helper.parses(worker)
             return self._run_here(texts, batch_size)
+        started = time.perf_counter()
         docs = self._run_here(shares[-1], batch_size)
+        parent_seconds = time.perf_counter() - started
         theirs: list[Any] = []
         for worker, share in zip(workers, shares):
             if not share:
                 continue
             payloads = helper.parses(worker)
+            started = time.perf_counter()
             decoded = [decode_parse(self.nlp.vocab, payload) for payload in payloads] if payloads is not None else []
             if len(decoded) != len(share) or any(doc is None for doc in decoded):
                 decoded = self._run_here(share, batch_size)
+            else:  # decoding is the parent's part of the worker's share
+                parent_seconds += time.perf_counter() - started
             theirs.extend(decoded)
+        for worker, share in zip(workers, shares[:-1]):
+            helper.observe(worker, sum(map(len, share)), sum(map(len, shares[-1])), parent_seconds)
         return theirs + docs
 
     def _run_here(self, texts: list[str], batch_size: int) -> list[Any]:
