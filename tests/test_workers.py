@@ -3,6 +3,7 @@
 import os
 import shutil
 
+import numpy as np
 import pytest
 
 from storyline import pipeline
@@ -73,13 +74,31 @@ def test_a_parse_is_the_same_whichever_process_made_it():
         for pipeline_ in (nlp, nlp.without(["ner"])):
             here = [encode_parse(doc) for doc in pipeline_._run_here(lines, 256)]
             [worker] = helper.ready_workers(pipeline_.recipe)
-            assert helper.send_parse(worker, pipeline_.recipe, pipeline_.order, lines, 256)
-            assert helper.parses(worker) == here
+            assert helper.send(worker, "parse", pipeline_.recipe, pipeline_.order, lines, 256)
+            assert helper.result(worker, "parse") == here
             # Split between the processes as a run splits a call, every parse is still the same.
             assert [encode_parse(doc) for doc in pipeline_._run(lines, 256)] == here
     finally:
         helper.close()
     assert helper.pieces_parsed >= 2 * len(lines) and not helper.problems
+
+
+def test_sentence_vectors_are_the_same_whichever_process_encoded_them():
+    from storyline.embedders import MultilingualUSE
+    from storyline.prepare import split_sentences
+    from storyline.workers import ModelRecipe
+
+    sentences = list(dict.fromkeys(s.text for line in fixture_lines() for s in split_sentences(line)))
+    alone = MultilingualUSE()
+    expected = alone.encode(sentences)
+    helper = ModelHelper(wait=True)
+    shared = MultilingualUSE()
+    shared.share_with(helper, ModelRecipe(MultilingualUSE, kind="encoder"))
+    try:
+        assert np.array_equal(shared.encode(sentences), expected)  # bit for bit: each chunk is the batch it was
+    finally:
+        helper.close()
+    assert helper.items_done["encode"] > 0 and not helper.problems
 
 
 def test_the_analysis_with_two_processes_equals_the_analysis_with_one(tmp_path):
@@ -98,18 +117,19 @@ def test_the_analysis_with_two_processes_equals_the_analysis_with_one(tmp_path):
     assert models.helper.alive() == [] and seen and all(gone(pid) for pid in set(seen))
 
 
-def test_no_worker_outlives_a_stage_that_fails(tmp_path, monkeypatch):
+@pytest.mark.parametrize("failure", [RuntimeError, KeyboardInterrupt])  # a bug, or Ctrl-C
+def test_no_worker_outlives_a_stage_that_fails(tmp_path, monkeypatch, failure):
     models = two_processes(all_in_depth=True)
     started = []
 
     def failing_timeline(store, models_, progress):
         started.extend(models_.helper.alive())
-        raise RuntimeError("a stage failed")
+        raise failure("a stage failed")
 
     monkeypatch.setitem(pipeline._RUNNERS, "timeline", failing_timeline)
     with open_store(tmp_path / "s.db") as store:
         ingest(store, [corpus(tmp_path)])
-        with pytest.raises(RuntimeError, match="a stage failed"):
+        with pytest.raises(failure, match="a stage failed"):
             analyze(store, models=models)
     assert started and all(gone(pid) for pid in started)
     assert models.helper.alive() == []

@@ -13,9 +13,12 @@ import gzip
 import math
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any, Callable, Iterator, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Protocol, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from .workers import ModelHelper, ModelRecipe
 
 
 class Embedder(Protocol):
@@ -43,11 +46,36 @@ class MultilingualUSE:
             self._model._sp = WordCachedTokenizer(tokenizer)
 
     chunk = 64
+    # Worker processes that may encode some of a big call's chunks (storyline.workers), and how they load this
+    # encoder (None: this process encodes every chunk).
+    helper: Optional["ModelHelper"] = None
+    recipe: Optional[bytes] = None
+
+    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ModelRecipe"]) -> None:
+        from .workers import shareable
+
+        self.helper = helper
+        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
+
+    def encode_chunk(self, texts: Sequence[str]) -> np.ndarray:
+        """One batch through the model, rows not yet unit length."""
+        return np.asarray(self._model.encode(list(texts)), dtype=np.float32)
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        from .workers import MIN_SHARED_CHARS, share_out
+
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
-        for rows in _length_chunks([len(text) for text in texts], self.chunk):
-            out[rows] = np.asarray(self._model.encode([texts[i] for i in rows]), dtype=np.float32)
+        lengths = [len(text) for text in texts]
+        chunks = list(_length_chunks(lengths, self.chunk))
+        # The model pads a chunk to its longest text: that is the chunk's cost.
+        costs = [len(rows) * max(lengths[i] for i in rows) for rows in chunks]
+        texts_of = [[texts[i] for i in rows] for rows in chunks]
+        # Whole chunks go to a worker: each vector comes from the batch it came from in one process.
+        helper = self.helper if sum(costs) >= MIN_SHARED_CHARS else None
+        vectors = share_out(helper, self.recipe, "encode", texts_of, costs,
+                            lambda share: [self.encode_chunk(chunk) for chunk in share], lambda share: (share,))
+        for rows, chunk_vectors in zip(chunks, vectors):
+            out[rows] = chunk_vectors
         return _unit_rows(out)
 
 

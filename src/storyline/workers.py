@@ -49,20 +49,25 @@ STOP_GRACE = 5.0
 
 
 @dataclass(frozen=True)
-class ParseRecipe:
-    """How a process builds a spaCy pipeline: ``load()`` returns it; ``disabled`` names components then disabled."""
+class ModelRecipe:
+    """How a process builds a model: ``load()`` returns it; ``disabled`` names spaCy components then disabled.
+
+    ``kind`` is what the worker does with it: "spacy" (a pipeline whose lines it parses) or "encoder" (a
+    sentence encoder with ``encode_chunk``, see :mod:`storyline.embedders`).
+    """
 
     load: Callable[[], Any]
     disabled: tuple[str, ...] = ()
+    kind: str = "spacy"
 
     def build(self) -> Any:
-        nlp = self.load()
+        model = self.load()
         if self.disabled:
-            nlp.select_pipes(disable=list(self.disabled))
-        return nlp
+            model.select_pipes(disable=list(self.disabled))
+        return model
 
 
-def shareable(recipe: ParseRecipe) -> Optional[bytes]:
+def shareable(recipe: ModelRecipe) -> Optional[bytes]:
     """``recipe`` as bytes a worker can read, or None when its loader cannot be sent (a lambda, a closure)."""
     try:
         return pickle.dumps(recipe)
@@ -75,7 +80,7 @@ def default_workers() -> int:
     return 2 if (os.cpu_count() or 1) >= 2 else 1
 
 
-def character_shares(lengths: Sequence[int], weights: Sequence[float]) -> list[int]:
+def character_shares(lengths: Sequence[float], weights: Sequence[float]) -> list[int]:
     """Where to cut consecutive items of these lengths into runs whose characters are in the ratio of ``weights``.
 
     A line's parse costs about its length, so a process's share of the characters is its share of the time.
@@ -83,7 +88,7 @@ def character_shares(lengths: Sequence[int], weights: Sequence[float]) -> list[i
     total, whole = sum(lengths), sum(weights)
     targets = [total * sum(weights[:k + 1]) / whole for k in range(len(weights) - 1)]
     cuts: list[int] = []
-    running = 0
+    running = 0.0
     for index, length in enumerate(lengths):
         if len(cuts) == len(targets):
             break
@@ -100,7 +105,7 @@ class _Worker:
     process: subprocess.Popen
     connection: Any
     errors: Any  # the temporary file its stderr goes to
-    # What each request sent and not yet answered was: ("load", recipe id) or ("parse", None).
+    # What each request sent and not yet answered was: ("load", recipe id), or ("work", None) for a share.
     waiting: deque[tuple[str, Optional[int]]] = field(default_factory=deque)
     loaded: set[int] = field(default_factory=set)
     cpu_seconds: float = 0.0
@@ -130,27 +135,31 @@ class ModelHelper:
         # and how many pieces they parsed.
         self.finished_cpu_seconds = 0.0
         self.finished_peak_mb = 0.0
-        self.pieces_parsed = 0
-        # Seconds the parent waited for a worker's parses after parsing its own share.
+        self.items_done = {"parse": 0, "encode": 0}  # lines parsed, chunks of sentences encoded
+        # Seconds the parent waited for a worker's share after doing its own.
         self.waited_seconds = 0.0
-        # Characters a second each side parses, as last seen (smoothed): the two differ (a hyperthread, other
-        # work on the machine), and a share in their ratio leaves neither waiting for the other.
-        self._speeds: Optional[tuple[float, float]] = None
+        # Work a second each side does, per kind of work, as last seen (smoothed): the two differ (a hyperthread,
+        # other work on the machine), and shares in their ratio leave neither waiting for the other.
+        self._speeds: dict[str, tuple[float, float]] = {}
 
-    def weights(self, workers: int) -> list[float]:
-        """Each worker's share of a call's characters, then the parent's, in the ratio of their speeds."""
-        worker, parent = self._speeds or (1.0, 1.0)
+    @property
+    def pieces_parsed(self) -> int:
+        return self.items_done["parse"]
+
+    def weights(self, kind: str, workers: int) -> list[float]:
+        """Each worker's share of a call's work, then the parent's, in the ratio of their speeds."""
+        worker, parent = self._speeds.get(kind, (1.0, 1.0))
         return [worker] * workers + [parent]
 
-    def observe(self, worker: _Worker, worker_chars: int, parent_chars: int, parent_seconds: float) -> None:
+    def observe(self, kind: str, worker: _Worker, worker_work: float, parent_work: float,
+                parent_seconds: float) -> None:
         """Learn each side's speed from a call: ``worker``'s share took it its reported time, the parent's its own."""
-        if worker.busy_seconds <= 0 or parent_seconds <= 0 or not worker_chars or not parent_chars:
+        if worker.busy_seconds <= 0 or parent_seconds <= 0 or not worker_work or not parent_work:
             return
-        seen = (worker_chars / worker.busy_seconds, parent_chars / parent_seconds)
-        if self._speeds is None:
-            self._speeds = seen
-        else:  # smoothed: one call's time is noisy (a long line, the machine's other work)
-            self._speeds = (0.5 * (self._speeds[0] + seen[0]), 0.5 * (self._speeds[1] + seen[1]))
+        seen = (worker_work / worker.busy_seconds, parent_work / parent_seconds)
+        known = self._speeds.get(kind)
+        # Smoothed: one call's time is noisy (a long line, the machine's other work).
+        self._speeds[kind] = seen if known is None else (0.5 * (known[0] + seen[0]), 0.5 * (known[1] + seen[1]))
 
     @property
     def cpu_seconds(self) -> float:
@@ -198,18 +207,18 @@ class ModelHelper:
                 return []
         return ready
 
-    def send_parse(self, worker: _Worker, recipe: bytes, order: Sequence[str], texts: list[str],
-                   batch_size: int) -> bool:
+    def send(self, worker: _Worker, kind: str, recipe: bytes, *work: Any) -> bool:
+        """Send ``worker`` a share of ``kind`` work ("parse": order, texts, batch size; "encode": chunks)."""
         try:
-            worker.connection.send(("parse", self._recipes[recipe], list(order), texts, batch_size))
+            worker.connection.send((kind, self._recipes[recipe], *work))
         except (OSError, ValueError) as error:
             self._lose(_gone(worker, error))
             return False
-        worker.waiting.append(("parse", None))
+        worker.waiting.append(("work", None))
         return True
 
-    def parses(self, worker: _Worker) -> Optional[list[bytes]]:
-        """The encoded parses ``worker`` was last sent, in order; None if it died or failed (the caller parses them)."""
+    def result(self, worker: _Worker, kind: str) -> Optional[list[Any]]:
+        """What ``worker`` made of the share it was last sent, in order; None if it died or failed."""
         started = time.perf_counter()
         try:
             answer = self._take_answers(worker, block=True)
@@ -217,8 +226,8 @@ class ModelHelper:
         except WorkerLost as lost:
             self._lose(str(lost))
             return None
-        self.pieces_parsed += len(answer)
-        return answer
+        self.items_done[kind] += len(answer)
+        return list(answer)
 
     def close(self) -> None:
         """Stop every worker: each finishes what it was doing, or is terminated after ``STOP_GRACE`` seconds."""
@@ -310,6 +319,45 @@ class ModelHelper:
         self.finished_peak_mb = max(self.finished_peak_mb, worker.peak_mb)
 
 
+def share_out(helper: Optional[ModelHelper], recipe: Optional[bytes], kind: str, items: list[Any],
+              costs: Sequence[float], here: Callable[[list[Any]], list[Any]], request: Callable[[list[Any]], tuple],
+              read: Callable[[list[Any]], Optional[list[Any]]] = lambda answer: answer) -> list[Any]:
+    """``here(items)``, with a share of ``items`` (consecutive, ``costs`` in the ratio of each side's speed) done by
+    the helper's ready workers meanwhile: ``request(share)`` is what a worker is sent, ``read(answer)`` its
+    results as ``here`` gives them (None: unreadable). A share a worker fails is done here; the order is kept.
+    """
+    workers = helper.ready_workers(recipe) if helper is not None and recipe is not None else []
+    if helper is None or recipe is None or not workers:
+        return here(items)
+    cuts = [0] + character_shares(costs, helper.weights(kind, len(workers)))
+    shares = [items[start:end] for start, end in zip(cuts, cuts[1:] + [len(items)])]
+    sent = [worker for worker, share in zip(workers, shares) if share and helper.send(worker, kind, recipe, *request(share))]
+    if len(sent) < sum(1 for share in shares[:-1] if share):  # one could not be sent: every share is done here
+        for worker in sent:
+            helper.result(worker, kind)
+        return here(items)
+    # The parent's share is the last: it does it while the workers do theirs, then reads their results.
+    started = time.perf_counter()
+    done_here = here(shares[-1])
+    parent_seconds = time.perf_counter() - started
+    theirs: list[Any] = []
+    for worker, share in zip(workers, shares):
+        if not share:
+            continue
+        answer = helper.result(worker, kind)
+        started = time.perf_counter()
+        results = read(answer) if answer is not None and len(answer) == len(share) else None
+        if results is None:
+            results = here(share)
+        else:  # reading is the parent's part of the worker's share
+            parent_seconds += time.perf_counter() - started
+        theirs.extend(results)
+    parent_cost = sum(costs[cuts[-1]:])
+    for worker, start, end in zip(workers, cuts, cuts[1:]):
+        helper.observe(kind, worker, sum(costs[start:end]), parent_cost, parent_seconds)
+    return theirs + done_here
+
+
 def _gone(worker: _Worker, error: BaseException) -> str:
     """What became of a worker whose pipe failed with ``error``, with the last line it wrote to stderr."""
     try:
@@ -327,7 +375,8 @@ def _gone(worker: _Worker, error: BaseException) -> str:
 
 
 def serve(connection: Any) -> None:
-    """A worker's loop: build pipelines and parse lines as the parent asks, until it says stop or goes away."""
+    """A worker's loop: build models, parse lines and encode sentences as the parent asks, until it says stop or
+    goes away."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent's to handle, should one reach this session
     from threadpoolctl import threadpool_limits
 
@@ -338,7 +387,7 @@ def serve(connection: Any) -> None:
 def _serve(connection: Any) -> None:
     from .entities.cached_pipeline import CachedPipeline, encode_parse
 
-    pipelines: dict[int, Any] = {}
+    models: dict[int, Any] = {}
     ordered: dict[tuple[int, tuple[str, ...]], CachedPipeline] = {}
     while True:
         try:
@@ -349,17 +398,22 @@ def _serve(connection: Any) -> None:
             return
         started = time.perf_counter()
         try:
+            answer: Any = None
             if request[0] == "load":
                 _, recipe_id, recipe = request
-                pipelines[recipe_id] = CachedPipeline(pickle.loads(recipe).build())
-                answer: Any = None
-            else:
+                built = pickle.loads(recipe)
+                # A pipeline's fast components are compiled as it loads, not on the first share.
+                models[recipe_id] = CachedPipeline(built.build()) if built.kind == "spacy" else built.build()
+            elif request[0] == "parse":
                 _, recipe_id, order, texts, batch_size = request
                 key = (recipe_id, tuple(order))
                 if key not in ordered:
-                    base = pipelines[recipe_id]
+                    base = models[recipe_id]
                     ordered[key] = CachedPipeline(base.nlp, order=order, fuller=base)
                 answer = [encode_parse(doc) for doc in ordered[key]._run_here(texts, batch_size)]
+            else:
+                _, recipe_id, chunks = request
+                answer = [models[recipe_id].encode_chunk(chunk) for chunk in chunks]
             status = "ok"
         except Exception as error:  # noqa: BLE001 - any failure is the parent's to report, in one line
             status, answer = "error", f"{type(error).__name__}: {error}"

@@ -29,14 +29,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 import zlib
 from collections import OrderedDict
 from typing import Any, Callable, Iterable, Iterator, Optional, Protocol, Sequence
 
 import numpy as np
 
-from ..workers import MIN_SHARED_CHARS, ModelHelper, ParseRecipe, character_shares, shareable
+from ..workers import MIN_SHARED_CHARS, ModelHelper, ModelRecipe, shareable, share_out
 
 # Lines kept in memory. A news line parses into a Doc of a few kilobytes once its tensor is dropped;
 # this many hold a day of wire copies' paragraphs in some tens of megabytes.
@@ -155,47 +154,24 @@ class CachedPipeline:
             self._parsed.popitem(last=False)
         yield from docs
 
-    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ParseRecipe"]) -> None:
+    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ModelRecipe"]) -> None:
         """Let ``helper``'s workers parse part of each big call, building this model from ``recipe``."""
         self.helper = helper
         self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
 
     def _run(self, texts: list[str], batch_size: int) -> list[Any]:
-        """``nlp.pipe`` over ``texts``, its components in :func:`run_order`; a big call's first lines
-        parsed by the helper's workers meanwhile, when they are ready."""
-        helper, recipe = self.helper, self.recipe
-        workers = []
-        if helper is not None and recipe is not None and sum(map(len, texts)) >= MIN_SHARED_CHARS:
-            workers = helper.ready_workers(recipe)
-        if helper is None or recipe is None or not workers:
+        """``nlp.pipe`` over ``texts``, its components in :func:`run_order`; a big call's first lines parsed by
+        the helper's workers meanwhile, when they are ready (read back from their :func:`encode_parse` bytes)."""
+        if sum(map(len, texts)) < MIN_SHARED_CHARS:
             return self._run_here(texts, batch_size)
-        # The parent's share is the last: it parses it while the workers parse theirs, then decodes their parses.
-        cuts = [0] + character_shares([len(text) for text in texts], helper.weights(len(workers)))
-        shares = [texts[start:end] for start, end in zip(cuts, cuts[1:] + [len(texts)])]
-        sent = [worker for worker, share in zip(workers, shares)
-                if share and helper.send_parse(worker, recipe, self.order, share, batch_size)]
-        if len(sent) < sum(1 for share in shares[:-1] if share):  # one could not be sent: every share is parsed here
-            for worker in sent:
-                helper.parses(worker)
-            return self._run_here(texts, batch_size)
-        started = time.perf_counter()
-        docs = self._run_here(shares[-1], batch_size)
-        parent_seconds = time.perf_counter() - started
-        theirs: list[Any] = []
-        for worker, share in zip(workers, shares):
-            if not share:
-                continue
-            payloads = helper.parses(worker)
-            started = time.perf_counter()
-            decoded = [decode_parse(self.nlp.vocab, payload) for payload in payloads] if payloads is not None else []
-            if len(decoded) != len(share) or any(doc is None for doc in decoded):
-                decoded = self._run_here(share, batch_size)
-            else:  # decoding is the parent's part of the worker's share
-                parent_seconds += time.perf_counter() - started
-            theirs.extend(decoded)
-        for worker, share in zip(workers, shares[:-1]):
-            helper.observe(worker, sum(map(len, share)), sum(map(len, shares[-1])), parent_seconds)
-        return theirs + docs
+
+        def read(payloads: list[bytes]) -> Optional[list[Any]]:
+            docs = [decode_parse(self.nlp.vocab, payload) for payload in payloads]
+            return None if any(doc is None for doc in docs) else docs
+
+        return share_out(self.helper, self.recipe, "parse", texts, [len(text) for text in texts],
+                         lambda share: self._run_here(share, batch_size),
+                         lambda share: (self.order, share, batch_size), read)
 
     def _run_here(self, texts: list[str], batch_size: int) -> list[Any]:
         """``nlp.pipe`` over ``texts`` in this process, its components in :func:`run_order`."""
