@@ -179,7 +179,7 @@ class ModelHelper:
         return [worker.process.pid for worker in self._workers if worker.process.poll() is None]
 
     def ready_workers(self, recipe: bytes) -> list[_Worker]:
-        """The workers that hold ``recipe``'s pipeline now; starts them and has them load it when none does.
+        """The idle workers that hold ``recipe``'s model now; starts them and has them load it when none does.
 
         Unless ``wait``, never waits for a worker to load: a call while they load is parsed in the parent alone.
         """
@@ -197,7 +197,8 @@ class ModelHelper:
                     worker.waiting.append(("load", recipe_id))
                 if self.wait:
                     self._take_answers(worker, block=True)
-                if recipe_id in worker.loaded:
+                # Only an idle worker: one still loading another model would hold the share until it is done.
+                if recipe_id in worker.loaded and not worker.waiting:
                     ready.append(worker)
             except (OSError, ValueError) as error:
                 self._lose(_gone(worker, error))
