@@ -15,7 +15,7 @@ from storyline.store import open_store
 from storyline.views.json_export import to_json
 from storyline.workers import ModelHelper, character_shares
 
-from conftest import FIXTURES
+from conftest import FIXTURES, run_cli
 
 # Two stories of several articles (a fire, an election) and articles on their own.
 CORPUS = ["claims/fire_daily.txt", "claims/fire_wire.txt", "claims/fire_translated.txt",
@@ -166,3 +166,8 @@ def test_a_worker_that_dies_leaves_its_share_to_the_parent():
     assert parsed == [encode_parse(doc) for doc in nlp._run_here(lines[half:], 256)]
     [problem] = helper.take_problems()
     assert problem.startswith("the model worker stopped") and gone(pid)
+
+
+def test_the_cli_refuses_a_number_of_processes_below_one(tmp_path, capsys):
+    code, _, err = run_cli(capsys, "analyze", tmp_path, "--db", tmp_path / "s.db", "--workers", "0")
+    assert code == 2 and "--workers" in err and "Traceback" not in err

@@ -108,9 +108,10 @@ class Models:
     all_in_depth: bool = False
     # The stages' settings (the shipped defaults unless a user's --settings file changes some).
     settings: Settings = field(default_factory=Settings)
-    # Processes for the spaCy work: 2 or more start helper processes (storyline.workers) on a run's first
-    # big parse, stopped when the run ends. 1 by default: a library caller (the web app's writer thread,
-    # Spark's tasks, tests) asks for more; the CLI asks for storyline.workers.default_workers().
+    # Processes for the model work (spaCy's parses, the sentence encoder's chunks): 2 or more start helper
+    # processes (storyline.workers) as a run begins on new articles, stopped when the run ends. 1 by
+    # default: the web app's writer thread, Spark's tasks and the tests keep one process; the CLI asks
+    # for storyline.workers.default_workers().
     workers: int = 1
     _helper: Optional[ModelHelper] = field(default=None, repr=False)
 
@@ -303,8 +304,9 @@ def run_stage(store: Store, name: str, models: Models, progress: Progress = _sil
 
 def _run_prepare(store: Store, models: Models, progress: Progress) -> int:
     pending = store.unprepared(models.embedder_name)
-    if pending:
-        # New articles: this stage embeds them and the entities stage will parse some.
+    if len(pending) >= PREPARE_BATCH:
+        # Enough new articles that the workers' seconds of loading pay: this stage embeds them and the
+        # entities stage will parse some. (A smaller run starts them only if a call is big enough.)
         models.start_helper()
     for start in range(0, len(pending), PREPARE_BATCH):
         batch = pending[start:start + PREPARE_BATCH]

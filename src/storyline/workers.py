@@ -231,9 +231,13 @@ class ModelHelper:
         return list(answer)
 
     def close(self) -> None:
-        """Stop every worker: each finishes what it was doing, or is terminated after ``STOP_GRACE`` seconds."""
+        """Stop every worker: an idle one exits when told; one still loading a model is terminated (the run is
+        over: waiting for it would only add its loading time to a short run)."""
         workers, self._workers = self._workers, []
         for worker in workers:
+            if worker.waiting:
+                worker.process.terminate()
+                continue
             try:
                 worker.connection.send(None)
             except (OSError, ValueError):
