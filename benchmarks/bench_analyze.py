@@ -16,6 +16,13 @@ virtualenv's packages are shared)::
 
     python benchmarks/bench_analyze.py --src /tmp/old-storyline/src --src src [--sets labelled 10k] [--limit N]
 
+``--workers 1 2`` times each tree once per number of processes (``Models(workers=N)``, issue 18
+item 3), each a child run, and prints their stages' wall and CPU seconds side by side; the CPU seconds
+count the worker processes' too, and the workers' own peak memory (``RUSAGE_CHILDREN`` once the run
+has stopped them) is printed beside the parent's::
+
+    python benchmarks/bench_analyze.py --sets labelled 10k --limit 1000 --workers 1 2 --no-floor
+
 The floor is what the two models alone take on the same text, timed in its own child with
 this tree's code: the sentence encoder over every distinct sentence and spaCy's English NER
 pipeline over every article.
