@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import resource
 import signal
 import subprocess
 import sys
@@ -390,6 +389,8 @@ def serve(connection: Any) -> None:
 
 
 def _serve(connection: Any) -> None:
+    import resource  # POSIX only, as the workers are (a platform without it never starts one)
+
     from .entities.cached_pipeline import CachedPipeline, encode_parse
 
     models: dict[int, Any] = {}

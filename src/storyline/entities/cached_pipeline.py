@@ -21,6 +21,10 @@ Parses may also be kept beyond the run in a :class:`ParseCache` (the store's par
 :mod:`storyline.store.parses`): a line met in an earlier run, or by a story opened later,
 is read back instead of parsed again.
 
+With worker processes (``Models(workers=2)``, :mod:`storyline.workers`), part of each big call's lines is
+parsed in a worker, which returns them as :func:`encode_parse` bytes: each line is parsed alone either way,
+so the parse is the same whichever process made it.
+
 Memory stays bounded: at most ``capacity`` pieces are kept in memory, without their token
 vectors (``Doc.tensor``, which no stage reads and which took most of a parse's memory).
 """
