@@ -113,15 +113,15 @@ class _Worker:
 
 
 class WorkerLost(Exception):
-    """A worker that died, or answered with an error: its share is parsed in the parent."""
+    """A worker that died, or answered with an error: its share is done in the parent."""
 
 
 class ModelHelper:
-    """``processes`` worker processes for one run's parses, started on first need and stopped by :meth:`close`."""
+    """``processes`` worker processes for one run's model work, started on first need and stopped by :meth:`close`."""
 
     def __init__(self, processes: int = 1, *, wait: bool = False) -> None:
         self.processes = processes
-        # Wait for the workers to load before the first share, instead of parsing alone meanwhile: for tests
+        # Wait for the workers to load before the first share, instead of working alone meanwhile: for tests
         # that must see the workers used on a small corpus.
         self.wait = wait
         self._workers: list[_Worker] = []
@@ -131,7 +131,7 @@ class ModelHelper:
         # The interpreter a worker runs in: this one.
         self.python = sys.executable
         # For benchmarks and tests: the workers' CPU seconds and peak memory (stopped workers' included),
-        # and how many pieces they parsed.
+        # and how much work they did.
         self.finished_cpu_seconds = 0.0
         self.finished_peak_mb = 0.0
         self.items_done = {"parse": 0, "encode": 0}  # lines parsed, chunks of sentences encoded
@@ -302,7 +302,7 @@ class ModelHelper:
         return None
 
     def _lose(self, problem: str) -> None:
-        """Say once what went wrong, stop the workers, and parse in the parent for the rest of the run."""
+        """Say once what went wrong, stop the workers, and do all the work in the parent for the rest of the run."""
         if not self._broken:
             self.problems.append(f"{problem}: the run went on in one process")
         self._broken = True
