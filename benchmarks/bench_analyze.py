@@ -248,7 +248,7 @@ def child_analyze(files: list[Path], until: str | None = None, prepared: Path | 
             seconds = {"ingest": time.perf_counter() - started}
             models = Models() if workers is None else Models(workers=workers)
             report = analyze(store, models=models, until=until)
-            notes = report.notes
+            problems = getattr(report, "problems", [])
             seconds.update(report.seconds)
             stories = store.stories()
             helper = getattr(models, "helper", None)
@@ -261,7 +261,7 @@ def child_analyze(files: list[Path], until: str | None = None, prepared: Path | 
     # The workers were joined when the run ended: their peak is the children's (this process starts no other).
     worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 if helper is not None else 0.0
     return {"articles": len(files), "seconds": seconds, "peak_mb": whole_peak, "workers": workers or 1,
-            "worker_peak_mb": worker_peak, "stage_worker_cpu": stage_worker_cpu, "notes": notes,
+            "worker_peak_mb": worker_peak, "stage_worker_cpu": stage_worker_cpu, "problems": problems,
             "worker_pieces": helper.pieces_parsed if helper is not None else 0,
             "waited_for_workers": helper.waited_seconds if helper is not None else 0.0,
             "stage_peak_mb": stage_peak, "stage_start_mb": stage_start,
@@ -342,9 +342,8 @@ def print_run(label: str, result: dict) -> None:
               + ", ".join(f"{stage} {value:.1f}" for stage, value in result["stage_worker_cpu"].items() if value)
               + f"; they parsed {result['worker_pieces']:,} lines, the parent waited {result['waited_for_workers']:.1f} s "
               "for their parses")
-    for note in result.get("notes", []):
-        if "worker" in note:
-            print(f"    note: {note}")
+    for problem in result.get("problems", []):
+        print(f"    problem: {problem}")
     if "stage_cpu" in result:
         cpu = result["stage_cpu"]
         print(f"    CPU s by stage ({sum(cpu.values()):.1f} in all): "

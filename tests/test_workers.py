@@ -45,10 +45,6 @@ def gone(pid: int) -> bool:
     return False
 
 
-def worker_notes(report) -> list[str]:
-    return [note for note in report.notes if "worker" in note]
-
-
 def two_processes(**options) -> Models:
     models = Models(workers=2, **options)
     assert models.helper is not None
@@ -112,7 +108,7 @@ def test_the_analysis_with_two_processes_equals_the_analysis_with_one(tmp_path):
         ingest(store, [folder])
         report = analyze(store, models=models, progress=lambda *_: seen.extend(models.helper.alive()))
         assert to_json(pipeline.load_analysis(store)) == expected
-    assert worker_notes(report) == []
+    assert report.problems == []
     assert models.helper.pieces_parsed > 0  # the worker did parse part of the corpus
     assert models.helper.alive() == [] and seen and all(gone(pid) for pid in set(seen))
 
@@ -146,7 +142,7 @@ def test_a_worker_that_cannot_start_leaves_the_run_in_one_process_with_one_note(
         ingest(store, [corpus(tmp_path)])
         report = analyze(store, models=models)
         assert to_json(pipeline.load_analysis(store)) == expected
-    [note] = worker_notes(report)
+    [note] = report.problems
     assert note.startswith("the model worker could not start") and note.endswith("the run went on in one process")
     assert models.helper.pieces_parsed == 0
 

@@ -67,7 +67,8 @@ class RunReport:
     ``counts`` is each stage's headline figure (articles prepared, stories, entities...), ``work``
     what each stage re-ran this time (counted, not timed: articles re-clustered, stories rebuilt,
     mentions re-resolved), ``sizes`` the store's result sizes after the run, ``notes`` why a stage
-    ran in full when it could have run on part.
+    ran in full when it could have run on part, ``problems`` what went wrong without stopping the run
+    (a worker process that could not start or died: the run went on in one process, same answers).
     """
 
     seconds: dict[str, float] = field(default_factory=dict)
@@ -75,6 +76,7 @@ class RunReport:
     work: dict[str, dict[str, int]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """Two lines: the work done per stage, then the result sizes."""
@@ -246,7 +248,7 @@ def analyze(store: Store, *, models: Models | None = None, until: str | None = N
             _run_stages(store, models, until, progress, report)
     finally:
         if models.helper is not None:
-            report.notes.extend(models.helper.take_problems())
+            report.problems.extend(models.helper.take_problems())
     return report
 
 

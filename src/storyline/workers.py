@@ -8,7 +8,7 @@ back as :func:`~storyline.entities.cached_pipeline.encode_parse` bytes. Each lin
 in either process, so a parse is the same whichever process made it (tests/test_workers.py
 compares the bytes of every line of a fixture corpus).
 
-A worker is a fresh interpreter running this module: not a fork (the parent holds onnxruntime's
+A worker is a fresh interpreter running :func:`serve_pipe`: not a fork (the parent holds onnxruntime's
 and SQLite's threads and locks, which a forked child would copy mid-use), nor multiprocessing's
 ``spawn`` (which runs the parent's main script again in the child: a user's script without a main
 guard would run twice). It builds each pipeline itself from a :class:`ParseRecipe` (the loader
@@ -266,7 +266,10 @@ class ModelHelper:
                 errors = tempfile.TemporaryFile()
                 try:
                     process = subprocess.Popen(
-                        [self.python, "-m", "storyline.workers", str(child_end.fileno())],
+                        # Not `-m storyline.workers`: the package imports this module first, and running it
+                        # again as __main__ would make a second copy of it.
+                        [self.python, "-c", "import sys; from storyline.workers import serve_pipe; "
+                         "serve_pipe(int(sys.argv[1]))", str(child_end.fileno())],
                         pass_fds=(child_end.fileno(),), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                         stderr=errors, env=env, start_new_session=True)
                 except BaseException:
@@ -431,5 +434,6 @@ def _serve(connection: Any) -> None:
             return
 
 
-if __name__ == "__main__":
-    serve(Connection(int(sys.argv[1])))
+def serve_pipe(descriptor: int) -> None:
+    """A worker's entry point: serve the parent over the pipe end it passed as ``descriptor``."""
+    serve(Connection(descriptor))

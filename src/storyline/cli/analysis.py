@@ -134,6 +134,8 @@ def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embed
         err.print(run.summary(), markup=False, soft_wrap=True)
         for note in run.notes:
             err.print(note, markup=False, soft_wrap=True)
+        for problem in run.problems:  # shown even with --quiet: the run did not go as asked
+            click.echo(f"warning: {problem}", err=True)
         analysis = load_analysis(store)
     write_outputs(analysis, outputs, err)
     changed = set(report.added) | set(report.updated)
