@@ -71,7 +71,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "storyline"
 # and chose 0.1 / 0.05 / 0 (0.05 shipped). This (seventh) grid keeps those and searches which years the
 # latest-year tier reads (dating_sentences: 0 = the latest of every year the text names, as before; n = the
 # latest of those named in the headline and the first n sentences, the years that date the text's own event),
-# and chose 3. This (eleventh) grid holds that and searches the support check (support_link 0 = off, the
+# and chose 3. This grid (the eleventh session's) holds that and searches the support check (support_link 0 = off, the
 # shipped rule; else the story a row links to best must back it as a whole: members holding support_share
 # of its articles each link to the row at support_link, of its first support_members units).
 GRID = {
