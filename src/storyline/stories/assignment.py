@@ -50,11 +50,6 @@ class StoryMembers:
     unit_rows: np.ndarray  # rows of ``units``
 
     @classmethod
-    def each_its_own(cls, signals: StorySignals) -> "StoryMembers":
-        """Each row its own one member: where the units are not at hand (the fold's borders), or are the rows."""
-        return cls(signals, np.arange(len(signals) + 1, dtype=np.int64), np.arange(len(signals), dtype=np.int64))
-
-    @classmethod
     def grouped(cls, units: StorySignals, labels: np.ndarray, settings: StorySettings) -> "StoryMembers":
         """The members of the rows ``_aggregate(units, labels)`` makes: label i's first units in processing order."""
         labels = np.asarray(labels, dtype=np.int64)
@@ -79,10 +74,20 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
     dating = _dating_latest(signals) if settings.dating_sentences > 0 else np.zeros(0, dtype=np.int64)
     signals = signals.part(content=False)
     dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
-    support = _support_arrays(signals if members is None else members.units, members, dense_terms, settings)
+    vectors = np.ascontiguousarray(signals.vectors, dtype=np.float32)
+    terms = term_index.astype(np.int64).reshape(-1)
+    weights = signals.weights.astype(np.float64)
+    support: tuple[np.ndarray, ...]
+    if settings.support_link <= 0:
+        support = _NO_SUPPORT
+    elif members is None:
+        # Each row its own member: the kernel's own arrays (at the fold's borders, every story folded so far).
+        support = (np.arange(len(signals) + 1, dtype=np.int64), np.arange(len(signals), dtype=np.int64), vectors,
+                   signals.indptr, terms, weights, signals.sizes.astype(np.float64))
+    else:
+        support = _support_arrays(members, dense_terms)
     labels = _stream_kernel(
-        order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,
-        term_index.astype(np.int64).reshape(-1), signals.weights.astype(np.float64), signals.first_day,
+        order, vectors, signals.indptr, terms, weights, signals.first_day,
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
         settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
         settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin,
@@ -95,16 +100,15 @@ def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *
     return labels
 
 
-def _support_arrays(units: StorySignals, members: StoryMembers | None, dense_terms: np.ndarray,
-                    settings: StorySettings) -> tuple[np.ndarray, ...]:
+# The support check's inputs when it is off: none are read.
+_NO_SUPPORT: tuple[np.ndarray, ...] = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32),
+               np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+
+
+def _support_arrays(members: StoryMembers, dense_terms: np.ndarray) -> tuple[np.ndarray, ...]:
     """The support check's inputs to the kernel: per row its member units, and the units' embeddings, terms
     (as the kernel's dense term numbers; a term no row holds gets ``len(dense_terms)``, which weighs 0),
-    weights and sizes. Empty when the check is off."""
-    if settings.support_link <= 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return (np.zeros(1, dtype=np.int64), empty, np.zeros((0, 1), dtype=np.float32), np.zeros(1, dtype=np.int64),
-                empty, np.zeros(0), np.zeros(0))
-    members = members or StoryMembers.each_its_own(units)
+    weights and sizes."""
     units = members.units.part(content=False)
     at = np.minimum(np.searchsorted(dense_terms, units.terms), max(len(dense_terms) - 1, 0))
     known = (dense_terms[at] == units.terms) if len(dense_terms) else np.zeros(len(units.terms), dtype=bool)
