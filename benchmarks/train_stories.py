@@ -214,7 +214,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shipped_now["_learnt_on"] = (
             "text_weight, keyword_weight, content_share, join_threshold, text_floor, joining_kinds, "
             "year_penalty, latest_year_penalty, dating_sentences, date_gap_penalty, year_tolerance, content_merge, content_merge_share, content_terms, reassign_rounds, "
-            "reassign_margin: "
+            "reassign_margin, support_link, support_share, support_members: "
             "benchmarks/train_stories.py, "
             "the grid setting with the best mean BCubed F1 over " + ", ".join(names) + ", checked by leaving one "
             "corpus out (BENCHMARKS.md, Stories); ECB+ dev not used. The other values: ECB+ train "
