@@ -18,6 +18,7 @@ from storyline.stories import StorySettings, cluster_stories
 from storyline.stories import (DEFAULTS_PATH, UNDATED, StorySignals, cluster_blocks, cluster_window, fold_across_borders,
                                in_fold_order, processing_order, story_signals, term_statistics, window_of)
 from storyline.stories import attach_fragments, content_key, rejoin_parts, split_lookalikes, term_key
+from storyline.stories.assignment import StoryMembers, _aggregate
 
 LOOKALIKES = FIXTURES / "stories" / "lookalikes.json"
 
@@ -372,8 +373,10 @@ def test_fragments_join_a_larger_story_but_never_each_other():
     signals = _hand_signals(rows, _same_topic_vectors(7))
     stories = replace(signals.take(np.array([0, 4, 5, 6])), sizes=np.array([4, 1, 1, 1], dtype=np.int64))
     stories = replace(stories, vectors=stories.vectors * stories.sizes[:, None].astype(np.float32))
-    # near_copy out of reach: these made-up embeddings are all alike, the terms must decide.
-    settings = StorySettings(fragment_size=2, fragment_threshold=0.15, join_threshold=0.5, near_copy=0.999)
+    # near_copy out of reach: these made-up embeddings are all alike, the terms must decide. The support
+    # check is off: its bar (0.2 shipped) is above this stray's link (0.17), and the fragment bar is tested here.
+    settings = StorySettings(fragment_size=2, fragment_threshold=0.15, join_threshold=0.5, near_copy=0.999,
+                             support_link=0.0)
     labels = attach_fragments(stories, settings)
     assert labels[1] == labels[0]  # the stray joins its story on the lower bar
     assert len({labels[0], labels[2], labels[3]}) == 3  # fragments do not pool together
@@ -391,6 +394,35 @@ def test_a_fragment_linking_alike_to_two_stories_joins_neither():
     settings = StorySettings(fragment_size=2, fragment_threshold=0.15, near_copy=0.999)
     assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.05)).tolist())) == 3
     assert len(set(attach_fragments(stories, replace(settings, fragment_margin=0.0)).tolist())) == 2
+
+
+def test_a_fragment_backed_by_one_member_only_needs_the_story_as_a_whole():
+    # Rows 0-3 are one story; row 3 also tells a look-alike's specifics. Row 4 is that look-alike: it links
+    # strongly to row 3 and to nothing else, yet its average link clears the fragment bar. Row 5 is a stray
+    # of the story proper, linked to every member. Rows 6-8 are a third story that row 4 links to a little
+    # less than to the first, but evenly.
+    story = {"quake": 1.0, "lima": 1.0, "peru": 1.0}
+    rows = ([story] * 3 + [{**story, "cusco": 1.5, "rescue": 1.5}, {"cusco": 1.5, "rescue": 1.5, "bolivia": 0.5},
+                           {"quake": 1.0, "peru": 1.0, "aftershock": 1.0}] + [{"bolivia": 1.0, "lapaz": 1.0}] * 3)
+    signals = _hand_signals(rows, _same_topic_vectors(9))
+    labels = np.array([0, 0, 0, 0, 1, 2, 3, 3, 3], dtype=np.int64)
+    stories = _aggregate(signals, labels)
+    settings = StorySettings(fragment_size=2, fragment_threshold=0.15, fragment_margin=0.0, near_copy=0.999,
+                             support_link=0.0)
+    members = StoryMembers.grouped(signals, labels, replace(settings, support_link=0.15))
+    off = attach_fragments(stories, settings, members)
+    assert off[1] == off[0] and off[2] == off[0]  # average link lets the look-alike in through row 3
+    supported = attach_fragments(stories, replace(settings, support_link=0.15, support_share=0.5), members)
+    assert supported[2] == supported[0]  # the stray of the story proper still joins
+    # One member of four is no support; and the story it links to best refusing it, it joins no other.
+    assert supported[1] not in (supported[0], supported[3])
+    # Only the first ``support_members`` units speak for the story: here row 3 alone, which backs the look-alike.
+    capped = replace(settings, support_link=0.15, support_share=0.5, support_members=1)
+    members_of_one = StoryMembers.grouped(replace(signals, keys=np.array([1, 1, 1, 0, 1, 1, 1, 1, 1])), labels,
+                                          capped)
+    assert members_of_one.unit_rows.tolist() == [3, 4, 5, 6]
+    capped_labels = attach_fragments(stories, capped, members_of_one)
+    assert capped_labels[1] == capped_labels[0]
 
 
 def test_events_of_a_very_large_story_are_bounded_and_still_separate():

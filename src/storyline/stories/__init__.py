@@ -23,7 +23,12 @@
    bounded by the scan limits, not by the number of stories. The score mixes
    the average embedding cosine with the average specific-term cosine between
    the unit and the story's articles (average link), so two earthquakes or two rehab stays (same topic, embedding
-   cosine 0.6-0.8) stay apart unless they share their names and numbers. A
+   cosine 0.6-0.8) stay apart unless they share their names and numbers. The story a unit links to
+   best must also back it as a whole: of its first ``support_members`` units, those holding
+   ``support_share`` of their articles (all, as shipped) link to the unit at ``support_link`` each,
+   or the unit founds a story; average link alone let a look-alike in through the few members it
+   resembles. The merge pass, the fragment pass and the borders read the
+   same check. A
    merge pass then streams the block's stories themselves through the same
    index, joining stories that arrival order split. A split test
    (:func:`split_lookalikes`) then cuts a large story in two (normalised cut) when

@@ -39,24 +39,104 @@ def _renumbered(labels: np.ndarray, order: np.ndarray) -> np.ndarray:
     return np.array([first_seen[int(label)] for label in labels.tolist()], dtype=np.int64)
 
 
+@dataclass(frozen=True)
+class StoryMembers:
+    """What the support check (``StorySettings.support_link``) compares a row with: the units (one row per
+    unit of articles) and, per row of the stream's input, the first ``support_members`` of its units in
+    processing order. A story keeps the members of the rows it took, up to ``support_members``."""
+
+    units: StorySignals
+    indptr: np.ndarray  # (rows + 1,): each input row's range in ``unit_rows``
+    unit_rows: np.ndarray  # rows of ``units``
+
+    @classmethod
+    def grouped(cls, units: StorySignals, labels: np.ndarray, settings: StorySettings) -> "StoryMembers":
+        """The members of the rows ``_aggregate(units, labels)`` makes: label i's first units in processing order."""
+        labels = np.asarray(labels, dtype=np.int64)
+        count = int(labels.max()) + 1 if len(labels) else 0
+        order = processing_order(units)
+        in_order = order[np.argsort(labels[order], kind="stable")]
+        starts = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(labels, minlength=count), out=starts[1:])
+        rank = np.arange(len(in_order)) - starts[labels[in_order]]
+        kept = in_order[rank < settings.support_members]
+        indptr = np.zeros(count + 1, dtype=np.int64)
+        np.cumsum(np.bincount(labels[kept], minlength=count), out=indptr[1:])
+        return cls(units, indptr, kept.astype(np.int64))
+
+
 def _stream(signals: StorySignals, order: np.ndarray, settings: StorySettings, *,
-            attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0) -> np.ndarray:
-    """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own."""
+            attach_max_size: int = 0, threshold: float | None = None, attach_margin: float = 0.0,
+            members: StoryMembers | None = None) -> np.ndarray:
+    """Story label of each row in ``order`` (stories numbered by founding); rows not in ``order`` get their own.
+
+    ``members``: the units behind each row, read by the support check (by default each row is its own)."""
     dating = _dating_latest(signals) if settings.dating_sentences > 0 else np.zeros(0, dtype=np.int64)
     signals = signals.part(content=False)
     dense_terms, term_index = np.unique(signals.terms, return_inverse=True)
+    vectors = np.ascontiguousarray(signals.vectors, dtype=np.float32)
+    terms = term_index.astype(np.int64).reshape(-1)
+    weights = signals.weights.astype(np.float64)
+    support: tuple[np.ndarray, ...]
+    if settings.support_link <= 0:
+        support = _NO_SUPPORT
+    elif members is None:
+        # Each row its own member: the kernel's own arrays (at the fold's borders, every story folded so far).
+        support = (np.arange(len(signals) + 1, dtype=np.int64), np.arange(len(signals), dtype=np.int64), vectors,
+                   signals.indptr, terms, weights, signals.sizes.astype(np.float64))
+    else:
+        support = _support_arrays(members, dense_terms)
     labels = _stream_kernel(
-        order, np.ascontiguousarray(signals.vectors, dtype=np.float32), signals.indptr,
-        term_index.astype(np.int64).reshape(-1), signals.weights.astype(np.float64), signals.first_day,
+        order, vectors, signals.indptr, terms, weights, signals.first_day,
         signals.last_day, signals.sizes, len(dense_terms), settings.window_days, settings.text_weight, settings.keyword_weight,
         settings.join_threshold if threshold is None else threshold, settings.text_floor, settings.near_copy,
         settings.candidate_stories, settings.posting_scan, attach_max_size, attach_margin,
         year_bits(dense_terms), settings.year_penalty, settings.latest_year_cost, settings.year_tolerance,
-        settings.dating_sentences > 0, dating)
+        settings.dating_sentences > 0, dating, settings.support_link, settings.support_share,
+        settings.support_members, *support)
     # Rows the stream did not see stay stories of their own, numbered after the others.
     alone = np.flatnonzero(labels < 0)
     labels[alone] = labels.max(initial=-1) + 1 + np.arange(len(alone))
     return labels
+
+
+# The support check's inputs when it is off: none are read.
+_NO_SUPPORT: tuple[np.ndarray, ...] = (np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros((0, 1), dtype=np.float32),
+               np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0))
+
+
+def _support_arrays(members: StoryMembers, dense_terms: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The support check's inputs to the kernel: per row its member units, and the units' embeddings, terms
+    (as the kernel's dense term numbers; a term no row holds gets ``len(dense_terms)``, which weighs 0),
+    weights and sizes."""
+    units = members.units.part(content=False)
+    at = np.minimum(np.searchsorted(dense_terms, units.terms), max(len(dense_terms) - 1, 0))
+    known = (dense_terms[at] == units.terms) if len(dense_terms) else np.zeros(len(units.terms), dtype=bool)
+    unit_terms = np.where(known, at, len(dense_terms)).astype(np.int64)
+    return (members.indptr.astype(np.int64), members.unit_rows.astype(np.int64),
+            np.ascontiguousarray(units.vectors, dtype=np.float32), units.indptr.astype(np.int64), unit_terms,
+            units.weights.astype(np.float64), units.sizes.astype(np.float64))
+
+
+@numba.njit(cache=True)
+def _support(story: int, story_members: np.ndarray, n_members: np.ndarray, vector: np.ndarray, size: float,
+             scratch: np.ndarray, unit_vectors: np.ndarray, unit_indptr: np.ndarray, unit_terms: np.ndarray,
+             unit_weights: np.ndarray, unit_sizes: np.ndarray, text_weight: float, keyword_weight: float,
+             support_link: float) -> float:
+    """The share of the story's member articles whose link to the row (the stream's score, per article pair)
+    reaches ``support_link``; ``scratch`` holds the row's term weights by dense term number."""
+    total = 0.0
+    backed = 0.0
+    for m in range(n_members[story]):
+        unit = story_members[story, m]
+        keyword = 0.0
+        for p in range(unit_indptr[unit], unit_indptr[unit + 1]):
+            keyword += scratch[unit_terms[p]] * unit_weights[p]
+        link = (text_weight * np.dot(vector, unit_vectors[unit]) + keyword_weight * keyword) / (size * unit_sizes[unit])
+        total += unit_sizes[unit]
+        if link >= support_link:
+            backed += unit_sizes[unit]
+    return backed / total if total > 0 else 1.0
 
 
 def _dating_latest(signals: StorySignals) -> np.ndarray:
@@ -211,7 +291,10 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                    near_copy: float, candidate_limit: int, posting_scan: int, attach_max_size: int,
                    attach_margin: float, year_bit: np.ndarray, year_penalty: float,
                    latest_year_penalty: float, year_tolerance: int, dating_mode: bool,
-                   dating_latest: np.ndarray) -> np.ndarray:
+                   dating_latest: np.ndarray, support_link: float, support_share: float, member_cap: int,
+                   row_members_ptr: np.ndarray, row_members: np.ndarray, unit_vectors: np.ndarray,
+                   unit_indptr: np.ndarray, unit_terms: np.ndarray, unit_weights: np.ndarray,
+                   unit_sizes: np.ndarray) -> np.ndarray:
     """The streaming assignment, one row after another in ``order``.
 
     Index: one posting per (row, term), chained newest first per term. A row
@@ -241,6 +324,11 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     since 2016"): look-alike stories (the same actors, the same kind of event) are
     often years apart, and without a publication date the years the texts name are
     what tells them apart. When both are dated, the dates do (the window above).
+
+    Support (``support_link`` > 0): a story keeps its first ``member_cap`` member units; the
+    best story, when not joined as a near-copy, is taken only when members holding
+    ``support_share`` of its articles link to the row at ``support_link`` each, else the row
+    founds a story. The work is ``member_cap`` units per row, whatever the story's size.
     """
     n_rows, dimensions = vectors.shape
     labels = np.full(n_rows, -1, dtype=np.int64)
@@ -258,6 +346,10 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
     near_years = np.zeros(_YEAR_WORDS, dtype=np.uint64)
     row_latest = np.zeros(_YEAR_WORDS, dtype=np.uint64)
     near_latest = np.zeros(_YEAR_WORDS, dtype=np.uint64)
+    supporting = support_link > 0
+    story_members = np.zeros((capacity if supporting else 1, max(member_cap, 1)), dtype=np.int64)
+    n_members = np.zeros(capacity if supporting else 1, dtype=np.int64)
+    scratch = np.zeros(n_terms + 1 if supporting else 1)
     total = 0
     for step in range(order.shape[0]):
         total += indptr[order[step] + 1] - indptr[order[step]]
@@ -292,6 +384,9 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             latest = dating_latest[row]
         if latest >= 0:
             _add_year(row_latest, near_latest, latest, year_tolerance)
+        if supporting:
+            for p in range(indptr[row], indptr[row + 1]):
+                scratch[terms[p]] += weights[p]
         for p in range(indptr[row], indptr[row + 1]):
             if founder_only:
                 break
@@ -318,6 +413,7 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             candidates = candidates[np.argsort(ranking, kind="mergesort")[:candidate_limit]]
         best = -1
         best_score = -np.inf
+        best_text = 0.0
         runner_up = -np.inf
         for c in range(candidates.shape[0]):
             story = candidates[c]
@@ -339,10 +435,16 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
             if text >= near_copy or (text >= text_floor and score >= threshold):
                 if score > best_score or (score == best_score and story < best):
                     runner_up = best_score
-                    best, best_score = story, score
+                    best, best_score, best_text = story, score, text
                 elif score > runner_up:
                     runner_up = score
         if fragment and best >= 0 and best_score - runner_up < attach_margin:
+            best = -1
+        # The support check vetoes the best story rather than passing to the next: a row its best story does
+        # not back as a whole belongs to none (handed to a runner-up, it joined a worse look-alike on fnc1).
+        if supporting and best >= 0 and best_text < near_copy and _support(
+                best, story_members, n_members, vector, size, scratch, unit_vectors, unit_indptr, unit_terms,
+                unit_weights, unit_sizes, text_weight, keyword_weight, support_link) < support_share:
             best = -1
         if best < 0:
             if n_stories == capacity:
@@ -356,6 +458,9 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
                 touched = _grown(touched, capacity, 0)
                 story_years = _grown(story_years, capacity, 0)
                 story_latest = _grown(story_latest, capacity, 0)
+                if supporting:
+                    story_members = _grown(story_members, capacity, 0)
+                    n_members = _grown(n_members, capacity, 0)
             best = n_stories
             n_stories += 1
         story_size[best] += size
@@ -367,6 +472,13 @@ def _stream_kernel(order: np.ndarray, vectors: np.ndarray, indptr: np.ndarray, t
         labels[row] = best
         story_years[best] |= row_years
         story_latest[best] |= row_latest
+        if supporting:
+            for p in range(indptr[row], indptr[row + 1]):
+                scratch[terms[p]] = 0.0
+            for i in range(row_members_ptr[row], row_members_ptr[row + 1]):
+                if n_members[best] < member_cap:
+                    story_members[best, n_members[best]] = row_members[i]
+                    n_members[best] += 1
         if fragment:
             continue
         for p in range(indptr[row], indptr[row + 1]):

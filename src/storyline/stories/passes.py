@@ -6,20 +6,24 @@ from collections import defaultdict
 import numpy as np
 
 from ..graph import DisjointSets
-from .assignment import RowYears, _aggregate, _renumbered, _stream, processing_order, year_rule_penalty
+from .assignment import (RowYears, StoryMembers, _aggregate, _renumbered, _stream, processing_order,
+                         year_rule_penalty)
 from .candidates import _linked_story_pairs, _row_similarity
 from .settings import StorySettings
 from .signals import StorySignals
 
 
-def attach_fragments(stories: StorySignals, settings: StorySettings) -> np.ndarray:
+def attach_fragments(stories: StorySignals, settings: StorySettings,
+                     members: StoryMembers | None = None) -> np.ndarray:
     """Label per story row: stories of at most ``fragment_size`` articles join the larger story they link to
-    best when the link reaches ``fragment_threshold``; larger stories never merge here."""
+    best when the link reaches ``fragment_threshold``; larger stories never merge here. ``members``: the units
+    of each story row, which the support check reads (by default each row is its own)."""
     order = processing_order(stories)
     large = stories.sizes[order] > settings.fragment_size
     order = np.concatenate([order[large], order[~large]])
     labels = _stream(stories, order, settings, attach_max_size=settings.fragment_size,
-                     threshold=settings.fragment_threshold, attach_margin=settings.fragment_margin)
+                     threshold=settings.fragment_threshold, attach_margin=settings.fragment_margin,
+                     members=members)
     return _renumbered(labels, processing_order(stories))
 
 

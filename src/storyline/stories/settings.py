@@ -97,6 +97,17 @@ class StorySettings:
     # their date ranges over ``window_days`` (0 = off): with dates, a story's own date range counts.
     date_gap_penalty: float = _SHIPPED["date_gap_penalty"]
     reassign_margin: float = _SHIPPED["reassign_margin"]
+    # Support check (0 = off): where a row meets the story it links to best (the stream, its merge pass, the
+    # fragment pass, the fold's borders), the story must back it as a whole, not through one member: of the
+    # story's first ``support_members`` units (articles a derivation relation joins; at the fold's borders,
+    # the stories that met there), those holding ``support_share`` of their articles must each link to the
+    # row at ``support_link`` or more (the stream's score, article by article), else the row founds a story.
+    # Average link alone lets a look-alike in when it links strongly to a few members and barely to the rest.
+    # Near-copies and translations (``near_copy``) join on their text alone, as before. (The content merge
+    # does not read it: there it cost recall on gva-window and fnc1, BENCHMARKS.md.)
+    support_link: float = _SHIPPED["support_link"]
+    support_share: float = _SHIPPED["support_share"]
+    support_members: int = _SHIPPED["support_members"]
     # Relations of these kinds put two articles in one story whatever their texts say (a copy is its
     # source's story); other kinds (a shared source, a translation, ``related``) only inform the score.
     joining_kinds: tuple[str, ...] = tuple(_SHIPPED["joining_kinds"])
@@ -131,6 +142,8 @@ class StorySettings:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
         if self.dating_sentences < 0:
             raise ValueError(f"dating_sentences must be >= 0, got {self.dating_sentences}")
+        if self.support_link < 0 or not 0.0 <= self.support_share <= 1.0 or self.support_members < 1:
+            raise ValueError("need support_link >= 0, 0 <= support_share <= 1 and support_members >= 1")
         if self.latest_year_penalty < 0:
             raise ValueError(f"latest_year_penalty must be >= 0, got {self.latest_year_penalty}")
 

@@ -9,7 +9,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .assignment import _aggregate, _stream, processing_order, window_of
+from .assignment import StoryMembers, _aggregate, _stream, processing_order, window_of
 from .passes import attach_fragments, merge_on_content, rejoin_parts, split_lookalikes
 from .reassign import reassign_units
 from .settings import StorySettings
@@ -44,8 +44,8 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
         return WindowStories(signals.ids, np.zeros(0, dtype=np.int64), signals)
     labels = _stream(signals, processing_order(signals) if order is None else np.asarray(order, np.int64), settings)
     stories = _aggregate(signals, labels)
-    # Merge pass: the window's stories streamed through the same index, as rows.
-    merged = _stream(stories, processing_order(stories), settings)
+    # Merge pass: the window's stories streamed through the same index, as rows (their units back the support check).
+    merged = _stream(stories, processing_order(stories), settings, members=_members(signals, labels, settings))
     # Split test: average link lets shared setting terms glue two look-alike stories together.
     story_of = split_lookalikes(signals, merged[labels], settings)
     # Rejoin: parts the stream's order kept apart, where the split test would keep them together.
@@ -53,7 +53,7 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
     # Fragment pass: stray articles of a larger story join it on a lower bar.
     stories = _aggregate(signals, story_of)
     if settings.fragment_size > 0:
-        story_of = attach_fragments(stories, settings)[story_of]
+        story_of = attach_fragments(stories, settings, _members(signals, story_of, settings))[story_of]
         stories = _aggregate(signals, story_of)
     # Content merge: one story told in different words, which names and embeddings left in parts.
     if settings.content_merge > 0:
@@ -65,6 +65,11 @@ def cluster_window(signals: StorySignals, settings: StorySettings | None = None,
             story_of = merge_on_content(signals, story_of, settings)
         stories = _aggregate(signals, story_of)
     return WindowStories(signals.ids, story_of, stories)
+
+
+def _members(signals: StorySignals, labels: np.ndarray, settings: StorySettings) -> StoryMembers | None:
+    """The units behind each story row, for the support check (None when it is off: nothing to read)."""
+    return StoryMembers.grouped(signals, labels, settings) if settings.support_link > 0 else None
 
 
 def merge_across_border(left: WindowStories, right: WindowStories,
