@@ -25,7 +25,7 @@
    the unit and the story's articles (average link), so two earthquakes or two rehab stays (same topic, embedding
    cosine 0.6-0.8) stay apart unless they share their names and numbers. The story a unit links to
    best must also back it as a whole: of its first ``support_members`` units, those holding
-   ``support_share`` of their articles (all, as shipped) link to the unit at ``support_link`` each,
+   ``support_share`` of their articles (three quarters, as shipped) link to the unit at ``support_link`` each,
    or the unit founds a story; average link alone let a look-alike in through the few members it
    resembles. The merge pass, the fragment pass and the borders read the
    same check. A
