@@ -97,6 +97,25 @@ def test_sentence_vectors_are_the_same_whichever_process_encoded_them():
     assert helper.items_done["encode"] > 0 and not helper.problems
 
 
+def test_the_english_vectors_of_the_claims_cascade_are_the_same_whichever_process_encoded_them():
+    from storyline.claims import checkworthiness
+    from storyline.embedders import EnglishMiniLM
+    from storyline.prepare import split_sentences
+
+    sentences = list(dict.fromkeys(s.text for line in fixture_lines() for s in split_sentences(line)))
+    expected = EnglishMiniLM().encode(sentences)
+    assert Models().english_embedder() is checkworthiness._english_embedder()  # one process: as before
+    models = two_processes()
+    try:
+        shared = models.english_embedder()
+        assert shared is not None and models.english_embedder() is shared
+        assert models.helper.alive() == []  # nothing loaded in a worker before the cascade encodes
+        assert np.array_equal(shared.encode(sentences), expected)  # bit for bit: each chunk is the batch it was
+    finally:
+        models.close()
+    assert models.helper.items_done["encode"] > 0 and not models.helper.problems
+
+
 def test_the_analysis_with_two_processes_equals_the_analysis_with_one(tmp_path):
     folder = corpus(tmp_path)
     with open_store(tmp_path / "one.db") as store:

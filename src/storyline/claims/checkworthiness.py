@@ -36,7 +36,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -269,23 +269,35 @@ def model_for(sentence_model: Optional[str], tagged: bool = False) -> Checkworth
     return shipped_models()[FIT_NAMES[(sentence_model == TRAINED_EMBEDDER, tagged)]]
 
 
-@functools.lru_cache(maxsize=1)
-def _english_embedder() -> Optional[Any]:
-    """The English embedder, loaded on first need; None when its packages are missing (warned once)."""
+def english_embedder(prepare: Callable[[Any], None] = lambda model: None) -> Optional[Any]:
+    """The English embedder, each sentence encoded once; None when its packages are missing (warned).
+    ``prepare(model)`` sees the model first (``pipeline.Models`` has it share its chunks with the run's workers)."""
     from ..embedders import EmbedderUnavailable, SharedSentenceVectors, load_embedder
 
     try:
-        return SharedSentenceVectors(load_embedder(ENGLISH_EMBEDDER))
+        model = load_embedder(ENGLISH_EMBEDDER)
     except EmbedderUnavailable as error:
         logging.getLogger("storyline.claims").warning("check-worthiness scores without the English vector: %s", error)
         return None
+    prepare(model)
+    return SharedSentenceVectors(model)
 
+
+@functools.lru_cache(maxsize=1)
+def _english_embedder() -> Optional[Any]:
+    """The English embedder of every caller that brings none, loaded on first need."""
+    return english_embedder()
+
+
+# Gives the cascade's English embedder (None: scores without it), called only when an uncertain score needs it.
+EnglishEmbedder = Callable[[], Optional[Any]]
 
 Inputs = tuple[str, Optional[np.ndarray], Optional[Sequence[str]]]  # a text, its sentence vector, its tags
 
 
 def cascade_scores(scorer: CheckworthinessModel | Sequence[CheckworthinessModel],
-                   items: Sequence[Inputs]) -> list[tuple[float, CheckworthinessModel]]:
+                   items: Sequence[Inputs], english_embedder: Optional[EnglishEmbedder] = None,
+                   ) -> list[tuple[float, CheckworthinessModel]]:
     """Each English text's score and the fit that gave it: ``scorer``'s (one fit for every item, or one fit
     per item), except within that fit's cascade band, where the fit with the English vector (``CASCADE_FIT``)
     scores again; the English embedder is loaded only then. Without its packages the first scores stand
@@ -293,14 +305,15 @@ def cascade_scores(scorer: CheckworthinessModel | Sequence[CheckworthinessModel]
 
     The uncertain texts of every item are encoded in one call, so a caller with many short lists (a story's
     articles) hands them over together: the encoder batches sentences of like length across them. Each
-    sentence is pooled over its own pieces, so its vector is the one it gets alone.
+    sentence is pooled over its own pieces, so its vector is the one it gets alone. ``english_embedder``:
+    the caller's (a run's ``Models.english_embedder``), else the one this module loads for every caller.
     """
     scorers = [scorer] * len(items) if isinstance(scorer, CheckworthinessModel) else list(scorer)
     scored = [(fit.score(text, vector, tags), fit) for fit, (text, vector, tags) in zip(scorers, items)]
     uncertain = [i for i, (score, fit) in enumerate(scored) if fit.uncertain(score)]
     if not uncertain:
         return scored
-    embedder = _english_embedder()
+    embedder = (english_embedder or _english_embedder)()
     if embedder is None:
         return scored
     full = shipped_models()[CASCADE_FIT]

@@ -11,7 +11,7 @@ from ..model import Claim, ClaimStatus, Entity, Evidence, Omission, Prepared, Re
 from ..text import DateMention
 from ..text.spans import SpanIndex
 from .align import candidate_vector, align_candidates, passage_pairs
-from .checkworthiness import CheckworthinessModel, Inputs, TaggedText, cascade_scores, model_for
+from .checkworthiness import CheckworthinessModel, EnglishEmbedder, Inputs, TaggedText, cascade_scores, model_for
 from .conflicts import denial_conflicts, denies
 from .extract import ClaimCandidate, extract_claim_candidates
 from .framing import framing, hedge_markers
@@ -157,6 +157,7 @@ def build_ledger(
     tags: Optional[Mapping[str, TaggedText]] = None,
     settings: Optional[ClaimSettings] = None,
     dates: Optional[Mapping[str, Sequence[tuple[DateMention, ...]]]] = None,
+    english_embedder: Optional[EnglishEmbedder] = None,
 ) -> tuple[list[Claim], list[Omission]]:
     """The story's claims, aligned across its articles, ranked, with status, provenance, conflicts and omissions.
 
@@ -177,15 +178,17 @@ def build_ledger(
     from. Claims come ranked (see ``omissions.ranked``); omissions per article
     follow ``omissions.find_omissions``. ``settings``: the stage's thresholds (None: those in use,
     by default the shipped ones). ``dates``: each article's ``extract.sentence_dates``, when the caller
-    has them already.
+    has them already. ``english_embedder``: the check-worthiness cascade's (see ``cascade_scores``).
     """
     with in_use.using(settings):
-        return _build_ledger(story, docs, relations, entities, sentence_model, tags or {}, dates or {})
+        return _build_ledger(story, docs, relations, entities, sentence_model, tags or {}, dates or {},
+                             english_embedder)
 
 
 def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation], entities: Sequence[Entity],
                   sentence_model: Optional[str], tags: Mapping[str, TaggedText],
-                  dates: Mapping[str, Sequence[tuple[DateMention, ...]]]) -> tuple[list[Claim], list[Omission]]:
+                  dates: Mapping[str, Sequence[tuple[DateMention, ...]]],
+                  english_embedder: Optional[EnglishEmbedder]) -> tuple[list[Claim], list[Omission]]:
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
     order = article_order(story_docs)
@@ -222,7 +225,8 @@ def _build_ledger(story: Story, docs: Sequence[Prepared], relations: Sequence[Re
     # The English vector's fit rescores the uncertain scores of English articles (its model is English): the
     # whole story's in one cascade, whose encoder then batches sentences of like length across its articles.
     in_english = [i for i, is_english in enumerate(english) if is_english]
-    cascaded = dict(zip(in_english, cascade_scores([scorers[i] for i in in_english], [inputs[i] for i in in_english])))
+    cascaded = dict(zip(in_english, cascade_scores([scorers[i] for i in in_english], [inputs[i] for i in in_english],
+                                                   english_embedder)))
     scored = [cascaded[i] if i in cascaded else (scorers[i].score(*inputs[i]), scorers[i]) for i in range(len(inputs))]
     candidates: list[ClaimCandidate] = []
     scores: list[float] = []

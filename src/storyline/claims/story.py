@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 
 from ..entities.mentions import parse_in_pieces
 from ..model import Claim, ClaimEvent, Entity, Evidence, Omission, Prepared, Relation, Story
-from .checkworthiness import TaggedText
+from .checkworthiness import EnglishEmbedder, TaggedText
 from .events import EventClaim, build_event_ledger
 from .extract import sentence_dates
 from .ledger import build_ledger
@@ -47,6 +47,7 @@ def build_story_claims(
     sentence_model: Optional[str] = None,
     nlp: Any = None,
     settings: Optional[ClaimSettings] = None,
+    english_embedder: Optional[EnglishEmbedder] = None,
 ) -> StoryClaims:
     """The story's ledger and omissions (:func:`build_ledger`) and, given a parser, its event sub-claims.
 
@@ -56,16 +57,19 @@ def build_story_claims(
     no event sub-claims and its sentences are scored without tags. Minor words (see ``EventMention.minor``) are aligned too: on
     ECB+ train they carry the event mentions no predicate holds (BENCHMARKS.md,
     issue 13), but a claim lists only the events proper. ``settings``: the stage's
-    thresholds (None: the shipped defaults).
+    thresholds (None: the shipped defaults). ``english_embedder``: the check-worthiness cascade's (see
+    ``checkworthiness.cascade_scores``; None: the one that module loads).
     """
     with in_use.using(settings):
-        return _build_story_claims(story, docs, relations, entities, sentence_model, nlp)
+        return _build_story_claims(story, docs, relations, entities, sentence_model, nlp, english_embedder)
 
 
 def _build_story_claims(story: Story, docs: Sequence[Prepared], relations: Sequence[Relation],
-                        entities: Sequence[Entity], sentence_model: Optional[str], nlp: Any) -> StoryClaims:
+                        entities: Sequence[Entity], sentence_model: Optional[str], nlp: Any,
+                        english_embedder: Optional[EnglishEmbedder]) -> StoryClaims:
     if nlp is None:
-        return StoryClaims(*build_ledger(story, docs, relations, entities, sentence_model=sentence_model))
+        return StoryClaims(*build_ledger(story, docs, relations, entities, sentence_model=sentence_model,
+                                         english_embedder=english_embedder))
     # One parse for both: the ledger's check-worthiness reads its tags, the event sub-claims its dependencies.
     in_story = set(story.articles)
     story_docs = [doc for doc in docs if doc.id in in_story]
@@ -74,7 +78,7 @@ def _build_story_claims(story: Story, docs: Sequence[Prepared], relations: Seque
     dates = {doc.id: sentence_dates(doc) for doc in story_docs}
     claims, omissions = build_ledger(story, docs, relations, entities, sentence_model=sentence_model,
                                      tags={article: TaggedText.of(parse) for article, parse in parsed.items()},
-                                     dates=dates)
+                                     dates=dates, english_embedder=english_embedder)
     events = [_claim_event(e) for e in build_event_ledger(story, docs, nlp, claims=claims, with_minor=True,
                                                           parsed=parsed, dates=dates)]
     by_claim: dict[str, list[str]] = {}
