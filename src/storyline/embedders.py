@@ -214,8 +214,10 @@ class EnglishMiniLM(_SharedChunks):
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(self.max_pieces)
 
-    # Below this many pieces a call is encoded here alone (MIN_SHARED_CHARS, at about four characters a piece).
-    min_shared_pieces = 1_000
+    # Below this many pieces a call is encoded here alone. Each side encodes about 5,000 pieces a second (the 10k
+    # sample's cascade, BENCHMARKS.md, branch issue11-mini), so this is some 40 ms of work: a story's uncertain
+    # sentences are a few hundred pieces, and a threshold of 1,000 left 47 of the sample's 58 calls unshared.
+    min_shared_pieces = 200
 
     def encode_chunk(self, texts: Sequence[str]) -> np.ndarray:
         """One batch through the model (what a worker is asked for), rows not yet unit length."""
