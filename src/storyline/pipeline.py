@@ -111,7 +111,7 @@ class Models:
     all_in_depth: bool = False
     # The stages' settings (the shipped defaults unless a user's --settings file changes some).
     settings: Settings = field(default_factory=Settings)
-    # Processes for the model work (spaCy's parses, the sentence encoder's chunks): 2 or more start helper
+    # Processes for the model work (spaCy's parses, the sentence encoders' chunks): 2 or more start helper
     # processes (storyline.workers) as a run begins on new articles, stopped when the run ends. 1 by
     # default: the web app's writer thread, Spark's tasks and the tests keep one process; the CLI asks
     # for storyline.workers.default_workers().
