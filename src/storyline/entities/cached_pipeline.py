@@ -39,7 +39,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Protocol, Sequen
 
 import numpy as np
 
-from ..workers import MIN_SHARED_CHARS, ModelHelper, ModelRecipe, shareable, share_out
+from ..workers import MIN_SHARED_CHARS, SharesWork, share_out
 
 # Lines kept in memory. A news line parses into a Doc of a few kilobytes once its tensor is dropped;
 # this many hold a day of wire copies' paragraphs in some tens of megabytes.
@@ -73,7 +73,7 @@ def text_key(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
-class CachedPipeline:
+class CachedPipeline(SharesWork):
     """``nlp`` whose ``pipe`` parses each distinct text once; everything else is ``nlp``'s own."""
 
     def __init__(self, nlp: Any, capacity: int = DEFAULT_CAPACITY, *, model_key: Optional[str] = None,
@@ -89,10 +89,9 @@ class CachedPipeline:
         self.model_key = model_key or f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}:" \
             + ",".join(self.order)
         self.kept: Optional[ParseCache] = None
-        # Worker processes that may parse part of a big call (storyline.workers), and how they build this
-        # model (None: this process parses every line).
-        self.helper: Optional["ModelHelper"] = fuller.helper if fuller is not None else None
-        self.recipe: Optional[bytes] = fuller.recipe if fuller is not None else None
+        # A pipeline without some components is parsed in part by the fuller one's workers (storyline.workers).
+        if fuller is not None:
+            self.helper, self.recipe = fuller.helper, fuller.recipe
         self._fast_runs: dict[str, Callable[[list[Any]], list[Any]]] = \
             fuller._fast_runs if fuller is not None else _fast_runs(nlp)
         self._parsed: OrderedDict[str, Any] = OrderedDict()
@@ -157,11 +156,6 @@ class CachedPipeline:
         while len(self._parsed) > self.capacity:
             self._parsed.popitem(last=False)
         yield from docs
-
-    def share_with(self, helper: Optional["ModelHelper"], recipe: Optional["ModelRecipe"]) -> None:
-        """Let ``helper``'s workers parse part of each big call, building this model from ``recipe``."""
-        self.helper = helper
-        self.recipe = shareable(recipe) if helper is not None and recipe is not None else None
 
     def _run(self, texts: list[str], batch_size: int) -> list[Any]:
         """``nlp.pipe`` over ``texts``, its components in :func:`run_order`; a big call's first lines parsed by
