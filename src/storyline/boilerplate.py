@@ -7,16 +7,24 @@ share them all. A line is a site's boilerplate when it is written the same on
 the URL's host. The same holds for the parts of a headline (its site's name or
 tagline after a dash or bar: "... - Yahoo! News"). Articles from no known site have no boilerplate (a wire story
 reprinted by many outlets is not boilerplate: its lines repeat across sites).
+
+A page can also be furniture as a whole: what the reader kept of it is a sign-in form, a notification
+widget or a video playlist, written the same on a publisher's several sites or on two pages of one,
+too few for the counts above. Such a text never names what its own headline is about
+(:func:`tells_another_story`), where every report, copy, excerpt or translation of a story does.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections import Counter
 from typing import Iterable
 
 from .model import Article, Prepared
+
+_WORD = re.compile(r"\w+", re.UNICODE)
 
 BOILERPLATE_PAGES = 3
 """A line written the same on this many pages of one site is the site's, not the story's."""
@@ -40,6 +48,40 @@ def site_of(article: Article) -> str:
     url = article.url or ""
     host = url.split("//", 1)[1].split("/", 1)[0].lower() if "//" in url else ""
     return host[4:] if host.startswith("www.") else host
+
+
+HEADLINE_WORDS = 3
+"""A headline with fewer content words (longer than two letters) than this says too little to check a text against."""
+# Words any headline or address shares with any page ("the", "and", "html"), left out so that they cannot make a
+# page tell its story.
+_COMMON_WORDS = frozenset({"the", "and", "for", "with", "from", "are", "was", "were", "his", "her", "its", "their",
+                           "that", "this", "these", "those", "after", "into", "over", "has", "have", "had", "not",
+                           "but", "who", "when", "which", "out", "new", "news", "www", "com", "html", "htm", "php", "aspx",
+                           "article", "story", "index"})
+
+
+def tells_another_story(article: Article) -> bool:
+    """Whether the text names none of its headline's content words: it is page furniture (a sign-in form,
+    a widget, a playlist of other videos), not the story the headline announces.
+
+    The headline's words are the title's and the address path's (a site's generic title often leaves the
+    headline to the address). False when there is no headline to check against (fewer than
+    ``HEADLINE_WORDS`` content words, or a script written without spaces). A report, a copy, an excerpt
+    or a rewrite of the story carries some of its headline's names and words; the rule asks for one.
+    """
+    title = article.title or ""
+    # Scripts written without spaces (Japanese, Chinese) run a headline's words together: they are not the text's words.
+    if not title or any(unicodedata.east_asian_width(ch) in ("W", "F") and ch.isalnum() for ch in title):
+        return False
+    # The address's path often spells the headline proper where the title is the site's own ("News, Sports,
+    # Jobs - Tribune Chronicle" over /2017/01/man-shoots-self-in-the-thigh/): either may be the one the text tells.
+    url = article.url or ""
+    path = url.split("//", 1)[1].split("/", 1)[1] if url.count("/") >= 3 and "//" in url else ""
+    wanted = {w for w in _WORD.findall((title + " " + path.replace("_", " ")).lower())
+              if len(w) > 2 and not w.isdigit() and w not in _COMMON_WORDS}
+    if len(wanted) < HEADLINE_WORDS:
+        return False
+    return wanted.isdisjoint(_WORD.findall(article.text.lower()))
 
 
 def site_line_key(site: str, line: str) -> int:

@@ -6,6 +6,8 @@ naming the other's outlet, then publication dates, then the texts' shape.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import defaultdict
 from typing import Literal, Optional, Sequence
 
@@ -76,6 +78,7 @@ def _relation(
         links = _in_order(_align(a, b, pa, pb, threshold=in_use().cross_language_match))
     else:
         links = _align(a, b, pa, pb)
+    links, disagreeing = _agreeing_facts(a, b, links)
     if not links and not languages_differ:
         return None, None, links, swapped
     coverage = _coverage(links, pa, pb)
@@ -93,6 +96,9 @@ def _relation(
         f"({len(links)} sentence pairs; {shorter_verbatim:.0%} of {shorter_name} copied verbatim; "
         f"word overlap {coverage.lexical:.2f})"
     ]
+    if disagreeing:
+        evidence.append(f"{len(disagreeing)} more sentence pairs read alike but give other numbers, so they were "
+                        "not counted: " + "; ".join(f"{x!r} / {y!r}" for x, y in disagreeing[:3]))
     mt_signs_a, mt_signs_b = _signs_with_names(a, b, pa, pb, links)
     translated_side = _machine_translated_side(mt_signs_a, mt_signs_b)
     kind: Optional[RelationKind]
@@ -142,6 +148,60 @@ def _relation(
         evidence=evidence, passages=_passages(links, a.sentences, b.sentences),
     )
     return relation, coverage, links, swapped
+
+
+_DIGITS = re.compile(r"\d+")
+
+
+def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link]) -> tuple[list[_Link], list[tuple[str, str]]]:
+    """The links whose numbers agree, and the numbers of each aligned group left out (a's, b's).
+
+    A reworded sentence pair is reuse only if it keeps the facts of what it rewords. Two reports
+    of different events written to one template ("A 17-year-old was taken to X Hospital" / "A
+    16-year-old was found ...") align as closely as a rewrite, but their numbers (ages, times,
+    counts, addresses) differ: when each side of an aligned group carries a number the other side
+    lacks, the group is left out. One side's numbers inside the other's is a rewrite adding or
+    dropping a detail. Names are not compared: a machine translation garbles them; numbers it keeps
+    (digits are the same in every language). Sentences copied verbatim are kept whatever they say.
+    """
+    if not links:
+        return list(links), []
+    # Groups of links that share a sentence: a sentence split in two has its numbers in both halves.
+    group_of: dict[tuple[str, int], int] = {}
+    groups: list[list[_Link]] = []
+    for link in links:
+        found = {group_of[key] for key in (("a", link.a), ("b", link.b)) if key in group_of}
+        target = min(found) if found else len(groups)
+        if not found:
+            groups.append([])
+        for other in sorted(found - {target}):
+            groups[target].extend(groups[other])
+            for moved in groups[other]:
+                group_of[("a", moved.a)] = group_of[("b", moved.b)] = target
+            groups[other] = []
+        groups[target].append(link)
+        group_of[("a", link.a)] = group_of[("b", link.b)] = target
+    kept: list[_Link] = []
+    disagreeing: list[tuple[str, str]] = []
+    for group in groups:
+        if not group:
+            continue
+        if all(link.lexical >= in_use().verbatim_sentence for link in group):
+            kept.extend(group)
+            continue
+        numbers_a = {n for i in sorted({link.a for link in group}) for n in _DIGITS.findall(_normal(a.sentences[i].text))}
+        numbers_b = {n for i in sorted({link.b for link in group}) for n in _DIGITS.findall(_normal(b.sentences[i].text))}
+        if numbers_a - numbers_b and numbers_b - numbers_a:
+            disagreeing.append((", ".join(sorted(numbers_a, key=lambda n: (len(n), n))),
+                                ", ".join(sorted(numbers_b, key=lambda n: (len(n), n)))))
+        else:
+            kept.extend(group)
+    return sorted(kept, key=lambda link: (link.a, link.b)), disagreeing
+
+
+def _normal(text: str) -> str:
+    """Full-width digits (Japanese, Chinese) as ASCII ones, so that numbers compare across languages."""
+    return unicodedata.normalize("NFKC", text)
 
 
 def _shared_source_or_related(
@@ -290,7 +350,8 @@ def _add_third_text_sources(
             evidence += previous.evidence
             passages = previous.passages
         else:
-            links = _align(workspace.record(a), workspace.record(b), workspace.profile(a), workspace.profile(b))
+            links = _agreeing_facts(a, b, _align(workspace.record(a), workspace.record(b), workspace.profile(a),
+                                                 workspace.profile(b)))[0]
             passages = _passages(links, a.sentences, b.sentences)
         relations[(a_id, b_id)] = Relation(a=a_id, b=b_id, kind="shared-source", direction=None,
                                            score=round(score, 3), evidence=evidence, passages=passages)

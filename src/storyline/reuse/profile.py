@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from unidecode import unidecode
 
+from ..boilerplate import tells_another_story
 from ..model import Prepared
 from .settings import in_use
 from .translation import machine_translation_signs
@@ -91,6 +92,12 @@ def _content_words(text: str) -> frozenset[str]:
 
 
 def _profile(prepared: Prepared, boilerplate: frozenset[int] = frozenset()) -> _Profile:
+    """The article's signals; ``boilerplate``: sentences its site repeats, which never align.
+
+    A page whose text tells another story than its headline (a sign-in form, a widget, a playlist:
+    :func:`~storyline.boilerplate.tells_another_story`) aligns nothing: what it shares with other
+    pages is the furniture they share, however alike the two texts are.
+    """
     tokens = [_content_words(s.text) for s in prepared.sentences]
     # Scripts written without spaces (Japanese, Chinese) have one \w+ run per
     # clause: count characters there instead, three to a word.
@@ -105,7 +112,8 @@ def _profile(prepared: Prepared, boilerplate: frozenset[int] = frozenset()) -> _
         token_counts=np.array([len(sentence) for sentence in tokens], dtype=np.float32),
         adjacent_token_counts=np.array([len(x | y) for x, y in zip(tokens, tokens[1:])], dtype=np.float32),
         words=frozenset(w.lower() for w in _WORD.findall(prepared.article.text)),
-        usable=(word_counts >= in_use().min_sentence_words) & ~np.isin(np.arange(len(word_counts)), sorted(boilerplate)),
+        usable=((word_counts >= in_use().min_sentence_words) & ~np.isin(np.arange(len(word_counts)), sorted(boilerplate))
+                & (not tells_another_story(prepared.article))),
         lengths=np.array([s.end - s.start for s in prepared.sentences], dtype=np.float64),
         anchors=_anchors(prepared),
         grams=grams,

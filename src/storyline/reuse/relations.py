@@ -9,7 +9,7 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ..boilerplate import count_site_lines
+from ..boilerplate import count_site_lines, tells_another_story
 from ..model import Passage, Prepared, Relation, text_hash
 from .candidates import _anchor_candidates, _embedding_candidates, _lsh_candidates
 from .kinds import _add_third_text_sources, _relation
@@ -39,11 +39,15 @@ def identical_texts(new: Sequence[Prepared], existing: Sequence[Prepared] = ()) 
     smallest-id existing one: at most two relations per new article, however many copies
     there are, and every copy is in one group with the others (those stored before were
     linked the same way when they were new). Texts with no words count too: the
-    candidate search cannot see them.
+    candidate search cannot see them. A text that tells another story than its headline
+    (:func:`~storyline.boilerplate.tells_another_story`: a sign-in form that a publisher's pages
+    all show) is no one's copy: the pages share furniture, not a story.
     """
     new_ids = {p.id for p in new}
     twins: dict[str, list[Prepared]] = {}
     for prepared in list(new) + [p for p in existing if p.id not in new_ids]:
+        if tells_another_story(prepared.article):
+            continue
         twins.setdefault(text_hash(prepared.article.text), []).append(prepared)
     relations: dict[tuple[str, str], Relation] = {}
     for group in twins.values():
