@@ -160,8 +160,8 @@ def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link]) -> tuple[l
     of different events written to one template ("A 17-year-old was taken to X Hospital" / "A
     16-year-old was found ...") align as closely as a rewrite, but their numbers (ages, times,
     counts, addresses) differ: when each side of an aligned group carries a number the other side
-    lacks, the group is left out. One side's numbers inside the other's is a rewrite adding or
-    dropping a detail. Names are not compared: a machine translation garbles them; numbers it keeps
+    lacks, the group is left out, and with it every other reworded group that shares no name or
+    number. One side's numbers inside the other's is a rewrite adding or dropping a detail. Names are not compared: a machine translation garbles them; numbers it keeps
     (digits are the same in every language). Sentences copied verbatim are kept whatever they say.
     """
     if not links:
@@ -181,13 +181,13 @@ def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link]) -> tuple[l
             groups[other] = []
         groups[target].append(link)
         group_of[("a", link.a)] = group_of[("b", link.b)] = target
-    kept: list[_Link] = []
+    kept: list[list[_Link]] = []
     disagreeing: list[tuple[str, str]] = []
     for group in groups:
         if not group:
             continue
         if all(link.lexical >= in_use().verbatim_sentence for link in group):
-            kept.extend(group)
+            kept.append(group)
             continue
         numbers_a = {n for i in sorted({link.a for link in group}) for n in _DIGITS.findall(_normal(a.sentences[i].text))}
         numbers_b = {n for i in sorted({link.b for link in group}) for n in _DIGITS.findall(_normal(b.sentences[i].text))}
@@ -195,8 +195,14 @@ def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link]) -> tuple[l
             disagreeing.append((", ".join(sorted(numbers_a, key=lambda n: (len(n), n))),
                                 ", ".join(sorted(numbers_b, key=lambda n: (len(n), n)))))
         else:
-            kept.extend(group)
-    return sorted(kept, key=lambda link: (link.a, link.b)), disagreeing
+            kept.append(group)
+    if disagreeing:
+        # Two texts shown to tell other specifics: a reworded pair counts only with a name or number of its own in
+        # common ("He was taken to X Hospital, where ..." is the template, not the fact).
+        kept = [group for group in kept if all(link.lexical >= in_use().verbatim_sentence for link in group)
+                or any(_link_facts(a, b, link) for link in group)]
+    flat = [link for group in kept for link in group]
+    return sorted(flat, key=lambda link: (link.a, link.b)), disagreeing
 
 
 def _normal(text: str) -> str:
