@@ -78,7 +78,7 @@ def _relation(
         links = _in_order(_align(a, b, pa, pb, threshold=in_use().cross_language_match))
     else:
         links = _align(a, b, pa, pb)
-    links, disagreeing = _agreeing_facts(a, b, links)
+    links, disagreeing = _agreeing_facts(a, b, links, within_language=not languages_differ)
     if not links and not languages_differ:
         return None, None, links, swapped
     coverage = _coverage(links, pa, pb)
@@ -153,15 +153,18 @@ def _relation(
 _DIGITS = re.compile(r"\d+")
 
 
-def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link]) -> tuple[list[_Link], list[tuple[str, str]]]:
+def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link],
+                    within_language: bool = True) -> tuple[list[_Link], list[tuple[str, str]]]:
     """The links whose numbers agree, and the numbers of each aligned group left out (a's, b's).
 
     A reworded sentence pair is reuse only if it keeps the facts of what it rewords. Two reports
     of different events written to one template ("A 17-year-old was taken to X Hospital" / "A
     16-year-old was found ...") align as closely as a rewrite, but their numbers (ages, times,
     counts, addresses) differ: when each side of an aligned group carries a number the other side
-    lacks, the group is left out, and with it every other reworded group that shares no name or
-    number. One side's numbers inside the other's is a rewrite adding or dropping a detail. Names are not compared: a machine translation garbles them; numbers it keeps
+    lacks, the group is left out, and with it, in one language (``within_language``), every other
+    reworded group that shares no name or number: across languages names are spelt otherwise and
+    dates written otherwise, so no shared fact says nothing there. One side's numbers inside the
+    other's is a rewrite adding or dropping a detail. Names are not compared: a machine translation garbles them; numbers it keeps
     (digits are the same in every language). Sentences copied verbatim are kept whatever they say.
     """
     if not links:
@@ -196,7 +199,7 @@ def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link]) -> tuple[l
                                 ", ".join(sorted(numbers_b, key=lambda n: (len(n), n)))))
         else:
             kept.append(group)
-    if disagreeing:
+    if disagreeing and within_language:
         # Two texts shown to tell other specifics: a reworded pair counts only with a name or number of its own in
         # common ("He was taken to X Hospital, where ..." is the template, not the fact).
         kept = [group for group in kept if all(link.lexical >= in_use().verbatim_sentence for link in group)
@@ -357,7 +360,8 @@ def _add_third_text_sources(
             passages = previous.passages
         else:
             links = _agreeing_facts(a, b, _align(workspace.record(a), workspace.record(b), workspace.profile(a),
-                                                 workspace.profile(b)))[0]
+                                                 workspace.profile(b)),
+                                    within_language=a.language == b.language or not (a.language and b.language))[0]
             passages = _passages(links, a.sentences, b.sentences)
         relations[(a_id, b_id)] = Relation(a=a_id, b=b_id, kind="shared-source", direction=None,
                                            score=round(score, 3), evidence=evidence, passages=passages)
