@@ -97,7 +97,8 @@ def test_tells_another_story():
     # A site's own title leaves the headline to the address.
     assert not tells_another_story(Article(id="c", source="c", text=story, title="Local News, Sports, Jobs - The Gazette",
                                            url="https://gazette.example/2017/01/boy-shot-in-leg-on-tamsin-street/"))
-    # Nothing to check against: no headline, too few words, or a script written without spaces.
+    # Nothing to check: no headline, too few words, a script written without spaces, a text of no words.
     assert not tells_another_story(Article(id="d", source="d", text=widget))
+    assert not tells_another_story(Article(id="g", source="g", text=" \n", title="Man wounded in Harbour District shooting"))
     assert not tells_another_story(Article(id="e", source="e", text=widget, title="Breaking"))
     assert not tells_another_story(Article(id="f", source="f", text=widget, title="港区で火災、3人けが"))

@@ -65,9 +65,10 @@ def tells_another_story(article: Article) -> bool:
     a widget, a playlist of other videos), not the story the headline announces.
 
     The headline's words are the title's and the address path's (a site's generic title often leaves the
-    headline to the address). False when there is no headline to check against (fewer than
-    ``HEADLINE_WORDS`` content words, or a script written without spaces). A report, a copy, an excerpt
-    or a rewrite of the story carries some of its headline's names and words; the rule asks for one.
+    headline to the address). False when there is nothing to check (fewer than ``HEADLINE_WORDS``
+    content words, a headline in a script written without spaces, a text of no words). A report, a copy,
+    an excerpt or a rewrite of the story carries some of its headline's names and words; the rule asks
+    for one.
     """
     title = article.title or ""
     # Scripts written without spaces (Japanese, Chinese) run a headline's words together: they are not the text's words.
@@ -81,7 +82,9 @@ def tells_another_story(article: Article) -> bool:
               if len(w) > 2 and not w.isdigit() and w not in _COMMON_WORDS}
     if len(wanted) < HEADLINE_WORDS:
         return False
-    return wanted.isdisjoint(_WORD.findall(article.text.lower()))
+    words = _WORD.findall(article.text.lower())
+    # A text of no words tells no other story: it is whatever its reader made of an empty page.
+    return bool(words) and wanted.isdisjoint(words)
 
 
 def site_line_key(site: str, line: str) -> int:

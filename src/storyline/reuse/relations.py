@@ -46,11 +46,11 @@ def identical_texts(new: Sequence[Prepared], existing: Sequence[Prepared] = ()) 
     new_ids = {p.id for p in new}
     twins: dict[str, list[Prepared]] = {}
     for prepared in list(new) + [p for p in existing if p.id not in new_ids]:
-        if tells_another_story(prepared.article):
-            continue
         twins.setdefault(text_hash(prepared.article.text), []).append(prepared)
     relations: dict[tuple[str, str], Relation] = {}
     for group in twins.values():
+        # Only texts seen twice are read for their headline's words: the check stays off the corpus' every text.
+        group = [p for p in group if not tells_another_story(p.article)] if len(group) >= 2 else group
         if len(group) < 2:
             continue
         group.sort(key=lambda p: p.id)
