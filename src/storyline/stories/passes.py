@@ -10,7 +10,7 @@ from scipy import sparse
 from ..graph import DisjointSets
 from .assignment import (RowYears, StoryMembers, _aggregate, _renumbered, _stream, processing_order,
                          year_rule_penalty)
-from .candidates import _linked_story_pairs, _row_similarity
+from .candidates import _linked_story_pairs, _row_links, _row_similarity
 from .settings import StorySettings
 from .signals import StorySignals
 
@@ -112,11 +112,11 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         rows_a = np.array(rows_of[ra][:settings.split_sample], dtype=np.int64)
         rows_b = np.array(rows_of[rb][:settings.split_sample], dtype=np.int64)
         penalty = settings.split_year_penalty
-        across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
-        # The split test's own link (``split_content_share``): the pair stays apart where that test would cut it.
+        # The stream's link decides the join; the split test's own (``split_content_share``) whether that test
+        # would cut the pair apart again.
         share = settings.split_content_share
-        split_across = across if share == 0 else float(
-            _row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty, content_share=share).mean())
+        links = _row_links(signals, rows_a, rows_b, settings, year_penalty=penalty, content_share=share)
+        across, split_across = float(links[0].mean()), float(links[1].mean())
         within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty,
                                                      content_share=share))
                   for rows in (rows_a, rows_b) if len(rows) > 1]
