@@ -60,10 +60,11 @@ class StorySettings:
     # similarity (times how little their years overlap): look-alikes are often years apart.
     split_year_penalty: float = _SHIPPED["split_year_penalty"]
     # ... and this share of the link the split test (and the rejoin pass's check against it) reads is the
-    # content-word cosine (TF-IDF over every word, the content merge's; without ``content_merge`` the rows carry
-    # none, and the test reads the stream's score), the rest the stream's score. Two look-alikes of one product or one country share its names (on fnc1 the
-    # specific terms link two rumours at 0.26-0.5, within 0.3-0.7), while the words that tell what happened
-    # differ (content words: 0.10-0.12 across, 0.15-0.45 within); the embedding's shared topic evens the ratio out.
+    # content-word cosine (TF-IDF over every word, the content merge's; without ``content_merge`` the rows
+    # carry none, and the test reads the stream's score), the rest the stream's score. Two look-alikes of one
+    # product or one country share its names (on fnc1 the specific terms link two rumours at 0.26-0.5, within
+    # 0.3-0.7), while the words that tell what happened differ (content words: 0.10-0.12 across, 0.15-0.45
+    # within); the embedding's shared topic evens the ratio out.
     split_content_share: float = _SHIPPED["split_content_share"]
     # In the stream (and the fragment pass), a unit naming years, none of which its candidate story names,
     # loses this much score: without publication dates the years in the text keep look-alikes apart.
@@ -96,8 +97,8 @@ class StorySettings:
     # ... the link is this share times the content-word cosine plus the rest times the specific-term cosine.
     content_merge_share: float = _SHIPPED["content_merge_share"]
     # ... and (0 = off) two stories stay apart when that link is below this times the weaker one's own link (the
-    # mean link of its rows' pairs), the split test's rule (``split_ratio``): the passes before it cut two
-    # look-alikes apart that shared their words, and the content merge must not glue them back.
+    # mean link of its rows' pairs), the split test's rule (``split_ratio``): two look-alikes told in partly the
+    # same words (two shootings of one city and weekend) reach the bar, but each is far closer to itself.
     content_merge_ratio: float = _SHIPPED["content_merge_ratio"]
     # Re-assignment pass (0 rounds = off): after the content merge, a unit moves to the story whose
     # average link (scored as the content merge scores it) beats its own story's by ``reassign_margin``
