@@ -88,13 +88,6 @@ def _row_similarity(signals: StorySignals, rows: np.ndarray, columns: np.ndarray
     less ``year_penalty`` times the year disagreement of rows that both name years. With ``content_share``,
     that share of the link is the rows' content-word cosine instead (their content part, see
     :meth:`StorySignals.part`), when they carry content words (``content_merge`` on): else the stream's score."""
-    return _row_links(signals, rows, columns, settings, year_penalty=year_penalty, content_share=content_share)[1]
-
-
-def _row_links(signals: StorySignals, rows: np.ndarray, columns: np.ndarray, settings: StorySettings, *,
-               year_penalty: float = 0.0, content_share: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Both links of :func:`_row_similarity` from one reading of the rows: without and with ``content_share``
-    (the same array when it is 0 or the rows carry no content words)."""
     both = np.concatenate([rows, columns])
     taken = signals.take(both)
     part = taken.part(content=False)
@@ -104,26 +97,23 @@ def _row_links(signals: StorySignals, rows: np.ndarray, columns: np.ndarray, set
     pairs = np.outer(part.sizes[:n], part.sizes[n:]).astype(np.float64)
     similarity = (settings.text_weight * (vectors[:n] @ vectors[n:].T)
                   + settings.keyword_weight * (dense[:n] @ dense[n:].T)) / pairs
+    if content_share > 0 and (taken.terms < 0).any():
+        # Sparse: a story's rows hold some 64 content words each, nearly all their own (a dense matrix of a
+        # 200-row sample is 200 x ~10,000 columns).
+        content = taken.part(content=True)
+        _, content_columns = np.unique(content.terms, return_inverse=True)
+        matrix = sparse.csr_matrix((content.weights.astype(np.float64), content_columns.reshape(-1), content.indptr),
+                                   shape=(len(both), int(content_columns.max(initial=-1)) + 1))
+        cosines = (matrix[:n] @ matrix[n:].T).toarray() / pairs
+        similarity = (1.0 - content_share) * similarity + content_share * cosines
     if year_penalty > 0 and dense.shape[1]:
         years = dense[:, np.isin(keys, _YEAR_KEYS)]
         norms = np.linalg.norm(years, axis=1)
         named = norms > 0
         years[named] /= norms[named, None]
         disagreement = (1.0 - years[:n] @ years[n:].T) * np.outer(named[:n], named[n:])
-    else:
-        disagreement = np.zeros_like(similarity)
-    if content_share <= 0 or not (taken.terms < 0).any():
         similarity -= year_penalty * disagreement
-        return similarity, similarity
-    # Sparse: a story's rows hold some 64 content words each, nearly all their own (a dense matrix of a
-    # 200-row sample is 200 x ~10,000 columns).
-    content = taken.part(content=True)
-    _, content_columns = np.unique(content.terms, return_inverse=True)
-    matrix = sparse.csr_matrix((content.weights.astype(np.float64), content_columns.reshape(-1), content.indptr),
-                               shape=(len(both), int(content_columns.max(initial=-1)) + 1))
-    cosines = (matrix[:n] @ matrix[n:].T).toarray() / pairs
-    mixed = (1.0 - content_share) * similarity + content_share * cosines - year_penalty * disagreement
-    return similarity - year_penalty * disagreement, mixed
+    return similarity
 
 
 def _dense(part: StorySignals, rows: int) -> tuple[np.ndarray, np.ndarray]:

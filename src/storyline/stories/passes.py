@@ -10,7 +10,7 @@ from scipy import sparse
 from ..graph import DisjointSets
 from .assignment import (RowYears, StoryMembers, _aggregate, _renumbered, _stream, processing_order,
                          year_rule_penalty)
-from .candidates import _linked_story_pairs, _row_links, _row_similarity
+from .candidates import _linked_story_pairs, _row_similarity
 from .settings import StorySettings
 from .signals import StorySignals
 
@@ -104,6 +104,15 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     # Each story's years (its rows' named years and latest years as bit sets), for the stream's year rule below.
     years = _StoryYears(RowYears.of(signals, settings), story_of)
     dated = {label: bool((signals.first_day[rows] >= 0).any()) for label, rows in rows_of.items()}
+    # Each story's own link (its sampled rows' mean link), kept until it joins: a story meets many candidates.
+    own_links: dict[int, float] = {}
+
+    def own_link(label: int, rows: np.ndarray, share: float) -> float:
+        if label not in own_links:
+            own_links[label] = _mean_off_diagonal(_row_similarity(
+                signals, rows, rows, settings, year_penalty=settings.split_year_penalty, content_share=share))
+        return own_links[label]
+
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
         ra, rb = sets.find(a), sets.find(b)
@@ -112,21 +121,21 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         rows_a = np.array(rows_of[ra][:settings.split_sample], dtype=np.int64)
         rows_b = np.array(rows_of[rb][:settings.split_sample], dtype=np.int64)
         penalty = settings.split_year_penalty
-        # The stream's link decides the join; the split test's own (``split_content_share``) whether that test
-        # would cut the pair apart again.
+        across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
+        # The stream's year rule: stories (one undated) whose texts name other years are look-alikes years
+        # apart, unless the link clears the bar despite the penalty.
+        year_cost = years.penalty(ra, rb, settings) if not (dated[ra] and dated[rb]) else 0.0
+        if across - year_cost < settings.join_threshold:
+            continue  # the links within are read only for pairs the stream's link would join
+        # Whether the split test would cut the pair apart again, on its own link (``split_content_share``).
         share = settings.split_content_share
-        links = _row_links(signals, rows_a, rows_b, settings, year_penalty=penalty, content_share=share)
-        across, split_across = float(links[0].mean()), float(links[1].mean())
-        within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty,
-                                                     content_share=share))
-                  for rows in (rows_a, rows_b) if len(rows) > 1]
-        if not (dated[ra] and dated[rb]):
-            # The stream's year rule: stories (one undated) whose texts name other years are look-alikes
-            # years apart, unless the link clears the bar despite the penalty.
-            across -= years.penalty(ra, rb, settings)
-            split_across -= years.penalty(ra, rb, settings)
-        if across < settings.join_threshold or (within and split_across < settings.split_ratio * min(within)):
+        split_across = across if share == 0 else float(
+            _row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty, content_share=share).mean())
+        within = [own_link(label, rows, share) for label, rows in ((ra, rows_a), (rb, rows_b)) if len(rows) > 1]
+        if within and split_across - year_cost < settings.split_ratio * min(within):
             continue
+        own_links.pop(ra, None)
+        own_links.pop(rb, None)
         kept = sets.union(ra, rb)
         rows_of[kept] = sorted(rows_of.pop(ra) + rows_of.pop(rb), key=lambda row: rank[row])
         years.join(kept, ra, rb)
