@@ -11,7 +11,8 @@ from conftest import make_articles
 from storyline.prepare import prepare
 from storyline.stories import StorySettings, StorySignals, cluster_window, term_key
 from storyline.stories.features import dating_years
-from storyline.stories.passes import merge_on_content
+from storyline.stories import rejoin_parts, split_lookalikes
+from storyline.stories.passes import _Cohesion, content_mix_weights, merge_on_content
 
 
 def _unit(row: dict[str, float]) -> dict[str, float]:
@@ -227,3 +228,81 @@ def test_the_stream_reads_both_tiers_of_the_year_rule():
     assert stories(recalling, dated_by_lede, dating=[[2007]] * 6) == 1
     assert stories(recalling, dated_by_lede, dating=[[2007]] * 3 + [[2007, 2009]] * 3) == 2
     assert stories(apart, dated_by_lede, dating=[[2016]] * 3 + [[2023]] * 3) == 2
+
+
+# --- the split test on content words, and the content merge keeping the split test's rule -------------------
+
+PRICE = {"price": 1.0, "dollars": 1.0, "gold": 1.0, "edition": 1.0, "costs": 1.0}
+CHARGING = {"battery": 1.0, "charging": 1.0, "hours": 1.0, "charge": 1.0, "lasts": 1.0}
+
+
+def test_split_test_cuts_two_rumours_of_one_product_on_their_content_words():
+    # Twelve bodies naming the same product and maker (identical specific terms and embeddings): six on its
+    # price, six on its battery. On the stream's score they are one story; their words tell two.
+    rows = [({"Acme": 1.0, "Wristband": 1.0}, PRICE if i < 6 else CHARGING) for i in range(12)]
+    signals = _signals(rows)
+    glued = np.zeros(12, dtype=np.int64)
+    on_names = StorySettings(split_min_size=10, split_content_share=0.0)
+    assert set(split_lookalikes(signals, glued, on_names).tolist()) == {0}
+    on_words = replace(on_names, split_content_share=1.0)
+    assert split_lookalikes(signals, glued, on_words).tolist() == [0] * 6 + [1] * 6
+    # Rows without content words (the content merge off): the test reads the stream's score, and cuts on names.
+    named = [({"Acme": 1.0, ("Brees" if i < 6 else "Thomas"): 2.0}, {}) for i in range(12)]
+    assert split_lookalikes(_signals(named), glued, on_words).tolist() == [0] * 6 + [1] * 6
+
+
+def test_rejoin_keeps_apart_what_the_split_test_on_content_words_would_cut():
+    # Two stories sharing every name, each told in its own words: the stream's link across clears the join
+    # threshold, but the split test (on content words) would cut them apart again.
+    rows = [({"Acme": 1.0, "Wristband": 1.0}, PRICE)] * 6 + [({"Acme": 1.0, "Wristband": 1.0}, CHARGING)] * 6
+    signals = _signals(rows)
+    parts = np.array([0] * 6 + [1] * 6)
+    assert len(set(rejoin_parts(signals, parts, StorySettings(split_content_share=0.0)).tolist())) == 1
+    assert rejoin_parts(signals, parts, StorySettings(split_content_share=1.0)).tolist() == parts.tolist()
+
+
+FLOOD_AGAIN = {"river": 1.0, "flood": 1.0, "dam": 1.0, "burst": 1.0, "rescue": 1.0}
+
+
+def test_content_merge_keeps_apart_two_stories_each_far_closer_to_itself():
+    # Two floods of one town in partly the same words: their link (0.7 x 0.4 + 0.3 x 1 = 0.58) clears the
+    # content merge's bar, but each story's own link is 1: look-alikes, not one story in two parts.
+    rows = [({"Riverton": 1.0}, FLOOD)] * 3 + [({"Riverton": 1.0}, FLOOD_AGAIN)] * 3
+    signals = _signals(rows)
+    labels = np.array([0, 0, 0, 1, 1, 1])
+    assert len(set(merge_on_content(signals, labels, replace(SETTINGS, content_merge_ratio=0.0)).tolist())) == 1
+    assert merge_on_content(signals, labels, replace(SETTINGS, content_merge_ratio=0.66)).tolist() == labels.tolist()
+    # One story in two parts (the same words, one part naming more) still joins under the rule.
+    parts = [({"Riverton": 1.0}, FLOOD)] * 3 + [({"Mayor": 1.0, "Riverton": 0.3}, FLOOD)] * 2
+    joined = merge_on_content(_signals(parts), np.array([0, 0, 0, 1, 1]), replace(SETTINGS, content_merge_ratio=0.66))
+    assert len(set(joined.tolist())) == 1
+
+
+def test_a_storys_own_link_is_the_mean_over_its_row_pairs_and_stays_exact_as_stories_join():
+    rng = np.random.default_rng(7)
+    words = ["river", "flood", "levee", "rain", "dam", "burst", "rescue", "mayor", "storm", "crest"]
+    rows = [({"Riverton": 1.0, f"Name{i % 3}": float(rng.uniform(0.2, 1.0))},
+             {word: float(rng.uniform(0.1, 1.0)) for word in rng.choice(words, size=4, replace=False)})
+            for i in range(7)]
+    signals = replace(_signals(rows), sizes=np.array([1, 2, 1, 1, 3, 1, 1], dtype=np.int64))
+    signals = replace(signals, weights=signals.weights * np.repeat(signals.sizes, np.diff(signals.indptr)).astype(
+        np.float32))  # a row of n articles sums n unit vectors
+    labels = np.array([0, 0, 0, 1, 1, 1, 1])
+    keys = np.unique(signals.terms)
+    cohesion = _Cohesion(signals, labels, keys, SETTINGS)
+    weights = content_mix_weights(signals, SETTINGS)
+    dense = np.zeros((len(rows), len(keys)))
+    for row in range(len(rows)):
+        start, end = signals.indptr[row], signals.indptr[row + 1]
+        dense[row, np.searchsorted(keys, signals.terms[start:end])] = weights[start:end] / signals.sizes[row]
+
+    def brute(members: list[int]) -> float:
+        links = [dense[a] @ dense[b] for a in members for b in members if a != b]
+        return float(np.mean(links))
+
+    assert cohesion.own_link(0) == pytest.approx(brute([0, 1, 2]))
+    assert cohesion.own_link(1) == pytest.approx(brute([3, 4, 5, 6]))
+    cohesion.join(0, 0, 1)
+    assert cohesion.own_link(0) == pytest.approx(brute(list(range(7))))
+    single = _Cohesion(signals, np.arange(7), keys, SETTINGS)
+    assert single.own_link(3) is None and single.weaker(3, 4) == 0.0

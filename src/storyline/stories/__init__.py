@@ -34,14 +34,17 @@
    (:func:`split_lookalikes`) then cuts a large story in two (normalised cut) when
    its halves link far less to each other than within themselves (and their
    years disagree): two look-alikes glued by a shared setting (team, city,
-   product) but with different actors. A rejoin pass (:func:`rejoin_parts`)
+   product) but with different actors or different words for what happened (the
+   test reads content words, ``split_content_share``: rumours of one product share
+   its names). A rejoin pass (:func:`rejoin_parts`)
    then joins two stories that link at the join threshold when the split test
    would keep them together: parts the stream's order kept apart. A fragment pass
    (:func:`attach_fragments`) lets stories of one to a few articles join the
    larger story they link to best on a lower bar, through the same index. Last, a
    content merge (:func:`merge_on_content`) joins two stories whose average link over
-   content words (TF-IDF of every word, under keys no other step reads) mixed with
-   their specific terms reaches ``content_merge``: one story told in other words. Then a
+   content words (TF-IDF of every word, under keys the stream never reads) mixed with
+   their specific terms reaches ``content_merge`` and ``content_merge_ratio`` times the weaker
+   story's own link (the split test's rule): one story told in other words. Then a
    re-assignment pass (:func:`reassign_units`) moves each unit to the story it links to best
    on that same link when it beats its own story's: a unit the stream put with a look-alike
    early leaves it (``reassign_rounds``; all moves of a round decided at once), and the content

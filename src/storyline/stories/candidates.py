@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from scipy import sparse
 
 from .features import _YEAR_KEYS
 from .settings import StorySettings
@@ -82,22 +83,30 @@ def _linked_story_pairs(indptr: np.ndarray, terms: np.ndarray, weights: np.ndarr
 
 
 def _row_similarity(signals: StorySignals, rows: np.ndarray, columns: np.ndarray,
-                    settings: StorySettings, *, year_penalty: float = 0.0) -> np.ndarray:
+                    settings: StorySettings, *, year_penalty: float = 0.0, content_share: float = 0.0) -> np.ndarray:
     """The stream's score (average link of embeddings and specific terms) between two sets of rows,
-    less ``year_penalty`` times the year disagreement of rows that both name years."""
+    less ``year_penalty`` times the year disagreement of rows that both name years. With ``content_share``,
+    that share of the link is the rows' content-word cosine instead (their content part, see
+    :meth:`StorySignals.part`), when they carry content words (``content_merge`` on): else the stream's score."""
     both = np.concatenate([rows, columns])
-    part = signals.take(both).part(content=False)
-    _, term_index = np.unique(part.terms, return_inverse=True)
-    dense = np.zeros((len(both), int(term_index.max(initial=-1)) + 1))
-    row_of_entry = np.repeat(np.arange(len(both)), np.diff(part.indptr))
-    np.add.at(dense, (row_of_entry, term_index.reshape(-1)), part.weights.astype(np.float64))
+    taken = signals.take(both)
+    part = taken.part(content=False)
+    dense, keys = _dense(part, len(both))
     vectors = part.vectors.astype(np.float64)
     n = len(rows)
     pairs = np.outer(part.sizes[:n], part.sizes[n:]).astype(np.float64)
     similarity = (settings.text_weight * (vectors[:n] @ vectors[n:].T)
                   + settings.keyword_weight * (dense[:n] @ dense[n:].T)) / pairs
+    if content_share > 0 and (taken.terms < 0).any():
+        # Sparse: a story's rows hold some 64 content words each, nearly all their own (a dense matrix of a
+        # 200-row sample is 200 x ~10,000 columns).
+        content = taken.part(content=True)
+        _, content_columns = np.unique(content.terms, return_inverse=True)
+        matrix = sparse.csr_matrix((content.weights.astype(np.float64), content_columns.reshape(-1), content.indptr),
+                                   shape=(len(both), int(content_columns.max(initial=-1)) + 1))
+        cosines = (matrix[:n] @ matrix[n:].T).toarray() / pairs
+        similarity = (1.0 - content_share) * similarity + content_share * cosines
     if year_penalty > 0 and dense.shape[1]:
-        keys = np.unique(part.terms)
         years = dense[:, np.isin(keys, _YEAR_KEYS)]
         norms = np.linalg.norm(years, axis=1)
         named = norms > 0
@@ -105,3 +114,12 @@ def _row_similarity(signals: StorySignals, rows: np.ndarray, columns: np.ndarray
         disagreement = (1.0 - years[:n] @ years[n:].T) * np.outer(named[:n], named[n:])
         similarity -= year_penalty * disagreement
     return similarity
+
+
+def _dense(part: StorySignals, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows' term weights as a dense matrix (rows x distinct terms), and the term key of each column."""
+    keys, term_index = np.unique(part.terms, return_inverse=True)
+    dense = np.zeros((rows, len(keys)))
+    row_of_entry = np.repeat(np.arange(rows), np.diff(part.indptr))
+    np.add.at(dense, (row_of_entry, term_index.reshape(-1)), part.weights.astype(np.float64))
+    return dense, keys

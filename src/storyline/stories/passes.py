@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections import defaultdict
+
 import numpy as np
+from scipy import sparse
 
 from ..graph import DisjointSets
 from .assignment import (RowYears, StoryMembers, _aggregate, _renumbered, _stream, processing_order,
@@ -46,7 +48,8 @@ def split_lookalikes(signals: StorySignals, story_of: np.ndarray, settings: Stor
             continue
         rows = np.array(members, dtype=np.int64)
         sample = rows[:settings.split_sample]
-        similarity = _row_similarity(signals, sample, sample, settings, year_penalty=settings.split_year_penalty)
+        similarity = _row_similarity(signals, sample, sample, settings, year_penalty=settings.split_year_penalty,
+                                     content_share=settings.split_content_share)
         halves = _two_halves(similarity)
         in_a, in_b = halves == 0, halves == 1
         if min(int(in_a.sum()), int(in_b.sum())) < 2:
@@ -58,7 +61,8 @@ def split_lookalikes(signals: StorySignals, story_of: np.ndarray, settings: Stor
             continue
         goes_to_b = in_b
         if len(rows) > len(sample):
-            rest = _row_similarity(signals, rows[len(sample):], sample, settings)
+            rest = _row_similarity(signals, rows[len(sample):], sample, settings,
+                                   content_share=settings.split_content_share)
             goes_to_b = np.concatenate([in_b, rest[:, in_b].mean(axis=1) > rest[:, in_a].mean(axis=1)])
         story_of[rows[goes_to_b]] = next_label
         next_label += 1
@@ -100,6 +104,15 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
     # Each story's years (its rows' named years and latest years as bit sets), for the stream's year rule below.
     years = _StoryYears(RowYears.of(signals, settings), story_of)
     dated = {label: bool((signals.first_day[rows] >= 0).any()) for label, rows in rows_of.items()}
+    # Each story's own link (its sampled rows' mean link), kept until it joins: a story meets many candidates.
+    own_links: dict[int, float] = {}
+
+    def own_link(label: int, rows: np.ndarray, share: float) -> float:
+        if label not in own_links:
+            own_links[label] = _mean_off_diagonal(_row_similarity(
+                signals, rows, rows, settings, year_penalty=settings.split_year_penalty, content_share=share))
+        return own_links[label]
+
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
         ra, rb = sets.find(a), sets.find(b)
@@ -109,14 +122,20 @@ def rejoin_parts(signals: StorySignals, story_of: np.ndarray, settings: StorySet
         rows_b = np.array(rows_of[rb][:settings.split_sample], dtype=np.int64)
         penalty = settings.split_year_penalty
         across = float(_row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty).mean())
-        within = [_mean_off_diagonal(_row_similarity(signals, rows, rows, settings, year_penalty=penalty))
-                  for rows in (rows_a, rows_b) if len(rows) > 1]
-        if not (dated[ra] and dated[rb]):
-            # The stream's year rule: stories (one undated) whose texts name other years are look-alikes
-            # years apart, unless the link clears the bar despite the penalty.
-            across -= years.penalty(ra, rb, settings)
-        if across < settings.join_threshold or (within and across < settings.split_ratio * min(within)):
+        # The stream's year rule: stories (one undated) whose texts name other years are look-alikes years
+        # apart, unless the link clears the bar despite the penalty.
+        year_cost = years.penalty(ra, rb, settings) if not (dated[ra] and dated[rb]) else 0.0
+        if across - year_cost < settings.join_threshold:
+            continue  # the links within are read only for pairs the stream's link would join
+        # Whether the split test would cut the pair apart again, on its own link (``split_content_share``).
+        share = settings.split_content_share
+        split_across = across if share == 0 else float(
+            _row_similarity(signals, rows_a, rows_b, settings, year_penalty=penalty, content_share=share).mean())
+        within = [own_link(label, rows, share) for label, rows in ((ra, rows_a), (rb, rows_b)) if len(rows) > 1]
+        if within and split_across - year_cost < settings.split_ratio * min(within):
             continue
+        own_links.pop(ra, None)
+        own_links.pop(rb, None)
         kept = sets.union(ra, rb)
         rows_of[kept] = sorted(rows_of.pop(ra) + rows_of.pop(rb), key=lambda row: rank[row])
         years.join(kept, ra, rb)
@@ -146,8 +165,10 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     (it tells none apart), and dated stories more than ``window_days`` apart never meet, so the work is
     bounded per story. The stream's year rule holds here too: when one of the two has no date, the link
     loses what :func:`~storyline.stories.assignment.year_rule_penalty` says; when both are dated, it loses
-    :func:`date_gap_cost` for the days between their date ranges. Labels come back renumbered by founding
-    row in processing order.
+    :func:`date_gap_cost` for the days between their date ranges. With ``content_merge_ratio``, the split
+    test's rule holds too: a pair whose link is below that ratio times the weaker side's own link (the mean
+    link of its rows' pairs, :class:`_Cohesion`) stays apart, as two look-alikes glued by their words.
+    Labels come back renumbered by founding row in processing order.
     """
     story_of = np.asarray(story_of, dtype=np.int64)
     if settings.content_merge <= 0 or len(story_of) < 2:
@@ -156,7 +177,7 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     is_content = stories.terms < 0
     if not is_content.any():
         return story_of
-    _, term_index = np.unique(stories.terms, return_inverse=True)
+    keys, term_index = np.unique(stories.terms, return_inverse=True)
     weights = content_mix_weights(stories, settings)
     sizes = stories.sizes.astype(np.float64)
     pairs = _linked_story_pairs(
@@ -176,6 +197,7 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
     for row, label in enumerate(story_of.tolist()):
         dated[label] |= bool(signals.first_day[row] >= 0)
     first_day, last_day = stories.first_day.tolist(), stories.last_day.tolist()
+    cohesion = _Cohesion(signals, story_of, keys, settings) if settings.content_merge_ratio > 0 else None
     # Strongest first; ties by story number, so the result does not depend on how pairs were found.
     for _, a, b in sorted(((-score, int(a), int(b)) for a, b, score in pairs.tolist())):
         ra, rb = sets.find(a), sets.find(b)
@@ -190,9 +212,13 @@ def merge_on_content(signals: StorySignals, story_of: np.ndarray, settings: Stor
             link -= date_gap_cost(first_day[ra], last_day[ra], first_day[rb], last_day[rb], settings)
         if link < settings.content_merge:
             continue
+        if cohesion is not None and link < settings.content_merge_ratio * cohesion.weaker(ra, rb):
+            continue
         for term, weight in small.items():
             large[term] = large.get(term, 0.0) + weight
         kept = sets.union(ra, rb)
+        if cohesion is not None:
+            cohesion.join(kept, ra, rb)
         sums[kept], size_of[kept] = large, size_of[ra] + size_of[rb]
         years.join(kept, ra, rb)
         dated[kept] = dated[ra] or dated[rb]
@@ -210,6 +236,63 @@ def date_gap_cost(first_a: float, last_a: float, first_b: float, last_b: float, 
         return 0.0
     gap = max(0.0, first_b - last_a, first_a - last_b)
     return settings.date_gap_penalty * min(1.0, gap / max(settings.window_days, 1))
+
+
+class _Cohesion:
+    """Each story's own link as the content merge scores links: the mean over its rows' pairs of their average
+    link (the mix of :func:`content_mix_weights`), kept exact as stories join.
+
+    With q the mean article vector of a row (its weights over its size), the sum over a story's row pairs
+    is (|sum of q|^2 - sum of |q|^2) / 2: each story keeps |sum of q|^2, its sum of |q|^2 and its row count,
+    all counted at once over the rows; a join adds them and twice the two sums' dot product, for which only
+    the stories that join have their sum of q read out as a dict. No pair of rows is scored one by one.
+    """
+
+    def __init__(self, signals: StorySignals, story_of: np.ndarray, keys: np.ndarray, settings: StorySettings) -> None:
+        lengths = np.diff(signals.indptr)
+        weights = content_mix_weights(signals, settings) / np.repeat(signals.sizes, lengths)
+        count = int(story_of.max()) + 1
+        rows = sparse.csr_matrix((weights, np.searchsorted(keys, signals.terms), signals.indptr),
+                                 shape=(len(signals), len(keys)))
+        labels = sparse.csr_matrix((np.ones(len(story_of)), (story_of, np.arange(len(story_of)))),
+                                   shape=(count, len(signals)))
+        self.summed = (labels @ rows).tocsr()
+        self.norms: list[float] = np.asarray(self.summed.multiply(self.summed).sum(axis=1)).reshape(-1).tolist()
+        own_squares = np.bincount(np.repeat(np.arange(len(signals)), lengths), weights=weights * weights,
+                                  minlength=len(signals))
+        self.squares: list[float] = np.bincount(story_of, weights=own_squares, minlength=count).tolist()
+        self.rows: list[int] = np.bincount(story_of, minlength=count).tolist()
+        self.sums: dict[int, dict[int, float]] = {}  # the joined stories' sums of q, read out as they join
+
+    def own_link(self, label: int) -> float | None:
+        """The story's mean link over its rows' pairs; None for a story of one row (it has no pair)."""
+        rows = self.rows[label]
+        if rows < 2:
+            return None
+        return (self.norms[label] - self.squares[label]) / (rows * (rows - 1))
+
+    def weaker(self, a: int, b: int) -> float:
+        """The weaker own link of the two stories (0 when neither has a pair of rows: nothing to hold to)."""
+        links = [link for link in (self.own_link(a), self.own_link(b)) if link is not None]
+        return min(links) if links else 0.0
+
+    def join(self, kept: int, a: int, b: int) -> None:
+        small, large = sorted((self._sum(a), self._sum(b)), key=len)
+        dot = sum(weight * large.get(column, 0.0) for column, weight in small.items())
+        for column, weight in small.items():
+            large[column] = large.get(column, 0.0) + weight
+        self.sums.pop(a, None)
+        self.sums.pop(b, None)
+        self.sums[kept] = large
+        self.norms[kept] = self.norms[a] + self.norms[b] + 2.0 * dot
+        self.squares[kept] = self.squares[a] + self.squares[b]
+        self.rows[kept] = self.rows[a] + self.rows[b]
+
+    def _sum(self, label: int) -> dict[int, float]:
+        if label not in self.sums:
+            start, end = self.summed.indptr[label], self.summed.indptr[label + 1]
+            self.sums[label] = dict(zip(self.summed.indices[start:end].tolist(), self.summed.data[start:end].tolist()))
+        return self.sums[label]
 
 
 class _StoryYears:

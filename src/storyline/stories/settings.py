@@ -59,6 +59,13 @@ class StorySettings:
     # In the split test, two articles that both name years but not the same ones lose this much
     # similarity (times how little their years overlap): look-alikes are often years apart.
     split_year_penalty: float = _SHIPPED["split_year_penalty"]
+    # ... and this share of the link the split test (and the rejoin pass's check against it) reads is the
+    # content-word cosine (TF-IDF over every word, the content merge's; without ``content_merge`` the rows
+    # carry none, and the test reads the stream's score), the rest the stream's score. Two look-alikes of one
+    # product or one country share its names (on fnc1 the specific terms link two rumours at 0.26-0.5, within
+    # 0.3-0.7), while the words that tell what happened differ (content words: 0.10-0.12 across, 0.15-0.45
+    # within); the embedding's shared topic evens the ratio out.
+    split_content_share: float = _SHIPPED["split_content_share"]
     # In the stream (and the fragment pass), a unit naming years, none of which its candidate story names,
     # loses this much score: without publication dates the years in the text keep look-alikes apart.
     year_penalty: float = _SHIPPED["year_penalty"]
@@ -89,6 +96,10 @@ class StorySettings:
     content_merge: float = _SHIPPED["content_merge"]
     # ... the link is this share times the content-word cosine plus the rest times the specific-term cosine.
     content_merge_share: float = _SHIPPED["content_merge_share"]
+    # ... and (0 = off) two stories stay apart when that link is below this times the weaker one's own link (the
+    # mean link of its rows' pairs), the split test's rule (``split_ratio``): two look-alikes told in partly the
+    # same words (two shootings of one city and weekend) reach the bar, but each is far closer to itself.
+    content_merge_ratio: float = _SHIPPED["content_merge_ratio"]
     # Re-assignment pass (0 rounds = off): after the content merge, a unit moves to the story whose
     # average link (scored as the content merge scores it) beats its own story's by ``reassign_margin``
     # and reaches ``content_merge``; all moves of a round are decided against the same stories.
@@ -130,6 +141,8 @@ class StorySettings:
             raise ValueError(f"content_merge must be in [0, 1], got {self.content_merge}")
         if not 0.0 <= self.content_merge_share <= 1.0:
             raise ValueError(f"content_merge_share must be in [0, 1], got {self.content_merge_share}")
+        if not 0.0 <= self.content_merge_ratio <= 1.0:
+            raise ValueError(f"content_merge_ratio must be in [0, 1], got {self.content_merge_ratio}")
         if not 0.0 <= self.content_share <= 1.0:
             raise ValueError(f"content_share must be in [0, 1], got {self.content_share}")
         if self.reassign_rounds < 0 or self.reassign_margin < 0:
@@ -138,6 +151,8 @@ class StorySettings:
             raise ValueError("year_penalty and year_tolerance must be >= 0")
         if self.date_gap_penalty < 0:
             raise ValueError(f"date_gap_penalty must be >= 0, got {self.date_gap_penalty}")
+        if not 0.0 <= self.split_content_share <= 1.0:
+            raise ValueError(f"split_content_share must be in [0, 1], got {self.split_content_share}")
         if not 0.0 <= self.split_ratio <= 1.0:
             raise ValueError(f"split_ratio must be in [0, 1], got {self.split_ratio}")
         if self.dating_sentences < 0:
