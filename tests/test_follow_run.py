@@ -149,6 +149,10 @@ def test_five_runs_store_each_entry_once_version_the_update_and_alert(tmp_path, 
                                                                                       "/news/huge.html")),
                     key=lambda r: r.started)
     for earlier, later in zip(polite, polite[1:]):
+        if later.path == "/robots.txt":
+            # A run's first request: the five runs here follow each other at once, where real runs are
+            # --every apart; the interval holds within a run (a run reads robots.txt once per host).
+            continue
         # The client waits 0.05 s after it has read a response; the server saw the response end a
         # moment before that, so its gap is at least the interval (less a little thread-switch slack).
         assert later.started - earlier.ended >= 0.04, (earlier.path, later.path)
