@@ -13,6 +13,7 @@ from typing import Literal, Optional, Sequence
 
 import numpy as np
 
+from ..graph import DisjointSets
 from ..model import Prepared, Relation, RelationKind
 from .alignment import (_align, Coverage, _coverage, _in_order, _Link, _order_agreement,
                         _passages)
@@ -173,25 +174,15 @@ def _agreeing_facts(a: Prepared, b: Prepared, links: Sequence[_Link],
     if not links:
         return list(links), []
     # Groups of links that share a sentence: a sentence split in two has its numbers in both halves.
-    group_of: dict[tuple[str, int], int] = {}
-    groups: list[list[_Link]] = []
-    for link in links:
-        found = {group_of[key] for key in (("a", link.a), ("b", link.b)) if key in group_of}
-        target = min(found) if found else len(groups)
-        if not found:
-            groups.append([])
-        for other in sorted(found - {target}):
-            groups[target].extend(groups[other])
-            for moved in groups[other]:
-                group_of[("a", moved.a)] = group_of[("b", moved.b)] = target
-            groups[other] = []
-        groups[target].append(link)
-        group_of[("a", link.a)] = group_of[("b", link.b)] = target
+    sets = DisjointSets(len(links))
+    first_with: dict[tuple[str, int], int] = {}
+    for number, link in enumerate(links):
+        for key in (("a", link.a), ("b", link.b)):
+            sets.union(first_with.setdefault(key, number), number)
+    groups = [[links[number] for number in members] for members in sets.groups()]
     kept: list[list[_Link]] = []
     disagreeing: list[tuple[str, str]] = []
     for group in groups:
-        if not group:
-            continue
         if all(link.lexical >= in_use().verbatim_sentence for link in group):
             kept.append(group)
             continue
